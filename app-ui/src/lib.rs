@@ -1,0 +1,1 @@
+//! The Ketepai field interface (placeholder until the UI lands).

@@ -1,0 +1,1 @@
+//! The Ketepai desktop and mobile shell (placeholder until the shell lands).

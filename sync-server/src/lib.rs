@@ -1,0 +1,1 @@
+//! The Ketepai sync server (filled by the sync-server issue).

@@ -1,0 +1,1 @@
+//! Shared harness for Ketepai end-to-end scenarios.
