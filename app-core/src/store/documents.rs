@@ -1,0 +1,345 @@
+//! Documents on disk: snapshot plus change rows, compaction, applying changes
+//! from elsewhere and exporting the changes a peer lacks.
+//!
+//! Invariant: for every row of `documents`, loading `snapshot` and applying
+//! its `doc_changes` rows in `id` order gives a document whose heads are
+//! `heads`, and the kind's projection row reflects that document (or is
+//! absent and `readable = 0`). Both are written in one transaction.
+
+use std::collections::{BTreeMap, HashSet};
+
+use automerge::{Change, ChangeHash};
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Result, Store, StoreError, projection};
+use crate::doc::{Conflict, RecordDoc, decode_change};
+use crate::domain::DocId;
+
+/// A document's heads.
+pub type Heads = Vec<ChangeHash>;
+
+/// One change of one document, as it travels between replicas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocChange {
+    /// The document.
+    pub doc_id: DocId,
+    /// The change's bytes (Automerge's compressed change encoding).
+    pub bytes: Vec<u8>,
+}
+
+/// What applying a batch of changes did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Changes newly applied (including held-back ones that now could be).
+    pub applied: usize,
+    /// Changes the store already had.
+    pub duplicates: usize,
+    /// Changes held back because their dependencies are missing.
+    pub pending: usize,
+    /// Changes that do not decode, with the reason.
+    pub rejected: Vec<(DocId, String)>,
+    /// Documents that changed.
+    pub changed: Vec<DocId>,
+}
+
+pub(super) fn heads_to_blob(heads: &[ChangeHash]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(heads.len() * 32);
+    for h in heads {
+        out.extend_from_slice(&h.0);
+    }
+    out
+}
+
+pub(super) fn blob_to_heads(blob: &[u8]) -> Result<Heads> {
+    if !blob.len().is_multiple_of(32) {
+        return Err(StoreError::Corrupt(format!(
+            "heads blob of {} bytes",
+            blob.len()
+        )));
+    }
+    Ok(blob
+        .chunks_exact(32)
+        .map(|c| ChangeHash(c.try_into().expect("32-byte chunk")))
+        .collect())
+}
+
+/// The sizes that decide compaction.
+pub(super) struct DocRow {
+    snapshot_len: i64,
+    increments_len: i64,
+}
+
+/// Loads a document: its snapshot and the change rows after it.
+pub(super) fn load(tx: &rusqlite::Connection, id: DocId) -> Result<Option<(RecordDoc, DocRow)>> {
+    let row = tx
+        .query_row(
+            "SELECT snapshot, snapshot_len, increments_len FROM documents WHERE doc_id = ?1",
+            [id.to_bytes()],
+            |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((snapshot, snapshot_len, increments_len)) = row else {
+        return Ok(None);
+    };
+    let mut doc = RecordDoc::load(&snapshot)?;
+    if increments_len > 0 {
+        let mut stmt =
+            tx.prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY id")?;
+        let changes = stmt
+            .query_map([id.to_bytes()], |r| r.get::<_, Vec<u8>>(0))?
+            .map(|bytes| {
+                let bytes = bytes?;
+                decode_change(&bytes).map_err(StoreError::from)
+            })
+            .collect::<Result<Vec<Change>>>()?;
+        doc.apply(changes)?;
+    }
+    Ok(Some((
+        doc,
+        DocRow {
+            snapshot_len,
+            increments_len,
+        },
+    )))
+}
+
+fn next_changed_seq(tx: &Transaction<'_>) -> Result<i64> {
+    Ok(tx.query_row(
+        "SELECT coalesce(max(changed_seq), 0) + 1 FROM documents",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Inserts a document that is new to this store, as a snapshot.
+pub(super) fn insert_new(tx: &Transaction<'_>, id: DocId, doc: &RecordDoc) -> Result<()> {
+    let kind = doc.kind().map(|k| k.code()).unwrap_or("unknown");
+    let snapshot = doc.save();
+    let seq = next_changed_seq(tx)?;
+    tx.execute(
+        "INSERT INTO documents(doc_id, kind, snapshot, snapshot_len, increments_len, heads, changed_seq)
+         VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
+        params![
+            id.to_bytes(),
+            kind,
+            snapshot,
+            snapshot.len() as i64,
+            heads_to_blob(&doc.heads()),
+            seq
+        ],
+    )?;
+    Ok(())
+}
+
+/// Records changes appended to an existing document, compacting when the
+/// increments have outgrown the snapshot.
+pub(super) fn append(
+    tx: &Transaction<'_>,
+    id: DocId,
+    doc: &RecordDoc,
+    row: &DocRow,
+    changes: &[(ChangeHash, &[u8])],
+) -> Result<()> {
+    let added: i64 = changes.iter().map(|(_, b)| b.len() as i64).sum();
+    let increments = row.increments_len + added;
+    let seq = next_changed_seq(tx)?;
+    let heads = heads_to_blob(&doc.heads());
+    if increments > row.snapshot_len {
+        let snapshot = doc.save();
+        tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [id.to_bytes()])?;
+        tx.execute(
+            "UPDATE documents SET snapshot = ?2, snapshot_len = ?3, increments_len = 0,
+                 heads = ?4, changed_seq = ?5
+             WHERE doc_id = ?1",
+            params![id.to_bytes(), snapshot, snapshot.len() as i64, heads, seq],
+        )?;
+    } else {
+        let mut insert =
+            tx.prepare_cached("INSERT INTO doc_changes(doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
+        for (hash, bytes) in changes {
+            insert.execute(params![id.to_bytes(), hash.0.as_slice(), bytes])?;
+        }
+        tx.execute(
+            "UPDATE documents SET increments_len = ?2, heads = ?3, changed_seq = ?4
+             WHERE doc_id = ?1",
+            params![id.to_bytes(), increments, heads, seq],
+        )?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Loads a record's document.
+    pub fn load_doc(&self, id: DocId) -> Result<RecordDoc> {
+        let conn = self.conn();
+        load(&conn, id)?
+            .map(|(doc, _)| doc)
+            .ok_or(StoreError::NotFound(id))
+    }
+
+    /// The fields of a record that hold concurrent values.
+    pub fn conflicts(&self, id: DocId) -> Result<Vec<Conflict>> {
+        Ok(self.load_doc(id)?.conflicts())
+    }
+
+    /// Every document's heads: what this replica has.
+    pub fn heads(&self) -> Result<BTreeMap<DocId, Heads>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT doc_id, heads FROM documents")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (id, heads) = row?;
+            let id = DocId::from_slice(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.insert(id, blob_to_heads(&heads)?);
+        }
+        Ok(out)
+    }
+
+    /// Number of record documents.
+    pub fn doc_count(&self) -> Result<u64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM documents", [], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+
+    /// The changes a peer that has `peer` lacks, in an order that applies
+    /// (dependencies first within each document).
+    pub fn changes_for_peer(&self, peer: &BTreeMap<DocId, Heads>) -> Result<Vec<DocChange>> {
+        let ids: Vec<DocId> = self.heads()?.into_keys().collect();
+        let conn = self.conn();
+        let mut out = Vec::new();
+        for id in ids {
+            let Some((doc, _)) = load(&conn, id)? else {
+                continue;
+            };
+            let have: Vec<ChangeHash> = peer
+                .get(&id)
+                .map(|heads| {
+                    heads
+                        .iter()
+                        .filter(|h| doc.has_change(h))
+                        .copied()
+                        .collect()
+                })
+                .unwrap_or_default();
+            if have.len() == doc.heads().len() && have.iter().all(|h| doc.heads().contains(h)) {
+                continue;
+            }
+            for mut change in doc.changes_since(&have) {
+                out.push(DocChange {
+                    doc_id: id,
+                    bytes: change.bytes().into_owned(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies changes from another replica. Idempotent and order-independent:
+    /// changes already here are counted as duplicates; changes whose
+    /// dependencies are missing are held until they arrive. Everything is
+    /// written in one transaction.
+    pub fn apply_changes(&self, changes: &[DocChange]) -> Result<ApplyReport> {
+        let mut by_doc: BTreeMap<DocId, Vec<&[u8]>> = BTreeMap::new();
+        for c in changes {
+            by_doc.entry(c.doc_id).or_default().push(&c.bytes);
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut report = ApplyReport::default();
+        for (id, raw) in by_doc {
+            apply_to_doc(&tx, id, &raw, &mut report)?;
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+}
+
+fn apply_to_doc(
+    tx: &Transaction<'_>,
+    id: DocId,
+    raw: &[&[u8]],
+    report: &mut ApplyReport,
+) -> Result<()> {
+    let existing = load(tx, id)?;
+    let is_new = existing.is_none();
+    let (mut doc, row) = match existing {
+        Some((doc, row)) => (doc, Some(row)),
+        None => (RecordDoc::empty(), None),
+    };
+
+    let mut candidates: Vec<(Change, Vec<u8>)> = Vec::new();
+    let mut seen: HashSet<ChangeHash> = HashSet::new();
+    for bytes in raw {
+        match decode_change(bytes) {
+            Ok(change) => {
+                let hash = change.hash();
+                if doc.has_change(&hash) || !seen.insert(hash) {
+                    report.duplicates += 1;
+                } else {
+                    candidates.push((change, bytes.to_vec()));
+                }
+            }
+            Err(e) => report.rejected.push((id, e.to_string())),
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    // Changes held back earlier may apply now.
+    {
+        let mut stmt = tx.prepare_cached("SELECT bytes FROM pending_changes WHERE doc_id = ?1")?;
+        let held = stmt
+            .query_map([id.to_bytes()], |r| r.get::<_, Vec<u8>>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for bytes in held {
+            let change = decode_change(&bytes)?;
+            if seen.insert(change.hash()) && !doc.has_change(&change.hash()) {
+                candidates.push((change, bytes));
+            }
+        }
+    }
+
+    doc.apply(candidates.iter().map(|(c, _)| c.clone()))?;
+
+    let mut applied: Vec<(ChangeHash, &[u8])> = Vec::new();
+    for (change, bytes) in &candidates {
+        let hash = change.hash();
+        if doc.has_change(&hash) {
+            tx.execute(
+                "DELETE FROM pending_changes WHERE hash = ?1",
+                [hash.0.as_slice()],
+            )?;
+            applied.push((hash, bytes));
+        } else {
+            tx.execute(
+                "INSERT OR IGNORE INTO pending_changes(hash, doc_id, bytes) VALUES (?1, ?2, ?3)",
+                params![hash.0.as_slice(), id.to_bytes(), bytes],
+            )?;
+            report.pending += 1;
+        }
+    }
+    if applied.is_empty() {
+        return Ok(());
+    }
+    report.applied += applied.len();
+    match row {
+        None if is_new => insert_new(tx, id, &doc)?,
+        Some(row) => append(tx, id, &doc, &row, &applied)?,
+        None => unreachable!("a document without a row is new"),
+    }
+    projection::reproject(tx, id, &doc)?;
+    report.changed.push(id);
+    Ok(())
+}

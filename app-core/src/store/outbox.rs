@@ -1,0 +1,116 @@
+//! The outbox: local changes the server has not acknowledged yet.
+//!
+//! Invariant: every change this device makes enters the outbox in the same
+//! transaction as its document, and leaves only when the server acknowledges
+//! its hash. Changes received from elsewhere never enter it.
+
+use automerge::ChangeHash;
+use rusqlite::{Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use super::{DocChange, Result, Store, StoreError};
+use crate::domain::{DocId, Timestamp};
+
+/// A change waiting for the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Position in the outbox (creation order).
+    pub seq: i64,
+    /// The change's hash.
+    pub hash: ChangeHash,
+    /// The document and the bytes.
+    pub change: DocChange,
+}
+
+/// How much is waiting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxStats {
+    /// Changes waiting.
+    pub changes: u64,
+    /// Their total size in bytes.
+    pub bytes: u64,
+    /// Records they belong to.
+    pub records: u64,
+}
+
+pub(super) fn push(
+    tx: &Transaction<'_>,
+    doc_id: DocId,
+    hash: ChangeHash,
+    bytes: &[u8],
+    at: Timestamp,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO outbox(doc_id, hash, bytes, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        doc_id.to_bytes(),
+        hash.0.as_slice(),
+        bytes,
+        at.as_millis()
+    ])?;
+    Ok(())
+}
+
+impl Store {
+    /// The oldest waiting changes, up to `max_changes` and about `max_bytes`
+    /// (at least one change if any is waiting, however large).
+    pub fn outbox_peek(&self, max_changes: usize, max_bytes: usize) -> Result<Vec<OutboxEntry>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT seq, doc_id, hash, bytes FROM outbox ORDER BY seq LIMIT ?1")?;
+        let mut rows = stmt.query([max_changes as i64])?;
+        let mut out = Vec::new();
+        let mut total = 0usize;
+        while let Some(row) = rows.next()? {
+            let bytes: Vec<u8> = row.get(3)?;
+            if !out.is_empty() && total + bytes.len() > max_bytes {
+                break;
+            }
+            total += bytes.len();
+            let doc: Vec<u8> = row.get(1)?;
+            let hash: Vec<u8> = row.get(2)?;
+            out.push(OutboxEntry {
+                seq: row.get(0)?,
+                hash: ChangeHash::try_from(hash.as_slice())
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                change: DocChange {
+                    doc_id: DocId::from_slice(&doc)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    bytes,
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Removes acknowledged changes; returns how many were waiting.
+    pub fn outbox_ack(&self, hashes: &[ChangeHash]) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut removed = 0;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE hash = ?1")?;
+            for h in hashes {
+                removed += stmt.execute([h.0.as_slice()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// How much is waiting for the server.
+    pub fn outbox_stats(&self) -> Result<OutboxStats> {
+        Ok(self.conn().query_row(
+            "SELECT count(*), coalesce(sum(length(bytes)), 0), count(DISTINCT doc_id) FROM outbox",
+            [],
+            |r| {
+                Ok(OutboxStats {
+                    changes: r.get::<_, i64>(0)? as u64,
+                    bytes: r.get::<_, i64>(1)? as u64,
+                    records: r.get::<_, i64>(2)? as u64,
+                })
+            },
+        )?)
+    }
+}

@@ -1,0 +1,455 @@
+//! Projections: one plain, indexed row per record, written in the same
+//! transaction as its document, so that lists, searches and statistics never
+//! load Automerge.
+//!
+//! Invariant: a readable document has exactly one row in its kind's table
+//! (and its items in `record_items`) matching its current state.
+
+use chrono::NaiveDate;
+use rusqlite::{Row, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Result, Store, StoreError};
+use crate::doc::RecordDoc;
+use crate::domain::{
+    ActivityType, Consultation, ConsultationId, ConsultationStatus, DocId, LogStatus, RecordKind,
+    ServiceLog, ServiceLogId, TeamId, Timestamp, UserId, VillageCode,
+};
+
+const SUMMARY_CHARS: usize = 80;
+
+fn summary(text: &str) -> String {
+    let mut s: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > SUMMARY_CHARS {
+        s = s.chars().take(SUMMARY_CHARS).collect::<String>() + "…";
+    }
+    s
+}
+
+/// Rewrites the projection of document `id` from `doc`.
+pub(super) fn reproject(tx: &Transaction<'_>, id: DocId, doc: &RecordDoc) -> Result<()> {
+    let has_conflicts = !doc.conflicts().is_empty();
+    let result = match doc.kind() {
+        Ok(RecordKind::ServiceLog) => doc
+            .read::<ServiceLog>()
+            .map_err(StoreError::from)
+            .and_then(|log| project_service_log(tx, &log, has_conflicts)),
+        Ok(RecordKind::Consultation) => doc
+            .read::<Consultation>()
+            .map_err(StoreError::from)
+            .and_then(|c| project_consultation(tx, &c, has_conflicts)),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => {
+            tx.execute(
+                "UPDATE documents SET readable = 1 WHERE doc_id = ?1",
+                [id.to_bytes()],
+            )?;
+            Ok(())
+        }
+        Err(StoreError::Doc(e)) => {
+            // Keep the document (nothing received is thrown away), but take it
+            // out of lists and statistics until a later change repairs it.
+            tracing::warn!(%id, error = %e, "document does not read as its kind");
+            tx.execute("DELETE FROM service_logs WHERE id = ?1", [id.to_bytes()])?;
+            tx.execute("DELETE FROM consultations WHERE id = ?1", [id.to_bytes()])?;
+            tx.execute(
+                "DELETE FROM record_items WHERE record = ?1",
+                [id.to_bytes()],
+            )?;
+            tx.execute(
+                "UPDATE documents SET readable = 0 WHERE doc_id = ?1",
+                [id.to_bytes()],
+            )?;
+            Ok(())
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn replace_items<'a>(
+    tx: &Transaction<'_>,
+    record: DocId,
+    items: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<()> {
+    tx.execute(
+        "DELETE FROM record_items WHERE record = ?1",
+        [record.to_bytes()],
+    )?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO record_items(record, kind, value) VALUES (?1, ?2, ?3)",
+    )?;
+    for (kind, value) in items {
+        stmt.execute(params![record.to_bytes(), kind, value])?;
+    }
+    Ok(())
+}
+
+pub(super) fn project_service_log(
+    tx: &Transaction<'_>,
+    log: &ServiceLog,
+    has_conflicts: bool,
+) -> Result<()> {
+    let mut search = format!(
+        "{} {} {}",
+        log.industry, log.description, log.review.comment
+    );
+    for p in &log.served {
+        search.push(' ');
+        search.push_str(&p.name);
+    }
+    for t in log.technologies.iter().chain(&log.varieties) {
+        search.push(' ');
+        search.push_str(t);
+    }
+    tx.prepare_cached(
+        "INSERT INTO service_logs(id, author, team, date, start_time, end_time, village, township,
+             county, lat, lon, activity, industry, farmers_served, trainees, photo_count, status,
+             reviewed_by, reviewed_at, has_conflicts, created_at, summary, search)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+             ?19, ?20, ?21, ?22, ?23)
+         ON CONFLICT(id) DO UPDATE SET author = excluded.author, team = excluded.team,
+             date = excluded.date, start_time = excluded.start_time, end_time = excluded.end_time,
+             village = excluded.village, township = excluded.township, county = excluded.county,
+             lat = excluded.lat, lon = excluded.lon, activity = excluded.activity,
+             industry = excluded.industry, farmers_served = excluded.farmers_served,
+             trainees = excluded.trainees, photo_count = excluded.photo_count,
+             status = excluded.status, reviewed_by = excluded.reviewed_by,
+             reviewed_at = excluded.reviewed_at, has_conflicts = excluded.has_conflicts,
+             created_at = excluded.created_at, summary = excluded.summary, search = excluded.search",
+    )?
+    .execute(params![
+        log.id.to_bytes(),
+        log.author.to_bytes(),
+        log.team.map(TeamId::to_bytes),
+        log.date.format("%Y-%m-%d").to_string(),
+        log.start_time.map(|t| t.format("%H:%M").to_string()),
+        log.end_time.map(|t| t.format("%H:%M").to_string()),
+        log.village.as_int() as i64,
+        log.village.township().as_int() as i64,
+        log.village.county().as_int() as i64,
+        log.location.map(|l| l.lat),
+        log.location.map(|l| l.lon),
+        log.activity.code(),
+        log.industry,
+        log.farmers_served,
+        log.trainees,
+        log.photos.len() as i64,
+        log.status.code(),
+        log.review.by.map(UserId::to_bytes),
+        log.review.at.map(Timestamp::as_millis),
+        has_conflicts,
+        log.created_at.as_millis(),
+        summary(&log.description),
+        search.to_lowercase(),
+    ])?;
+    let items = log
+        .technologies
+        .iter()
+        .map(|t| ("technology", t.as_str()))
+        .chain(log.varieties.iter().map(|v| ("variety", v.as_str())))
+        .chain(log.served.iter().map(|p| (p.kind.code(), p.name.as_str())));
+    replace_items(tx, log.id.into(), items)
+}
+
+pub(super) fn project_consultation(
+    tx: &Transaction<'_>,
+    c: &Consultation,
+    has_conflicts: bool,
+) -> Result<()> {
+    let mut search = format!("{} {} {} {}", c.farmer.name, c.subject, c.problem, c.advice);
+    for f in &c.follow_ups {
+        search.push(' ');
+        search.push_str(&f.note);
+    }
+    tx.prepare_cached(
+        "INSERT INTO consultations(id, author, team, farmer_name, farmer_phone, village, township,
+             county, subject, channel, asked_at, first_answered_at, status, follow_up_count,
+             last_follow_up_at, photo_count, has_conflicts, created_at, summary, search)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+             ?19, ?20)
+         ON CONFLICT(id) DO UPDATE SET author = excluded.author, team = excluded.team,
+             farmer_name = excluded.farmer_name, farmer_phone = excluded.farmer_phone,
+             village = excluded.village, township = excluded.township, county = excluded.county,
+             subject = excluded.subject, channel = excluded.channel, asked_at = excluded.asked_at,
+             first_answered_at = excluded.first_answered_at, status = excluded.status,
+             follow_up_count = excluded.follow_up_count,
+             last_follow_up_at = excluded.last_follow_up_at, photo_count = excluded.photo_count,
+             has_conflicts = excluded.has_conflicts, created_at = excluded.created_at,
+             summary = excluded.summary, search = excluded.search",
+    )?
+    .execute(params![
+        c.id.to_bytes(),
+        c.author.to_bytes(),
+        c.team.map(TeamId::to_bytes),
+        c.farmer.name,
+        c.farmer.phone,
+        c.farmer.village.as_int() as i64,
+        c.farmer.village.township().as_int() as i64,
+        c.farmer.village.county().as_int() as i64,
+        c.subject,
+        c.channel.code(),
+        c.asked_at.as_millis(),
+        c.first_answered_at.map(Timestamp::as_millis),
+        c.status.code(),
+        c.follow_ups.len() as i64,
+        c.follow_ups.iter().map(|f| f.at.as_millis()).max(),
+        c.photos.len() as i64,
+        has_conflicts,
+        c.created_at.as_millis(),
+        summary(&c.problem),
+        search.to_lowercase(),
+    ])?;
+    replace_items(
+        tx,
+        c.id.into(),
+        std::iter::once(("subject", c.subject.as_str())),
+    )
+}
+
+/// A page of service logs to list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LogQuery {
+    /// Only this author's logs.
+    pub author: Option<UserId>,
+    /// Only this team's logs.
+    pub team: Option<TeamId>,
+    /// Only logs in this status.
+    pub status: Option<LogStatus>,
+    /// From this date, inclusive.
+    pub from: Option<NaiveDate>,
+    /// To this date, inclusive.
+    pub to: Option<NaiveDate>,
+    /// Text that must appear in industry, description, names, technologies,
+    /// or the village or township name.
+    pub text: Option<String>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u32>,
+    /// Rows to skip.
+    pub offset: Option<u32>,
+}
+
+/// A service log as a list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogSummary {
+    /// The log.
+    pub id: ServiceLogId,
+    /// Its author.
+    pub author: UserId,
+    /// The day.
+    pub date: NaiveDate,
+    /// Start time, `HH:MM`.
+    pub start_time: Option<String>,
+    /// The village.
+    pub village: VillageCode,
+    /// The village's name, when the register is loaded.
+    pub village_name: Option<String>,
+    /// The township's name, when the register is loaded.
+    pub township_name: Option<String>,
+    /// Activity type.
+    pub activity: ActivityType,
+    /// Industry.
+    pub industry: String,
+    /// Farmers served.
+    pub farmers_served: u32,
+    /// Trainees.
+    pub trainees: Option<u32>,
+    /// Photos attached.
+    pub photo_count: u32,
+    /// Review status.
+    pub status: LogStatus,
+    /// Whether a field has concurrent values to resolve.
+    pub has_conflicts: bool,
+    /// Start of the description.
+    pub summary: String,
+}
+
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn page(limit: Option<u32>, offset: Option<u32>) -> (i64, i64) {
+    (
+        i64::from(limit.unwrap_or(50).clamp(1, 500)),
+        i64::from(offset.unwrap_or(0)),
+    )
+}
+
+fn corrupt<E: std::fmt::Display>(e: E) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.to_string().into())
+}
+
+fn blob_id<T>(row: &Row<'_>, idx: usize, f: fn([u8; 16]) -> T) -> rusqlite::Result<T> {
+    let bytes: Vec<u8> = row.get(idx)?;
+    let arr: [u8; 16] = bytes.as_slice().try_into().map_err(corrupt)?;
+    Ok(f(arr))
+}
+
+fn log_summary(row: &Row<'_>) -> rusqlite::Result<LogSummary> {
+    let date: String = row.get(2)?;
+    let activity: String = row.get(7)?;
+    let status: String = row.get(12)?;
+    Ok(LogSummary {
+        id: blob_id(row, 0, ServiceLogId::from_bytes)?,
+        author: blob_id(row, 1, UserId::from_bytes)?,
+        date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(corrupt)?,
+        start_time: row.get(3)?,
+        village: VillageCode::from_int(row.get::<_, i64>(4)? as u64).map_err(corrupt)?,
+        village_name: row.get(5)?,
+        township_name: row.get(6)?,
+        activity: ActivityType::from_code(&activity).ok_or_else(|| corrupt(&activity))?,
+        industry: row.get(8)?,
+        farmers_served: row.get(9)?,
+        trainees: row.get(10)?,
+        photo_count: row.get(11)?,
+        status: LogStatus::from_code(&status).ok_or_else(|| corrupt(&status))?,
+        has_conflicts: row.get(13)?,
+        summary: row.get(14)?,
+    })
+}
+
+/// A page of consultations to list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ConsultationQuery {
+    /// Only this author's.
+    pub author: Option<UserId>,
+    /// Only this team's.
+    pub team: Option<TeamId>,
+    /// Only in this status.
+    pub status: Option<ConsultationStatus>,
+    /// Text in the farmer's name, subject, problem, advice or notes.
+    pub text: Option<String>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u32>,
+    /// Rows to skip.
+    pub offset: Option<u32>,
+}
+
+/// A consultation as a list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsultationSummary {
+    /// The consultation.
+    pub id: ConsultationId,
+    /// Its author.
+    pub author: UserId,
+    /// The farmer's name.
+    pub farmer_name: String,
+    /// The farmer's village.
+    pub village: VillageCode,
+    /// The village's name, when the register is loaded.
+    pub village_name: Option<String>,
+    /// Crop or livestock.
+    pub subject: String,
+    /// When asked.
+    pub asked_at: Timestamp,
+    /// When first answered.
+    pub first_answered_at: Option<Timestamp>,
+    /// Status.
+    pub status: ConsultationStatus,
+    /// Number of follow-ups.
+    pub follow_up_count: u32,
+    /// Whether a field has concurrent values to resolve.
+    pub has_conflicts: bool,
+    /// Start of the problem.
+    pub summary: String,
+}
+
+fn consultation_summary(row: &Row<'_>) -> rusqlite::Result<ConsultationSummary> {
+    let status: String = row.get(8)?;
+    Ok(ConsultationSummary {
+        id: blob_id(row, 0, ConsultationId::from_bytes)?,
+        author: blob_id(row, 1, UserId::from_bytes)?,
+        farmer_name: row.get(2)?,
+        village: VillageCode::from_int(row.get::<_, i64>(3)? as u64).map_err(corrupt)?,
+        village_name: row.get(4)?,
+        subject: row.get(5)?,
+        asked_at: Timestamp::from_millis(row.get(6)?),
+        first_answered_at: row.get::<_, Option<i64>>(7)?.map(Timestamp::from_millis),
+        status: ConsultationStatus::from_code(&status).ok_or_else(|| corrupt(&status))?,
+        follow_up_count: row.get(9)?,
+        has_conflicts: row.get(10)?,
+        summary: row.get(11)?,
+    })
+}
+
+impl Store {
+    /// Lists service logs, newest first.
+    pub fn list_service_logs(&self, q: &LogQuery) -> Result<Vec<LogSummary>> {
+        let (limit, offset) = page(q.limit, q.offset);
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT l.id, l.author, l.date, l.start_time, l.village, v.name, t.name, l.activity,
+                    l.industry, l.farmers_served, l.trainees, l.photo_count, l.status,
+                    l.has_conflicts, l.summary
+             FROM service_logs l
+             LEFT JOIN div_villages v ON v.code = l.village
+             LEFT JOIN div_townships t ON t.code = l.township
+             WHERE (?1 IS NULL OR l.author = ?1)
+               AND (?2 IS NULL OR l.team = ?2)
+               AND (?3 IS NULL OR l.status = ?3)
+               AND (?4 IS NULL OR l.date >= ?4)
+               AND (?5 IS NULL OR l.date <= ?5)
+               AND (?6 IS NULL OR l.search LIKE ?6 ESCAPE '\\'
+                    OR v.name LIKE ?6 ESCAPE '\\' OR t.name LIKE ?6 ESCAPE '\\')
+             ORDER BY l.date DESC, l.start_time DESC, l.id DESC
+             LIMIT ?7 OFFSET ?8",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                q.author.map(UserId::to_bytes),
+                q.team.map(TeamId::to_bytes),
+                q.status.map(LogStatus::code),
+                q.from.map(|d| d.format("%Y-%m-%d").to_string()),
+                q.to.map(|d| d.format("%Y-%m-%d").to_string()),
+                q.text
+                    .as_deref()
+                    .filter(|t| !t.trim().is_empty())
+                    .map(like_pattern),
+                limit,
+                offset
+            ],
+            log_summary,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Lists consultations, most recently asked first.
+    pub fn list_consultations(&self, q: &ConsultationQuery) -> Result<Vec<ConsultationSummary>> {
+        let (limit, offset) = page(q.limit, q.offset);
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT c.id, c.author, c.farmer_name, c.village, v.name, c.subject, c.asked_at,
+                    c.first_answered_at, c.status, c.follow_up_count, c.has_conflicts, c.summary
+             FROM consultations c
+             LEFT JOIN div_villages v ON v.code = c.village
+             WHERE (?1 IS NULL OR c.author = ?1)
+               AND (?2 IS NULL OR c.team = ?2)
+               AND (?3 IS NULL OR c.status = ?3)
+               AND (?4 IS NULL OR c.search LIKE ?4 ESCAPE '\\' OR v.name LIKE ?4 ESCAPE '\\')
+             ORDER BY c.asked_at DESC, c.id DESC
+             LIMIT ?5 OFFSET ?6",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                q.author.map(UserId::to_bytes),
+                q.team.map(TeamId::to_bytes),
+                q.status.map(ConsultationStatus::code),
+                q.text
+                    .as_deref()
+                    .filter(|t| !t.trim().is_empty())
+                    .map(like_pattern),
+                limit,
+                offset
+            ],
+            consultation_summary,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,8 @@
+//! app-core integration tests: one binary, modules per concern.
+
+mod crash;
+mod fixtures;
+mod merge;
+mod records;
+mod register;
+mod support;

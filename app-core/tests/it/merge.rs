@@ -1,0 +1,445 @@
+//! Merging between replicas: convergence under random edits and exchange
+//! schedules, idempotence, and the three kinds of concurrent edit.
+
+use std::collections::BTreeMap;
+
+use app_core::domain::{DocId, LogStatus, ServiceLog, ServiceLogId};
+use app_core::store::{LogQuery, Store};
+use proptest::prelude::*;
+
+use crate::support::*;
+
+/// Sends everything `from` has and `to` lacks; returns the number of changes.
+fn sync(from: &Store, to: &Store) -> usize {
+    let changes = from.changes_for_peer(&to.heads().unwrap()).unwrap();
+    let n = changes.len();
+    let report = to.apply_changes(&changes).unwrap();
+    assert!(report.rejected.is_empty());
+    n
+}
+
+fn sync_all(replicas: &[TestStore]) {
+    // Two passes of a ring suffice for full propagation; do until quiet.
+    loop {
+        let mut moved = 0;
+        for i in 0..replicas.len() {
+            for j in 0..replicas.len() {
+                if i != j {
+                    moved += sync(&replicas[i].store, &replicas[j].store);
+                }
+            }
+        }
+        if moved == 0 {
+            break;
+        }
+    }
+}
+
+fn edit(store: &Store, id: ServiceLogId, f: impl FnOnce(&mut ServiceLog)) -> ServiceLog {
+    store
+        .edit_record::<ServiceLog, _>(id.into(), |log, _| {
+            f(log);
+            Ok(())
+        })
+        .unwrap()
+        .1
+}
+
+/// Two replicas sharing one submitted log.
+fn pair_with_log() -> (TestStore, TestStore, ServiceLogId) {
+    let a = TestStore::new();
+    let b = TestStore::new();
+    let id = a
+        .store
+        .create_service_log(&commissioner(), &training_input(), true)
+        .unwrap()
+        .value
+        .id;
+    sync(&a.store, &b.store);
+    (a, b, id)
+}
+
+#[test]
+fn concurrent_edits_of_different_fields_merge_on_both_sides() {
+    let (a, b, id) = pair_with_log();
+    edit(&a.store, id, |l| l.farmers_served = 50);
+    edit(&b.store, id, |l| l.industry = "白茶".into());
+    sync(&a.store, &b.store);
+    sync(&b.store, &a.store);
+    for t in [&a, &b] {
+        let log = t.store.service_log(id).unwrap();
+        assert_eq!(log.farmers_served, 50);
+        assert_eq!(log.industry, "白茶");
+        assert!(t.store.conflicts(id.into()).unwrap().is_empty());
+    }
+}
+
+#[test]
+fn concurrent_edits_of_one_text_keep_both_insertions() {
+    let (a, b, id) = pair_with_log();
+    edit(&a.store, id, |l| {
+        l.description = format!("【上午】{}", l.description)
+    });
+    edit(&b.store, id, |l| l.description.push_str("【下午回访两户】"));
+    sync(&a.store, &b.store);
+    sync(&b.store, &a.store);
+    let on_a = a.store.service_log(id).unwrap().description;
+    let on_b = b.store.service_log(id).unwrap().description;
+    assert_eq!(on_a, on_b);
+    assert!(on_a.starts_with("【上午】在村委会"), "{on_a}");
+    assert!(on_a.ends_with("防控。【下午回访两户】"), "{on_a}");
+}
+
+#[test]
+fn concurrent_edits_of_one_scalar_keep_both_values_as_a_conflict() {
+    let (a, b, id) = pair_with_log();
+    edit(&a.store, id, |l| l.farmers_served = 30);
+    edit(&b.store, id, |l| l.farmers_served = 45);
+    sync(&a.store, &b.store);
+    sync(&b.store, &a.store);
+    let winner_a = a.store.service_log(id).unwrap().farmers_served;
+    let winner_b = b.store.service_log(id).unwrap().farmers_served;
+    assert_eq!(winner_a, winner_b, "both replicas show the same value");
+    for t in [&a, &b] {
+        let conflicts = t.store.conflicts(id.into()).unwrap();
+        assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+        assert_eq!(conflicts[0].path_string(), "farmers_served");
+        let mut values: Vec<i64> = conflicts[0]
+            .values
+            .iter()
+            .map(|v| v.value.as_i64().unwrap())
+            .collect();
+        values.sort();
+        assert_eq!(values, [30, 45]);
+        let listed = t.store.list_service_logs(&LogQuery::default()).unwrap();
+        assert!(listed[0].has_conflicts, "the list shows the conflict");
+    }
+    // Editing the field again resolves the conflict everywhere.
+    edit(&a.store, id, |l| l.farmers_served = 45);
+    sync(&a.store, &b.store);
+    assert!(b.store.conflicts(id.into()).unwrap().is_empty());
+}
+
+#[test]
+fn concurrent_list_additions_keep_both_items() {
+    let (a, b, id) = pair_with_log();
+    edit(&a.store, id, |l| l.technologies.push("测土配方施肥".into()));
+    edit(&b.store, id, |l| l.varieties.push("黄金芽".into()));
+    edit(&b.store, id, |l| l.technologies.push("茶园机械修剪".into()));
+    sync(&a.store, &b.store);
+    sync(&b.store, &a.store);
+    let log = a.store.service_log(id).unwrap();
+    assert_eq!(log, b.store.service_log(id).unwrap());
+    for t in ["茶园绿色防控", "测土配方施肥", "茶园机械修剪"] {
+        assert!(
+            log.technologies.iter().any(|x| x == t),
+            "{t} missing: {:?}",
+            log.technologies
+        );
+    }
+    assert_eq!(log.varieties, ["白叶1号", "黄金芽"]);
+}
+
+#[test]
+fn applying_the_same_changes_twice_changes_nothing() {
+    let (a, b, id) = pair_with_log();
+    edit(&a.store, id, |l| l.farmers_served = 77);
+    let changes = a.store.changes_for_peer(&BTreeMap::new()).unwrap();
+    let first = b.store.apply_changes(&changes).unwrap();
+    assert_eq!(first.applied, 1);
+    assert_eq!(first.duplicates, 1);
+    let heads = b.store.heads().unwrap();
+    let second = b.store.apply_changes(&changes).unwrap();
+    assert_eq!(second.applied, 0);
+    assert_eq!(second.duplicates, 2);
+    assert!(second.changed.is_empty());
+    assert_eq!(b.store.heads().unwrap(), heads);
+}
+
+#[test]
+fn changes_arriving_before_their_dependencies_wait_and_then_apply() {
+    let (a, b, id) = pair_with_log();
+    let c = TestStore::new();
+    edit(&a.store, id, |l| l.farmers_served = 60);
+    edit(&a.store, id, |l| l.industry = "绿茶".into());
+    let mut changes = a.store.changes_for_peer(&BTreeMap::new()).unwrap();
+    changes.reverse();
+    let (last, rest) = changes.split_first().unwrap();
+    let held = c.store.apply_changes(std::slice::from_ref(last)).unwrap();
+    assert_eq!((held.applied, held.pending), (0, 1));
+    assert!(
+        c.store
+            .list_service_logs(&LogQuery::default())
+            .unwrap()
+            .is_empty()
+    );
+    let report = c.store.apply_changes(rest).unwrap();
+    assert_eq!(
+        report.applied, 3,
+        "the held change applied with its dependencies"
+    );
+    assert_eq!(
+        c.store.service_log(id).unwrap(),
+        a.store.service_log(id).unwrap()
+    );
+    drop(b);
+}
+
+#[test]
+fn undecodable_changes_are_rejected_and_change_nothing() {
+    let (a, b, id) = pair_with_log();
+    let heads = b.store.heads().unwrap();
+    let report = b
+        .store
+        .apply_changes(&[app_core::store::DocChange {
+            doc_id: id.into(),
+            bytes: b"not an automerge change".to_vec(),
+        }])
+        .unwrap();
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(b.store.heads().unwrap(), heads);
+    drop(a);
+}
+
+// ---- property: random edits and exchange schedules converge ----
+
+#[derive(Debug, Clone)]
+enum Op {
+    Create {
+        replica: usize,
+    },
+    Text {
+        replica: usize,
+        record: usize,
+        at: usize,
+        text: &'static str,
+    },
+    Count {
+        replica: usize,
+        record: usize,
+        value: u32,
+    },
+    Industry {
+        replica: usize,
+        record: usize,
+        value: &'static str,
+    },
+    AddTech {
+        replica: usize,
+        record: usize,
+        value: &'static str,
+    },
+    RemoveTech {
+        replica: usize,
+        record: usize,
+    },
+    Status {
+        replica: usize,
+        record: usize,
+        approve: bool,
+    },
+    Sync {
+        from: usize,
+        to: usize,
+    },
+    SyncTwice {
+        from: usize,
+        to: usize,
+    },
+}
+
+const REPLICAS: usize = 3;
+const WORDS: &[&str] = &["施肥", "修剪", "病虫害", "，", "茶园", "Ⅱ", "a", "😀"];
+const INDUSTRIES: &[&str] = &["茶叶", "猕猴桃", "马铃薯", "肉牛", "中药材"];
+
+fn op() -> impl Strategy<Value = Op> {
+    let r = 0..REPLICAS;
+    prop_oneof![
+        1 => r.clone().prop_map(|replica| Op::Create { replica }),
+        3 => (r.clone(), any::<usize>(), any::<usize>(), prop::sample::select(WORDS))
+            .prop_map(|(replica, record, at, text)| Op::Text { replica, record, at, text }),
+        2 => (r.clone(), any::<usize>(), 0u32..500)
+            .prop_map(|(replica, record, value)| Op::Count { replica, record, value }),
+        2 => (r.clone(), any::<usize>(), prop::sample::select(INDUSTRIES))
+            .prop_map(|(replica, record, value)| Op::Industry { replica, record, value }),
+        2 => (r.clone(), any::<usize>(), prop::sample::select(WORDS))
+            .prop_map(|(replica, record, value)| Op::AddTech { replica, record, value }),
+        1 => (r.clone(), any::<usize>())
+            .prop_map(|(replica, record)| Op::RemoveTech { replica, record }),
+        1 => (r.clone(), any::<usize>(), any::<bool>())
+            .prop_map(|(replica, record, approve)| Op::Status { replica, record, approve }),
+        3 => (r.clone(), r.clone()).prop_map(|(from, to)| Op::Sync { from, to }),
+        1 => (r.clone(), r).prop_map(|(from, to)| Op::SyncTwice { from, to }),
+    ]
+}
+
+/// The records a replica can see, in a stable order.
+fn known(store: &Store) -> Vec<ServiceLogId> {
+    store
+        .heads()
+        .unwrap()
+        .into_keys()
+        .map(ServiceLogId::from)
+        .collect()
+}
+
+fn pick(store: &Store, record: usize) -> Option<ServiceLogId> {
+    let ids = known(store);
+    (!ids.is_empty()).then(|| ids[record % ids.len()])
+}
+
+fn run(ops: &[Op]) {
+    let replicas: Vec<TestStore> = (0..REPLICAS).map(|_| TestStore::new()).collect();
+    for (step, op) in ops.iter().enumerate() {
+        // Each step happens a second later, on every device.
+        for t in &replicas {
+            t.clock.advance_millis(1000);
+        }
+        match *op {
+            Op::Create { replica } => {
+                let mut input = training_input();
+                input.description = format!("记录{step}");
+                replicas[replica]
+                    .store
+                    .create_service_log(&commissioner(), &input, true)
+                    .unwrap();
+            }
+            Op::Text {
+                replica,
+                record,
+                at,
+                text,
+            } => {
+                if let Some(id) = pick(&replicas[replica].store, record) {
+                    edit(&replicas[replica].store, id, |l| {
+                        let chars: Vec<char> = l.description.chars().collect();
+                        let at = at % (chars.len() + 1);
+                        l.description = chars[..at]
+                            .iter()
+                            .chain(text.chars().collect::<Vec<_>>().iter())
+                            .chain(chars[at..].iter())
+                            .collect();
+                    });
+                }
+            }
+            Op::Count {
+                replica,
+                record,
+                value,
+            } => {
+                if let Some(id) = pick(&replicas[replica].store, record) {
+                    edit(&replicas[replica].store, id, |l| l.farmers_served = value);
+                }
+            }
+            Op::Industry {
+                replica,
+                record,
+                value,
+            } => {
+                if let Some(id) = pick(&replicas[replica].store, record) {
+                    edit(&replicas[replica].store, id, |l| l.industry = value.into());
+                }
+            }
+            Op::AddTech {
+                replica,
+                record,
+                value,
+            } => {
+                if let Some(id) = pick(&replicas[replica].store, record) {
+                    edit(&replicas[replica].store, id, |l| {
+                        if !l.technologies.iter().any(|t| t == value) {
+                            l.technologies.push(value.into());
+                        }
+                    });
+                }
+            }
+            Op::RemoveTech { replica, record } => {
+                if let Some(id) = pick(&replicas[replica].store, record) {
+                    edit(&replicas[replica].store, id, |l| {
+                        l.technologies.pop();
+                    });
+                }
+            }
+            Op::Status {
+                replica,
+                record,
+                approve,
+            } => {
+                if let Some(id) = pick(&replicas[replica].store, record) {
+                    edit(&replicas[replica].store, id, |l| {
+                        l.status = if approve {
+                            LogStatus::Approved
+                        } else {
+                            LogStatus::Returned
+                        };
+                    });
+                }
+            }
+            Op::Sync { from, to } if from != to => {
+                sync(&replicas[from].store, &replicas[to].store);
+            }
+            Op::SyncTwice { from, to } if from != to => {
+                let changes = replicas[from]
+                    .store
+                    .changes_for_peer(&replicas[to].store.heads().unwrap())
+                    .unwrap();
+                replicas[to].store.apply_changes(&changes).unwrap();
+                let again = replicas[to].store.apply_changes(&changes).unwrap();
+                assert_eq!(again.applied, 0, "a replayed batch applies nothing");
+            }
+            Op::Sync { .. } | Op::SyncTwice { .. } => {}
+        }
+    }
+    sync_all(&replicas);
+
+    let reference = &replicas[0].store;
+    let heads = reference.heads().unwrap();
+    let ids = known(reference);
+    let list = reference
+        .list_service_logs(&LogQuery {
+            limit: Some(500),
+            ..Default::default()
+        })
+        .unwrap();
+    for t in &replicas[1..] {
+        assert_eq!(
+            t.store.heads().unwrap(),
+            heads,
+            "same documents at the same heads"
+        );
+        for id in &ids {
+            assert_eq!(
+                t.store.service_log(*id).unwrap(),
+                reference.service_log(*id).unwrap(),
+                "record {id} differs"
+            );
+            assert_eq!(
+                t.store.conflicts(DocId::from(*id)).unwrap(),
+                reference.conflicts(DocId::from(*id)).unwrap()
+            );
+        }
+        let other = t
+            .store
+            .list_service_logs(&LogQuery {
+                limit: Some(500),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(other, list, "projections agree");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        max_shrink_iters: 200,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn replicas_converge_whatever_the_edits_and_exchange_schedule(
+        ops in prop::collection::vec(op(), 1..40)
+    ) {
+        run(&ops);
+    }
+}
