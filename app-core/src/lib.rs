@@ -13,6 +13,8 @@
 
 pub mod clock;
 pub mod domain;
+pub mod scope;
+pub mod sync;
 
 #[cfg(feature = "doc")]
 pub mod doc;

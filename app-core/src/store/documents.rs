@@ -205,6 +205,15 @@ impl Store {
         Ok(out)
     }
 
+    /// Documents holding received changes whose dependencies are missing.
+    pub fn docs_with_pending_changes(&self) -> Result<Vec<DocId>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT DISTINCT doc_id FROM pending_changes")?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|r| DocId::from_slice(&r?).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
+    }
+
     /// Number of record documents.
     pub fn doc_count(&self) -> Result<u64> {
         Ok(self

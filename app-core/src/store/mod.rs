@@ -21,6 +21,7 @@
 mod documents;
 mod migrations;
 mod outbox;
+mod photos;
 mod projection;
 mod records;
 mod register;
@@ -39,6 +40,7 @@ use crate::domain::{DocId, TeamId, UserId, ValidationError};
 pub use documents::{ApplyReport, DocChange, Heads};
 pub use migrations::{SCHEMA_VERSION as STORE_SCHEMA_VERSION, migrations};
 pub use outbox::{OutboxEntry, OutboxStats};
+pub use photos::{PendingPhoto, hash_bytes};
 pub use projection::{ConsultationQuery, ConsultationSummary, LogQuery, LogSummary};
 pub use records::ReviewDecision;
 pub use register::{Division, RegisterSlice, SliceDivision};
@@ -216,6 +218,13 @@ impl Store {
             .conn()
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
+    }
+
+    /// Removes a value from the store's key-value table.
+    pub fn meta_delete(&self, key: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM meta WHERE key = ?1", [key])?;
+        Ok(())
     }
 
     /// Writes a value to the store's key-value table (durably).

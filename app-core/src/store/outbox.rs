@@ -99,6 +99,46 @@ impl Store {
         Ok(removed)
     }
 
+    /// Moves a change the server refused out of the outbox into
+    /// `refused_changes`, with the server's code and reason.
+    pub fn outbox_refuse(&self, hash: &ChangeHash, code: &str, reason: &str) -> Result<()> {
+        let now = self.clock.now().as_millis();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO refused_changes(hash, doc_id, bytes, code, reason, refused_at)
+             SELECT hash, doc_id, bytes, ?2, ?3, ?4 FROM outbox WHERE hash = ?1",
+            params![hash.0.as_slice(), code, reason, now],
+        )?;
+        tx.execute("DELETE FROM outbox WHERE hash = ?1", [hash.0.as_slice()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Changes the server refused, as `(document, code, reason)`.
+    pub fn refused_changes(&self) -> Result<Vec<(DocId, String, String)>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT doc_id, code, reason FROM refused_changes ORDER BY refused_at")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (doc, code, reason) = row?;
+            out.push((
+                DocId::from_slice(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                code,
+                reason,
+            ));
+        }
+        Ok(out)
+    }
+
     /// How much is waiting for the server.
     pub fn outbox_stats(&self) -> Result<OutboxStats> {
         Ok(self.conn().query_row(

@@ -3,6 +3,7 @@
 mod crash;
 mod fixtures;
 mod merge;
+mod photos;
 mod records;
 mod register;
 mod support;

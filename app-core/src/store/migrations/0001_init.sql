@@ -139,3 +139,26 @@ CREATE TABLE county_tags (
     source TEXT NOT NULL,
     PRIMARY KEY (county, tag)
 ) STRICT, WITHOUT ROWID;
+
+-- Photo bytes on this device, content-addressed, with upload progress.
+-- Photos made here start with uploaded = 0; photos fetched from the server
+-- arrive uploaded = 1.
+CREATE TABLE photos (
+    hash            BLOB PRIMARY KEY,   -- SHA-256 of bytes
+    bytes           BLOB NOT NULL,
+    created_at      INTEGER NOT NULL,
+    uploaded_offset INTEGER NOT NULL DEFAULT 0,
+    uploaded        INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX photos_to_upload ON photos(uploaded, created_at);
+
+-- Local changes the server refused: kept (nothing is thrown away) for the
+-- user and a sync admin to see, and no longer pushed.
+CREATE TABLE refused_changes (
+    hash       BLOB PRIMARY KEY,
+    doc_id     BLOB NOT NULL,
+    bytes      BLOB NOT NULL,
+    code       TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    refused_at INTEGER NOT NULL
+) STRICT;

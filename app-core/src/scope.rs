@@ -1,0 +1,640 @@
+//! Who may see and change what. The server enforces these rules on every
+//! change it receives; the interface uses them only for hints.
+//!
+//! - A commissioner creates and edits their own records and reads the team's.
+//! - A team lead reads everything of the team and writes only review fields
+//!   (status approved/returned, review comment) on the team's logs, besides
+//!   their own records as a commissioner.
+//! - A sync admin reads everything in their county or province and may write
+//!   any field of a record in scope except its identity (to resolve
+//!   conflicts); the server records each such write.
+//! - Nobody reads or writes outside their scope, whatever a device sends:
+//!   the record's place (its county, from its village) and team are taken
+//!   from the record itself, never from what the device claims.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    Consultation, CountyCode, LogStatus, ProvinceCode, RecordKind, Role, Scope, ServiceLog, TeamId,
+    UserId,
+};
+use crate::sync::protocol::RefusalCode;
+
+/// The authenticated user a request acts for, as the server knows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// The user.
+    pub user: UserId,
+    /// Their role.
+    pub role: Role,
+    /// How far they read.
+    pub scope: Scope,
+    /// Their team.
+    pub team: Option<TeamId>,
+    /// The county of their team or assignment, for commissioners and leads.
+    pub county: Option<CountyCode>,
+}
+
+/// Where a record sits, for scope checks: read from the record itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// The record's kind.
+    pub kind: RecordKind,
+    /// Its author.
+    pub author: UserId,
+    /// Its team.
+    pub team: Option<TeamId>,
+    /// Its county.
+    pub county: CountyCode,
+}
+
+/// A record of any kind, for authorisation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyRecord {
+    /// A service log.
+    ServiceLog(ServiceLog),
+    /// A consultation.
+    Consultation(Consultation),
+}
+
+impl AnyRecord {
+    /// Where the record sits.
+    pub fn placement(&self) -> Placement {
+        match self {
+            AnyRecord::ServiceLog(l) => Placement {
+                kind: RecordKind::ServiceLog,
+                author: l.author,
+                team: l.team,
+                county: l.village.county(),
+            },
+            AnyRecord::Consultation(c) => Placement {
+                kind: RecordKind::Consultation,
+                author: c.author,
+                team: c.team,
+                county: c.farmer.village.county(),
+            },
+        }
+    }
+
+    fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        let value = match self {
+            AnyRecord::ServiceLog(l) => serde_json::to_value(l),
+            AnyRecord::Consultation(c) => serde_json::to_value(c),
+        };
+        match value {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+
+    /// Names of the top-level fields whose values differ between the two.
+    pub fn changed_fields(before: &AnyRecord, after: &AnyRecord) -> Vec<String> {
+        let a = before.fields();
+        let b = after.fields();
+        let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        keys.into_iter()
+            .filter(|k| a.get(*k) != b.get(*k))
+            .cloned()
+            .collect()
+    }
+}
+
+/// A refused write: a code for the wire and a reason for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Stable code.
+    pub code: RefusalCode,
+    /// Why.
+    pub reason: String,
+}
+
+fn refuse(code: RefusalCode, reason: impl Into<String>) -> Result<(), Refusal> {
+    Err(Refusal {
+        code,
+        reason: reason.into(),
+    })
+}
+
+/// Whether `who` may read a record placed at `at`.
+pub fn can_read(who: &Principal, at: &Placement) -> bool {
+    if at.author == who.user {
+        return true;
+    }
+    match who.scope {
+        Scope::Own => false,
+        Scope::Team(team) => at.team == Some(team),
+        Scope::County(county) => at.county == county,
+        Scope::Province(province) => at.county.province() == province,
+    }
+}
+
+fn in_write_area(who: &Principal, at: &Placement) -> bool {
+    match who.scope {
+        Scope::Own | Scope::Team(_) => who.county.is_none_or(|c| c == at.county),
+        Scope::County(county) => at.county == county,
+        Scope::Province(province) => at.county.province() == province,
+    }
+}
+
+/// Fields no one may change after creation.
+const IDENTITY_FIELDS: &[&str] = &["id", "author", "created_at"];
+/// Fields a team lead may write on a team member's log.
+const REVIEW_FIELDS: &[&str] = &["status", "review"];
+
+/// Checks that `who` may turn `before` (none for a new record) into `after`.
+pub fn check_write(
+    who: &Principal,
+    before: Option<&AnyRecord>,
+    after: &AnyRecord,
+) -> Result<(), Refusal> {
+    let at = after.placement();
+    if let Some(before) = before {
+        let was = before.placement();
+        if was.kind != at.kind {
+            return refuse(
+                RefusalCode::InvalidRecord,
+                "a record may not change its kind",
+            );
+        }
+        let changed = AnyRecord::changed_fields(before, after);
+        if let Some(f) = changed
+            .iter()
+            .find(|f| IDENTITY_FIELDS.contains(&f.as_str()))
+        {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                format!("{f} never changes after a record is made"),
+            );
+        }
+        if changed.is_empty() {
+            return Ok(());
+        }
+        return check_edit(who, &was, &at, before, after, &changed);
+    }
+    // A new record.
+    if at.author != who.user {
+        return refuse(
+            RefusalCode::NotYourRecord,
+            "a record can only be created by its author",
+        );
+    }
+    if who.role == Role::SyncAdmin {
+        return refuse(
+            RefusalCode::NotYourRecord,
+            "sync admins do not author field records",
+        );
+    }
+    if at.team != who.team {
+        return refuse(
+            RefusalCode::OutOfScope,
+            "a new record must carry its author's team",
+        );
+    }
+    if !in_write_area(who, &at) {
+        return refuse(
+            RefusalCode::OutOfScope,
+            format!("county {} is outside the author's area", at.county),
+        );
+    }
+    if let AnyRecord::ServiceLog(log) = after
+        && !matches!(log.status, LogStatus::Draft | LogStatus::Submitted)
+    {
+        return refuse(
+            RefusalCode::FieldNotAllowed,
+            "a new log cannot be already reviewed",
+        );
+    }
+    if let AnyRecord::ServiceLog(log) = after
+        && (log.review.by.is_some() || !log.review.comment.is_empty())
+    {
+        return refuse(
+            RefusalCode::FieldNotAllowed,
+            "a new log cannot carry a review",
+        );
+    }
+    Ok(())
+}
+
+fn check_edit(
+    who: &Principal,
+    was: &Placement,
+    at: &Placement,
+    before: &AnyRecord,
+    after: &AnyRecord,
+    changed: &[String],
+) -> Result<(), Refusal> {
+    if !can_read(who, was) || !can_read(who, at) {
+        return refuse(
+            RefusalCode::OutOfScope,
+            "the record is outside the author's scope",
+        );
+    }
+    if who.role == Role::SyncAdmin {
+        return Ok(());
+    }
+    if was.author == who.user {
+        // The author edits their own record: anything but team, review and
+        // the reviewed statuses.
+        if changed.iter().any(|f| f == "team") {
+            return refuse(RefusalCode::FieldNotAllowed, "a record keeps its team");
+        }
+        if !in_write_area(who, at) {
+            return refuse(
+                RefusalCode::OutOfScope,
+                format!("county {} is outside the author's area", at.county),
+            );
+        }
+        if let (AnyRecord::ServiceLog(b), AnyRecord::ServiceLog(a)) = (before, after) {
+            if a.review != b.review {
+                return refuse(
+                    RefusalCode::FieldNotAllowed,
+                    "only a team lead writes the review",
+                );
+            }
+            if a.status != b.status && matches!(a.status, LogStatus::Approved | LogStatus::Returned)
+            {
+                return refuse(
+                    RefusalCode::FieldNotAllowed,
+                    "only a team lead approves or returns a log",
+                );
+            }
+        }
+        return Ok(());
+    }
+    if who.role == Role::TeamLead
+        && let (AnyRecord::ServiceLog(b), AnyRecord::ServiceLog(a)) = (before, after)
+        && who.team.is_some()
+        && b.team == who.team
+    {
+        if let Some(f) = changed
+            .iter()
+            .find(|f| !REVIEW_FIELDS.contains(&f.as_str()))
+        {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                format!("a team lead writes only the review, not {f}"),
+            );
+        }
+        if a.status != b.status && !matches!(a.status, LogStatus::Approved | LogStatus::Returned) {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "a team lead only approves or returns a log",
+            );
+        }
+        if b.status == LogStatus::Draft {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "a draft is not ready for review",
+            );
+        }
+        return Ok(());
+    }
+    refuse(
+        RefusalCode::NotYourRecord,
+        "only the author edits this record",
+    )
+}
+
+/// Whether `who`'s scope covers a county at all (for admin queries).
+pub fn covers_county(who: &Principal, county: CountyCode) -> bool {
+    match who.scope {
+        Scope::County(c) => c == county,
+        Scope::Province(p) => county.province() == p,
+        Scope::Own | Scope::Team(_) => who.county == Some(county),
+    }
+}
+
+/// Whether `who`'s scope covers a province.
+pub fn covers_province(who: &Principal, province: ProvinceCode) -> bool {
+    matches!(who.scope, Scope::Province(p) if p == province)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The authorisation matrix at the level of records: each role × scope ×
+    //! action, including field-level cases. The server runs the same rules
+    //! over HTTP in its conformance suite.
+
+    use super::*;
+    use crate::domain::{
+        ActivityType, ConsultationId, ConsultationStatus, FarmerContact, Review, ServiceLogId,
+        Timestamp, VillageCode,
+    };
+
+    fn uid(n: u8) -> UserId {
+        format!("0192f000-0000-7000-8000-0000000000{n:02x}")
+            .parse()
+            .unwrap()
+    }
+    fn team(n: u8) -> TeamId {
+        format!("0192f000-0000-7000-8000-00000000aa{n:02x}")
+            .parse()
+            .unwrap()
+    }
+    const ZHENGAN: &str = "520324";
+    const ZHENGAN_VILLAGE: &str = "520324001001";
+    const OTHER_COUNTY_VILLAGE: &str = "520326100200";
+
+    fn county(code: &str) -> CountyCode {
+        CountyCode::parse(code).unwrap()
+    }
+
+    fn commissioner(n: u8, t: u8) -> Principal {
+        Principal {
+            user: uid(n),
+            role: Role::Commissioner,
+            scope: Scope::Team(team(t)),
+            team: Some(team(t)),
+            county: Some(county(ZHENGAN)),
+        }
+    }
+    fn lead(n: u8, t: u8) -> Principal {
+        Principal {
+            role: Role::TeamLead,
+            ..commissioner(n, t)
+        }
+    }
+    fn admin(scope: Scope) -> Principal {
+        Principal {
+            user: uid(0x99),
+            role: Role::SyncAdmin,
+            scope,
+            team: None,
+            county: None,
+        }
+    }
+
+    fn log(author: u8, t: u8, village: &str) -> AnyRecord {
+        AnyRecord::ServiceLog(ServiceLog {
+            id: "0192f000-0000-7000-8000-0000000bbbbb"
+                .parse::<ServiceLogId>()
+                .unwrap(),
+            author: uid(author),
+            team: Some(team(t)),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+            start_time: None,
+            end_time: None,
+            village: VillageCode::parse(village).unwrap(),
+            location: None,
+            activity: ActivityType::TechnicalGuidance,
+            industry: "茶叶".into(),
+            farmers_served: 10,
+            trainees: None,
+            served: vec![],
+            technologies: vec![],
+            varieties: vec![],
+            description: "指导".into(),
+            photos: vec![],
+            status: LogStatus::Submitted,
+            review: Review::default(),
+            created_at: Timestamp::from_millis(1),
+        })
+    }
+
+    fn edit(r: &AnyRecord, f: impl FnOnce(&mut ServiceLog)) -> AnyRecord {
+        let AnyRecord::ServiceLog(l) = r else {
+            unreachable!()
+        };
+        let mut l = l.clone();
+        f(&mut l);
+        AnyRecord::ServiceLog(l)
+    }
+
+    fn code(r: Result<(), Refusal>) -> Option<RefusalCode> {
+        r.err().map(|e| e.code)
+    }
+
+    #[test]
+    fn creating() {
+        let mine = log(1, 1, ZHENGAN_VILLAGE);
+        assert_eq!(code(check_write(&commissioner(1, 1), None, &mine)), None);
+        assert_eq!(
+            code(check_write(&commissioner(2, 1), None, &mine)),
+            Some(RefusalCode::NotYourRecord),
+            "someone else's name on a new record"
+        );
+        assert_eq!(
+            code(check_write(&commissioner(1, 2), None, &mine)),
+            Some(RefusalCode::OutOfScope),
+            "a team the author is not in"
+        );
+        assert_eq!(
+            code(check_write(
+                &commissioner(1, 1),
+                None,
+                &log(1, 1, OTHER_COUNTY_VILLAGE)
+            )),
+            Some(RefusalCode::OutOfScope),
+            "a village outside the author's county"
+        );
+        let pre_approved = edit(&mine, |l| l.status = LogStatus::Approved);
+        assert_eq!(
+            code(check_write(&commissioner(1, 1), None, &pre_approved)),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+        assert_eq!(
+            code(check_write(
+                &admin(Scope::County(county(ZHENGAN))),
+                None,
+                &log(0x99, 1, ZHENGAN_VILLAGE)
+            )),
+            Some(RefusalCode::NotYourRecord)
+        );
+    }
+
+    #[test]
+    fn editing_as_the_author() {
+        let who = commissioner(1, 1);
+        let before = log(1, 1, ZHENGAN_VILLAGE);
+        let ok = |f: fn(&mut ServiceLog)| code(check_write(&who, Some(&before), &edit(&before, f)));
+        assert_eq!(ok(|l| l.description = "补充".into()), None);
+        assert_eq!(ok(|l| l.farmers_served = 99), None);
+        assert_eq!(ok(|l| l.status = LogStatus::Draft), None);
+        assert_eq!(
+            ok(|l| l.status = LogStatus::Approved),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+        assert_eq!(
+            ok(|l| l.review.comment = "自评".into()),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+        assert_eq!(
+            ok(|l| l.team = Some(team(2))),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+        assert_eq!(
+            ok(|l| l.author = uid(2)),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+        assert_eq!(
+            ok(|l| l.created_at = Timestamp::from_millis(5)),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+        assert_eq!(
+            ok(|l| l.village = VillageCode::parse(OTHER_COUNTY_VILLAGE).unwrap()),
+            Some(RefusalCode::OutOfScope)
+        );
+    }
+
+    #[test]
+    fn editing_someone_elses_record() {
+        let before = log(2, 1, ZHENGAN_VILLAGE);
+        let after = edit(&before, |l| l.description = "改别人的".into());
+        assert_eq!(
+            code(check_write(&commissioner(1, 1), Some(&before), &after)),
+            Some(RefusalCode::NotYourRecord),
+            "a teammate reads but does not write"
+        );
+        assert_eq!(
+            code(check_write(&commissioner(3, 2), Some(&before), &after)),
+            Some(RefusalCode::OutOfScope),
+            "another team neither reads nor writes"
+        );
+    }
+
+    #[test]
+    fn reviewing_as_team_lead() {
+        let who = lead(5, 1);
+        let before = log(2, 1, ZHENGAN_VILLAGE);
+        let approve = edit(&before, |l| {
+            l.status = LogStatus::Approved;
+            l.review = Review {
+                comment: "好".into(),
+                by: Some(uid(5)),
+                at: Some(Timestamp::from_millis(9)),
+            };
+        });
+        assert_eq!(code(check_write(&who, Some(&before), &approve)), None);
+        let meddling = edit(&approve, |l| l.farmers_served = 1000);
+        assert_eq!(
+            code(check_write(&who, Some(&before), &meddling)),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+        let to_draft = edit(&before, |l| l.status = LogStatus::Draft);
+        assert_eq!(
+            code(check_write(&who, Some(&before), &to_draft)),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+        let draft = edit(&before, |l| l.status = LogStatus::Draft);
+        let approve_draft = edit(&draft, |l| l.status = LogStatus::Approved);
+        assert_eq!(
+            code(check_write(&who, Some(&draft), &approve_draft)),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+        assert_eq!(
+            code(check_write(&lead(6, 2), Some(&before), &approve)),
+            Some(RefusalCode::OutOfScope),
+            "the lead of another team"
+        );
+    }
+
+    #[test]
+    fn a_team_lead_does_not_approve_their_own_log() {
+        let who = lead(5, 1);
+        let before = log(5, 1, ZHENGAN_VILLAGE);
+        let approve = edit(&before, |l| l.status = LogStatus::Approved);
+        assert_eq!(
+            code(check_write(&who, Some(&before), &approve)),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+    }
+
+    #[test]
+    fn sync_admins_write_in_scope_only_and_never_identity() {
+        let before = log(2, 1, ZHENGAN_VILLAGE);
+        let resolved = edit(&before, |l| l.farmers_served = 12);
+        let county_admin = admin(Scope::County(county(ZHENGAN)));
+        assert_eq!(
+            code(check_write(&county_admin, Some(&before), &resolved)),
+            None
+        );
+        let province_admin = admin(Scope::Province(county(ZHENGAN).province()));
+        assert_eq!(
+            code(check_write(&province_admin, Some(&before), &resolved)),
+            None
+        );
+        let elsewhere = admin(Scope::County(county("520326")));
+        assert_eq!(
+            code(check_write(&elsewhere, Some(&before), &resolved)),
+            Some(RefusalCode::OutOfScope)
+        );
+        let other_province = admin(Scope::Province(ProvinceCode::parse("53").unwrap()));
+        assert_eq!(
+            code(check_write(&other_province, Some(&before), &resolved)),
+            Some(RefusalCode::OutOfScope)
+        );
+        let steal = edit(&before, |l| l.author = uid(0x99));
+        assert_eq!(
+            code(check_write(&county_admin, Some(&before), &steal)),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+    }
+
+    #[test]
+    fn reading() {
+        let at = log(2, 1, ZHENGAN_VILLAGE).placement();
+        assert!(can_read(&commissioner(2, 1), &at), "the author");
+        assert!(can_read(&commissioner(1, 1), &at), "a teammate");
+        assert!(!can_read(&commissioner(3, 2), &at), "another team");
+        let own_only = Principal {
+            scope: Scope::Own,
+            ..commissioner(1, 1)
+        };
+        assert!(!can_read(&own_only, &at));
+        assert!(can_read(&lead(5, 1), &at));
+        assert!(can_read(&admin(Scope::County(county(ZHENGAN))), &at));
+        assert!(!can_read(&admin(Scope::County(county("520326"))), &at));
+        assert!(can_read(
+            &admin(Scope::Province(ProvinceCode::parse("52").unwrap())),
+            &at
+        ));
+        assert!(!can_read(
+            &admin(Scope::Province(ProvinceCode::parse("53").unwrap())),
+            &at
+        ));
+    }
+
+    #[test]
+    fn consultations_follow_the_same_rules() {
+        let c = AnyRecord::Consultation(Consultation {
+            id: "0192f000-0000-7000-8000-0000000ccccc"
+                .parse::<ConsultationId>()
+                .unwrap(),
+            author: uid(1),
+            team: Some(team(1)),
+            farmer: FarmerContact {
+                name: "王".into(),
+                phone: String::new(),
+                village: VillageCode::parse(ZHENGAN_VILLAGE).unwrap(),
+            },
+            subject: "茶".into(),
+            problem: "叶斑".into(),
+            channel: crate::domain::Channel::Phone,
+            asked_at: Timestamp::from_millis(1),
+            advice: String::new(),
+            first_answered_at: None,
+            status: ConsultationStatus::Open,
+            follow_ups: vec![],
+            photos: vec![],
+            created_at: Timestamp::from_millis(1),
+        });
+        assert_eq!(code(check_write(&commissioner(1, 1), None, &c)), None);
+        let AnyRecord::Consultation(inner) = &c else {
+            unreachable!()
+        };
+        let mut answered = inner.clone();
+        answered.advice = "喷药".into();
+        let answered = AnyRecord::Consultation(answered);
+        assert_eq!(
+            code(check_write(&commissioner(1, 1), Some(&c), &answered)),
+            None
+        );
+        assert_eq!(
+            code(check_write(&lead(5, 1), Some(&c), &answered)),
+            Some(RefusalCode::NotYourRecord),
+            "a team lead reviews logs, not consultations"
+        );
+    }
+}
