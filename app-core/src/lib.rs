@@ -14,11 +14,14 @@
 pub mod clock;
 pub mod domain;
 pub mod scope;
+pub mod stats;
 pub mod sync;
 
 #[cfg(feature = "doc")]
 pub mod doc;
 
+#[cfg(feature = "photos")]
+pub mod photo;
 #[cfg(feature = "store")]
 pub mod reference;
 #[cfg(feature = "store")]

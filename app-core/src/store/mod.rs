@@ -19,12 +19,14 @@
 //! runtime use `spawn_blocking`.
 
 mod documents;
+mod drafts;
 mod migrations;
 mod outbox;
 mod photos;
 mod projection;
 mod records;
 mod register;
+mod stats;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

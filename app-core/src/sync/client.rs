@@ -132,6 +132,10 @@ pub struct EngineOptions {
     pub request_timeout: Duration,
     /// Pause between rounds when everything is up to date.
     pub interval: Duration,
+    /// Whether to reuse connections between requests (on 2G this saves a
+    /// handshake per request; tests through a fault proxy turn it off so
+    /// that each request meets its own fault).
+    pub keep_alive: bool,
     /// First retry delay; doubles up to `max_backoff`.
     pub min_backoff: Duration,
     /// Longest retry delay.
@@ -148,6 +152,7 @@ impl Default for EngineOptions {
             connect_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(120),
             interval: Duration::from_secs(60),
+            keep_alive: true,
             min_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
         }
@@ -189,7 +194,11 @@ fn build_http(options: &EngineOptions) -> Result<reqwest::Client, SyncError> {
         protocol::PROTOCOL_HEADER,
         HeaderValue::from_str(&protocol::PROTOCOL_VERSION.to_string()).expect("digits"),
     );
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if !options.keep_alive {
+        builder = builder.pool_max_idle_per_host(0);
+    }
+    builder
         .default_headers(headers)
         .connect_timeout(options.connect_timeout)
         .timeout(options.request_timeout)

@@ -6,4 +6,5 @@ mod merge;
 mod photos;
 mod records;
 mod register;
+mod stats;
 mod support;

@@ -162,3 +162,10 @@ CREATE TABLE refused_changes (
     reason     TEXT NOT NULL,
     refused_at INTEGER NOT NULL
 ) STRICT;
+
+-- Form drafts: what the user is typing, local only, never synced.
+CREATE TABLE form_drafts (
+    key        TEXT PRIMARY KEY,
+    json       TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
