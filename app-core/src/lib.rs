@@ -11,6 +11,7 @@
 //!
 //! See ARCHITECTURE.md at the repository root for the invariants of each part.
 
+pub mod api;
 pub mod clock;
 pub mod domain;
 pub mod scope;

@@ -33,28 +33,20 @@ use std::sync::{Mutex, MutexGuard};
 
 use automerge::ActorId;
 use rusqlite::{Connection, OpenFlags};
-use serde::{Deserialize, Serialize};
 
 use crate::clock::SharedClock;
 use crate::doc::DocError;
-use crate::domain::{DocId, TeamId, UserId, ValidationError};
+use crate::domain::{DocId, ValidationError};
 
+pub use crate::api::{
+    ConsultationQuery, ConsultationSummary, Division, Identity, LogQuery, LogSummary, OutboxStats,
+    ReviewDecision,
+};
 pub use documents::{ApplyReport, DocChange, Heads};
 pub use migrations::{SCHEMA_VERSION as STORE_SCHEMA_VERSION, migrations};
-pub use outbox::{OutboxEntry, OutboxStats};
+pub use outbox::OutboxEntry;
 pub use photos::{PendingPhoto, hash_bytes};
-pub use projection::{ConsultationQuery, ConsultationSummary, LogQuery, LogSummary};
-pub use records::ReviewDecision;
-pub use register::{Division, RegisterSlice, SliceDivision};
-
-/// Who is acting on this device: the signed-in user and their team.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identity {
-    /// The user.
-    pub user: UserId,
-    /// Their team, if any.
-    pub team: Option<TeamId>,
-}
+pub use register::{ImportStats, RegisterSlice, SliceDivision};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]

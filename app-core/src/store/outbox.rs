@@ -6,9 +6,9 @@
 
 use automerge::ChangeHash;
 use rusqlite::{Transaction, params};
-use serde::{Deserialize, Serialize};
 
 use super::{DocChange, Result, Store, StoreError};
+use crate::api::OutboxStats;
 use crate::domain::{DocId, Timestamp};
 
 /// A change waiting for the server.
@@ -20,17 +20,6 @@ pub struct OutboxEntry {
     pub hash: ChangeHash,
     /// The document and the bytes.
     pub change: DocChange,
-}
-
-/// How much is waiting.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxStats {
-    /// Changes waiting.
-    pub changes: u64,
-    /// Their total size in bytes.
-    pub bytes: u64,
-    /// Records they belong to.
-    pub records: u64,
 }
 
 pub(super) fn push(

@@ -7,9 +7,9 @@
 
 use chrono::NaiveDate;
 use rusqlite::{Row, Transaction, params};
-use serde::{Deserialize, Serialize};
 
 use super::{Result, Store, StoreError};
+use crate::api::{ConsultationQuery, ConsultationSummary, LogQuery, LogSummary};
 use crate::doc::RecordDoc;
 use crate::domain::{
     ActivityType, Consultation, ConsultationId, ConsultationStatus, DocId, LogStatus, RecordKind,
@@ -208,63 +208,6 @@ pub(super) fn project_consultation(
     )
 }
 
-/// A page of service logs to list.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct LogQuery {
-    /// Only this author's logs.
-    pub author: Option<UserId>,
-    /// Only this team's logs.
-    pub team: Option<TeamId>,
-    /// Only logs in this status.
-    pub status: Option<LogStatus>,
-    /// From this date, inclusive.
-    pub from: Option<NaiveDate>,
-    /// To this date, inclusive.
-    pub to: Option<NaiveDate>,
-    /// Text that must appear in industry, description, names, technologies,
-    /// or the village or township name.
-    pub text: Option<String>,
-    /// Page size (default 50, at most 500).
-    pub limit: Option<u32>,
-    /// Rows to skip.
-    pub offset: Option<u32>,
-}
-
-/// A service log as a list shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LogSummary {
-    /// The log.
-    pub id: ServiceLogId,
-    /// Its author.
-    pub author: UserId,
-    /// The day.
-    pub date: NaiveDate,
-    /// Start time, `HH:MM`.
-    pub start_time: Option<String>,
-    /// The village.
-    pub village: VillageCode,
-    /// The village's name, when the register is loaded.
-    pub village_name: Option<String>,
-    /// The township's name, when the register is loaded.
-    pub township_name: Option<String>,
-    /// Activity type.
-    pub activity: ActivityType,
-    /// Industry.
-    pub industry: String,
-    /// Farmers served.
-    pub farmers_served: u32,
-    /// Trainees.
-    pub trainees: Option<u32>,
-    /// Photos attached.
-    pub photo_count: u32,
-    /// Review status.
-    pub status: LogStatus,
-    /// Whether a field has concurrent values to resolve.
-    pub has_conflicts: bool,
-    /// Start of the description.
-    pub summary: String,
-}
-
 fn like_pattern(text: &str) -> String {
     let escaped = text
         .trim()
@@ -313,52 +256,6 @@ fn log_summary(row: &Row<'_>) -> rusqlite::Result<LogSummary> {
         has_conflicts: row.get(13)?,
         summary: row.get(14)?,
     })
-}
-
-/// A page of consultations to list.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ConsultationQuery {
-    /// Only this author's.
-    pub author: Option<UserId>,
-    /// Only this team's.
-    pub team: Option<TeamId>,
-    /// Only in this status.
-    pub status: Option<ConsultationStatus>,
-    /// Text in the farmer's name, subject, problem, advice or notes.
-    pub text: Option<String>,
-    /// Page size (default 50, at most 500).
-    pub limit: Option<u32>,
-    /// Rows to skip.
-    pub offset: Option<u32>,
-}
-
-/// A consultation as a list shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConsultationSummary {
-    /// The consultation.
-    pub id: ConsultationId,
-    /// Its author.
-    pub author: UserId,
-    /// The farmer's name.
-    pub farmer_name: String,
-    /// The farmer's village.
-    pub village: VillageCode,
-    /// The village's name, when the register is loaded.
-    pub village_name: Option<String>,
-    /// Crop or livestock.
-    pub subject: String,
-    /// When asked.
-    pub asked_at: Timestamp,
-    /// When first answered.
-    pub first_answered_at: Option<Timestamp>,
-    /// Status.
-    pub status: ConsultationStatus,
-    /// Number of follow-ups.
-    pub follow_up_count: u32,
-    /// Whether a field has concurrent values to resolve.
-    pub has_conflicts: bool,
-    /// Start of the problem.
-    pub summary: String,
 }
 
 fn consultation_summary(row: &Row<'_>) -> rusqlite::Result<ConsultationSummary> {

@@ -3,27 +3,17 @@
 //! into the outbox and the projection in one durable transaction.
 
 use rusqlite::Transaction;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::register::SqlRegister;
 use super::{Identity, Result, Store, StoreError, documents, outbox, projection};
+use crate::api::ReviewDecision;
 use crate::doc::{Record, RecordDoc};
 use crate::domain::validate::Context;
 use crate::domain::{
     Checked, Consultation, ConsultationId, ConsultationInput, DocId, FollowUpId, LogStatus,
     ServiceLog, ServiceLogId, ServiceLogInput, Timestamp, UserId,
 };
-
-/// A team lead's decision on a submitted log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewDecision {
-    /// 通过.
-    Approve,
-    /// 退回, with a comment saying what to fix.
-    Return,
-}
 
 fn mint_at(now: Timestamp) -> impl Fn() -> Uuid {
     move || {

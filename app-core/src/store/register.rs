@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Result, Store, StoreError};
+use crate::api::Division;
 use crate::domain::validate::{Register, VillageLookup};
 use crate::domain::{CountyCode, CountyTag, DivisionLevel, TownshipCode, VillageCode};
 use crate::reference::{CountyList, ReferenceError, RegisterSource};
@@ -20,15 +21,6 @@ impl From<ReferenceError> for StoreError {
     fn from(e: ReferenceError) -> Self {
         StoreError::Reference(e.to_string())
     }
-}
-
-/// A division for a picker: its code (all digits) and name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Division {
-    /// The code, zero-padded to its level's length.
-    pub code: String,
-    /// The official name.
-    pub name: String,
 }
 
 /// One division inside a [`RegisterSlice`].
