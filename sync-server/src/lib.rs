@@ -1,1 +1,225 @@
-//! The Ketepai sync server (filled by the sync-server issue).
+//! The Ketepai sync server: accounts and devices, batched resumable sync of
+//! record changes with authorisation of every change, photo storage, and
+//! the division register for devices.
+//!
+//! The server is a library with a thin binary (`src/main.rs`, which only
+//! parses the command line). [`launch`] opens the store the configuration
+//! names and serves on a listener the caller bound; [`Server`] does the same
+//! in two steps so that tests and operators can seed the store first.
+//!
+//! - [`config`]: defaults → TOML file → `KETEPAI_*` environment.
+//! - [`store`]: the [`store::ServerStore`] trait, SQLite (default) and
+//!   PostgreSQL; the only place that speaks SQL.
+//! - [`sync`]: push validation, independent of the backend.
+//! - [`routes`]: the HTTP API (`docs/protocol.md` is the contract).
+//! - [`auth`]: device tokens, passwords, the authenticated-request extractor.
+//! - [`photos`]: content-addressed photo files with resumable upload.
+//! - [`ops`]: operator actions (the binary's subcommands).
+
+pub mod auth;
+pub mod cli;
+mod codec;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod ops;
+pub mod photos;
+pub mod routes;
+pub mod state;
+pub mod store;
+pub mod sync;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app_core::clock::{SharedClock, SystemClock};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use state::AppState;
+pub use store::ServerStore;
+
+use crate::auth::EnrolLimiter;
+use crate::config::{Backend, redact_url};
+use crate::metrics::Metrics;
+use crate::ops::Ops;
+use crate::photos::PhotoStore;
+use crate::store::{PostgresStore, SqliteStore, StoreError};
+
+/// A server that could not start or stopped badly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The store could not be opened.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The data directory or the listener failed.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    /// The serving task ended abnormally.
+    #[error("server task: {0}")]
+    Task(String),
+}
+
+/// Opens the store the configuration names, migrating it.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn ServerStore>, ServerError> {
+    Ok(match config.backend() {
+        Backend::Sqlite(path) => {
+            tracing::info!(path = %path.display(), "opening embedded sqlite");
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(path))
+                .await
+                .map_err(|e| ServerError::Task(e.to_string()))??;
+            Arc::new(store)
+        }
+        Backend::Postgres(url) => {
+            tracing::info!(url = %redact_url(&url), "connecting to postgres");
+            Arc::new(PostgresStore::connect(&url, config.database_pool_size).await?)
+        }
+    })
+}
+
+/// A server whose store is open, not yet serving.
+#[derive(Debug, Clone)]
+pub struct Server {
+    state: AppState,
+}
+
+impl Server {
+    /// Opens the store and the photo directory.
+    pub async fn open(config: Config, clock: SharedClock) -> Result<Server, ServerError> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = open_store(&config).await?;
+        Self::with_store(config, clock, store)
+    }
+
+    /// A server over an already opened store.
+    pub fn with_store(
+        config: Config,
+        clock: SharedClock,
+        store: Arc<dyn ServerStore>,
+    ) -> Result<Server, ServerError> {
+        let photos = PhotoStore::open(config.photo_dir())?;
+        Ok(Server {
+            state: AppState {
+                store,
+                clock,
+                config: Arc::new(config),
+                photos,
+                metrics: Arc::new(Metrics::default()),
+                limiter: Arc::new(EnrolLimiter::default()),
+            },
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> Arc<dyn ServerStore> {
+        Arc::clone(&self.state.store)
+    }
+
+    /// Operator actions on this server's store.
+    pub fn ops(&self) -> Ops {
+        Ops::new(
+            self.store(),
+            Arc::clone(&self.state.clock),
+            self.state.config.password_cost,
+        )
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The HTTP application.
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.state.clone())
+    }
+
+    /// Serves on `listener` until [`ServerHandle::shutdown`].
+    pub async fn serve(self, listener: TcpListener) -> Result<ServerHandle, ServerError> {
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let app = self.router();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+        });
+        tracing::info!(%addr, backend = self.state.store.backend(), "serving");
+        Ok(ServerHandle {
+            addr,
+            shutdown: Some(tx),
+            task,
+            server: self,
+        })
+    }
+}
+
+/// Opens the store named by `config` and serves on `listener`, with the
+/// system clock.
+pub async fn launch(config: Config, listener: TcpListener) -> Result<ServerHandle, ServerError> {
+    launch_with_clock(config, listener, SystemClock::shared()).await
+}
+
+/// [`launch`] with a given clock (tests use a manual one).
+pub async fn launch_with_clock(
+    config: Config,
+    listener: TcpListener,
+    clock: SharedClock,
+) -> Result<ServerHandle, ServerError> {
+    Server::open(config, clock).await?.serve(listener).await
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct ServerHandle {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+    server: Server,
+}
+
+impl ServerHandle {
+    /// Where it listens.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://host:port`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The server (its store, operator actions).
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and
+    /// waits for the server to stop.
+    pub async fn shutdown(mut self) -> Result<(), ServerError> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.wait().await
+    }
+
+    /// Waits until the server stops.
+    pub async fn wait(self) -> Result<(), ServerError> {
+        self.task
+            .await
+            .map_err(|e| ServerError::Task(e.to_string()))?
+            .map_err(ServerError::Io)
+    }
+
+    /// Asks the server to stop without waiting.
+    pub fn signal_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Who is calling: device tokens, the [`Authed`] extractor that turns a
+//! `Bearer` token into a device and an [`app_core::scope::Principal`],
+//! password hashing, and the limiter of failed enrolments.
+//!
+//! A token is 32 random bytes, base64url (43 characters), shown to the
+//! device once; the server keeps only its SHA-256. A token expires after
+//! `token_idle_days` without a request (sliding: each request renews it), so
+//! a phone offline for weeks is never locked out by time alone; a revoked
+//! device is refused on its next request. `last_seen_at` is written at most
+//! every [`TOUCH_EVERY_MILLIS`] so that a reconnect does not cost a write.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use app_core::domain::{CountyCode, Role, Team, Timestamp, User};
+use app_core::scope::Principal;
+
+use crate::config::PasswordCost;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::DeviceRecord;
+
+/// How often a device's `last_seen_at` is written at most.
+pub const TOUCH_EVERY_MILLIS: i64 = 5 * 60 * 1000;
+/// Milliseconds in a day.
+const DAY_MILLIS: i64 = 24 * 60 * 60 * 1000;
+/// Length of a token in characters.
+pub const TOKEN_CHARS: usize = 43;
+
+/// A new device token and the digest the server keeps.
+pub fn new_token() -> (String, [u8; 32]) {
+    let bytes: [u8; 32] = rand::random();
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let digest = token_digest(&token);
+    (token, digest)
+}
+
+/// SHA-256 of a token's text.
+pub fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// A password hashing failure (bad parameters).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing: {0}")]
+pub struct PasswordError(String);
+
+fn argon(cost: PasswordCost) -> Result<Argon2<'static>, PasswordError> {
+    let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
+        .map_err(|e| PasswordError(e.to_string()))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes a password with argon2id at `cost`; the PHC string records the
+/// parameters, so verification needs none.
+pub fn hash_password(password: &str, cost: PasswordCost) -> Result<String, PasswordError> {
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| PasswordError(e.to_string()))?;
+    argon(cost)?
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| PasswordError(e.to_string()))
+}
+
+/// Whether `password` matches a stored PHC string.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash to verify against when the user does not exist, so that a wrong
+/// user name costs as long as a wrong password.
+pub fn dummy_hash(cost: PasswordCost) -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("ketepai-no-such-user", cost).unwrap_or_default())
+}
+
+/// Counts failed enrolments per user name in a sliding window, per server
+/// instance: after [`EnrolLimiter::MAX_FAILURES`] failures within
+/// [`EnrolLimiter::WINDOW_MILLIS`] the name is refused with `rate_limited`.
+#[derive(Debug, Default)]
+pub struct EnrolLimiter {
+    failures: Mutex<HashMap<String, (u32, i64)>>,
+}
+
+impl EnrolLimiter {
+    /// Failures allowed per window.
+    pub const MAX_FAILURES: u32 = 10;
+    /// Window length.
+    pub const WINDOW_MILLIS: i64 = 15 * 60 * 1000;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, i64)>> {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Seconds to wait if `username` is blocked now.
+    pub fn blocked(&self, username: &str, now: Timestamp) -> Option<u64> {
+        let map = self.lock();
+        let (count, start) = *map.get(username)?;
+        let left = start + Self::WINDOW_MILLIS - now.as_millis();
+        (count >= Self::MAX_FAILURES && left > 0).then(|| (left as u64).div_ceil(1000))
+    }
+
+    /// Records a failure.
+    pub fn failed(&self, username: &str, now: Timestamp) {
+        let mut map = self.lock();
+        if map.len() > 100_000 {
+            map.retain(|_, (_, start)| now.as_millis() - *start < Self::WINDOW_MILLIS);
+        }
+        let entry = map
+            .entry(username.to_string())
+            .or_insert((0, now.as_millis()));
+        if now.as_millis() - entry.1 >= Self::WINDOW_MILLIS {
+            *entry = (0, now.as_millis());
+        }
+        entry.0 += 1;
+    }
+
+    /// Forgets failures after a success.
+    pub fn succeeded(&self, username: &str) {
+        self.lock().remove(username);
+    }
+}
+
+/// An authenticated request: the device, its user, and what they may do.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    /// The calling device.
+    pub device: DeviceRecord,
+    /// Its user.
+    pub user: User,
+    /// The user's team.
+    pub team: Option<Team>,
+    /// The user's scope epoch (part of pull cursors).
+    pub scope_epoch: i64,
+    /// What the scope rules see.
+    pub principal: Principal,
+}
+
+impl Authed {
+    /// The county whose register the device needs: the team's county, or
+    /// the county of a county-scoped user.
+    pub fn county(&self) -> Option<CountyCode> {
+        principal_county(&self.user, self.team.as_ref())
+    }
+
+    /// Refuses unless the user is a sync admin.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.user.role == Role::SyncAdmin {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("sync admins only".into()))
+        }
+    }
+}
+
+/// The county a user works in: their team's, or their county scope's.
+pub fn principal_county(user: &User, team: Option<&Team>) -> Option<CountyCode> {
+    match (team, user.scope) {
+        (Some(t), _) => Some(t.county),
+        (None, app_core::domain::Scope::County(c)) => Some(c),
+        _ => None,
+    }
+}
+
+/// The principal the scope rules see for a user.
+pub fn principal_of(user: &User, team: Option<&Team>) -> Principal {
+    Principal {
+        user: user.id,
+        role: user.role,
+        scope: user.scope,
+        team: user.team,
+        county: team.map(|t| t.county),
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim();
+    (token.len() == TOKEN_CHARS
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some(token)
+}
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
+        let device = app
+            .store
+            .device_by_token(&token_digest(token))
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        if device.revoked_at.is_some() {
+            return Err(ApiError::TokenRevoked);
+        }
+        let now = app.clock.now();
+        let idle = now.as_millis() - device.last_seen_at.as_millis();
+        if idle > i64::from(app.config.token_idle_days) * DAY_MILLIS {
+            return Err(ApiError::TokenExpired);
+        }
+        let record = app
+            .store
+            .user(device.user)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        if !record.user.active {
+            return Err(ApiError::Forbidden("the account is disabled".into()));
+        }
+        let team = match record.user.team {
+            Some(t) => app.store.team(t).await?,
+            None => None,
+        };
+        if idle > TOUCH_EVERY_MILLIS {
+            app.store.touch_device(device.id, now).await?;
+        }
+        let principal = principal_of(&record.user, team.as_ref());
+        Ok(Authed {
+            device,
+            user: record.user,
+            team,
+            scope_epoch: record.scope_epoch,
+            principal,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_43_url_safe_characters_and_distinct() {
+        let (a, da) = new_token();
+        let (b, _) = new_token();
+        assert_eq!(a.len(), TOKEN_CHARS);
+        assert_ne!(a, b);
+        assert_eq!(token_digest(&a), da);
+    }
+
+    #[test]
+    fn passwords_verify_only_themselves() {
+        let cost = PasswordCost {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let h = hash_password("茶叶-2026", cost).unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("茶叶-2026", &h));
+        assert!(!verify_password("茶叶-2025", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn the_limiter_blocks_after_ten_failures_and_forgets_after_the_window() {
+        let l = EnrolLimiter::default();
+        let t0 = Timestamp::from_millis(1_000_000);
+        for _ in 0..EnrolLimiter::MAX_FAILURES {
+            assert_eq!(l.blocked("a", t0), None);
+            l.failed("a", t0);
+        }
+        assert!(l.blocked("a", t0).is_some());
+        assert_eq!(l.blocked("b", t0), None);
+        let later = Timestamp::from_millis(t0.as_millis() + EnrolLimiter::WINDOW_MILLIS);
+        assert_eq!(l.blocked("a", later), None);
+    }
+}

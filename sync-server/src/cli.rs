@@ -1,0 +1,334 @@
+//! The operator command line: parses arguments, sets up logging and calls the
+//! library. `serve` runs the server; the other subcommands are operator
+//! actions on the configured store (see [`crate::ops`]). The `sync-server`
+//! binary and the end-to-end harness's server process both run [`main`].
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio::net::TcpListener;
+
+use crate::config::{Config, LogFormat};
+use crate::ops::NewUser;
+use crate::{Server, ServerHandle};
+use app_core::clock::SystemClock;
+use app_core::domain::{CountyCode, CountyTag, DeviceId, ProvinceCode, Role, Scope, TeamId};
+
+/// Ketepai (科特派) sync server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file (settings from KETEPAI_* variables win).
+    #[arg(long, global = true, env = "KETEPAI_CONFIG")]
+    config: Option<PathBuf>,
+    /// What to do; `serve` when absent.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Commissioner,
+    TeamLead,
+    SyncAdmin,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ScopeArg {
+    Own,
+    Team,
+    County,
+    Province,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TagArg {
+    PovertyAlleviated,
+    NationalKey,
+    Designated,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API until SIGTERM or Ctrl-C.
+    Serve,
+    /// Create the data directory and the database schema.
+    Init,
+    /// Add a team (科技特派团).
+    AddTeam {
+        /// Team name, e.g. 正安县科技特派团.
+        #[arg(long)]
+        name: String,
+        /// The county it serves (6 digits).
+        #[arg(long)]
+        county: String,
+        /// Leading industry (主导产业), e.g. 茶叶.
+        #[arg(long)]
+        industry: String,
+    },
+    /// Add a user.
+    AddUser {
+        /// Sign-in name.
+        #[arg(long)]
+        username: String,
+        /// Shown name.
+        #[arg(long)]
+        display_name: String,
+        /// Role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Team ID (commissioners and team leads).
+        #[arg(long)]
+        team: Option<String>,
+        /// Scope level; defaults to the team for commissioners and leads.
+        #[arg(long, value_enum)]
+        scope: Option<ScopeArg>,
+        /// County (6 digits) or province (2 digits) code of the scope.
+        #[arg(long)]
+        scope_code: Option<String>,
+        /// Password (prefer --password-stdin: arguments show in `ps`).
+        #[arg(long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Import the embedded division register and county lists.
+    ImportDivisions {
+        /// Only these counties' townships and villages (all when absent).
+        #[arg(long = "county")]
+        counties: Vec<String>,
+    },
+    /// List enrolled devices.
+    ListDevices,
+    /// Revoke a device; it is refused on its next request.
+    RevokeDevice {
+        /// Device ID.
+        id: String,
+    },
+    /// Set or clear a county tag.
+    TagCounty {
+        /// County code (6 digits).
+        county: String,
+        /// The tag.
+        #[arg(value_enum)]
+        tag: TagArg,
+        /// Clear the tag instead of setting it.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Seed the demo county 正安县 (520324) and print its accounts.
+    Demo,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Logs go to stderr; stdout carries what a subcommand prints.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+fn county(code: &str) -> anyhow::Result<CountyCode> {
+    CountyCode::parse(code).with_context(|| format!("county code {code:?}"))
+}
+
+/// Runs the command line given to this process.
+pub async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref()).context("configuration")?;
+    init_logging(config.log_format);
+    let server = Server::open(config.clone(), SystemClock::shared())
+        .await
+        .context("opening the store")?;
+    let ops = server.ops();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let listener = TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("binding {}", config.listen))?;
+            let mut handle: ServerHandle = server.serve(listener).await?;
+            println!("ketepai sync server on http://{}", handle.local_addr());
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            handle.signal_shutdown();
+            handle.wait().await?;
+        }
+        Command::Init => {
+            println!(
+                "initialised {} store in {}",
+                server.store().backend(),
+                config.data_dir.display()
+            );
+        }
+        Command::AddTeam {
+            name,
+            county: code,
+            industry,
+        } => {
+            let team = ops.add_team(&name, county(&code)?, &industry).await?;
+            println!("team {} {}", team.id, team.name);
+        }
+        Command::AddUser {
+            username,
+            display_name,
+            role,
+            team,
+            scope,
+            scope_code,
+            password,
+            password_stdin,
+        } => {
+            let password = match (password, password_stdin) {
+                (Some(p), _) => p,
+                (None, true) => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s)?;
+                    s.trim_end_matches(['\n', '\r']).to_string()
+                }
+                (None, false) => bail!("give --password or --password-stdin"),
+            };
+            let team: Option<TeamId> = team
+                .map(|t| t.parse().with_context(|| format!("team id {t:?}")))
+                .transpose()?;
+            let code = scope_code.as_deref();
+            let scope = match scope {
+                None => None,
+                Some(ScopeArg::Own) => Some(Scope::Own),
+                Some(ScopeArg::Team) => {
+                    Some(Scope::Team(team.context("--scope team needs --team")?))
+                }
+                Some(ScopeArg::County) => Some(Scope::County(county(
+                    code.context("--scope county needs --scope-code")?,
+                )?)),
+                Some(ScopeArg::Province) => {
+                    let c = code.context("--scope province needs --scope-code")?;
+                    Some(Scope::Province(
+                        ProvinceCode::parse(c).with_context(|| format!("province code {c:?}"))?,
+                    ))
+                }
+            };
+            let role = match role {
+                RoleArg::Commissioner => Role::Commissioner,
+                RoleArg::TeamLead => Role::TeamLead,
+                RoleArg::SyncAdmin => Role::SyncAdmin,
+            };
+            let user = ops
+                .add_user(NewUser {
+                    username,
+                    display_name,
+                    role,
+                    scope,
+                    team,
+                    password,
+                })
+                .await?;
+            println!("user {} {} ({})", user.id, user.username, user.role.code());
+        }
+        Command::ImportDivisions { counties } => {
+            let only = counties
+                .iter()
+                .map(|c| county(c))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let report = ops
+                .import_divisions((!only.is_empty()).then_some(&only[..]))
+                .await?;
+            println!(
+                "imported {} divisions and {} county tags",
+                report.divisions, report.tags
+            );
+        }
+        Command::ListDevices => {
+            for line in ops.list_devices().await? {
+                let d = &line.device;
+                println!(
+                    "{}\t{}\t{}\t{}\tlast seen {}\t{}",
+                    d.id,
+                    line.username,
+                    d.name,
+                    d.platform,
+                    d.last_seen_at
+                        .to_utc()
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default(),
+                    if d.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    }
+                );
+            }
+        }
+        Command::RevokeDevice { id } => {
+            let id: DeviceId = id.parse().with_context(|| format!("device id {id:?}"))?;
+            if ops.revoke_device(id).await? {
+                println!("device {id} revoked");
+            } else {
+                println!("device {id} was already revoked");
+            }
+        }
+        Command::TagCounty {
+            county: code,
+            tag,
+            off,
+        } => {
+            let tag = match tag {
+                TagArg::PovertyAlleviated => CountyTag::PovertyAlleviated,
+                TagArg::NationalKey => CountyTag::NationalKey,
+                TagArg::Designated => CountyTag::Designated,
+            };
+            ops.tag_county(county(&code)?, tag, !off).await?;
+            println!(
+                "county {code}: {} {}",
+                tag.code(),
+                if off { "cleared" } else { "set" }
+            );
+        }
+        Command::Demo => {
+            let accounts = ops.demo().await?;
+            println!("demo county 正安县 (520324), team 正安县科技特派团 (茶叶)");
+            println!("{:<16} {:<10} {:<14} password", "username", "name", "role");
+            for a in accounts {
+                println!(
+                    "{:<16} {:<10} {:<14} {}",
+                    a.username,
+                    a.display_name,
+                    a.role.code(),
+                    a.password
+                );
+            }
+        }
+    }
+    Ok(())
+}

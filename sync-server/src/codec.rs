@@ -1,0 +1,201 @@
+//! Bodies on the wire: reading a request body under a size limit,
+//! `Content-Encoding: zstd` decompression with a cap on the decompressed
+//! size (a zstd bomb stops at the cap, it never fills memory), and zstd
+//! compression of responses for clients that send `Accept-Encoding: zstd`.
+
+use std::io::Read;
+
+use axum::body::{Body, Bytes};
+use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+
+use crate::error::ApiError;
+
+/// Responses smaller than this are sent uncompressed.
+const COMPRESS_FROM: usize = 256;
+/// zstd level for responses.
+const LEVEL: i32 = 3;
+/// Largest zstd window accepted from a client (2^24 = 16 MiB); a frame
+/// asking for a bigger window is refused before anything is allocated.
+const WINDOW_LOG_MAX: u32 = 24;
+
+/// Refuses early when `Content-Length` announces more than `limit`.
+pub fn check_length(headers: &HeaderMap, limit: usize) -> Result<(), ApiError> {
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > limit as u64
+    {
+        return Err(ApiError::BodyTooLarge(format!(
+            "{len} bytes announced, at most {limit} accepted"
+        )));
+    }
+    Ok(())
+}
+
+/// Reads a whole body, refusing it past `limit` bytes. A body cut short
+/// (the client went away) is an error, and nothing of it is used.
+pub async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(ApiError::BodyTooLarge(format!("body over {limit} bytes")));
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// Whether the request's body is zstd; refuses other encodings.
+pub fn request_is_zstd(headers: &HeaderMap) -> Result<bool, ApiError> {
+    match headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase())
+    {
+        None => Ok(false),
+        Some(e) if e.is_empty() || e == "identity" => Ok(false),
+        Some(e) if e == "zstd" => Ok(true),
+        Some(e) => Err(ApiError::UnsupportedMediaType(format!(
+            "content encoding {e:?} (zstd or none)"
+        ))),
+    }
+}
+
+/// Decompresses a zstd body, refusing it once it passes `max` bytes.
+pub fn unzstd(bytes: &[u8], max: usize) -> Result<Vec<u8>, ApiError> {
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("zstd: {e}")))?;
+    decoder
+        .window_log_max(WINDOW_LOG_MAX)
+        .map_err(|e| ApiError::BadRequest(format!("zstd: {e}")))?;
+    let mut out = Vec::new();
+    let read = decoder
+        .take(max as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| ApiError::BadRequest(format!("body is not valid zstd: {e}")))?;
+    if read > max {
+        return Err(ApiError::BodyTooLarge(format!(
+            "body decompresses to more than {max} bytes"
+        )));
+    }
+    Ok(out)
+}
+
+/// The body as sent, decompressed when it says it is zstd.
+pub fn decode_content(headers: &HeaderMap, raw: Bytes, max: usize) -> Result<Vec<u8>, ApiError> {
+    if request_is_zstd(headers)? {
+        unzstd(&raw, max)
+    } else if raw.len() > max {
+        Err(ApiError::BodyTooLarge(format!("body over {max} bytes")))
+    } else {
+        Ok(raw.to_vec())
+    }
+}
+
+/// Whether the client accepts zstd responses (`Accept-Encoding: zstd`,
+/// without `q=0`).
+pub fn accepts_zstd(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let zero = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            coding.eq_ignore_ascii_case("zstd") && !zero
+        })
+}
+
+/// A `200` response with `body`, zstd-compressed when the client accepts it
+/// and the body is big enough to gain.
+pub fn encoded(headers: &HeaderMap, content_type: &'static str, body: Vec<u8>) -> Response {
+    encoded_with(headers, StatusCode::OK, content_type, body)
+}
+
+/// [`encoded`] with another status.
+pub fn encoded_with(
+    headers: &HeaderMap,
+    status: StatusCode,
+    content_type: &'static str,
+    body: Vec<u8>,
+) -> Response {
+    let compress = body.len() >= COMPRESS_FROM && accepts_zstd(headers);
+    let (body, zstd) = if compress {
+        match zstd::bulk::compress(&body, LEVEL) {
+            Ok(c) if c.len() < body.len() => (c, true),
+            _ => (body, false),
+        }
+    } else {
+        (body, false)
+    };
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if zstd {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("zstd"));
+    }
+    resp
+}
+
+/// Whether the request's `Content-Type` is `expected` (parameters ignored).
+pub fn content_type_is(headers: &HeaderMap, expected: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zstd_bomb_stops_at_the_cap() {
+        let zeros = vec![0u8; 64 * 1024 * 1024];
+        let bomb = zstd::bulk::compress(&zeros, 19).unwrap();
+        assert!(bomb.len() < 64 * 1024, "{} bytes", bomb.len());
+        assert!(matches!(
+            unzstd(&bomb, 16 * 1024 * 1024),
+            Err(ApiError::BodyTooLarge(_))
+        ));
+        assert_eq!(unzstd(&bomb, 64 * 1024 * 1024).unwrap().len(), zeros.len());
+    }
+
+    #[test]
+    fn garbage_is_not_zstd() {
+        assert!(matches!(
+            unzstd(b"not zstd at all", 1024),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn accept_encoding_is_parsed() {
+        let mut h = HeaderMap::new();
+        assert!(!accepts_zstd(&h));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, zstd"),
+        );
+        assert!(accepts_zstd(&h));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("zstd;q=0, gzip"),
+        );
+        assert!(!accepts_zstd(&h));
+    }
+}

@@ -1,0 +1,394 @@
+//! Server configuration: defaults, then a TOML file, then the environment
+//! (`KETEPAI_*`), in that order of precedence (later wins).
+//!
+//! Configuration passes through two stages: [`RawConfig`] (every field
+//! optional, exactly what a file or the environment said) and [`Config`]
+//! (every field resolved and checked). With nothing configured the server
+//! runs on embedded SQLite in `./ketepai-data`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Default listen address. Loopback: production puts a TLS-terminating
+/// proxy in front; set `KETEPAI_LISTEN=0.0.0.0:8750` to serve a LAN.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8750";
+/// Default data directory.
+pub const DEFAULT_DATA_DIR: &str = "ketepai-data";
+/// Default idle expiry of device tokens, in days.
+pub const DEFAULT_TOKEN_IDLE_DAYS: u32 = 180;
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Cost of the argon2id password hash. The defaults are OWASP's minimum
+/// (19 MiB, 2 passes); tests lower them to keep the suite fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct PasswordCost {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for PasswordCost {
+    fn default() -> Self {
+        PasswordCost {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// Configuration as read from a file or the environment, before defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// `host:port` to listen on.
+    pub listen: Option<String>,
+    /// Where the SQLite database and the photos live.
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` to use PostgreSQL; absent for embedded SQLite.
+    pub database_url: Option<String>,
+    /// `text` or `json`.
+    pub log_format: Option<LogFormat>,
+    /// Days a device token stays valid without use.
+    pub token_idle_days: Option<u32>,
+    /// PostgreSQL connections per server instance.
+    pub database_pool_size: Option<usize>,
+    /// Password hashing cost.
+    pub password_cost: Option<PasswordCost>,
+}
+
+/// Which database holds the server's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in this file.
+    Sqlite(PathBuf),
+    /// PostgreSQL at this URL.
+    Postgres(String),
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Address to listen on (the binary binds it; [`crate::launch`] takes a
+    /// listener).
+    pub listen: SocketAddr,
+    /// Data directory: `server.sqlite` (embedded backend) and `photos/`.
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL, if PostgreSQL is the backend.
+    pub database_url: Option<String>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Days a device token stays valid without use.
+    pub token_idle_days: u32,
+    /// PostgreSQL connections per instance.
+    pub database_pool_size: usize,
+    /// Password hashing cost.
+    pub password_cost: PasswordCost,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config file {path}: {source}")]
+    Read {
+        /// Which file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this configuration.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// Which file.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+    /// A value is out of range or malformed.
+    #[error("{key} = {value:?}: {message}")]
+    Invalid {
+        /// The setting.
+        key: &'static str,
+        /// What was given.
+        value: String,
+        /// What was wrong.
+        message: &'static str,
+    },
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::resolve(RawConfig::default()).expect("defaults are valid")
+    }
+}
+
+impl RawConfig {
+    /// Reads a TOML file.
+    pub fn from_file(path: &Path) -> Result<RawConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads `KETEPAI_*` variables through `var` (the process environment in
+    /// production, a map in tests).
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<RawConfig, ConfigError> {
+        fn parse<T: std::str::FromStr>(
+            key: &'static str,
+            value: Option<String>,
+        ) -> Result<Option<T>, ConfigError> {
+            value
+                .map(|v| {
+                    v.trim().parse().map_err(|_| ConfigError::Invalid {
+                        key,
+                        value: v.clone(),
+                        message: "not a number",
+                    })
+                })
+                .transpose()
+        }
+        let log_format = match var("KETEPAI_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("json") => Some(LogFormat::Json),
+            Some("text") => Some(LogFormat::Text),
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "KETEPAI_LOG_FORMAT",
+                    value: other.to_string(),
+                    message: "expected text or json",
+                });
+            }
+        };
+        Ok(RawConfig {
+            listen: var("KETEPAI_LISTEN").filter(|v| !v.is_empty()),
+            data_dir: var("KETEPAI_DATA_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            database_url: var("KETEPAI_DATABASE_URL").filter(|v| !v.is_empty()),
+            log_format,
+            token_idle_days: parse("KETEPAI_TOKEN_IDLE_DAYS", var("KETEPAI_TOKEN_IDLE_DAYS"))?,
+            database_pool_size: parse(
+                "KETEPAI_DATABASE_POOL_SIZE",
+                var("KETEPAI_DATABASE_POOL_SIZE"),
+            )?,
+            password_cost: None,
+        })
+    }
+
+    /// `self` with every value `over` sets replacing this one's.
+    pub fn overlay(self, over: RawConfig) -> RawConfig {
+        RawConfig {
+            listen: over.listen.or(self.listen),
+            data_dir: over.data_dir.or(self.data_dir),
+            database_url: over.database_url.or(self.database_url),
+            log_format: over.log_format.or(self.log_format),
+            token_idle_days: over.token_idle_days.or(self.token_idle_days),
+            database_pool_size: over.database_pool_size.or(self.database_pool_size),
+            password_cost: over.password_cost.or(self.password_cost),
+        }
+    }
+}
+
+impl Config {
+    /// Fills defaults and checks values.
+    pub fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
+        let listen_text = raw.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen = listen_text.parse().map_err(|_| ConfigError::Invalid {
+            key: "listen",
+            value: listen_text.clone(),
+            message: "expected host:port, e.g. 127.0.0.1:8750",
+        })?;
+        if let Some(url) = &raw.database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "database_url",
+                value: redact_url(url),
+                message: "only postgres:// URLs are supported; leave it unset for embedded SQLite",
+            });
+        }
+        let token_idle_days = raw.token_idle_days.unwrap_or(DEFAULT_TOKEN_IDLE_DAYS);
+        if token_idle_days == 0 {
+            return Err(ConfigError::Invalid {
+                key: "token_idle_days",
+                value: "0".into(),
+                message: "must be at least 1",
+            });
+        }
+        let database_pool_size = raw.database_pool_size.unwrap_or(16);
+        if database_pool_size == 0 {
+            return Err(ConfigError::Invalid {
+                key: "database_pool_size",
+                value: "0".into(),
+                message: "must be at least 1",
+            });
+        }
+        Ok(Config {
+            listen,
+            data_dir: raw
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            database_url: raw.database_url,
+            log_format: raw.log_format.unwrap_or_default(),
+            token_idle_days,
+            database_pool_size,
+            password_cost: raw.password_cost.unwrap_or_default(),
+        })
+    }
+
+    /// Defaults, then `file` (if given), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_with(file, |k| std::env::var(k).ok())
+    }
+
+    /// [`Config::load`] with an explicit environment.
+    pub fn load_with(
+        file: Option<&Path>,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut raw = RawConfig::default();
+        if let Some(path) = file {
+            raw = raw.overlay(RawConfig::from_file(path)?);
+        }
+        raw = raw.overlay(RawConfig::from_env(var)?);
+        Config::resolve(raw)
+    }
+
+    /// A configuration for a data directory, everything else default.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            ..Config::default()
+        }
+    }
+
+    /// Which database to use.
+    pub fn backend(&self) -> Backend {
+        match &self.database_url {
+            Some(url) => Backend::Postgres(url.clone()),
+            None => Backend::Sqlite(self.data_dir.join("server.sqlite")),
+        }
+    }
+
+    /// Where photos are kept.
+    pub fn photo_dir(&self) -> PathBuf {
+        self.data_dir.join("photos")
+    }
+}
+
+/// A database URL with its password replaced, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((creds, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    let user = creds.split(':').next().unwrap_or_default();
+    format!("{scheme}://{user}:***@{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_are_embedded_sqlite_in_ketepai_data() {
+        let c = Config::load_with(None, env(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(
+            c.backend(),
+            Backend::Sqlite(PathBuf::from("ketepai-data/server.sqlite"))
+        );
+        assert_eq!(c.token_idle_days, 180);
+        assert_eq!(c.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("server.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/k\"\ntoken_idle_days = 90\n\
+             [password_cost]\nmemory_kib = 64\niterations = 1\nparallelism = 1\n",
+        )
+        .unwrap();
+        let c = Config::load_with(
+            Some(&file),
+            env(&[
+                ("KETEPAI_LISTEN", "127.0.0.1:9001"),
+                ("KETEPAI_DATABASE_URL", "postgres://k:secret@db/k"),
+                ("KETEPAI_LOG_FORMAT", "json"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(c.data_dir, PathBuf::from("/srv/k"));
+        assert_eq!(c.token_idle_days, 90);
+        assert_eq!(c.password_cost.memory_kib, 64);
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(
+            c.backend(),
+            Backend::Postgres("postgres://k:secret@db/k".into())
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let e = Config::load_with(None, env(&[("KETEPAI_TOKEN_IDLE_DAYS", "soon")])).unwrap_err();
+        assert!(e.to_string().contains("KETEPAI_TOKEN_IDLE_DAYS"), "{e}");
+        let e = Config::load_with(None, env(&[("KETEPAI_DATABASE_URL", "mysql://a:pw@h/d")]))
+            .unwrap_err();
+        assert!(!e.to_string().contains("pw"), "the password leaked: {e}");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("server.toml");
+        std::fs::write(&file, "lisen = \"0.0.0.0:9000\"\n").unwrap();
+        assert!(matches!(
+            Config::load_with(Some(&file), env(&[])),
+            Err(ConfigError::Parse { .. })
+        ));
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://ketepai:hunter2@127.0.0.1:5432/k"),
+            "postgres://ketepai:***@127.0.0.1:5432/k"
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! Photos, uploaded in the manner of tus 1.0: `POST /api/v1/photos`
+//! announces an upload (`Upload-Length`, `Photo-Sha256`), `HEAD` reads its
+//! offset, `PATCH` appends a chunk at `Upload-Offset`, and `GET` downloads
+//! a finished photo, honouring `Range`.
+//!
+//! Any enrolled device may upload and download: a photo is named by the
+//! SHA-256 of its bytes, which only someone who has the photo (or a record
+//! that references it) knows.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header::{self, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use app_core::domain::PhotoHash;
+
+use crate::auth::Authed;
+use crate::codec;
+use crate::error::ApiError;
+use crate::photos::{Finish, MAX_CHUNK, MAX_PHOTO, RangeRequest, parse_range};
+use crate::state::AppState;
+use crate::store::{PhotoRecord, PhotoStart};
+
+const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
+const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
+const PHOTO_SHA256: HeaderName = HeaderName::from_static("photo-sha256");
+/// Media type of a chunk.
+const CHUNK_TYPE: &str = "application/offset+octet-stream";
+
+fn parse_hash(text: &str) -> Result<PhotoHash, ApiError> {
+    PhotoHash::parse(text).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+fn number(headers: &HeaderMap, name: &HeaderName) -> Result<u64, ApiError> {
+    headers
+        .get(name)
+        .ok_or_else(|| ApiError::BadRequest(format!("{name} is required")))?
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| ApiError::BadRequest(format!("{name} is not a number")))
+}
+
+fn with_offsets(status: StatusCode, offset: u64, length: u64) -> Response {
+    let mut resp = status.into_response();
+    let h = resp.headers_mut();
+    h.insert(UPLOAD_OFFSET, HeaderValue::from(offset));
+    h.insert(UPLOAD_LENGTH, HeaderValue::from(length));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// `POST /api/v1/photos`: announces an upload.
+pub async fn create(
+    State(app): State<AppState>,
+    _authed: Authed,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let length = number(&headers, &UPLOAD_LENGTH)?;
+    let hash = parse_hash(
+        headers
+            .get(&PHOTO_SHA256)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| ApiError::BadRequest("photo-sha256 is required".into()))?,
+    )?;
+    if length == 0 {
+        return Err(ApiError::BadRequest("a photo has at least one byte".into()));
+    }
+    if length > MAX_PHOTO {
+        return Err(ApiError::BodyTooLarge(format!(
+            "photo of {length} bytes, at most {MAX_PHOTO}"
+        )));
+    }
+    let mut resp = match app
+        .store
+        .photo_start(&hash, length, app.clock.now())
+        .await?
+    {
+        PhotoStart::Complete(p) => with_offsets(StatusCode::OK, p.length, p.length),
+        PhotoStart::Resumed(p) => {
+            // The database's offset is only as good as the file behind it
+            // (a photo directory lost or not shared): never claim more.
+            let on_disk = app.photos.partial_len(&hash).await.map_err(io)?;
+            if on_disk.is_none_or(|n| n < p.offset) {
+                app.photos.begin(&hash).await.map_err(io)?;
+                app.store.photo_discard(&hash).await?;
+                app.store
+                    .photo_start(&hash, length, app.clock.now())
+                    .await?;
+                with_offsets(StatusCode::CREATED, 0, length)
+            } else {
+                with_offsets(StatusCode::CREATED, p.offset, length)
+            }
+        }
+        PhotoStart::Created { .. } => {
+            app.photos.begin(&hash).await.map_err(io)?;
+            with_offsets(StatusCode::CREATED, 0, length)
+        }
+    };
+    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/photos/{hash}")) {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(resp)
+}
+
+fn io(e: std::io::Error) -> ApiError {
+    ApiError::Internal(format!("photo store: {e}"))
+}
+
+async fn known(app: &AppState, hash: &PhotoHash) -> Result<PhotoRecord, ApiError> {
+    app.store.photo(hash).await?.ok_or(ApiError::NotFound)
+}
+
+/// `HEAD /api/v1/photos/{sha256}`: where an upload stands.
+pub async fn offset(
+    State(app): State<AppState>,
+    _authed: Authed,
+    Path(hash): Path<String>,
+) -> Result<Response, ApiError> {
+    let hash = parse_hash(&hash)?;
+    let p = known(&app, &hash).await?;
+    Ok(with_offsets(StatusCode::OK, p.offset, p.length))
+}
+
+/// `PATCH /api/v1/photos/{sha256}`: one chunk at `Upload-Offset`.
+pub async fn patch(
+    State(app): State<AppState>,
+    _authed: Authed,
+    Path(hash): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let hash = parse_hash(&hash)?;
+    if !codec::content_type_is(&headers, CHUNK_TYPE) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "chunks are {CHUNK_TYPE}"
+        )));
+    }
+    let offset = number(&headers, &UPLOAD_OFFSET)?;
+    codec::check_length(&headers, MAX_CHUNK)?;
+    let p = known(&app, &hash).await?;
+    // The whole chunk is read before anything is written: a chunk cut
+    // short writes nothing, and the offset stays where it was.
+    let chunk = codec::read_body(body, MAX_CHUNK).await?;
+    if p.complete {
+        if offset == p.length && chunk.is_empty() {
+            return Ok(with_offsets(StatusCode::NO_CONTENT, p.length, p.length));
+        }
+        return Err(ApiError::UploadOffsetMismatch {
+            sent: offset,
+            current: p.length,
+        });
+    }
+    if offset != p.offset {
+        return Err(ApiError::UploadOffsetMismatch {
+            sent: offset,
+            current: p.offset,
+        });
+    }
+    let end = offset + chunk.len() as u64;
+    if end > p.length {
+        return Err(ApiError::BadRequest(format!(
+            "chunk ends at {end}, past upload-length {}",
+            p.length
+        )));
+    }
+    if !chunk.is_empty() {
+        let n = chunk.len() as u64;
+        app.photos
+            .write_chunk(&hash, offset, chunk)
+            .await
+            .map_err(io)?;
+        if !app.store.photo_advance(&hash, offset, end).await? {
+            let now = known(&app, &hash).await?;
+            return Err(ApiError::UploadOffsetMismatch {
+                sent: offset,
+                current: now.offset,
+            });
+        }
+        app.metrics.photo_received(n);
+    }
+    if end == p.length {
+        match app.photos.finish(&hash, p.length).await.map_err(io)? {
+            Finish::Stored => {
+                app.store.photo_complete(&hash).await?;
+                tracing::info!(photo = %hash, bytes = p.length, "photo stored");
+            }
+            Finish::Mismatch(actual) => {
+                app.store.photo_discard(&hash).await?;
+                return Err(ApiError::HashMismatch {
+                    expected: hash.to_string(),
+                    actual: actual.to_string(),
+                });
+            }
+        }
+    }
+    Ok(with_offsets(StatusCode::NO_CONTENT, end, p.length))
+}
+
+/// `GET /api/v1/photos/{sha256}`: the bytes, whole or a `Range`.
+pub async fn download(
+    State(app): State<AppState>,
+    _authed: Authed,
+    Path(hash): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let hash = parse_hash(&hash)?;
+    let p = known(&app, &hash).await?;
+    if !p.complete {
+        return Err(ApiError::NotFound);
+    }
+    let range = parse_range(
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        p.length,
+    );
+    let (status, start, end) = match range {
+        RangeRequest::Full => (StatusCode::OK, 0, p.length - 1),
+        RangeRequest::Part { start, end } => (StatusCode::PARTIAL_CONTENT, start, end),
+        RangeRequest::Unsatisfiable => {
+            return Err(ApiError::RangeNotSatisfiable { length: p.length });
+        }
+    };
+    let bytes = app
+        .photos
+        .read(&hash, start, end - start + 1)
+        .await
+        .map_err(io)?;
+    app.metrics.photo_sent(bytes.len() as u64);
+    let mut resp = (status, bytes).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{hash}\"")) {
+        h.insert(header::ETAG, tag);
+    }
+    if status == StatusCode::PARTIAL_CONTENT
+        && let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{}", p.length))
+    {
+        h.insert(header::CONTENT_RANGE, v);
+    }
+    Ok(resp)
+}

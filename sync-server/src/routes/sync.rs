@@ -1,0 +1,258 @@
+//! Record sync: `POST /api/v1/sync/push`, `GET /api/v1/sync/pull` and the
+//! repair fetch `GET /api/v1/sync/docs/{id}`.
+//!
+//! A pull with nothing new is answered `204` with no body and no headers
+//! beyond what HTTP needs, so that a reconnect costs one small request
+//! whatever the number of records on the device.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use app_core::domain::{DocId, Role};
+use app_core::scope::can_read;
+use app_core::sync::protocol::{
+    self, ChangeOutcome, MAX_PULL_CHANGES, MAX_PUSH_BODY, MAX_PUSH_CHANGES, MAX_PUSH_DECODED,
+    MEDIA_TYPE, PullResponse, PushRequest, PushResponse, WireChange,
+};
+
+use crate::auth::Authed;
+use crate::codec;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{AuditEntry, PullQuery};
+use crate::sync::PushBatch;
+
+/// When a pull finds nothing in scope but at least this many changes of
+/// others lie past the cursor, it answers `200` with no changes and a
+/// cursor past them, so that the next pull does not scan them again.
+pub const SKIP_AHEAD: i64 = 1_000;
+
+/// `POST /api/v1/sync/push`.
+pub async fn push(
+    State(app): State<AppState>,
+    authed: Authed,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if !codec::content_type_is(&headers, MEDIA_TYPE) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "push bodies are {MEDIA_TYPE}"
+        )));
+    }
+    codec::request_is_zstd(&headers)?;
+    codec::check_length(&headers, MAX_PUSH_BODY)?;
+    let raw = codec::read_body(body, MAX_PUSH_BODY).await?;
+    let started = Instant::now();
+    let decoded = codec::decode_content(&headers, raw, MAX_PUSH_DECODED)?;
+    let request: PushRequest =
+        protocol::decode(&decoded).map_err(|e| ApiError::BadRequest(format!("push body: {e}")))?;
+    drop(decoded);
+    if request.changes.len() > MAX_PUSH_CHANGES {
+        return Err(ApiError::BodyTooLarge(format!(
+            "{} changes, at most {MAX_PUSH_CHANGES} per push",
+            request.changes.len()
+        )));
+    }
+    let docs: Vec<DocId> = request.changes.iter().map(|c| c.doc).collect();
+    let principal = authed.principal;
+    let device = authed.device.id;
+    let batch = tokio::task::spawn_blocking(move || PushBatch::decode(principal, device, request))
+        .await
+        .map_err(|e| ApiError::Internal(format!("decoding a push: {e}")))?;
+    let now = app.clock.now();
+    let result = app.store.push(batch, now).await?;
+    app.metrics.push_latency.observe(started.elapsed());
+    app.metrics.outcomes(&result.outcomes);
+
+    let count = |f: fn(&ChangeOutcome) -> bool| result.outcomes.iter().filter(|o| f(o)).count();
+    tracing::info!(
+        device = %device,
+        user = %authed.user.username,
+        changes = result.outcomes.len(),
+        stored = count(|o| matches!(o, ChangeOutcome::Stored)),
+        duplicate = count(|o| matches!(o, ChangeOutcome::Duplicate)),
+        missing_deps = count(|o| matches!(o, ChangeOutcome::MissingDeps)),
+        refused = count(|o| matches!(o, ChangeOutcome::Refused { .. })),
+        "push"
+    );
+    for (doc, outcome) in docs.iter().zip(&result.outcomes) {
+        if let ChangeOutcome::Refused { code, reason } = outcome {
+            tracing::warn!(device = %device, %doc, code = code.as_str(), %reason, "change refused");
+        }
+    }
+    if authed.user.role == Role::SyncAdmin {
+        // A sync admin writing someone's record (resolving a conflict) is
+        // recorded, document by document.
+        let written: BTreeSet<DocId> = docs
+            .iter()
+            .zip(&result.outcomes)
+            .filter(|(_, o)| matches!(o, ChangeOutcome::Stored))
+            .map(|(d, _)| *d)
+            .collect();
+        for doc in written {
+            app.store
+                .audit(&AuditEntry {
+                    at: now,
+                    actor: Some(authed.user.id),
+                    action: "record.admin_write".into(),
+                    subject: doc.to_string(),
+                    detail: serde_json::json!({ "device": device.to_string() }),
+                })
+                .await?;
+        }
+    }
+    let body = protocol::encode(&PushResponse {
+        outcomes: result.outcomes,
+    })
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(codec::encoded(&headers, MEDIA_TYPE, body))
+}
+
+/// Query of a pull.
+#[derive(Debug, Deserialize)]
+pub struct PullParams {
+    /// `"{epoch}.{seq}"`; absent on the first pull.
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: Option<u32>,
+}
+
+/// Parses `"{epoch}.{seq}"`.
+pub fn parse_cursor(text: &str) -> Result<(i64, i64), ApiError> {
+    let bad = || ApiError::BadCursor(text.chars().take(40).collect());
+    let (epoch, seq) = text.split_once('.').ok_or_else(bad)?;
+    let epoch: i64 = epoch.parse().map_err(|_| bad())?;
+    let seq: i64 = seq.parse().map_err(|_| bad())?;
+    if epoch < 0 || seq < 0 {
+        return Err(bad());
+    }
+    Ok((epoch, seq))
+}
+
+fn cursor(epoch: i64, seq: i64) -> String {
+    format!("{epoch}.{seq}")
+}
+
+/// `GET /api/v1/sync/pull?cursor=&limit=`.
+pub async fn pull(
+    State(app): State<AppState>,
+    authed: Authed,
+    Query(params): Query<PullParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let limit = params
+        .limit
+        .unwrap_or(MAX_PULL_CHANGES)
+        .clamp(1, MAX_PULL_CHANGES);
+    let epoch = authed.scope_epoch;
+    let mut after = match params.cursor.as_deref() {
+        None | Some("") => 0,
+        Some(text) => {
+            let (e, seq) = parse_cursor(text)?;
+            // A cursor from before a change of scope restarts from the
+            // beginning: documents may have entered the scope behind it.
+            if e == epoch { seq } else { 0 }
+        }
+    };
+    let mut query = PullQuery {
+        principal: authed.principal,
+        device: authed.device.id,
+        after,
+        limit,
+    };
+    let mut page = app.store.pull(&query).await?;
+    if after > page.high_water {
+        // A cursor ahead of the server: the database was restored from a
+        // backup. Start over; applying known changes again is harmless.
+        after = 0;
+        query.after = 0;
+        page = app.store.pull(&query).await?;
+    }
+    app.metrics.pull_latency.observe(started.elapsed());
+    if page.changes.is_empty() {
+        if page.high_water - after < SKIP_AHEAD {
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+        let body = protocol::encode(&PullResponse {
+            changes: Vec::new(),
+            cursor: cursor(epoch, page.high_water),
+            more: false,
+        })
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        return Ok(codec::encoded(&headers, MEDIA_TYPE, body));
+    }
+    let next = if page.more {
+        page.changes.last().map_or(after, |c| c.seq)
+    } else {
+        page.high_water
+    };
+    let response = PullResponse {
+        changes: page
+            .changes
+            .into_iter()
+            .map(|c| WireChange {
+                doc: c.doc,
+                bytes: c.bytes,
+            })
+            .collect(),
+        cursor: cursor(epoch, next),
+        more: page.more,
+    };
+    let body = protocol::encode(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(codec::encoded(&headers, MEDIA_TYPE, body))
+}
+
+/// `GET /api/v1/sync/docs/{id}`: every change of one document in scope.
+pub async fn document(
+    State(app): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let doc: DocId = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("document id {id:?}")))?;
+    let Some(found) = app.store.document(doc).await? else {
+        return Err(ApiError::NotFound);
+    };
+    if !can_read(&authed.principal, &found.placement) {
+        return Err(ApiError::NotFound);
+    }
+    let response = PullResponse {
+        changes: found
+            .changes
+            .into_iter()
+            .map(|c| WireChange {
+                doc: c.doc,
+                bytes: c.bytes,
+            })
+            .collect(),
+        cursor: String::new(),
+        more: false,
+    };
+    let body = protocol::encode(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(codec::encoded(&headers, MEDIA_TYPE, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_parse_or_are_bad() {
+        assert_eq!(parse_cursor("3.120").unwrap(), (3, 120));
+        for bad in ["", "3", "a.b", "3.-1", "-1.3", "3.4.5"] {
+            assert!(
+                matches!(parse_cursor(bad), Err(ApiError::BadCursor(_))),
+                "{bad:?}"
+            );
+        }
+    }
+}

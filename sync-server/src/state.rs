@@ -1,0 +1,30 @@
+//! [`AppState`]: what every handler shares — the store, the clock, the
+//! configuration, the photo directory, metrics and the enrolment limiter.
+//! Cheap to clone (everything is behind an `Arc`).
+
+use std::sync::Arc;
+
+use app_core::clock::SharedClock;
+
+use crate::auth::EnrolLimiter;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::photos::PhotoStore;
+use crate::store::ServerStore;
+
+/// Shared state of one server instance.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn ServerStore>,
+    /// The server's clock: receipt times, token expiry.
+    pub clock: SharedClock,
+    /// Resolved configuration.
+    pub config: Arc<Config>,
+    /// Photo files.
+    pub photos: PhotoStore,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Failed enrolments per user name.
+    pub limiter: Arc<EnrolLimiter>,
+}

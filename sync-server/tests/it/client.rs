@@ -1,0 +1,143 @@
+//! The device's own sync engine (`app_core::sync::client`) against this
+//! server: enrolment with the county register, push, pull, photo upload,
+//! a team lead's review travelling back, and a refusal landing in the
+//! device's refused list.
+
+use std::sync::Arc;
+
+use app_core::clock::ManualClock;
+use app_core::domain::{LogStatus, ServiceLogId, ServiceLogInput, Timestamp};
+use app_core::store::{Identity, ReviewDecision, Store};
+use app_core::sync::client::{self, EngineOptions, SyncEngine};
+use app_core::sync::protocol::EnrolRequest;
+
+use crate::harness::{Account, Env, T0, ZHENGAN, villages};
+
+struct Phone {
+    store: Arc<Store>,
+    engine: SyncEngine,
+    who: Identity,
+    _dir: tempfile::TempDir,
+}
+
+async fn phone(env: &Env, account: &Account) -> Phone {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(Timestamp::from_millis(T0));
+    let store = Arc::new(Store::open(dir.path().join("device.sqlite"), clock.shared()).unwrap());
+    let options = EngineOptions::default();
+    let server = env.handle.url();
+    let answer = client::enrol(
+        &server,
+        &EnrolRequest {
+            username: account.user.username.clone(),
+            password: account.password.clone(),
+            device_name: "测试手机".into(),
+            platform: "android".into(),
+        },
+        &options,
+    )
+    .await
+    .unwrap();
+    let enrolment = client::complete_enrolment(&store, &server, answer, &options)
+        .await
+        .unwrap();
+    let who = Identity {
+        user: enrolment.me.user.id,
+        team: enrolment.me.team.map(|t| t.id),
+    };
+    Phone {
+        engine: SyncEngine::new(Arc::clone(&store), options).unwrap(),
+        store,
+        who,
+        _dir: dir,
+    }
+}
+
+fn input(description: &str) -> ServiceLogInput {
+    ServiceLogInput {
+        date: "2026-11-28".into(),
+        village: villages(ZHENGAN, 1)[0].to_string(),
+        activity: "technical_guidance".into(),
+        industry: "茶叶".into(),
+        farmers_served: 15,
+        description: description.into(),
+        ..Default::default()
+    }
+}
+
+pub async fn the_device_engine_round_trips(env: Env) {
+    let w = env.world.clone();
+    let p1 = phone(&env, &w.c1).await;
+    assert!(
+        !p1.store
+            .villages_of(villages(ZHENGAN, 1)[0].township())
+            .unwrap()
+            .is_empty(),
+        "enrolment fetched the county register"
+    );
+    let log = p1
+        .store
+        .create_service_log(&p1.who, &input("指导茶园冬季管理"), true)
+        .unwrap()
+        .value;
+    let photo = vec![0xFFu8, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 5];
+    let hash = p1.store.put_photo(&photo).unwrap();
+    let report = p1.engine.sync_once().await.unwrap();
+    assert_eq!(report.acknowledged, 1);
+    assert_eq!(report.photos_uploaded, 1);
+    assert_eq!(report.refused, 0);
+
+    let p2 = phone(&env, &w.c2).await;
+    let report = p2.engine.sync_once().await.unwrap();
+    assert_eq!(report.pulled, 1);
+    assert_eq!(
+        p2.store.service_log(log.id).unwrap().description,
+        "指导茶园冬季管理"
+    );
+
+    let tablet = phone(&env, &w.lead1).await;
+    tablet.engine.sync_once().await.unwrap();
+    tablet
+        .store
+        .review_service_log(log.id, tablet.who.user, ReviewDecision::Approve, "很好")
+        .unwrap();
+    let report = tablet.engine.sync_once().await.unwrap();
+    assert_eq!((report.acknowledged, report.refused), (1, 0));
+
+    let report = p1.engine.sync_once().await.unwrap();
+    assert_eq!(report.pulled, 1);
+    assert_eq!(
+        p1.store.service_log(log.id).unwrap().status,
+        LogStatus::Approved
+    );
+
+    // A teammate's phone edits c1's log: the server refuses it.
+    p2.engine.sync_once().await.unwrap();
+    p2.store
+        .update_service_log(log.id, &input("改别人的日志"), false)
+        .unwrap();
+    let report = p2.engine.sync_once().await.unwrap();
+    assert_eq!(report.refused, 1);
+    let refused = p2.store.refused_changes().unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].1, "not_your_record");
+    let report = p1.engine.sync_once().await.unwrap();
+    assert_eq!(report.pulled, 0);
+    assert_eq!(
+        p1.store.service_log(log.id).unwrap().description,
+        "指导茶园冬季管理"
+    );
+
+    // The photo is on the server, once.
+    let device = env.enrol(&w.c2).await;
+    let bytes = env
+        .get(&device, &format!("/api/v1/photos/{hash}"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(bytes.as_ref(), &photo[..]);
+    let _: ServiceLogId = log.id;
+}

@@ -1,0 +1,68 @@
+//! The sync server's conformance suite, written once and run against both
+//! backends: every test below exists as `sqlite::<module>::<test>` and
+//! `postgres::<module>::<test>`. Each test starts a real server on
+//! 127.0.0.1:0 with a manual clock and talks HTTP to it with reqwest (and,
+//! where the point is bytes on the wire, a raw socket).
+//!
+//! PostgreSQL: set `KETEPAI_TEST_DATABASE_URL` (see
+//! `sync-server/scripts/ci-postgres.sh`); without it the PostgreSQL tests
+//! print SKIP and pass, unless `KETEPAI_REQUIRE_POSTGRES=1`.
+
+mod client;
+mod harness;
+mod limits;
+mod matrix;
+mod operations;
+mod photos;
+mod pull;
+mod push;
+mod reference;
+mod tokens;
+
+macro_rules! conformance {
+    ($backend:ident, $kind:expr, { $($module:ident: [$($test:ident),* $(,)?]),* $(,)? }) => {
+        mod $backend {
+            $(
+                mod $module {
+                    $(
+                        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                        async fn $test() {
+                            crate::harness::run($kind, crate::$module::$test).await;
+                        }
+                    )*
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! suite {
+    ($($body:tt)*) => {
+        conformance!(sqlite, crate::harness::Kind::Sqlite, { $($body)* });
+        conformance!(postgres, crate::harness::Kind::Postgres, { $($body)* });
+    };
+}
+
+suite! {
+    matrix: [writes, reads],
+    push: [
+        replays_store_nothing_twice,
+        a_push_cut_mid_body_stores_nothing,
+        undecodable_bytes_are_refused,
+        missing_dependencies_wait,
+        one_bad_change_among_a_hundred,
+    ],
+    limits: [oversized_bodies_are_refused, a_zstd_bomb_is_refused, wrong_media_types_and_versions],
+    tokens: [wrong_expired_and_revoked_tokens, enrolment_and_its_rate_limit],
+    pull: [
+        pages_and_the_204_reconnect,
+        many_changes_out_of_scope_are_skipped,
+        a_reconnect_with_nothing_new_is_small,
+        concurrent_pushes_are_never_skipped,
+        two_instances_share_one_database,
+    ],
+    photos: [upload_resumes_from_the_last_chunk, offset_and_hash_mismatches, photo_limits],
+    reference: [county_slice_with_etag],
+    client: [the_device_engine_round_trips],
+    operations: [health_metrics_demo_and_shutdown],
+}

@@ -1,0 +1,57 @@
+//! Operations: health, metrics, unknown routes, the demo seed, and a
+//! graceful shutdown.
+
+use app_core::domain::Role;
+
+use crate::harness::{Env, problem};
+
+pub async fn health_metrics_demo_and_shutdown(env: Env) {
+    let resp = env.http.get(env.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "ok");
+    let (status, p) = problem(env.http.get(env.url("/nowhere")).send().await.unwrap()).await;
+    assert_eq!((status, p.code.as_str()), (404, "not_found"));
+
+    // The demo seed is idempotent and its accounts work.
+    let ops = env.handle.server().ops();
+    let users_before = env.store().stats().await.unwrap().users;
+    let accounts = ops.demo().await.unwrap();
+    assert_eq!(ops.demo().await.unwrap(), accounts);
+    assert_eq!(env.store().stats().await.unwrap().users, users_before + 4);
+    assert_eq!(
+        accounts.iter().map(|a| a.role).collect::<Vec<_>>(),
+        vec![
+            Role::TeamLead,
+            Role::Commissioner,
+            Role::Commissioner,
+            Role::SyncAdmin
+        ]
+    );
+    for a in &accounts {
+        let resp = env.enrol_raw(&a.username, &a.password).await;
+        assert_eq!(resp.status(), 201, "{}", a.username);
+    }
+
+    let text = env
+        .http
+        .get(env.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "ketepai_http_requests_total{method=\"POST\",route=\"/api/v1/devices/enrol\",status=\"201\"} 4"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        "ketepai_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"
+    ));
+
+    let addr = env.handle.local_addr();
+    env.handle.shutdown().await.unwrap();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}

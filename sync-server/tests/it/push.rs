@@ -1,0 +1,264 @@
+//! Pushes under field conditions: replays and duplicates, a body cut
+//! mid-stream, undecodable bytes, missing dependencies, one bad change in a
+//! batch of a hundred, and the quarantine a refusal leaves behind.
+
+use app_core::domain::DocId;
+use app_core::sync::protocol::{self, PushRequest, WireChange};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::harness::{Doc, Env, T0, ZHENGAN, code, log_by, villages};
+
+fn codes(outcomes: &[app_core::sync::protocol::ChangeOutcome]) -> Vec<&'static str> {
+    outcomes.iter().map(code).collect()
+}
+
+pub async fn replays_store_nothing_twice(env: Env) {
+    let w = env.world.clone();
+    let c1 = env.enrol(&w.c1).await;
+    let v = villages(ZHENGAN, 3);
+    let mut changes = Vec::new();
+    let mut docs = Vec::new();
+    for (i, village) in v.iter().enumerate() {
+        let (doc, change) = Doc::create_log(
+            &c1,
+            &log_by(&w.c1.user, Some(w.team1.id), *village, T0 + i as i64),
+        );
+        changes.push(change);
+        docs.push(doc);
+    }
+    changes.push(docs[0].edit_log(&c1, |l| l.farmers_served = 30));
+    assert_eq!(codes(&env.push(&c1, &changes).await), vec!["stored"; 4]);
+    assert_eq!(env.counts().await, (4, 3, 0));
+    // The same push again, as after a lost answer.
+    assert_eq!(codes(&env.push(&c1, &changes).await), vec!["duplicate"; 4]);
+    // A change twice in one push.
+    let (_, extra) = Doc::create_log(&c1, &log_by(&w.c1.user, Some(w.team1.id), v[0], T0 + 10));
+    assert_eq!(
+        codes(&env.push(&c1, &[extra.clone(), extra.clone()]).await),
+        vec!["stored", "duplicate"]
+    );
+    // A replay from the user's re-enrolled device: the server has it.
+    let again = env.enrol(&w.c1).await;
+    assert_eq!(codes(&env.push(&again, &[extra]).await), vec!["duplicate"]);
+    assert_eq!(env.counts().await, (5, 4, 0));
+    // Another device of the user sees each change once.
+    let (pulled, _) = env.pull_all(&again).await;
+    assert_eq!(pulled.len(), 5);
+}
+
+fn push_body(changes: &[(DocId, Vec<u8>)]) -> Vec<u8> {
+    protocol::encode(&PushRequest {
+        changes: changes
+            .iter()
+            .map(|(d, b)| WireChange {
+                doc: *d,
+                bytes: b.clone(),
+            })
+            .collect(),
+    })
+    .unwrap()
+}
+
+/// Sends a push over a raw socket: the headers and `send` bytes of the
+/// body, then closes the connection without reading an answer.
+async fn raw_push(env: &Env, token: &str, body: &[u8], send: usize) {
+    let mut s = tokio::net::TcpStream::connect(env.handle.local_addr())
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/sync/push HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {token}\r\n\
+         ketepai-protocol: 1\r\ncontent-type: application/msgpack\r\ncontent-length: {}\r\n\r\n",
+        env.handle.local_addr(),
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&body[..send]).await.unwrap();
+    s.flush().await.unwrap();
+    s.shutdown().await.unwrap();
+    // Wait until the server has closed its side: it has seen the cut.
+    let mut sink = Vec::new();
+    let _ = s.read_to_end(&mut sink).await;
+}
+
+pub async fn a_push_cut_mid_body_stores_nothing(env: Env) {
+    let w = env.world.clone();
+    let c1 = env.enrol(&w.c1).await;
+    let v = villages(ZHENGAN, 1)[0];
+    let changes: Vec<_> = (0..10)
+        .map(|i| Doc::create_log(&c1, &log_by(&w.c1.user, Some(w.team1.id), v, T0 + i)).1)
+        .collect();
+    let body = push_body(&changes);
+    for cut in [1, body.len() / 2, body.len() - 1] {
+        raw_push(&env, &c1.token, &body, cut).await;
+        assert_eq!(env.counts().await, (0, 0, 0), "a push cut at byte {cut}");
+    }
+    // The retry goes through whole.
+    assert_eq!(codes(&env.push(&c1, &changes).await), vec!["stored"; 10]);
+    assert_eq!(env.counts().await.0, 10);
+
+    // Cut after the whole body went out: the push may or may not have
+    // committed; the retry acknowledges every change, stored once.
+    let more: Vec<_> = (10..20)
+        .map(|i| Doc::create_log(&c1, &log_by(&w.c1.user, Some(w.team1.id), v, T0 + i)).1)
+        .collect();
+    let body = push_body(&more);
+    raw_push(&env, &c1.token, &body, body.len()).await;
+    let outcomes = env.push(&c1, &more).await;
+    assert!(outcomes.iter().all(|o| o.is_acknowledged()), "{outcomes:?}");
+    assert_eq!(env.counts().await, (20, 20, 0));
+}
+
+pub async fn undecodable_bytes_are_refused(env: Env) {
+    let w = env.world.clone();
+    let c1 = env.enrol(&w.c1).await;
+    let v = villages(ZHENGAN, 1)[0];
+    let (_, good1) = Doc::create_log(&c1, &log_by(&w.c1.user, Some(w.team1.id), v, T0 + 1));
+    let (_, good2) = Doc::create_log(&c1, &log_by(&w.c1.user, Some(w.team1.id), v, T0 + 2));
+    let bad_doc: DocId = log_by(&w.c1.user, Some(w.team1.id), v, T0 + 3).id.into();
+    let mut truncated = good2.1.clone();
+    truncated.truncate(truncated.len() / 2);
+    let outcomes = env
+        .push(
+            &c1,
+            &[
+                good1,
+                (bad_doc, b"\x85\x6f\x4a\x83 not a change".to_vec()),
+                (bad_doc, truncated),
+                good2,
+            ],
+        )
+        .await;
+    assert_eq!(
+        codes(&outcomes),
+        vec!["stored", "undecodable", "quarantined", "stored"]
+    );
+    assert_eq!(env.counts().await, (2, 2, 2));
+    // A sync admin sees what was refused.
+    let admin = env.enrol(&w.admin_zhengan).await;
+    let q: Vec<serde_json::Value> = env
+        .get(&admin, "/api/v1/admin/quarantine")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let q_codes: Vec<&str> = q.iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(q_codes, vec!["quarantined", "undecodable"]);
+    assert_eq!(q[1]["doc"], bad_doc.to_string());
+    assert!(q[1]["hash"].is_null());
+}
+
+pub async fn missing_dependencies_wait(env: Env) {
+    let w = env.world.clone();
+    let c1 = env.enrol(&w.c1).await;
+    let v = villages(ZHENGAN, 1)[0];
+    let (mut doc, create) = Doc::create_log(&c1, &log_by(&w.c1.user, Some(w.team1.id), v, T0));
+    let edit1 = doc.edit_log(&c1, |l| l.farmers_served = 1);
+    let edit2 = doc.edit_log(&c1, |l| l.farmers_served = 2);
+    assert_eq!(
+        codes(&env.push(&c1, std::slice::from_ref(&edit2)).await),
+        vec!["missing_deps"]
+    );
+    assert_eq!(
+        codes(&env.push(&c1, &[edit1.clone(), edit2.clone()]).await),
+        vec!["missing_deps", "missing_deps"]
+    );
+    assert_eq!(
+        env.counts().await,
+        (0, 0, 0),
+        "nothing stored, nothing quarantined"
+    );
+    // Out of order within the push: the dependent waits, the rest goes in.
+    assert_eq!(
+        codes(
+            &env.push(&c1, &[create.clone(), edit2.clone(), edit1.clone()])
+                .await
+        ),
+        vec!["stored", "missing_deps", "stored"]
+    );
+    assert_eq!(codes(&env.push(&c1, &[edit2]).await), vec!["stored"]);
+    assert_eq!(env.counts().await, (3, 1, 0));
+    let reader = env.enrol(&w.c2).await;
+    let (pulled, _) = env.pull_all(&reader).await;
+    let mut copy = app_core::doc::RecordDoc::empty();
+    copy.apply(
+        pulled
+            .iter()
+            .map(|c| app_core::doc::decode_change(&c.bytes).unwrap()),
+    )
+    .unwrap();
+    assert!(
+        copy.missing_deps().is_empty(),
+        "pull order is dependency order"
+    );
+    assert_eq!(
+        copy.read::<app_core::domain::ServiceLog>()
+            .unwrap()
+            .farmers_served,
+        2
+    );
+}
+
+pub async fn one_bad_change_among_a_hundred(env: Env) {
+    let w = env.world.clone();
+    let c1 = env.enrol(&w.c1).await;
+    let v = villages(ZHENGAN, 20);
+    let mut changes = Vec::new();
+    for i in 0..100 {
+        let author = if i == 57 { &w.c2.user } else { &w.c1.user };
+        let log = log_by(author, Some(w.team1.id), v[i % v.len()], T0 + i as i64);
+        changes.push(Doc::create_log(&c1, &log).1);
+    }
+    let outcomes = env.push(&c1, &changes).await;
+    let stored = outcomes.iter().filter(|o| code(o) == "stored").count();
+    assert_eq!(stored, 99);
+    assert_eq!(code(&outcomes[57]), "not_your_record");
+    assert_eq!(env.counts().await, (99, 99, 1));
+
+    // The refused document stays quarantined for this device.
+    let bad = changes[57].clone();
+    assert_eq!(
+        codes(&env.push(&c1, std::slice::from_ref(&bad)).await),
+        vec!["quarantined"]
+    );
+    // Out of the admin's county: not shown, not released.
+    let elsewhere = env.enrol(&w.admin_wuchuan).await;
+    let q: Vec<serde_json::Value> = env
+        .get(&elsewhere, "/api/v1/admin/quarantine")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(q.is_empty());
+    let release = serde_json::json!({ "device": c1.id, "doc": bad.0.to_string() });
+    let resp = env
+        .post(&elsewhere, "/api/v1/admin/quarantine/release")
+        .json(&release)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    // The county's admin releases it; the change is checked anew (and is
+    // still not the device user's record).
+    let admin = env.enrol(&w.admin_zhengan).await;
+    let resp = env
+        .post(&admin, "/api/v1/admin/quarantine/release")
+        .json(&release)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let released: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(released["released"], 2);
+    assert_eq!(codes(&env.push(&c1, &[bad]).await), vec!["not_your_record"]);
+    // A commissioner has no admin endpoints.
+    let resp = env
+        .get(&c1, "/api/v1/admin/quarantine")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+}
