@@ -1,1 +1,8 @@
-//! Shared harness for Ketepai end-to-end scenarios.
+//! Harness for Ketepai's end-to-end scenarios and benchmarks: real server
+//! processes, device stores with their sync engines, a fault-injecting proxy
+//! and a generator of realistic records.
+
+pub mod device;
+pub mod proxy;
+pub mod server;
+pub mod synth;

@@ -520,12 +520,21 @@ pub fn enrolment(store: &Store) -> Result<Option<Enrolment>, StoreError> {
         .and_then(|json| serde_json::from_str(&json).ok()))
 }
 
+/// Running totals of what an engine put on the wire, across rounds
+/// (including rounds that failed part-way).
+#[derive(Debug, Default)]
+pub struct EngineCounters {
+    /// Photo chunk bytes handed to the network, acknowledged or not.
+    pub photo_bytes_attempted: std::sync::atomic::AtomicU64,
+}
+
 /// The background sync engine of one device.
 #[derive(Debug, Clone)]
 pub struct SyncEngine {
     store: Arc<Store>,
     options: EngineOptions,
     status: Arc<Mutex<SyncStatus>>,
+    counters: Arc<EngineCounters>,
 }
 
 impl SyncEngine {
@@ -535,7 +544,13 @@ impl SyncEngine {
             store,
             options,
             status: Arc::new(Mutex::new(SyncStatus::default())),
+            counters: Arc::default(),
         })
+    }
+
+    /// What this engine has put on the wire so far.
+    pub fn counters(&self) -> &EngineCounters {
+        &self.counters
     }
 
     /// The current status.
@@ -684,6 +699,9 @@ impl SyncEngine {
                     .await?
                     .ok_or_else(|| SyncError::Protocol(format!("photo {hash} vanished")))?;
                 let sent = chunk.len() as u64;
+                self.counters
+                    .photo_bytes_attempted
+                    .fetch_add(sent, std::sync::atomic::Ordering::Relaxed);
                 report.requests += 1;
                 match client.photo_patch(&photo.hash, offset, chunk).await {
                     Ok(next) => {
