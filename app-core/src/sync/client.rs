@@ -254,6 +254,52 @@ pub async fn enrol(
     serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
 }
 
+/// Sends a request; a non-success status becomes the server's problem.
+async fn send(req: reqwest::RequestBuilder) -> Result<reqwest::Response, SyncError> {
+    let resp = req.send().await.map_err(network)?;
+    if resp.status().is_success() {
+        Ok(resp)
+    } else {
+        Err(problem(resp).await)
+    }
+}
+
+/// Sends a request whose answer may legitimately be `absent` (204, 304,
+/// 404): `None` then.
+async fn send_optional(
+    req: reqwest::RequestBuilder,
+    absent: StatusCode,
+) -> Result<Option<reqwest::Response>, SyncError> {
+    let resp = req.send().await.map_err(network)?;
+    if resp.status() == absent {
+        Ok(None)
+    } else if resp.status().is_success() {
+        Ok(Some(resp))
+    } else {
+        Err(problem(resp).await)
+    }
+}
+
+async fn read_msgpack<T: for<'de> Deserialize<'de>>(
+    resp: reqwest::Response,
+) -> Result<T, SyncError> {
+    let bytes = resp.bytes().await.map_err(network)?;
+    protocol::decode(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+async fn read_json<T: for<'de> Deserialize<'de>>(resp: reqwest::Response) -> Result<T, SyncError> {
+    let bytes = resp.bytes().await.map_err(network)?;
+    serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+fn upload_offset(resp: &reqwest::Response) -> Result<u64, SyncError> {
+    resp.headers()
+        .get("upload-offset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| SyncError::Protocol("no Upload-Offset".into()))
+}
+
 impl SyncClient {
     /// A client for `server` with a device token.
     pub fn new(server: &str, token: &str, options: &EngineOptions) -> Result<Self, SyncError> {
@@ -264,26 +310,15 @@ impl SyncClient {
         })
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn auth(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        req.bearer_auth(&self.token)
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
     }
 
     /// `GET /api/v1/me`.
     pub async fn me(&self) -> Result<Me, SyncError> {
-        let resp = self
-            .auth(self.http.get(self.url("/api/v1/me")))
-            .send()
-            .await
-            .map_err(network)?;
-        if !resp.status().is_success() {
-            return Err(problem(resp).await);
-        }
-        let bytes = resp.bytes().await.map_err(network)?;
-        serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
+        read_json(send(self.get("/api/v1/me")).await?).await
     }
 
     /// Pushes changes; one outcome per change, in order.
@@ -292,7 +327,9 @@ impl SyncClient {
         let body = protocol::encode(&PushRequest { changes })
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         let mut req = self
-            .auth(self.http.post(self.url("/api/v1/sync/push")))
+            .http
+            .post(format!("{}/api/v1/sync/push", self.base))
+            .bearer_auth(&self.token)
             .header(reqwest::header::CONTENT_TYPE, protocol::MEDIA_TYPE);
         let body = if body.len() > 1024 {
             req = req.header(reqwest::header::CONTENT_ENCODING, "zstd");
@@ -300,13 +337,7 @@ impl SyncClient {
         } else {
             body
         };
-        let resp = req.body(body).send().await.map_err(network)?;
-        if !resp.status().is_success() {
-            return Err(problem(resp).await);
-        }
-        let bytes = resp.bytes().await.map_err(network)?;
-        let answer: PushResponse =
-            protocol::decode(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let answer: PushResponse = read_msgpack(send(req.body(body)).await?).await?;
         if answer.outcomes.len() != n {
             return Err(SyncError::Protocol(format!(
                 "{} outcomes for {n} changes",
@@ -322,43 +353,29 @@ impl SyncClient {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Option<PullResponse>, SyncError> {
-        let mut req = self.auth(self.http.get(self.url("/api/v1/sync/pull")));
         let limit = limit.to_string();
         let mut query: Vec<(&str, &str)> = vec![("limit", &limit)];
         if let Some(c) = cursor {
             query.push(("cursor", c));
         }
-        req = req.query(&query);
-        let resp = req.send().await.map_err(network)?;
-        if resp.status() == StatusCode::NO_CONTENT {
-            return Ok(None);
+        let req = self.get("/api/v1/sync/pull").query(&query);
+        match send_optional(req, StatusCode::NO_CONTENT).await? {
+            None => Ok(None),
+            Some(resp) => read_msgpack(resp).await.map(Some),
         }
-        if !resp.status().is_success() {
-            return Err(problem(resp).await);
-        }
-        let bytes = resp.bytes().await.map_err(network)?;
-        protocol::decode(&bytes)
-            .map(Some)
-            .map_err(|e| SyncError::Protocol(e.to_string()))
     }
 
-    /// Fetches every change of one document (repair).
+    /// Fetches every change of one document (repair); `None` outside scope.
     pub async fn document(&self, id: DocId) -> Result<Option<PullResponse>, SyncError> {
-        let resp = self
-            .auth(self.http.get(self.url(&format!("/api/v1/sync/docs/{id}"))))
-            .send()
-            .await
-            .map_err(network)?;
-        if resp.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
+        match send_optional(
+            self.get(&format!("/api/v1/sync/docs/{id}")),
+            StatusCode::NOT_FOUND,
+        )
+        .await?
+        {
+            None => Ok(None),
+            Some(resp) => read_msgpack(resp).await.map(Some),
         }
-        if !resp.status().is_success() {
-            return Err(problem(resp).await);
-        }
-        let bytes = resp.bytes().await.map_err(network)?;
-        protocol::decode(&bytes)
-            .map(Some)
-            .map_err(|e| SyncError::Protocol(e.to_string()))
     }
 
     /// Fetches a county's register slice unless `etag` is still current.
@@ -367,72 +384,49 @@ impl SyncClient {
         county: CountyCode,
         etag: Option<&str>,
     ) -> Result<Option<(RegisterSlice, Option<String>)>, SyncError> {
-        let mut req = self.auth(
-            self.http
-                .get(self.url(&format!("/api/v1/reference/county/{county}"))),
-        );
+        let mut req = self.get(&format!("/api/v1/reference/county/{county}"));
         if let Some(tag) = etag {
             req = req.header(reqwest::header::IF_NONE_MATCH, tag);
         }
-        let resp = req.send().await.map_err(network)?;
-        if resp.status() == StatusCode::NOT_MODIFIED {
+        let Some(resp) = send_optional(req, StatusCode::NOT_MODIFIED).await? else {
             return Ok(None);
-        }
-        if !resp.status().is_success() {
-            return Err(problem(resp).await);
-        }
+        };
         let tag = resp
             .headers()
             .get(reqwest::header::ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let bytes = resp.bytes().await.map_err(network)?;
-        let slice =
-            serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))?;
-        Ok(Some((slice, tag)))
-    }
-
-    fn upload_offset(resp: &reqwest::Response) -> Result<u64, SyncError> {
-        resp.headers()
-            .get("upload-offset")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| SyncError::Protocol("no Upload-Offset".into()))
+        Ok(Some((read_json(resp).await?, tag)))
     }
 
     /// Starts (or finds) an upload; returns the server's offset.
     pub async fn photo_create(&self, hash: &PhotoHash, len: u64) -> Result<u64, SyncError> {
-        let resp = self
-            .auth(self.http.post(self.url("/api/v1/photos")))
+        let req = self
+            .http
+            .post(format!("{}/api/v1/photos", self.base))
+            .bearer_auth(&self.token)
             .header("upload-length", len.to_string())
-            .header("photo-sha256", hash.to_string())
-            .send()
-            .await
-            .map_err(network)?;
-        if !resp.status().is_success() {
-            return Err(problem(resp).await);
-        }
-        Self::upload_offset(&resp)
+            .header("photo-sha256", hash.to_string());
+        upload_offset(&send(req).await?)
     }
 
     /// The server's offset for an upload, if it knows the photo.
     pub async fn photo_offset(&self, hash: &PhotoHash) -> Result<Option<u64>, SyncError> {
-        let resp = self
-            .auth(self.http.head(self.url(&format!("/api/v1/photos/{hash}"))))
-            .send()
-            .await
-            .map_err(network)?;
-        if resp.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
+        let req = self
+            .http
+            .head(format!("{}/api/v1/photos/{hash}", self.base))
+            .bearer_auth(&self.token);
+        // A HEAD answer has no body to carry a problem document.
+        let resp = req.send().await.map_err(network)?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => upload_offset(&resp).map(Some),
+            s => Err(SyncError::Server {
+                status: s.as_u16(),
+                code: format!("http_{}", s.as_u16()),
+                retryable: s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS,
+            }),
         }
-        if !resp.status().is_success() {
-            return Err(SyncError::Server {
-                status: resp.status().as_u16(),
-                code: format!("http_{}", resp.status().as_u16()),
-                retryable: resp.status().is_server_error(),
-            });
-        }
-        Self::upload_offset(&resp).map(Some)
     }
 
     /// Sends one chunk at `offset`; returns the new offset.
@@ -442,37 +436,30 @@ impl SyncClient {
         offset: u64,
         chunk: Vec<u8>,
     ) -> Result<u64, SyncError> {
-        let resp = self
-            .auth(self.http.patch(self.url(&format!("/api/v1/photos/{hash}"))))
+        let req = self
+            .http
+            .patch(format!("{}/api/v1/photos/{hash}", self.base))
+            .bearer_auth(&self.token)
             .header("upload-offset", offset.to_string())
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/offset+octet-stream",
             )
-            .body(chunk)
-            .send()
-            .await
-            .map_err(network)?;
-        if !resp.status().is_success() {
-            return Err(problem(resp).await);
-        }
-        Self::upload_offset(&resp)
+            .body(chunk);
+        upload_offset(&send(req).await?)
     }
 
     /// Downloads a photo's bytes.
     pub async fn photo_get(&self, hash: &PhotoHash) -> Result<Option<Vec<u8>>, SyncError> {
-        let resp = self
-            .auth(self.http.get(self.url(&format!("/api/v1/photos/{hash}"))))
-            .send()
-            .await
-            .map_err(network)?;
-        if resp.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
+        match send_optional(
+            self.get(&format!("/api/v1/photos/{hash}")),
+            StatusCode::NOT_FOUND,
+        )
+        .await?
+        {
+            None => Ok(None),
+            Some(resp) => Ok(Some(resp.bytes().await.map_err(network)?.to_vec())),
         }
-        if !resp.status().is_success() {
-            return Err(problem(resp).await);
-        }
-        Ok(Some(resp.bytes().await.map_err(network)?.to_vec()))
     }
 }
 

@@ -34,10 +34,18 @@ async fn story(phone_offset: i64, tablet_offset: i64) -> (Vec<ServiceLog>, Vec<V
     for d in [&phone, &tablet] {
         d.sync().await.unwrap();
     }
+    // The phone writes at the start and the tablet at the end, so the merged
+    // text does not depend on how Automerge orders concurrent insertions at
+    // one place (which follows random actor IDs, not clocks).
     let edit = |d: &Device, i: usize, text: &str, n: u32| {
+        let at_start = d.name == "手机";
         d.store
             .edit_record::<ServiceLog, _>(ids[i].into(), |l, _| {
-                l.description.push_str(text);
+                if at_start {
+                    l.description.insert_str(0, text);
+                } else {
+                    l.description.push_str(text);
+                }
                 l.farmers_served = n;
                 Ok(())
             })
