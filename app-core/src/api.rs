@@ -1,13 +1,15 @@
 //! The types the interface and the shell exchange: queries, list rows,
-//! pickers, identities. Plain serde with no I/O, so they compile to wasm for
+//! pickers, identities, and the field app's command inputs and outputs
+//! (with the IPC error shape `{ code, message, fields }`). Plain serde with no I/O, so they compile to wasm for
 //! `app-ui` (with default features off) and the store fills them natively.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ActivityType, ConsultationId, ConsultationStatus, LogStatus, ServiceLogId, TeamId, Timestamp,
-    UserId, VillageCode,
+    ActivityType, Consultation, ConsultationId, ConsultationInput, ConsultationStatus, CountyCode,
+    DeviceId, DocId, LogStatus, PhotoHash, PhotoMeta, Role, ServiceLog, ServiceLogId,
+    ServiceLogInput, TeamId, Timestamp, UserId, VillageCode, Warning,
 };
 
 /// A page of service logs to list.
@@ -150,4 +152,288 @@ pub enum ReviewDecision {
     Approve,
     /// 退回, with a comment saying what to fix.
     Return,
+}
+
+// ---------------------------------------------------------------------------
+// Commands of the field app: what `app-ui` sends to the Tauri shell and what
+// it gets back. Every command that takes arguments takes one, named `input`.
+// ---------------------------------------------------------------------------
+
+/// What `app_info` answers: facts about the running app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppInfo {
+    /// The app version, e.g. `0.1.0`.
+    pub version: String,
+    /// Where this instance keeps its store, as an absolute path.
+    pub data_dir: String,
+}
+
+/// A failed command as it crosses IPC: a stable `code` the interface
+/// translates, a `message` for logs only (never shown), and for invalid
+/// input the code of each field that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpcError {
+    /// Stable, dotted, lowercase code such as `session.wrong_password`.
+    pub code: String,
+    /// Developer-facing detail. Log it; never show it.
+    #[serde(default)]
+    pub message: String,
+    /// For `input.invalid`: what is wrong with which field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldIssue>,
+}
+
+impl IpcError {
+    /// An error with `code` and a developer-facing `message`.
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        IpcError {
+            code: code.to_owned(),
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+}
+
+/// One invalid field of a form: the input field's name (as in
+/// `ServiceLogInput`, e.g. `village`) and a [`crate::domain::FieldError`] code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldIssue {
+    /// The field.
+    pub field: String,
+    /// What is wrong (`required`, `negative_count`, …).
+    pub code: String,
+}
+
+/// Who this device is enrolled for, as the interface shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The user.
+    pub user: UserId,
+    /// Sign-in name.
+    pub username: String,
+    /// Name shown to people (姓名).
+    pub display_name: String,
+    /// Commissioner, team lead or sync admin.
+    pub role: Role,
+    /// The user's team.
+    pub team: Option<TeamId>,
+    /// The team's name.
+    pub team_name: Option<String>,
+    /// The county whose register the device holds.
+    pub county: Option<CountyCode>,
+    /// The county's name, when the register is loaded.
+    pub county_name: Option<String>,
+    /// The sync server's address.
+    pub server: String,
+    /// This device's ID on the server.
+    pub device: DeviceId,
+}
+
+/// Where the app stands at start: enrolled or not, signed in or not, and
+/// the language the user chose last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionState {
+    /// The enrolment, if the device is enrolled.
+    pub profile: Option<Profile>,
+    /// Whether someone is signed in.
+    pub signed_in: bool,
+    /// The remembered interface language (`zh-CN`, `en`), if chosen.
+    pub lang: Option<String>,
+}
+
+/// `enrol_device`: the first start on a device, online.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EnrolInput {
+    /// The sync server's address, e.g. `https://sync.example.cn`.
+    pub server: String,
+    /// Sign-in name.
+    pub username: String,
+    /// Password; sent to the server once, kept on the device only as a hash.
+    pub password: String,
+    /// A name for the device the user will recognise.
+    pub device_name: String,
+}
+
+/// `sign_in`: offline, against the hash kept at enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SignInInput {
+    /// The password.
+    pub password: String,
+}
+
+/// `set_language`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanguageInput {
+    /// `zh-CN` or `en`.
+    pub lang: String,
+}
+
+/// `get_now`: the time by the core's clock, China time, as forms need it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Now {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `HH:MM`.
+    pub time: String,
+    /// The instant.
+    pub at: Timestamp,
+}
+
+/// A township or village in a picker, with the initials of its name's
+/// pinyin (`xz` for 新州) so it can be found by typing letters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    /// The division code.
+    pub code: String,
+    /// The official name.
+    pub name: String,
+    /// Lowercase pinyin initials of the name (may be empty).
+    pub initials: String,
+}
+
+/// A township and its villages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Township {
+    /// The township.
+    pub place: Place,
+    /// Its villages, in code order.
+    pub villages: Vec<Place>,
+}
+
+/// `get_register`: the county's townships and villages from the official
+/// register on this device (empty when not downloaded yet).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RegisterView {
+    /// The county, when known.
+    pub county: Option<Division>,
+    /// Its townships, in code order.
+    pub townships: Vec<Township>,
+}
+
+/// `save_service_log`: a new log (`id` none) or an edit, submitted for review.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SaveLogInput {
+    /// The log being edited, or none for a new one.
+    pub id: Option<ServiceLogId>,
+    /// The form's content.
+    pub input: ServiceLogInput,
+    /// The form draft to discard once the log is saved.
+    pub draft_key: Option<String>,
+}
+
+/// `save_consultation`: a new consultation or an edit.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SaveConsultationInput {
+    /// The consultation being edited, or none for a new one.
+    pub id: Option<ConsultationId>,
+    /// The form's content.
+    pub input: ConsultationInput,
+    /// The form draft to discard once saved.
+    pub draft_key: Option<String>,
+}
+
+/// A saved record and the imperfections it was saved with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Saved {
+    /// The record's ID.
+    pub id: DocId,
+    /// Warnings (no GPS, a date in the future …): saved anyway.
+    pub warnings: Vec<Warning>,
+}
+
+/// `get_service_log`: a log with the names the interface shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogDetail {
+    /// The log.
+    pub log: ServiceLog,
+    /// The village's name, when the register is loaded.
+    pub village_name: Option<String>,
+    /// The township's name, when the register is loaded.
+    pub township_name: Option<String>,
+    /// Whether the signed-in user wrote it (and so may edit it).
+    pub mine: bool,
+}
+
+/// `get_consultation`: a consultation with the names the interface shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsultationDetail {
+    /// The consultation.
+    pub consultation: Consultation,
+    /// The farmer's village's name, when the register is loaded.
+    pub village_name: Option<String>,
+    /// Whether the signed-in user wrote it (and so may answer and close it).
+    pub mine: bool,
+}
+
+/// A record addressed by ID (`get_service_log`, `close_consultation` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordRef {
+    /// The record.
+    pub id: DocId,
+}
+
+/// `answer_consultation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerInput {
+    /// The consultation.
+    pub id: ConsultationId,
+    /// Diagnosis and advice.
+    pub advice: String,
+    /// The form draft to discard once saved.
+    pub draft_key: Option<String>,
+}
+
+/// `add_follow_up`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpInput {
+    /// The consultation.
+    pub id: ConsultationId,
+    /// The note.
+    pub note: String,
+    /// Whether another visit is needed (需回访).
+    pub needs_more: bool,
+    /// The form draft to discard once saved.
+    pub draft_key: Option<String>,
+}
+
+/// `load_form_draft` / `delete_form_draft`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftKey {
+    /// The form (`new_log`, `edit_log:<id>`, `answer:<id>` …).
+    pub key: String,
+}
+
+/// `save_form_draft`: a form's state as JSON, local only, never synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormDraft {
+    /// The form.
+    pub key: String,
+    /// Its state.
+    pub json: String,
+}
+
+/// `add_photo` answers with the stored photo's metadata and a thumbnail to
+/// show at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddedPhoto {
+    /// What the record keeps.
+    pub meta: PhotoMeta,
+    /// The thumbnail as a `data:` URL.
+    pub thumb_url: String,
+}
+
+/// `get_photo`: one stored image by hash (a thumbnail is a photo of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoRef {
+    /// The image.
+    pub hash: PhotoHash,
+}
+
+/// `get_my_stats`: the signed-in user's figures over these days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    /// First day, inclusive.
+    pub from: NaiveDate,
+    /// Last day, inclusive.
+    pub to: NaiveDate,
 }

@@ -1,20 +1,29 @@
 //! The only module that talks to the Tauri shell.
 //!
-//! Every command is a typed async function here (`app_info`, …) over one private
-//! `invoke`, which calls `window.__TAURI__.core.invoke` (the shell sets
-//! `app.withGlobalTauri`). Components never name a command string.
+//! Every command is a typed async function here over one private `invoke`,
+//! which calls `window.__TAURI__.core.invoke` (the shell sets
+//! `app.withGlobalTauri`). Components never name a command string. Wire
+//! types are `app_core::api`'s, shared with the shell.
 //!
-//! Failures come back as [`IpcError`]: a stable `code` that the interface
-//! translates with [`IpcError::key`], and a `message` for the console only. Raw
-//! error text is never shown to the user.
+//! Failures come back as [`IpcError`] (`{ code, message, fields }`): the
+//! interface shows [`error_key`]'s translation of the code, and for invalid
+//! input [`field_error_key`] next to each field. `message` goes to the
+//! console only; raw error text never reaches the screen.
 //!
-//! The wire types mirror `src-tauri/src/commands.rs`; they belong in app-core's
-//! wasm-safe part once it has a module for command types.
-//!
-//! Outside the browser (native tests, server-side rendering) there is no Tauri,
-//! and every call returns [`codes::UNAVAILABLE`].
+//! Outside the browser (native tests, server-side rendering) there is no
+//! Tauri, and every call returns [`codes::UNAVAILABLE`].
 
-use serde::Deserialize;
+use app_core::api::{
+    AddedPhoto, AnswerInput, AppInfo, ConsultationDetail, ConsultationQuery, ConsultationSummary,
+    DraftKey, EnrolInput, FollowUpInput, FormDraft, LanguageInput, LogDetail, LogQuery, LogSummary,
+    Now, Period, PhotoRef, RecordRef, RegisterView, SaveConsultationInput, SaveLogInput, Saved,
+    SessionState, SignInInput,
+};
+pub use app_core::api::{FieldIssue, IpcError};
+use app_core::domain::{DocId, GeoPoint, PhotoHash, Warning};
+use app_core::stats::WorkStats;
+use app_core::sync::status::SyncStatus;
+use serde::Serialize;
 
 use crate::i18n::Key;
 
@@ -24,67 +33,260 @@ pub mod codes {
     pub const UNAVAILABLE: &str = "ipc.unavailable";
     /// The shell answered, but not with the expected shape.
     pub const BAD_RESPONSE: &str = "ipc.bad_response";
-    /// The shell rejected the call without a `{ code, message }` error
-    /// (for example an unknown command).
+    /// The shell rejected the call without a `{ code, message }` error.
     pub const REJECTED: &str = "ipc.rejected";
+    /// A file chosen for a photo could not be read by the webview.
+    pub const FILE_UNREADABLE: &str = "photo.unreadable";
 }
 
-/// A failed IPC call: a stable code for the interface, a message for logs.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct IpcError {
-    /// Stable, dotted, lowercase code such as `ipc.unavailable`; what the UI
-    /// branches on and translates.
-    pub code: String,
-    /// Developer-facing detail. Log it; never show it.
-    #[serde(default)]
-    pub message: String,
-}
-
-impl IpcError {
-    /// An error with `code` and a developer-facing `message`.
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self {
-            code: code.to_owned(),
-            message: message.into(),
-        }
+/// The interface text for an error code.
+pub fn error_key(code: &str) -> Key {
+    match code {
+        codes::UNAVAILABLE => Key::ErrIpcUnavailable,
+        codes::BAD_RESPONSE => Key::ErrIpcBadResponse,
+        "store.open_failed" => Key::ErrStoreOpen,
+        "store.too_new" => Key::ErrStoreTooNew,
+        "store.failed" => Key::ErrStoreFailed,
+        "input.invalid" => Key::FixErrors,
+        "record.not_found" => Key::ErrNotFound,
+        "record.not_yours" => Key::ErrNotYours,
+        "record.not_allowed" => Key::ErrNotAllowed,
+        "sync.network" | "sync.protocol" => Key::ErrNetwork,
+        "sync.bad_credentials" => Key::ErrBadCredentials,
+        "sync.rate_limited" => Key::ErrRateLimited,
+        "sync.forbidden" => Key::ErrForbidden,
+        "sync.internal" | "sync.unavailable" => Key::ErrServerError,
+        "sync.token_revoked" => Key::SyncStoppedRevoked,
+        "sync.token_expired" => Key::SyncStoppedExpired,
+        "enrol.bad_server" => Key::ErrBadServer,
+        "enrol.server_required" => Key::ErrServerRequired,
+        "enrol.username_required" => Key::ErrUsernameRequired,
+        "enrol.password_required" => Key::ErrPasswordRequired,
+        "session.wrong_password" => Key::ErrWrongPassword,
+        "session.signed_out" | "session.not_enrolled" => Key::ErrSignedOut,
+        "photo.corrupt" => Key::ErrPhotoCorrupt,
+        "photo.too_many_pixels" => Key::ErrPhotoTooManyPixels,
+        "photo.file_too_large" => Key::ErrPhotoFileTooLarge,
+        "photo.unsupported" => Key::ErrPhotoUnsupported,
+        codes::FILE_UNREADABLE => Key::ErrPhotoCorrupt,
+        "gps.unavailable" => Key::WarnGpsUnavailable,
+        "gps.denied" => Key::WarnGpsDenied,
+        "gps.failed" => Key::WarnNoLocation,
+        _ => Key::ErrUnexpected,
     }
+}
 
-    /// The interface text for this error's code.
-    pub fn key(&self) -> Key {
-        match self.code.as_str() {
-            codes::UNAVAILABLE => Key::ErrIpcUnavailable,
-            codes::BAD_RESPONSE => Key::ErrIpcBadResponse,
-            _ => Key::ErrUnexpected,
-        }
+/// The interface text for a [`app_core::domain::FieldError`] code (plus the
+/// interface's own `not_a_number`).
+pub fn field_error_key(code: &str) -> Key {
+    match code {
+        "required" => Key::ErrRequired,
+        "bad_code" => Key::ErrBadCode,
+        "village_not_in_register" => Key::ErrVillageNotInRegister,
+        "negative_count" => Key::ErrNegativeCount,
+        "count_too_large" => Key::ErrCountTooLarge,
+        "bad_date" => Key::ErrBadDate,
+        "bad_time" => Key::ErrBadTime,
+        "end_before_start" => Key::ErrEndBeforeStart,
+        "unknown_code" => Key::ErrUnknownCode,
+        "too_long" => Key::ErrTooLong,
+        "bad_location" => Key::ErrBadLocation,
+        "bad_phone" => Key::ErrBadPhone,
+        "out_of_order" => Key::ErrOutOfOrder,
+        "not_a_number" => Key::ErrNotANumber,
+        _ => Key::ErrUnexpected,
     }
 }
 
-/// What `app_info` answers: facts about the running app.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct AppInfo {
-    /// The app version, e.g. `0.1.0`.
-    pub version: String,
-    /// Where this instance keeps its store, as an absolute path.
-    pub data_dir: String,
+/// The interface text for a warning.
+pub fn warning_key(warning: &Warning) -> Key {
+    match warning {
+        Warning::NoLocation => Key::WarnNoLocation,
+        Warning::LocationOutsideChina => Key::WarnLocationOutsideChina,
+        Warning::LowAccuracy { .. } => Key::WarnLowAccuracy,
+        Warning::DateInFuture { .. } => Key::WarnDateInFuture,
+        Warning::DateLongAgo { .. } => Key::WarnDateLongAgo,
+        Warning::TrainingWithoutTrainees => Key::WarnTrainingWithoutTrainees,
+        Warning::RegisterNotLoaded { .. } => Key::WarnRegisterNotLoaded,
+    }
 }
 
-/// Arguments of a command that takes none.
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 struct NoArgs {}
 
-/// Asks the shell for its version and data directory.
+#[derive(Serialize)]
+struct Args<T> {
+    input: T,
+}
+
+async fn call<T: serde::de::DeserializeOwned>(command: &str) -> Result<T, IpcError> {
+    invoke(command, &NoArgs {}).await
+}
+
+async fn call_with<A: Serialize, T: serde::de::DeserializeOwned>(
+    command: &str,
+    input: A,
+) -> Result<T, IpcError> {
+    invoke(command, &Args { input }).await
+}
+
+/// The app version and data directory.
 pub async fn app_info() -> Result<AppInfo, IpcError> {
-    invoke("app_info", &NoArgs {}).await
+    call("app_info").await
+}
+
+/// Enrolled or not, signed in or not, the remembered language.
+pub async fn get_session() -> Result<SessionState, IpcError> {
+    call("get_session").await
+}
+
+/// Enrols the device (online, once).
+pub async fn enrol_device(input: EnrolInput) -> Result<SessionState, IpcError> {
+    call_with("enrol_device", input).await
+}
+
+/// Signs in offline.
+pub async fn sign_in(password: String) -> Result<SessionState, IpcError> {
+    call_with("sign_in", SignInInput { password }).await
+}
+
+/// Signs out.
+pub async fn sign_out() -> Result<SessionState, IpcError> {
+    call("sign_out").await
+}
+
+/// Remembers the interface language.
+pub async fn set_language(lang: &str) -> Result<(), IpcError> {
+    call_with(
+        "set_language",
+        LanguageInput {
+            lang: lang.to_owned(),
+        },
+    )
+    .await
+}
+
+/// The sync state.
+pub async fn get_sync_status() -> Result<SyncStatus, IpcError> {
+    call("get_sync_status").await
+}
+
+/// Starts a sync round now.
+pub async fn sync_now() -> Result<(), IpcError> {
+    call("sync_now").await
+}
+
+/// The time by the core's clock.
+pub async fn get_now() -> Result<Now, IpcError> {
+    call("get_now").await
+}
+
+/// The county's townships and villages.
+pub async fn get_register() -> Result<RegisterView, IpcError> {
+    call("get_register").await
+}
+
+/// Saves a form draft (local only).
+pub async fn save_form_draft(key: String, json: String) -> Result<(), IpcError> {
+    call_with("save_form_draft", FormDraft { key, json }).await
+}
+
+/// A form draft, if any.
+pub async fn load_form_draft(key: String) -> Result<Option<String>, IpcError> {
+    call_with("load_form_draft", DraftKey { key }).await
+}
+
+/// Discards a form draft.
+pub async fn delete_form_draft(key: String) -> Result<(), IpcError> {
+    call_with("delete_form_draft", DraftKey { key }).await
+}
+
+/// Saves a service log, submitted for review.
+pub async fn save_service_log(input: SaveLogInput) -> Result<Saved, IpcError> {
+    call_with("save_service_log", input).await
+}
+
+/// A service log.
+pub async fn get_service_log(id: DocId) -> Result<LogDetail, IpcError> {
+    call_with("get_service_log", RecordRef { id }).await
+}
+
+/// Lists service logs.
+pub async fn list_service_logs(query: LogQuery) -> Result<Vec<LogSummary>, IpcError> {
+    call_with("list_service_logs", query).await
+}
+
+/// Saves a consultation.
+pub async fn save_consultation(input: SaveConsultationInput) -> Result<Saved, IpcError> {
+    call_with("save_consultation", input).await
+}
+
+/// A consultation.
+pub async fn get_consultation(id: DocId) -> Result<ConsultationDetail, IpcError> {
+    call_with("get_consultation", RecordRef { id }).await
+}
+
+/// Lists consultations.
+pub async fn list_consultations(
+    query: ConsultationQuery,
+) -> Result<Vec<ConsultationSummary>, IpcError> {
+    call_with("list_consultations", query).await
+}
+
+/// Answers a consultation.
+pub async fn answer_consultation(input: AnswerInput) -> Result<ConsultationDetail, IpcError> {
+    call_with("answer_consultation", input).await
+}
+
+/// Adds a follow-up note.
+pub async fn add_follow_up(input: FollowUpInput) -> Result<ConsultationDetail, IpcError> {
+    call_with("add_follow_up", input).await
+}
+
+/// Closes a consultation.
+pub async fn close_consultation(id: DocId) -> Result<ConsultationDetail, IpcError> {
+    call_with("close_consultation", RecordRef { id }).await
+}
+
+/// A stored image as a `data:` URL; none when not on this device.
+pub async fn get_photo(hash: PhotoHash) -> Result<Option<String>, IpcError> {
+    call_with("get_photo", PhotoRef { hash }).await
+}
+
+/// The signed-in user's statistics.
+pub async fn get_my_stats(period: Period) -> Result<WorkStats, IpcError> {
+    call_with("get_my_stats", period).await
+}
+
+/// The device's position, where the platform has one.
+pub async fn get_location() -> Result<GeoPoint, IpcError> {
+    call("get_location").await
+}
+
+/// Sends the bytes of the file chosen in `input` (a file input) to the
+/// shell, which processes and stores the photo.
+pub async fn add_photo(file: web_sys::File) -> Result<AddedPhoto, IpcError> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+            .await
+            .map_err(|e| IpcError::new(codes::FILE_UNREADABLE, format!("{e:?}")))?;
+        let bytes = js_sys::Uint8Array::new(&buffer);
+        invoke_js("add_photo", bytes.into()).await
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = file;
+        Err(IpcError::new(codes::UNAVAILABLE, "add_photo: no Tauri"))
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
 async fn invoke<A, T>(command: &str, args: &A) -> Result<T, IpcError>
 where
-    A: serde::Serialize,
+    A: Serialize,
     T: serde::de::DeserializeOwned,
 {
-    use wasm_bindgen::{JsCast, JsValue};
-
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     let args = args.serialize(&serializer).map_err(|e| {
         IpcError::new(
@@ -92,6 +294,15 @@ where
             format!("cannot encode {command} arguments: {e}"),
         )
     })?;
+    invoke_js(command, args).await
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn invoke_js<T>(command: &str, args: wasm_bindgen::JsValue) -> Result<T, IpcError>
+where
+    T: serde::de::DeserializeOwned,
+{
+    use wasm_bindgen::{JsCast, JsValue};
 
     let invoke = tauri_invoke().ok_or_else(|| {
         IpcError::new(
@@ -116,7 +327,14 @@ where
                 format!("{command}: unexpected answer: {e}"),
             )
         }),
-        Err(error) => Err(rejection(command, error)),
+        Err(error) => {
+            let error = rejection(command, error);
+            web_sys::console::warn_1(&JsValue::from_str(&format!(
+                "{command}: {} ({})",
+                error.code, error.message
+            )));
+            Err(error)
+        }
     }
 }
 
@@ -154,7 +372,7 @@ fn rejection(command: &str, error: wasm_bindgen::JsValue) -> IpcError {
 #[cfg(not(target_arch = "wasm32"))]
 async fn invoke<A, T>(command: &str, _args: &A) -> Result<T, IpcError>
 where
-    A: serde::Serialize,
+    A: Serialize,
     T: serde::de::DeserializeOwned,
 {
     Err(IpcError::new(
@@ -169,36 +387,61 @@ mod tests {
 
     #[test]
     fn known_codes_have_their_own_text() {
+        assert_eq!(error_key(codes::UNAVAILABLE), Key::ErrIpcUnavailable);
+        assert_eq!(error_key("photo.corrupt"), Key::ErrPhotoCorrupt);
         assert_eq!(
-            IpcError::new(codes::UNAVAILABLE, "").key(),
-            Key::ErrIpcUnavailable
+            error_key("photo.too_many_pixels"),
+            Key::ErrPhotoTooManyPixels
         );
-        assert_eq!(
-            IpcError::new(codes::BAD_RESPONSE, "").key(),
-            Key::ErrIpcBadResponse
-        );
+        assert_eq!(error_key("session.wrong_password"), Key::ErrWrongPassword);
+        assert_eq!(error_key("sync.bad_credentials"), Key::ErrBadCredentials);
+        assert_eq!(error_key("gps.unavailable"), Key::WarnGpsUnavailable);
     }
 
     #[test]
     fn unknown_codes_fall_back_to_a_generic_text() {
-        assert_eq!(
-            IpcError::new("store.disk_full", "").key(),
-            Key::ErrUnexpected
-        );
-        assert_eq!(IpcError::new(codes::REJECTED, "").key(), Key::ErrUnexpected);
+        assert_eq!(error_key("store.disk_full"), Key::ErrUnexpected);
+        assert_eq!(error_key(codes::REJECTED), Key::ErrUnexpected);
+        assert_eq!(field_error_key("whatever"), Key::ErrUnexpected);
     }
 
-    /// The same JSON that `src-tauri`'s tests pin for the shell's side.
+    #[test]
+    fn every_core_field_error_and_warning_has_its_own_text() {
+        for code in [
+            "required",
+            "bad_code",
+            "village_not_in_register",
+            "negative_count",
+            "count_too_large",
+            "bad_date",
+            "bad_time",
+            "end_before_start",
+            "unknown_code",
+            "too_long",
+            "bad_location",
+            "bad_phone",
+            "out_of_order",
+        ] {
+            assert_ne!(field_error_key(code), Key::ErrUnexpected, "{code}");
+        }
+        let w = Warning::TrainingWithoutTrainees;
+        assert_eq!(warning_key(&w), Key::WarnTrainingWithoutTrainees);
+    }
+
+    /// The same JSON the shell's tests pin for its side.
     #[test]
     fn reads_the_shells_wire_format() {
         let info: AppInfo =
             serde_json::from_str(r#"{"version":"0.1.0","data_dir":"/data/ketepai"}"#).unwrap();
         assert_eq!(info.data_dir, "/data/ketepai");
         let error: IpcError = serde_json::from_str(
-            r#"{"code":"data_dir.not_utf8","message":"data directory /data/x is not valid UTF-8"}"#,
+            r#"{"code":"input.invalid","message":"invalid input: village is required","fields":[{"field":"village","code":"required"}]}"#,
         )
         .unwrap();
-        assert_eq!(error.code, "data_dir.not_utf8");
+        assert_eq!(error.fields[0].field, "village");
+        let bare: IpcError =
+            serde_json::from_str(r#"{"code":"data_dir.not_utf8","message":"x"}"#).unwrap();
+        assert!(bare.fields.is_empty());
     }
 
     #[test]

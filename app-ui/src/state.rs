@@ -4,25 +4,117 @@
 //! Components read the state from context ([`AppContext`]) and change it only
 //! by dispatching an [`Action`]. Side effects (IPC, browser events) happen in
 //! components; their results come back as actions.
+//!
+//! What to show first follows from the session: not enrolled → enrolment,
+//! enrolled but signed out → sign-in, signed in → the [`Page`] on top of the
+//! history (see [`AppState::screen`]).
 
 use std::rc::Rc;
 
+use app_core::api::{AppInfo, IpcError, SessionState};
+use app_core::domain::{ConsultationId, ConsultationStatus, ServiceLogId};
+use app_core::sync::status::SyncStatus;
 use yew::prelude::*;
 
-use crate::i18n::Lang;
-use crate::ipc::{AppInfo, IpcError};
+use crate::i18n::{Key, Lang};
 
-/// Which page is on screen. The interface routes by this enum, not by URL:
-/// the app is a single window with no address bar.
+/// Which page is on screen when signed in. The interface routes by this
+/// enum, not by URL: the app is a single window with no address bar.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Page {
-    /// The start page: sync state and the two main actions.
+    /// The start page: sync state, today's work, the two main actions.
     #[default]
     Home,
-    /// Record a service visit (新建服务日志). Not built yet.
-    NewServiceLog,
-    /// Record a farmer consultation (新建咨询). Not built yet.
-    NewConsultation,
+    /// A new service log (`None`) or an edit of one.
+    LogForm(Option<ServiceLogId>),
+    /// One service log.
+    LogDetail(ServiceLogId),
+    /// My (or the team's) service logs, searchable.
+    Records,
+    /// Consultations of one status.
+    Consultations(ConsultationStatus),
+    /// A new consultation (`None`) or an edit of one.
+    ConsultationForm(Option<ConsultationId>),
+    /// One consultation.
+    ConsultationDetail(ConsultationId),
+    /// My statistics.
+    Stats,
+    /// Language, account, server, device, sign out.
+    Settings,
+}
+
+impl Page {
+    /// The bottom-bar tab this page belongs to.
+    pub fn tab(self) -> Tab {
+        match self {
+            Page::Home => Tab::Home,
+            Page::LogForm(_) | Page::LogDetail(_) | Page::Records => Tab::Records,
+            Page::Consultations(_) | Page::ConsultationForm(_) | Page::ConsultationDetail(_) => {
+                Tab::Consultations
+            }
+            Page::Stats => Tab::Stats,
+            Page::Settings => Tab::Settings,
+        }
+    }
+}
+
+/// The tabs of the bottom bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    /// 首页.
+    Home,
+    /// 记录.
+    Records,
+    /// 咨询.
+    Consultations,
+    /// 统计.
+    Stats,
+    /// 设置.
+    Settings,
+}
+
+impl Tab {
+    /// Every tab, in bar order.
+    pub const ALL: [Tab; 5] = [
+        Tab::Home,
+        Tab::Records,
+        Tab::Consultations,
+        Tab::Stats,
+        Tab::Settings,
+    ];
+
+    /// The page a tap on the tab opens.
+    pub fn page(self) -> Page {
+        match self {
+            Tab::Home => Page::Home,
+            Tab::Records => Page::Records,
+            Tab::Consultations => Page::Consultations(ConsultationStatus::Open),
+            Tab::Stats => Page::Stats,
+            Tab::Settings => Page::Settings,
+        }
+    }
+
+    /// Its label.
+    pub fn key(self) -> Key {
+        match self {
+            Tab::Home => Key::TabHome,
+            Tab::Records => Key::TabRecords,
+            Tab::Consultations => Key::TabConsultations,
+            Tab::Stats => Key::TabStats,
+            Tab::Settings => Key::TabSettings,
+        }
+    }
+
+    /// A stable `data-testid` suffix.
+    pub fn id(self) -> &'static str {
+        match self {
+            Tab::Home => "home",
+            Tab::Records => "records",
+            Tab::Consultations => "consultations",
+            Tab::Stats => "stats",
+            Tab::Settings => "settings",
+        }
+    }
 }
 
 /// Whether the device has a network connection.
@@ -57,17 +149,51 @@ impl<T> From<Result<T, IpcError>> for Remote<T> {
     }
 }
 
-/// Everything the interface shows that is not local to one component.
+/// A short message at the top of the page (saved, warnings, an error).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    /// The main text.
+    pub key: Key,
+    /// Further lines (warnings), already keys.
+    pub details: Vec<Key>,
+    /// Whether it reports a failure.
+    pub error: bool,
+}
+
+/// What fills the screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    /// Waiting for the session.
+    Starting,
+    /// The store cannot be used (its error is in the session).
+    Broken,
+    /// Not enrolled yet.
+    Enrol,
+    /// Enrolled, signed out.
+    SignIn,
+    /// Signed in, on this page.
+    Page(Page),
+}
+
+/// Everything the interface shows that is not local to one page.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppState {
     /// Interface language.
     pub lang: Lang,
-    /// The page on screen.
-    pub page: Page,
+    /// Pages opened, the current one last (never empty).
+    pub history: Vec<Page>,
     /// Network state as the webview sees it.
     pub connectivity: Connectivity,
     /// Version and data directory, from the shell.
     pub app_info: Remote<AppInfo>,
+    /// Enrolment and sign-in.
+    pub session: Remote<SessionState>,
+    /// The last sync status read.
+    pub sync: Option<SyncStatus>,
+    /// The message on top, if any.
+    pub notice: Option<Notice>,
+    /// Bumped when records change here, so lists reload.
+    pub revision: u32,
 }
 
 impl AppState {
@@ -75,8 +201,32 @@ impl AppState {
     pub fn new(lang: Lang, page: Page) -> Self {
         Self {
             lang,
-            page,
+            history: vec![page],
             ..Self::default()
+        }
+    }
+
+    /// The page on top.
+    pub fn page(&self) -> Page {
+        self.history.last().copied().unwrap_or_default()
+    }
+
+    /// What fills the screen, from the session and the page.
+    pub fn screen(&self) -> Screen {
+        match &self.session {
+            Remote::Loading => Screen::Starting,
+            Remote::Failed(_) => Screen::Broken,
+            Remote::Ready(s) if s.profile.is_none() => Screen::Enrol,
+            Remote::Ready(s) if !s.signed_in => Screen::SignIn,
+            Remote::Ready(_) => Screen::Page(self.page()),
+        }
+    }
+
+    /// The signed-in user's profile.
+    pub fn profile(&self) -> Option<&app_core::api::Profile> {
+        match &self.session {
+            Remote::Ready(s) if s.signed_in => s.profile.as_ref(),
+            _ => None,
         }
     }
 }
@@ -86,12 +236,28 @@ impl AppState {
 pub enum Action {
     /// Show the interface in this language.
     SetLang(Lang),
-    /// Go to a page.
+    /// Open a page on top of the current one.
     Navigate(Page),
+    /// Replace the current page (after a save: the form becomes the record).
+    Replace(Page),
+    /// Go back one page (to home at the bottom).
+    Back,
+    /// Open a tab: its page alone.
+    OpenTab(Tab),
     /// The browser reported a connectivity change.
     ConnectivityChanged(Connectivity),
     /// The shell answered `app_info`.
     AppInfoLoaded(Result<AppInfo, IpcError>),
+    /// The shell answered a session question (start, enrol, sign in/out).
+    SessionLoaded(Result<SessionState, IpcError>),
+    /// A sync status was read.
+    SyncLoaded(SyncStatus),
+    /// Show a message.
+    Notify(Notice),
+    /// Hide the message.
+    DismissNotice,
+    /// Records changed on this device.
+    RecordsChanged,
 }
 
 impl Reducible for AppState {
@@ -101,9 +267,45 @@ impl Reducible for AppState {
         let mut next = (*self).clone();
         match action {
             Action::SetLang(lang) => next.lang = lang,
-            Action::Navigate(page) => next.page = page,
+            Action::Navigate(page) => {
+                if next.page() != page {
+                    next.history.push(page);
+                }
+                next.notice = None;
+            }
+            Action::Replace(page) => {
+                next.history.pop();
+                next.history.push(page);
+            }
+            Action::Back => {
+                next.history.pop();
+                if next.history.is_empty() {
+                    next.history.push(Page::Home);
+                }
+                next.notice = None;
+            }
+            Action::OpenTab(tab) => {
+                next.history = vec![tab.page()];
+                next.notice = None;
+            }
             Action::ConnectivityChanged(c) => next.connectivity = c,
             Action::AppInfoLoaded(result) => next.app_info = result.into(),
+            Action::SessionLoaded(result) => {
+                if let Ok(s) = &result {
+                    if let Some(lang) = s.lang.as_deref().and_then(Lang::from_tag) {
+                        next.lang = lang;
+                    }
+                    // A new session starts at home.
+                    if !s.signed_in {
+                        next.history = vec![Page::Home];
+                    }
+                }
+                next.session = result.into();
+            }
+            Action::SyncLoaded(status) => next.sync = Some(status),
+            Action::Notify(notice) => next.notice = Some(notice),
+            Action::DismissNotice => next.notice = None,
+            Action::RecordsChanged => next.revision = next.revision.wrapping_add(1),
         }
         // Keep the same Rc when nothing changed, so nothing re-renders.
         if next == *self { self } else { Rc::new(next) }
@@ -122,36 +324,115 @@ mod tests {
         (*Rc::new(state).reduce(action)).clone()
     }
 
+    fn session(enrolled: bool, signed_in: bool, lang: Option<&str>) -> SessionState {
+        SessionState {
+            profile: enrolled.then(|| app_core::api::Profile {
+                user: "0192f000-0000-7000-8000-000000000001".parse().unwrap(),
+                username: "zhengan-zhang".into(),
+                display_name: "张三".into(),
+                role: app_core::domain::Role::Commissioner,
+                team: None,
+                team_name: None,
+                county: None,
+                county_name: None,
+                server: "http://127.0.0.1:8750".into(),
+                device: "0192f000-0000-7000-8000-0000000000dd".parse().unwrap(),
+            }),
+            signed_in,
+            lang: lang.map(str::to_owned),
+        }
+    }
+
     #[test]
-    fn starts_in_chinese_on_home_offline_and_loading() {
-        let state = AppState::default();
+    fn starts_in_chinese_on_home_offline_and_waiting_for_the_session() {
+        let state = AppState::new(Lang::default(), Page::default());
         assert_eq!(state.lang, Lang::ZhCn);
-        assert_eq!(state.page, Page::Home);
+        assert_eq!(state.page(), Page::Home);
         assert_eq!(state.connectivity, Connectivity::Offline);
-        assert_eq!(state.app_info, Remote::Loading);
+        assert_eq!(state.screen(), Screen::Starting);
     }
 
     #[test]
-    fn switches_language_and_back() {
-        let en = reduce(AppState::default(), Action::SetLang(Lang::En));
-        assert_eq!(en.lang, Lang::En);
-        assert_eq!(reduce(en, Action::SetLang(Lang::ZhCn)).lang, Lang::ZhCn);
-    }
-
-    #[test]
-    fn navigates_between_pages() {
-        let state = reduce(AppState::default(), Action::Navigate(Page::NewServiceLog));
-        assert_eq!(state.page, Page::NewServiceLog);
-        assert_eq!(reduce(state, Action::Navigate(Page::Home)).page, Page::Home);
-    }
-
-    #[test]
-    fn records_connectivity() {
-        let state = reduce(
-            AppState::default(),
-            Action::ConnectivityChanged(Connectivity::Online),
+    fn the_session_decides_between_enrolment_sign_in_and_pages() {
+        let base = AppState::new(Lang::ZhCn, Page::Home);
+        let s = reduce(
+            base.clone(),
+            Action::SessionLoaded(Ok(session(false, false, None))),
         );
-        assert_eq!(state.connectivity, Connectivity::Online);
+        assert_eq!(s.screen(), Screen::Enrol);
+        let s = reduce(
+            base.clone(),
+            Action::SessionLoaded(Ok(session(true, false, None))),
+        );
+        assert_eq!(s.screen(), Screen::SignIn);
+        let s = reduce(
+            base.clone(),
+            Action::SessionLoaded(Ok(session(true, true, None))),
+        );
+        assert_eq!(s.screen(), Screen::Page(Page::Home));
+        assert_eq!(s.profile().unwrap().display_name, "张三");
+        let s = reduce(
+            base,
+            Action::SessionLoaded(Err(IpcError::new("store.open_failed", "x"))),
+        );
+        assert_eq!(s.screen(), Screen::Broken);
+    }
+
+    #[test]
+    fn the_remembered_language_wins_at_start() {
+        let s = reduce(
+            AppState::default(),
+            Action::SessionLoaded(Ok(session(true, true, Some("en")))),
+        );
+        assert_eq!(s.lang, Lang::En);
+        let s = reduce(
+            AppState::new(Lang::En, Page::Home),
+            Action::SessionLoaded(Ok(session(true, true, None))),
+        );
+        assert_eq!(
+            s.lang,
+            Lang::En,
+            "no remembered choice keeps the current one"
+        );
+    }
+
+    #[test]
+    fn signing_out_returns_to_home_under_the_sign_in_screen() {
+        let s = reduce(
+            AppState::new(Lang::ZhCn, Page::Stats),
+            Action::SessionLoaded(Ok(session(true, false, None))),
+        );
+        assert_eq!(s.history, vec![Page::Home]);
+    }
+
+    #[test]
+    fn navigation_keeps_a_history_and_back_returns() {
+        let s = AppState::new(Lang::ZhCn, Page::Home);
+        let s = reduce(s, Action::Navigate(Page::LogForm(None)));
+        assert_eq!(s.page(), Page::LogForm(None));
+        let id: ServiceLogId = "0192f000-0000-7000-8000-0000000000ee".parse().unwrap();
+        let s = reduce(s, Action::Replace(Page::LogDetail(id)));
+        assert_eq!(s.history, vec![Page::Home, Page::LogDetail(id)]);
+        let s = reduce(s, Action::Back);
+        assert_eq!(s.page(), Page::Home);
+        let s = reduce(s, Action::Back);
+        assert_eq!(s.page(), Page::Home, "back at the bottom stays home");
+        let s = reduce(s, Action::OpenTab(Tab::Stats));
+        assert_eq!(s.history, vec![Page::Stats]);
+        assert_eq!(s.page().tab(), Tab::Stats);
+    }
+
+    #[test]
+    fn notices_show_and_go_away_on_navigation() {
+        let notice = Notice {
+            key: Key::SavedOk,
+            details: vec![],
+            error: false,
+        };
+        let s = reduce(AppState::default(), Action::Notify(notice.clone()));
+        assert_eq!(s.notice, Some(notice));
+        let s = reduce(s, Action::Navigate(Page::Records));
+        assert_eq!(s.notice, None);
     }
 
     #[test]
@@ -162,7 +443,6 @@ mod tests {
         };
         let ok = reduce(AppState::default(), Action::AppInfoLoaded(Ok(info.clone())));
         assert_eq!(ok.app_info, Remote::Ready(info));
-
         let error = IpcError::new(codes::UNAVAILABLE, "no tauri");
         let failed = reduce(
             AppState::default(),
@@ -173,15 +453,8 @@ mod tests {
 
     #[test]
     fn an_action_that_changes_nothing_keeps_the_same_state() {
-        let state = Rc::new(AppState::default());
+        let state = Rc::new(AppState::new(Lang::ZhCn, Page::Home));
         let same = Rc::clone(&state).reduce(Action::Navigate(Page::Home));
         assert!(Rc::ptr_eq(&state, &same));
-    }
-
-    #[test]
-    fn other_fields_survive_an_action() {
-        let state = AppState::new(Lang::En, Page::NewConsultation);
-        let state = reduce(state, Action::ConnectivityChanged(Connectivity::Online));
-        assert_eq!((state.lang, state.page), (Lang::En, Page::NewConsultation));
     }
 }

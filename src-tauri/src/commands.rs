@@ -1,43 +1,233 @@
 //! Tauri commands: the IPC surface the interface calls through `app-ui`'s
-//! `ipc` module. Each is a few lines over plain Rust; names are `verb_noun`.
+//! `ipc` module. Each is a few lines over [`Core`]; names are `verb_noun`;
+//! a command with arguments takes one, named `input`. Wire types live in
+//! `app_core::api`, shared with the interface.
 //!
-//! Wire types here are mirrored in `app-ui/src/ipc.rs` until app-core has a
-//! wasm-safe module for command types; the tests pin the JSON shape.
+//! Store work runs on the blocking pool so the webview never waits on a
+//! disk flush or a photo decode.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use serde::Serialize;
+use app_core::api::{
+    AddedPhoto, AnswerInput, AppInfo, ConsultationDetail, ConsultationQuery, ConsultationSummary,
+    DraftKey, EnrolInput, FollowUpInput, FormDraft, LanguageInput, LogDetail, LogQuery, LogSummary,
+    Now, Period, PhotoRef, RecordRef, RegisterView, SaveConsultationInput, SaveLogInput, Saved,
+    SessionState, SignInInput,
+};
+use app_core::domain::GeoPoint;
+use app_core::stats::WorkStats;
+use app_core::sync::status::SyncStatus;
 use tauri::State;
+use tauri::ipc::{InvokeBody, Request};
 
+use crate::core::Core;
 use crate::error::CommandError;
 use crate::paths::AppPaths;
 
-/// Facts about the running app.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct AppInfo {
-    /// The app version, e.g. `0.1.0`.
-    pub version: String,
-    /// This instance's data directory, absolute.
-    pub data_dir: String,
+/// The core, or why it could not be opened (the interface then shows the
+/// error's code instead of crashing).
+pub struct CoreSlot(pub Result<Arc<Core>, String>);
+
+impl CoreSlot {
+    fn get(&self) -> Result<Arc<Core>, CommandError> {
+        self.0
+            .as_ref()
+            .map(Arc::clone)
+            .map_err(|e| CommandError::StoreOpen(e.clone()))
+    }
 }
 
-impl AppInfo {
-    /// The info for an app keeping its data in `data_dir`.
-    pub fn new(data_dir: &Path) -> Result<Self, CommandError> {
-        let data_dir = data_dir
-            .to_str()
-            .ok_or_else(|| CommandError::DataDirNotUtf8(data_dir.to_owned()))?;
-        Ok(Self {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            data_dir: data_dir.to_owned(),
-        })
-    }
+type Slot<'a> = State<'a, CoreSlot>;
+type Answer<T> = Result<T, CommandError>;
+
+/// Runs `f` on the core on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    slot: &CoreSlot,
+    f: impl FnOnce(&Core) -> Answer<T> + Send + 'static,
+) -> Answer<T> {
+    let core = slot.get()?;
+    tauri::async_runtime::spawn_blocking(move || f(&core))
+        .await
+        .map_err(|e| CommandError::Task(e.to_string()))?
+}
+
+/// Builds [`AppInfo`] for a data directory.
+pub fn app_info_for(data_dir: &Path) -> Answer<AppInfo> {
+    let data_dir = data_dir
+        .to_str()
+        .ok_or_else(|| CommandError::DataDirNotUtf8(data_dir.to_owned()))?;
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        data_dir: data_dir.to_owned(),
+    })
 }
 
 /// The app version and data directory.
 #[tauri::command]
-pub fn app_info(paths: State<'_, AppPaths>) -> Result<AppInfo, CommandError> {
-    AppInfo::new(&paths.data_dir)
+pub fn app_info(paths: State<'_, AppPaths>) -> Answer<AppInfo> {
+    app_info_for(&paths.data_dir)
+}
+
+/// Enrolled or not, signed in or not, the remembered language.
+#[tauri::command]
+pub async fn get_session(slot: Slot<'_>) -> Answer<SessionState> {
+    blocking(&slot, |c| c.session_state()).await
+}
+
+/// Enrols the device with the sync server (online, once).
+#[tauri::command]
+pub async fn enrol_device(slot: Slot<'_>, input: EnrolInput) -> Answer<SessionState> {
+    slot.get()?.enrol(input, std::env::consts::OS).await
+}
+
+/// Signs in offline.
+#[tauri::command]
+pub async fn sign_in(slot: Slot<'_>, input: SignInInput) -> Answer<SessionState> {
+    blocking(&slot, move |c| c.sign_in(&input.password)).await
+}
+
+/// Signs out.
+#[tauri::command]
+pub async fn sign_out(slot: Slot<'_>) -> Answer<SessionState> {
+    blocking(&slot, |c| c.sign_out()).await
+}
+
+/// Remembers the interface language.
+#[tauri::command]
+pub async fn set_language(slot: Slot<'_>, input: LanguageInput) -> Answer<()> {
+    blocking(&slot, move |c| c.set_language(&input.lang)).await
+}
+
+/// Pending work, progress, last sync, last error.
+#[tauri::command]
+pub async fn get_sync_status(slot: Slot<'_>) -> Answer<SyncStatus> {
+    blocking(&slot, |c| c.sync_status()).await
+}
+
+/// Starts a sync round now.
+#[tauri::command]
+pub fn sync_now(slot: Slot<'_>) -> Answer<()> {
+    slot.get()?.sync_now();
+    Ok(())
+}
+
+/// Today's date and the time by the core's clock.
+#[tauri::command]
+pub fn get_now(slot: Slot<'_>) -> Answer<Now> {
+    Ok(slot.get()?.now())
+}
+
+/// The county's townships and villages.
+#[tauri::command]
+pub async fn get_register(slot: Slot<'_>) -> Answer<RegisterView> {
+    blocking(&slot, |c| c.register()).await
+}
+
+/// Saves a form draft (local only).
+#[tauri::command]
+pub async fn save_form_draft(slot: Slot<'_>, input: FormDraft) -> Answer<()> {
+    blocking(&slot, move |c| c.save_draft(&input)).await
+}
+
+/// A form draft, if any.
+#[tauri::command]
+pub async fn load_form_draft(slot: Slot<'_>, input: DraftKey) -> Answer<Option<String>> {
+    blocking(&slot, move |c| c.load_draft(&input)).await
+}
+
+/// Discards a form draft.
+#[tauri::command]
+pub async fn delete_form_draft(slot: Slot<'_>, input: DraftKey) -> Answer<()> {
+    blocking(&slot, move |c| c.delete_draft(&input)).await
+}
+
+/// Saves a service log, submitted for review.
+#[tauri::command]
+pub async fn save_service_log(slot: Slot<'_>, input: SaveLogInput) -> Answer<Saved> {
+    blocking(&slot, move |c| c.save_service_log(&input)).await
+}
+
+/// A service log.
+#[tauri::command]
+pub async fn get_service_log(slot: Slot<'_>, input: RecordRef) -> Answer<LogDetail> {
+    blocking(&slot, move |c| c.service_log(input.id)).await
+}
+
+/// Lists service logs.
+#[tauri::command]
+pub async fn list_service_logs(slot: Slot<'_>, input: LogQuery) -> Answer<Vec<LogSummary>> {
+    blocking(&slot, move |c| c.service_logs(&input)).await
+}
+
+/// Saves a consultation.
+#[tauri::command]
+pub async fn save_consultation(slot: Slot<'_>, input: SaveConsultationInput) -> Answer<Saved> {
+    blocking(&slot, move |c| c.save_consultation(&input)).await
+}
+
+/// A consultation.
+#[tauri::command]
+pub async fn get_consultation(slot: Slot<'_>, input: RecordRef) -> Answer<ConsultationDetail> {
+    blocking(&slot, move |c| c.consultation(input.id)).await
+}
+
+/// Lists consultations.
+#[tauri::command]
+pub async fn list_consultations(
+    slot: Slot<'_>,
+    input: ConsultationQuery,
+) -> Answer<Vec<ConsultationSummary>> {
+    blocking(&slot, move |c| c.consultations(&input)).await
+}
+
+/// Answers a consultation.
+#[tauri::command]
+pub async fn answer_consultation(slot: Slot<'_>, input: AnswerInput) -> Answer<ConsultationDetail> {
+    blocking(&slot, move |c| c.answer_consultation(&input)).await
+}
+
+/// Adds a follow-up note.
+#[tauri::command]
+pub async fn add_follow_up(slot: Slot<'_>, input: FollowUpInput) -> Answer<ConsultationDetail> {
+    blocking(&slot, move |c| c.add_follow_up(&input)).await
+}
+
+/// Closes a consultation.
+#[tauri::command]
+pub async fn close_consultation(slot: Slot<'_>, input: RecordRef) -> Answer<ConsultationDetail> {
+    blocking(&slot, move |c| c.close_consultation(input.id)).await
+}
+
+/// Processes and stores a photo sent as the raw request body.
+#[tauri::command]
+pub async fn add_photo(slot: Slot<'_>, request: Request<'_>) -> Answer<AddedPhoto> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(CommandError::PhotoNoData);
+    };
+    let bytes = bytes.clone();
+    blocking(&slot, move |c| c.add_photo(&bytes)).await
+}
+
+/// A stored image as a `data:` URL, fetched from the server when this
+/// device lacks it (none when offline).
+#[tauri::command]
+pub async fn get_photo(slot: Slot<'_>, input: PhotoRef) -> Answer<Option<String>> {
+    slot.get()?.fetch_photo(input.hash).await
+}
+
+/// The signed-in user's statistics for a period.
+#[tauri::command]
+pub async fn get_my_stats(slot: Slot<'_>, input: Period) -> Answer<WorkStats> {
+    blocking(&slot, move |c| c.my_stats(&input)).await
+}
+
+/// The device's position, where the platform has geolocation.
+#[tauri::command]
+pub async fn get_location(app: tauri::AppHandle) -> Answer<GeoPoint> {
+    tauri::async_runtime::spawn_blocking(move || crate::location::current(&app))
+        .await
+        .map_err(|e| CommandError::Task(e.to_string()))?
 }
 
 #[cfg(test)]
@@ -46,7 +236,7 @@ mod tests {
 
     #[test]
     fn app_info_wire_shape() {
-        let info = AppInfo::new(Path::new("/data/ketepai")).unwrap();
+        let info = app_info_for(Path::new("/data/ketepai")).unwrap();
         let json = serde_json::to_value(&info).unwrap();
         assert_eq!(
             json,
@@ -61,7 +251,7 @@ mod tests {
         use std::os::unix::ffi::OsStrExt;
 
         let dir = Path::new(OsStr::from_bytes(b"/data/\xff"));
-        let error = AppInfo::new(dir).unwrap_err();
+        let error = app_info_for(dir).unwrap_err();
         assert_eq!(error.code(), "data_dir.not_utf8");
     }
 }

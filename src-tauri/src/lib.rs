@@ -1,16 +1,28 @@
 //! The Ketepai shell (科特派): a thin Tauri 2 layer between the Yew interface
 //! (`app-ui`, embedded from `app-ui/dist`) and the product logic (`app-core`).
 //!
-//! It owns the window, the data directory ([`paths`]) and the IPC commands
-//! ([`commands`], errors as `{ code, message }` from [`error`]). It holds no
-//! product logic: commands are a few lines over app-core.
+//! It owns the window, the data directory ([`paths`]), the local store and
+//! background sync ([`core`], [`background`]), offline sign-in
+//! ([`session`]) and the IPC commands ([`commands`], errors as
+//! `{ code, message, fields }` from [`error`]). It holds no product logic:
+//! commands are a few lines over app-core.
 
+pub mod background;
 pub mod commands;
+pub mod core;
 pub mod error;
+pub mod location;
 pub mod paths;
+pub mod register;
+pub mod session;
 
+use std::sync::Arc;
+
+use app_core::clock::SystemClock;
+use app_core::sync::client::EngineOptions;
 use tauri::{Manager, WebviewWindowBuilder};
 
+use crate::commands::CoreSlot;
 use crate::paths::AppPaths;
 
 /// The label of the one window, as in `tauri.conf.json` and the capabilities.
@@ -26,8 +38,38 @@ pub fn run() {
         &cwd,
     );
 
-    let result = tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![commands::app_info])
+    let builder = tauri::Builder::default();
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_geolocation::init());
+    let result = builder
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::get_session,
+            commands::enrol_device,
+            commands::sign_in,
+            commands::sign_out,
+            commands::set_language,
+            commands::get_sync_status,
+            commands::sync_now,
+            commands::get_now,
+            commands::get_register,
+            commands::save_form_draft,
+            commands::load_form_draft,
+            commands::delete_form_draft,
+            commands::save_service_log,
+            commands::get_service_log,
+            commands::list_service_logs,
+            commands::save_consultation,
+            commands::get_consultation,
+            commands::list_consultations,
+            commands::answer_consultation,
+            commands::add_follow_up,
+            commands::close_consultation,
+            commands::add_photo,
+            commands::get_photo,
+            commands::get_my_stats,
+            commands::get_location,
+        ])
         .setup(move |app| {
             let data_dir = match data_dir_override {
                 Some(dir) => dir,
@@ -35,6 +77,17 @@ pub fn run() {
             };
             std::fs::create_dir_all(&data_dir)?;
             let paths = AppPaths { data_dir };
+            let core = core::Core::open(
+                &paths.data_dir.join(core::STORE_FILE),
+                SystemClock::shared(),
+                EngineOptions::default(),
+            )
+            .map(Arc::new)
+            .map_err(|e| {
+                eprintln!("ketepai: {e}");
+                e.to_string()
+            });
+            app.manage(CoreSlot(core));
             open_main_window(app, &paths)?;
             app.manage(paths);
             Ok(())

@@ -24,7 +24,7 @@ pub fn About() -> Html {
         },
         Remote::Failed(error) => html! {
             <p class="error" role="alert" data-testid="app-info-error">
-                { t(lang, error.key()) }
+                { t(lang, crate::ipc::error_key(&error.code)) }
                 <span class="error-code">{ format!(" ({} {})", t(lang, Key::ErrorCode), error.code) }</span>
             </p>
         },

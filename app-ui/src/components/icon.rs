@@ -10,6 +10,22 @@ pub enum IconKind {
     Log,
     /// A speech bubble: a farmer's question.
     Consultation,
+    /// A house: home.
+    Home,
+    /// A list: records.
+    List,
+    /// Bars: statistics.
+    Chart,
+    /// A gear: settings.
+    Gear,
+    /// A camera.
+    Camera,
+    /// A picture.
+    Image,
+    /// Two arrows in a circle: sync.
+    Sync,
+    /// An arrow to the left: back.
+    Back,
 }
 
 impl IconKind {
@@ -18,6 +34,18 @@ impl IconKind {
         match self {
             IconKind::Log => "M5 3h10l4 4v14H5z M15 3v4h4 M8 11h8 M8 15h8 M8 19h5",
             IconKind::Consultation => "M4 5h16v11H10l-5 4v-4H4z M8 9h8 M8 12h5",
+            IconKind::Home => "M3 11l9-7 9 7 M5 10v10h14V10 M10 20v-6h4v6",
+            IconKind::List => "M8 6h12 M8 12h12 M8 18h12 M4 6h.01 M4 12h.01 M4 18h.01",
+            IconKind::Chart => "M4 20h16 M7 20V11 M12 20V5 M17 20v-7",
+            IconKind::Gear => {
+                "M12 9a3 3 0 1 0 0 6a3 3 0 1 0 0-6 M12 2v3 M12 19v3 M2 12h3 M19 12h3 M4.9 4.9l2.1 2.1 M17 17l2.1 2.1 M4.9 19.1L7 17 M17 7l2.1-2.1"
+            }
+            IconKind::Camera => {
+                "M4 8h3l2-3h6l2 3h3v11H4z M12 10a3.5 3.5 0 1 0 0 7a3.5 3.5 0 1 0 0-7"
+            }
+            IconKind::Image => "M4 5h16v14H4z M4 16l5-5 4 4 3-3 4 4 M15 9h.01",
+            IconKind::Sync => "M20 11a8 8 0 0 0-14-4 M4 4v4h4 M4 13a8 8 0 0 0 14 4 M20 20v-4h-4",
+            IconKind::Back => "M15 5l-7 7 7 7",
         }
     }
 }

@@ -3,7 +3,13 @@
 
 pub mod about;
 pub mod big_button;
-pub mod coming_soon;
+pub mod field;
 pub mod icon;
 pub mod lang_switch;
+pub mod notice;
+pub mod page_header;
+pub mod photos;
+pub mod record_cards;
 pub mod sync_status;
+pub mod tab_bar;
+pub mod village_picker;

@@ -1,32 +1,258 @@
-//! The sync state area (同步状态): online or offline, and what that means for
-//! the records on this device.
+//! The sync state card (同步状态): online or offline in words and colour,
+//! what waits to upload (records, photo bytes), the last sync, progress
+//! while syncing, and a "sync now" button.
 //!
-//! Only connectivity is real today; the last-sync time and the number of
-//! records waiting to upload join here once the sync client exists.
+//! [`SyncView::of`] decides what to say from the status, as plain Rust.
 
+use app_core::sync::status::{SyncPhase, SyncStatus};
 use yew::prelude::*;
 
-use crate::i18n::{Key, t};
+use crate::components::icon::{Icon, IconKind};
+use crate::i18n::{Key, Lang, t, tf};
+use crate::ipc;
 use crate::state::{AppContext, Connectivity};
 
-/// A card that says, in words and colour, whether the device is online.
-#[component]
-pub fn SyncStatus() -> Html {
-    let state = use_context::<AppContext>().expect("SyncStatus is rendered inside App");
-    let lang = state.lang;
-    let (class, label, hint) = match state.connectivity {
-        Connectivity::Online => ("online", Key::SyncOnline, Key::SyncNeverSynced),
-        Connectivity::Offline => ("offline", Key::SyncOffline, Key::SyncOfflineHint),
-    };
+/// What the card says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyncView {
+    /// CSS class: `online`, `offline` or `syncing`.
+    pub class: &'static str,
+    /// The big word.
+    pub state: Key,
+    /// Lines under it, already in the interface language.
+    pub lines: Vec<String>,
+    /// Progress of the current phase, as a percentage when the total is known.
+    pub percent: Option<u8>,
+}
 
+/// `1234567` bytes → `1.2 MB`.
+pub fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        0..=1023 => format!("{bytes} B"),
+        1024..=1_048_575 => format!("{} KB", bytes.div_ceil(1024)),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+impl SyncView {
+    /// The card for `status` (`None`: the device is not enrolled).
+    pub fn of(status: Option<&SyncStatus>, connectivity: Connectivity, lang: Lang) -> SyncView {
+        let Some(s) = status else {
+            return SyncView {
+                class: "offline",
+                state: Key::SyncOffline,
+                lines: vec![t(lang, Key::SyncNotEnrolled).to_owned()],
+                percent: None,
+            };
+        };
+        let syncing = matches!(
+            s.phase,
+            SyncPhase::UploadingPhotos | SyncPhase::Pushing | SyncPhase::Pulling
+        );
+        let online = s.online && (connectivity == Connectivity::Online || syncing);
+        let (class, state) = if syncing {
+            ("syncing", Key::SyncSyncing)
+        } else if online {
+            ("online", Key::SyncOnline)
+        } else {
+            ("offline", Key::SyncOffline)
+        };
+        let mut lines = Vec::new();
+        match s.phase {
+            SyncPhase::UploadingPhotos => lines.push(t(lang, Key::SyncPhaseUploadingPhotos).into()),
+            SyncPhase::Pushing => lines.push(t(lang, Key::SyncPhasePushing).into()),
+            SyncPhase::Pulling => lines.push(t(lang, Key::SyncPhasePulling).into()),
+            SyncPhase::Stopped => {
+                let key = match s.last_error.as_ref().map(|e| e.code.as_str()) {
+                    Some("token_revoked") => Key::SyncStoppedRevoked,
+                    Some("token_expired") => Key::SyncStoppedExpired,
+                    _ => Key::SyncStoppedOther,
+                };
+                lines.push(t(lang, key).into());
+            }
+            SyncPhase::Idle | SyncPhase::Backoff => {}
+        }
+        if s.is_up_to_date() {
+            if s.last_success.is_some() {
+                lines.push(t(lang, Key::SyncUpToDate).into());
+            }
+        } else {
+            if s.pending_records > 0 {
+                lines.push(tf(lang, Key::PendingRecords, s.pending_records));
+            }
+            if s.pending_photo_bytes > 0 {
+                lines.push(tf(
+                    lang,
+                    Key::PendingPhotos,
+                    human_bytes(s.pending_photo_bytes),
+                ));
+            }
+        }
+        if s.refused_changes > 0 {
+            lines.push(tf(lang, Key::SyncRefused, s.refused_changes));
+        }
+        lines.push(match s.last_success {
+            Some(at) => tf(lang, Key::LastSync, at),
+            None => t(lang, Key::NeverSynced).to_owned(),
+        });
+        if !online && !syncing && s.phase != SyncPhase::Stopped {
+            lines.push(t(lang, Key::SyncOfflineHint).into());
+        }
+        let percent = s.progress.filter(|_| syncing).and_then(|p| {
+            p.total
+                .filter(|&n| n > 0)
+                .map(|n| (p.done.min(n) * 100 / n) as u8)
+        });
+        SyncView {
+            class,
+            state,
+            lines,
+            percent,
+        }
+    }
+}
+
+/// The card.
+#[component]
+pub fn SyncStatusCard() -> Html {
+    let state = use_context::<AppContext>().expect("SyncStatusCard is rendered inside App");
+    let lang = state.lang;
+    let enrolled = state.profile().is_some();
+    let view = SyncView::of(
+        state.sync.as_ref().filter(|_| enrolled),
+        state.connectivity,
+        lang,
+    );
+    let sync_now = Callback::from(|_| {
+        yew::platform::spawn_local(async {
+            let _ = ipc::sync_now().await;
+        })
+    });
     html! {
-        <section class={classes!("sync-status", class)} data-testid="sync-status" aria-live="polite">
+        <section class={classes!("sync-status", view.class)} data-testid="sync-status" aria-live="polite">
             <h2 class="sync-heading">{ t(lang, Key::SyncHeading) }</h2>
             <p class="sync-state">
                 <span class="sync-dot" aria-hidden="true"></span>
-                <strong data-testid="sync-state">{ t(lang, label) }</strong>
+                <strong data-testid="sync-state">{ t(lang, view.state) }</strong>
             </p>
-            <p class="sync-hint">{ t(lang, hint) }</p>
+            { for view.lines.iter().map(|line| html! { <p class="sync-hint" data-testid="sync-line">{ line.clone() }</p> }) }
+            if let Some(p) = view.percent {
+                <div class="progress" role="progressbar" aria-valuenow={p.to_string()} aria-valuemin="0" aria-valuemax="100">
+                    <div class="progress-bar" style={format!("width: {p}%")}></div>
+                </div>
+            }
+            if enrolled {
+                <button type="button" class="secondary-button" data-testid="sync-now" onclick={sync_now}>
+                    <Icon kind={IconKind::Sync} />{ t(lang, Key::SyncNow) }
+                </button>
+            }
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use app_core::domain::Timestamp;
+    use app_core::sync::status::{Progress, SyncErrorInfo};
+
+    use super::*;
+
+    fn status() -> SyncStatus {
+        SyncStatus::default()
+    }
+
+    #[test]
+    fn offline_with_pending_work_says_what_waits() {
+        let s = SyncStatus {
+            pending_records: 2,
+            pending_changes: 3,
+            pending_photo_bytes: 300 * 1024,
+            ..status()
+        };
+        let v = SyncView::of(Some(&s), Connectivity::Offline, Lang::ZhCn);
+        assert_eq!((v.class, v.state), ("offline", Key::SyncOffline));
+        assert!(
+            v.lines.contains(&"待上传 2 条记录".to_owned()),
+            "{:?}",
+            v.lines
+        );
+        assert!(
+            v.lines.contains(&"照片 300 KB 待上传".to_owned()),
+            "{:?}",
+            v.lines
+        );
+        assert!(v.lines.contains(&"尚未同步".to_owned()));
+    }
+
+    #[test]
+    fn online_and_up_to_date_shows_the_last_sync() {
+        let s = SyncStatus {
+            online: true,
+            last_success: Some(Timestamp::from_millis(1_795_914_000_000)),
+            ..status()
+        };
+        let v = SyncView::of(Some(&s), Connectivity::Online, Lang::ZhCn);
+        assert_eq!(v.state, Key::SyncOnline);
+        assert!(v.lines.contains(&"全部已上传".to_owned()));
+        assert!(
+            v.lines.contains(&"上次同步：2026-11-29 09:00".to_owned()),
+            "{:?}",
+            v.lines
+        );
+    }
+
+    #[test]
+    fn a_server_that_did_not_answer_is_offline_even_with_a_network() {
+        let s = SyncStatus {
+            online: false,
+            ..status()
+        };
+        assert_eq!(
+            SyncView::of(Some(&s), Connectivity::Online, Lang::ZhCn).state,
+            Key::SyncOffline
+        );
+    }
+
+    #[test]
+    fn syncing_shows_the_phase_and_a_percentage() {
+        let s = SyncStatus {
+            online: true,
+            phase: SyncPhase::UploadingPhotos,
+            progress: Some(Progress {
+                done: 50,
+                total: Some(200),
+            }),
+            pending_photo_bytes: 150,
+            ..status()
+        };
+        let v = SyncView::of(Some(&s), Connectivity::Online, Lang::En);
+        assert_eq!(v.state, Key::SyncSyncing);
+        assert_eq!(v.percent, Some(25));
+        assert!(v.lines.contains(&"Uploading photos".to_owned()));
+    }
+
+    #[test]
+    fn a_revoked_device_says_so() {
+        let s = SyncStatus {
+            phase: SyncPhase::Stopped,
+            last_error: Some(SyncErrorInfo {
+                code: "token_revoked".into(),
+                retryable: false,
+                at: Timestamp::from_millis(0),
+            }),
+            ..status()
+        };
+        let v = SyncView::of(Some(&s), Connectivity::Online, Lang::ZhCn);
+        assert!(
+            v.lines
+                .contains(&"本设备已被管理员停用，请联系县科技局".to_owned())
+        );
+    }
+
+    #[test]
+    fn bytes_read_like_a_phone_shows_them() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(250 * 1024), "250 KB");
+        assert_eq!(human_bytes(3 * 1_048_576 + 100_000), "3.1 MB");
     }
 }

@@ -1,15 +1,18 @@
-//! Interface text: the [`Lang`] enum, the typed [`Key`]s and the [`t`] lookup.
+//! Interface text: the [`Lang`] enum, the typed [`Key`]s, the [`t`] lookup,
+//! and the labels of the core's code enums ([`labels`]).
 //!
-//! Chinese (zh-CN) is the default; English is switchable. Text is looked up by a
-//! typed key, never by a string, so a missing translation is a compile error
-//! (each language module matches every key exhaustively) and a renamed key
-//! cannot silently fall back to a raw identifier on screen.
+//! Chinese (zh-CN) is the default; English is switchable. Text is looked up
+//! by a typed key, never by a string. Every key is declared once in
+//! `texts.rs` with its Chinese and its English, side by side, so a missing
+//! translation is a compile error and translators see both at once.
 //!
-//! This module owns wording only. It does not know about IPC error codes: the
-//! mapping from a stable error code to a [`Key`] lives in [`crate::ipc`].
+//! This module owns wording only. Which error code maps to which key lives
+//! in [`crate::ipc`].
 
-mod en;
-mod zh_cn;
+pub mod labels;
+mod texts;
+
+pub use texts::Key;
 
 /// An interface language.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -33,6 +36,11 @@ impl Lang {
         }
     }
 
+    /// The language with this tag, if supported.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.tag() == tag)
+    }
+
     /// The language's name in itself, as shown on the language switch.
     pub fn native_name(self) -> &'static str {
         match self {
@@ -50,71 +58,18 @@ impl Lang {
     }
 }
 
-/// Declares [`Key`] and `Key::ALL` from one list so they cannot drift apart.
-macro_rules! keys {
-    ($($(#[$doc:meta])* $name:ident,)+) => {
-        /// A piece of interface text. Look it up with [`t`].
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Key {
-            $($(#[$doc])* $name,)+
-        }
-
-        impl Key {
-            /// Every key, in declaration order.
-            pub const ALL: &'static [Key] = &[$(Key::$name,)+];
-        }
-    };
-}
-
-keys! {
-    /// The product name (科特派).
-    AppTitle,
-    /// One line under the product name.
-    AppTagline,
-    /// Accessible label of the language switch.
-    SwitchLanguage,
-    /// Heading of the sync state area.
-    SyncHeading,
-    /// Sync state: the device has a network connection.
-    SyncOnline,
-    /// Sync state: the device has no network connection.
-    SyncOffline,
-    /// Sync detail: nothing has been synced yet; records stay on the device.
-    SyncNeverSynced,
-    /// Sync detail shown while offline: work goes on, sync happens later.
-    SyncOfflineHint,
-    /// Home action: record a service visit (服务日志).
-    NewServiceLog,
-    /// Home action: record a farmer consultation (农户咨询).
-    NewConsultation,
-    /// Heading of a page that is not built yet.
-    ComingSoonTitle,
-    /// Body of a page that is not built yet.
-    ComingSoonBody,
-    /// Back to the home page.
-    Back,
-    /// Label of the app version in the about area.
-    Version,
-    /// Label of the data directory in the about area.
-    DataDir,
-    /// Placeholder while something loads.
-    Loading,
-    /// Label before a stable error code.
-    ErrorCode,
-    /// Error: the app core (Tauri) cannot be reached.
-    ErrIpcUnavailable,
-    /// Error: the app core answered something the interface does not understand.
-    ErrIpcBadResponse,
-    /// Error: anything without a more specific text.
-    ErrUnexpected,
-}
-
 /// The text of `key` in `lang`.
 pub fn t(lang: Lang, key: Key) -> &'static str {
+    let (zh, en) = key.texts();
     match lang {
-        Lang::ZhCn => zh_cn::text(key),
-        Lang::En => en::text(key),
+        Lang::ZhCn => zh,
+        Lang::En => en,
     }
+}
+
+/// `key`'s text with `{}` replaced by `value` (for counts and names).
+pub fn tf(lang: Lang, key: Key, value: impl std::fmt::Display) -> String {
+    t(lang, key).replacen("{}", &value.to_string(), 1)
 }
 
 #[cfg(test)]
@@ -131,11 +86,7 @@ mod tests {
             for lang in Lang::ALL {
                 let text = t(lang, key);
                 assert!(!text.trim().is_empty(), "{key:?} is empty in {lang:?}");
-                assert_eq!(
-                    text,
-                    text.trim(),
-                    "{key:?} has stray whitespace in {lang:?}"
-                );
+                assert_eq!(text, text.trim(), "{key:?} has stray whitespace");
             }
         }
     }
@@ -143,28 +94,36 @@ mod tests {
     #[test]
     fn chinese_is_chinese_and_english_is_not() {
         for &key in Key::ALL {
-            assert!(
-                has_cjk(t(Lang::ZhCn, key)),
-                "{key:?} is not translated to Chinese"
-            );
-            assert!(
-                !has_cjk(t(Lang::En, key)),
-                "{key:?} has Chinese in the English text"
+            assert!(has_cjk(t(Lang::ZhCn, key)), "{key:?} not in Chinese");
+            assert!(!has_cjk(t(Lang::En, key)), "{key:?} has Chinese in English");
+        }
+    }
+
+    #[test]
+    fn placeholders_match_between_languages() {
+        for &key in Key::ALL {
+            assert_eq!(
+                t(Lang::ZhCn, key).matches("{}").count(),
+                t(Lang::En, key).matches("{}").count(),
+                "{key:?}"
             );
         }
     }
 
     #[test]
-    fn chinese_is_the_default() {
+    fn chinese_is_the_default_and_tags_round_trip() {
         assert_eq!(Lang::default(), Lang::ZhCn);
         assert_eq!(t(Lang::default(), Key::AppTitle), "科特派");
+        for lang in Lang::ALL {
+            assert_eq!(Lang::from_tag(lang.tag()), Some(lang));
+            assert_eq!(lang.other().other(), lang);
+        }
+        assert_eq!(Lang::from_tag("fr"), None);
     }
 
     #[test]
-    fn the_switch_offers_the_other_language() {
-        for lang in Lang::ALL {
-            assert_ne!(lang.other(), lang);
-            assert_eq!(lang.other().other(), lang);
-        }
+    fn formatted_text_fills_its_placeholder() {
+        assert_eq!(tf(Lang::ZhCn, Key::PendingRecords, 3), "待上传 3 条记录");
+        assert_eq!(tf(Lang::En, Key::PendingRecords, 3), "Records to upload: 3");
     }
 }

@@ -1,0 +1,261 @@
+//! Every piece of interface text, Chinese and English side by side.
+
+/// Declares [`Key`], `Key::ALL` and `Key::texts` from one table.
+macro_rules! texts {
+    ($($(#[$doc:meta])* $name:ident => $zh:literal, $en:literal;)+) => {
+        /// A piece of interface text. Look it up with [`super::t`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Key {
+            $($(#[$doc])* #[doc = $zh] $name,)+
+        }
+
+        impl Key {
+            /// Every key, in declaration order.
+            pub const ALL: &'static [Key] = &[$(Key::$name,)+];
+
+            /// (Chinese, English).
+            pub(super) const fn texts(self) -> (&'static str, &'static str) {
+                match self { $(Key::$name => ($zh, $en),)+ }
+            }
+        }
+    };
+}
+
+texts! {
+    // --- App frame -------------------------------------------------------
+    AppTitle => "科特派", "Ketepai";
+    AppTagline => "科技特派员田间助手", "Field assistant for S&T commissioners";
+    SwitchLanguage => "切换语言", "Switch language";
+    Back => "返回", "Back";
+    Loading => "正在加载…", "Loading…";
+    Saving => "正在保存…", "Saving…";
+    ErrorCode => "错误代码", "Error code";
+    TabHome => "首页", "Home";
+    TabRecords => "记录", "Records";
+    TabConsultations => "咨询", "Questions";
+    TabStats => "统计", "Statistics";
+    TabSettings => "设置", "Settings";
+    Version => "版本", "Version";
+    DataDir => "数据目录", "Data directory";
+
+    // --- Enrol and sign in ------------------------------------------------
+    EnrolTitle => "注册本设备", "Enrol this device";
+    EnrolIntro => "第一次使用需要联网，向县里的同步服务器注册。之后没有信号也能登录和记录。", "The first start needs a connection to the county's sync server. After that you can sign in and record without signal.";
+    ServerAddress => "服务器地址", "Server address";
+    ServerHint => "例如 192.168.1.10:8750，向县科技局管理员索取", "For example 192.168.1.10:8750; ask the county bureau's admin";
+    Username => "用户名", "User name";
+    Password => "密码", "Password";
+    DeviceName => "设备名称（可不填）", "Device name (optional)";
+    EnrolButton => "注册并登录", "Enrol and sign in";
+    Enrolling => "正在连接服务器…", "Contacting the server…";
+    SignInTitle => "登录", "Sign in";
+    SignInGreeting => "{}，请输入密码", "{}, enter your password";
+    SignInOffline => "无需联网，密码在本机核对。", "No connection needed: the password is checked on this device.";
+    SignInButton => "登录", "Sign in";
+    SignOut => "退出登录", "Sign out";
+
+    // --- Home and sync ------------------------------------------------------
+    Hello => "您好，{}", "Hello, {}";
+    SyncHeading => "同步状态", "Sync";
+    SyncOnline => "在线", "Online";
+    SyncOffline => "离线", "Offline";
+    SyncSyncing => "正在同步", "Syncing";
+    SyncUpToDate => "全部已上传", "Everything is uploaded";
+    SyncOfflineHint => "离线也可以记录，联网后自动同步", "Keep working offline; records sync once you are connected";
+    SyncNotEnrolled => "本设备尚未注册，记录只保存在本机", "This device is not enrolled; records stay on it";
+    PendingRecords => "待上传 {} 条记录", "Records to upload: {}";
+    PendingPhotos => "照片 {} 待上传", "Photos to upload: {}";
+    LastSync => "上次同步：{}", "Last sync: {}";
+    NeverSynced => "尚未同步", "Not synced yet";
+    SyncNow => "立即同步", "Sync now";
+    SyncProgress => "进度 {}", "Progress {}";
+    SyncPhaseUploadingPhotos => "正在上传照片", "Uploading photos";
+    SyncPhasePushing => "正在上传记录", "Uploading records";
+    SyncPhasePulling => "正在下载队友的记录", "Downloading the team's records";
+    SyncRefused => "有 {} 处修改被服务器拒绝，请联系管理员", "{} changes were refused by the server; contact your admin";
+    SyncStoppedRevoked => "本设备已被管理员停用，请联系县科技局", "This device was revoked by an admin; contact the county bureau";
+    SyncStoppedExpired => "设备登记已过期，请联系管理员重新注册", "This device's enrolment expired; ask an admin to enrol it again";
+    SyncStoppedOther => "同步已停止，请联系管理员", "Sync stopped; contact your admin";
+    NewServiceLog => "新建服务日志", "New service log";
+    NewConsultation => "新建咨询", "New consultation";
+    TodayWork => "今天的工作", "Today's work";
+    NothingToday => "今天还没有记录", "Nothing recorded today";
+    OpenConsultations => "待答复咨询 {} 条", "{} questions waiting for an answer";
+
+    // --- Service log form -----------------------------------------------------
+    LogFormTitle => "服务日志", "Service log";
+    EditLogTitle => "修改服务日志", "Edit service log";
+    DraftRestored => "已恢复上次未填完的内容", "Restored what you had not finished";
+    DiscardDraft => "清空重填", "Start over";
+    DraftSavedHint => "边填边自动保存，退出也不会丢", "Saved as you type; nothing is lost if you leave";
+    FieldDate => "日期", "Date";
+    FieldStartTime => "开始时间", "Start time";
+    FieldEndTime => "结束时间", "End time";
+    FieldPlace => "服务地点", "Place";
+    FieldTownship => "乡镇", "Township";
+    FieldVillage => "行政村", "Village";
+    PickTownship => "请选择乡镇", "Choose a township";
+    PickVillage => "请选择村", "Choose a village";
+    SearchVillage => "搜索村名或拼音首字母", "Search by name or pinyin initials";
+    NoVillageFound => "没有找到这个村", "No such village";
+    RegisterMissing => "本机还没有县里的村名单，联网同步后可选；可先填村代码", "The county's village list is not on this device yet; sync once, or type the village code";
+    VillageCode => "村代码（12位）", "Village code (12 digits)";
+    FieldActivity => "活动类型", "Activity";
+    FieldIndustry => "产业", "Industry";
+    FieldFarmersServed => "服务农户数", "Farmers served";
+    FieldTrainees => "培训人次", "Trainees";
+    FieldCooperatives => "服务的合作社", "Cooperatives served";
+    FieldEnterprises => "服务的企业", "Enterprises served";
+    FieldTechnologies => "推广的新技术", "Technologies promoted";
+    FieldVarieties => "推广的新品种", "Varieties promoted";
+    ListHint => "多个请用顿号（、）或逗号隔开", "Separate several with commas";
+    FieldDescription => "工作内容", "What was done";
+    FieldPhotos => "照片", "Photos";
+    TakePhoto => "拍照", "Take a photo";
+    ChoosePhoto => "从相册选", "Choose from album";
+    ProcessingPhoto => "正在处理照片…", "Processing the photo…";
+    RemovePhoto => "删除", "Remove";
+    FieldLocation => "定位", "Location";
+    Locating => "正在定位…", "Locating…";
+    LocationOk => "已定位（精度约 {} 米）", "Located (about {} m)";
+    LocateAgain => "重新定位", "Locate again";
+    SubmitLog => "保存并提交", "Save and submit";
+    FixErrors => "请先改正标红的内容", "Please correct the fields marked in red";
+    SavedOk => "已保存，联网后自动上传", "Saved; it uploads once connected";
+    SavedWithWarnings => "已保存。请注意：", "Saved. Please note:";
+
+    // --- Field errors (from the core's FieldError codes) ------------------------
+    ErrRequired => "必填", "Required";
+    ErrBadCode => "代码格式不对", "Malformed code";
+    ErrVillageNotInRegister => "这个村不在县里的名单上", "This village is not in the county's register";
+    ErrNegativeCount => "不能是负数", "Cannot be negative";
+    ErrCountTooLarge => "数字太大了", "Number too large";
+    ErrBadDate => "日期格式不对", "Not a valid date";
+    ErrBadTime => "时间格式不对", "Not a valid time";
+    ErrEndBeforeStart => "结束时间早于开始时间", "Ends before it starts";
+    ErrUnknownCode => "请从列表中选择", "Choose from the list";
+    ErrTooLong => "内容太长", "Too long";
+    ErrBadLocation => "定位数据无效", "Invalid position";
+    ErrBadPhone => "电话号码不对", "Not a valid phone number";
+    ErrOutOfOrder => "时间先后不对", "Times are out of order";
+    ErrNotANumber => "请填数字", "Enter a number";
+
+    // --- Warnings (from the core's Warning codes) ----------------------------------
+    WarnNoLocation => "没有定位（本设备不能定位时可忽略）", "No location (fine if this device cannot locate)";
+    WarnLocationOutsideChina => "定位在国外，可能不准", "The position is outside China; it may be wrong";
+    WarnLowAccuracy => "定位精度较低", "The position is imprecise";
+    WarnDateInFuture => "日期晚于今天，请检查手机时间", "The date is after today; check the phone's clock";
+    WarnDateLongAgo => "日期在一年以前", "The date is more than a year ago";
+    WarnTrainingWithoutTrainees => "技术培训没有填培训人次", "A training without a number of trainees";
+    WarnRegisterNotLoaded => "村名单还未下载，村代码暂未核对", "The village list is not downloaded yet; the code was not checked";
+    WarnGpsUnavailable => "本设备不支持定位，日志照常保存", "This device cannot locate; the log still saves";
+    WarnGpsDenied => "没有定位权限，日志照常保存", "No location permission; the log still saves";
+
+    // --- Errors (from command codes) --------------------------------------------------
+    ErrUnexpected => "发生意外错误", "Something went wrong";
+    ErrIpcUnavailable => "无法连接应用核心", "Cannot reach the app core";
+    ErrIpcBadResponse => "应用核心返回了无法识别的数据", "The app core sent data the interface does not understand";
+    ErrStoreOpen => "本机数据无法打开，请联系技术支持", "The data on this device cannot be opened; contact support";
+    ErrStoreTooNew => "本机数据来自更新版本的科特派，请升级应用", "The data on this device is from a newer Ketepai; update the app";
+    ErrStoreFailed => "保存到本机失败，请重试", "Saving on this device failed; try again";
+    ErrNetwork => "连不上服务器，请检查地址和网络", "Cannot reach the server; check the address and the network";
+    ErrBadCredentials => "用户名或密码不对", "Wrong user name or password";
+    ErrRateLimited => "尝试次数太多，请15分钟后再试", "Too many attempts; try again in 15 minutes";
+    ErrForbidden => "这个账号不能注册设备，请联系管理员", "This account may not enrol devices; contact your admin";
+    ErrBadServer => "服务器地址格式不对", "The server address is not valid";
+    ErrServerRequired => "请填服务器地址", "Enter the server address";
+    ErrUsernameRequired => "请填用户名", "Enter your user name";
+    ErrPasswordRequired => "请填密码", "Enter your password";
+    ErrWrongPassword => "密码不对", "Wrong password";
+    ErrSignedOut => "请先登录", "Please sign in first";
+    ErrNotFound => "找不到这条记录", "This record was not found";
+    ErrNotYours => "这是别人的记录，只能查看", "This is someone else's record; you can only read it";
+    ErrNotAllowed => "当前状态下不能这样操作", "Not possible in the record's current state";
+    ErrPhotoCorrupt => "照片文件已损坏，无法打开，请换一张", "The photo file is damaged and cannot be opened; choose another";
+    ErrPhotoTooManyPixels => "照片尺寸太大（可能是异常文件），请换一张", "The picture is far too large (perhaps a malicious file); choose another";
+    ErrPhotoFileTooLarge => "照片文件超过 40 MB，请换一张", "The photo file is over 40 MB; choose another";
+    ErrPhotoUnsupported => "只支持 JPG、PNG、WebP 照片", "Only JPG, PNG and WebP photos are supported";
+    ErrServerError => "服务器出错，稍后会自动重试", "The server had a problem; it will retry by itself";
+
+    // --- Records ---------------------------------------------------------------------
+    RecordsTitle => "我的记录", "My records";
+    SearchRecords => "搜索村名、产业、内容", "Search village, industry, text";
+    ScopeMine => "我的", "Mine";
+    ScopeTeam => "团队", "Team";
+    NoRecords => "没有找到记录", "No records found";
+    PhotoCount => "{} 张照片", "{} photos";
+    FarmersCount => "服务 {} 户", "{} farmers";
+    Edit => "修改", "Edit";
+    ReviewComment => "审核意见", "Review comment";
+    PhotoNotHere => "照片在服务器上，联网后可查看", "The photo is on the server; connect to see it";
+    ConflictNote => "这条记录在两台设备上被同时修改过", "This record was changed on two devices at once";
+    Author => "记录人", "Recorded by";
+    Me => "我", "me";
+    Teammate => "队友", "a teammate";
+
+    // --- Consultations ---------------------------------------------------------------
+    ConsultationsTitle => "农户咨询", "Farmer questions";
+    ConsultationFormTitle => "新建咨询", "New question";
+    EditConsultationTitle => "修改咨询", "Edit question";
+    FieldFarmerName => "农户姓名", "Farmer's name";
+    FieldFarmerPhone => "电话（可不填）", "Phone (optional)";
+    FieldFarmerVillage => "农户所在村", "Farmer's village";
+    FieldSubject => "作物或畜禽", "Crop or livestock";
+    FieldProblem => "问题（农户原话）", "The problem, in the farmer's words";
+    FieldChannel => "咨询方式", "How it came in";
+    FieldAskedAt => "咨询时间", "Asked at";
+    SaveConsultation => "保存咨询", "Save question";
+    NoConsultations => "这一类没有咨询", "No questions here";
+    Farmer => "农户", "Farmer";
+    Problem => "问题", "Problem";
+    Advice => "诊断与建议", "Diagnosis and advice";
+    NotAnsweredYet => "尚未答复", "Not answered yet";
+    FollowUps => "回访记录", "Follow-ups";
+    NoFollowUps => "还没有回访", "No follow-ups yet";
+    Answer => "答复", "Answer";
+    SaveAnswer => "保存答复", "Save answer";
+    FollowUp => "回访", "Follow up";
+    FollowUpNote => "回访情况", "What you found";
+    NeedsMore => "还需要再次回访", "Needs another visit";
+    SaveFollowUp => "保存回访", "Save follow-up";
+    CloseConsultation => "关闭咨询", "Close question";
+    ConfirmClose => "确认关闭？关闭后不再提醒回访", "Close it? You will no longer be reminded";
+    Confirm => "确认", "Confirm";
+    Cancel => "取消", "Cancel";
+    AskedOn => "提问时间", "Asked";
+    FirstAnswerAfter => "首次答复用时", "First answer after";
+
+    // --- Statistics ---------------------------------------------------------------------
+    StatsTitle => "我的统计", "My statistics";
+    ThisMonth => "本月", "This month";
+    ThisQuarter => "本季度", "This quarter";
+    ThisYear => "今年", "This year";
+    PeriodFrom => "从", "From";
+    PeriodTo => "到", "To";
+    StatServiceDays => "服务天数", "Service days";
+    StatVisits => "服务次数", "Visits";
+    StatVillages => "覆盖行政村", "Villages covered";
+    StatTownships => "覆盖乡镇", "Townships covered";
+    StatFarmers => "服务农户", "Farmers served";
+    StatTrainings => "培训场次", "Trainings";
+    StatTrainees => "培训人次", "Trainees";
+    StatTechnologies => "推广新技术", "Technologies";
+    StatVarieties => "推广新品种", "Varieties";
+    StatConsultations => "答复咨询", "Questions answered";
+    StatMedianAnswer => "首次答复中位用时", "Median time to first answer";
+    NoAnswerYet => "暂无", "None yet";
+    Minutes => "{} 分钟", "{} min";
+    Hours => "{} 小时", "{} h";
+    Days => "{} 天", "{} days";
+
+    // --- Settings -------------------------------------------------------------------------
+    SettingsTitle => "设置", "Settings";
+    Language => "语言", "Language";
+    Account => "账号", "Account";
+    Role => "角色", "Role";
+    Team => "团队", "Team";
+    County => "服务县", "County";
+    Server => "服务器", "Server";
+    Device => "设备编号", "Device ID";
+    AboutApp => "关于", "About";
+}

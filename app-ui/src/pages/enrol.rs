@@ -1,0 +1,74 @@
+//! Enrolment (注册本设备): the first start, online once — server address,
+//! user name, password. Afterwards sign-in works without a signal.
+
+use app_core::api::EnrolInput;
+use yew::prelude::*;
+
+use crate::components::field::TextField;
+use crate::components::notice::ErrorLine;
+use crate::i18n::{Key, t};
+use crate::ipc;
+use crate::state::{Action, AppContext};
+
+/// The enrolment page.
+#[component]
+pub fn EnrolPage() -> Html {
+    let state = use_context::<AppContext>().expect("EnrolPage is rendered inside App");
+    let lang = state.lang;
+    let input = use_state(EnrolInput::default);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<String>);
+
+    let set = |f: fn(&mut EnrolInput, String)| {
+        let input = input.clone();
+        Callback::from(move |v: String| {
+            let mut next = (*input).clone();
+            f(&mut next, v);
+            input.set(next);
+        })
+    };
+    let onclick = {
+        let (input, busy, error, state) =
+            (input.clone(), busy.clone(), error.clone(), state.clone());
+        Callback::from(move |_: MouseEvent| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let (request, busy, error, state) =
+                ((*input).clone(), busy.clone(), error.clone(), state.clone());
+            yew::platform::spawn_local(async move {
+                match ipc::enrol_device(request).await {
+                    Ok(session) => state.dispatch(Action::SessionLoaded(Ok(session))),
+                    Err(e) => error.set(Some(e.code)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+
+    html! {
+        <section class="enrol narrow" data-testid="enrol-page">
+            <h1 class="app-title">{ t(lang, Key::AppTitle) }</h1>
+            <h2>{ t(lang, Key::EnrolTitle) }</h2>
+            <p class="muted">{ t(lang, Key::EnrolIntro) }</p>
+            <div class="form">
+                <TextField {lang} label={Key::ServerAddress} hint={Key::ServerHint} kind="url" inputmode="url"
+                    value={input.server.clone()} on_change={set(|i, v| i.server = v)} test_id="enrol-server" />
+                <TextField {lang} label={Key::Username} value={input.username.clone()}
+                    on_change={set(|i, v| i.username = v)} test_id="enrol-username" />
+                <TextField {lang} label={Key::Password} kind="password" value={input.password.clone()}
+                    on_change={set(|i, v| i.password = v)} test_id="enrol-password" />
+                <TextField {lang} label={Key::DeviceName} value={input.device_name.clone()}
+                    on_change={set(|i, v| i.device_name = v)} test_id="enrol-device" />
+                if let Some(code) = (*error).clone() {
+                    <ErrorLine {code} />
+                }
+                <button type="button" class="primary-button" data-testid="enrol-submit" disabled={*busy} {onclick}>
+                    { t(lang, if *busy { Key::Enrolling } else { Key::EnrolButton }) }
+                </button>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,199 @@
+//! One service log (服务日志详情): everything recorded, its photos, its
+//! review, and 修改 for the author.
+
+use app_core::api::LogDetail;
+use app_core::domain::ServiceLogId;
+use yew::prelude::*;
+
+use crate::components::notice::ErrorLine;
+use crate::components::page_header::PageHeader;
+use crate::components::photos::PhotoStrip;
+use crate::hooks::use_fetch;
+use crate::i18n::labels::{Label, short_place};
+use crate::i18n::{Key, Lang, t};
+use crate::ipc;
+use crate::state::{Action, AppContext, Page, Remote};
+
+/// Properties of [`LogDetailPage`].
+#[derive(Clone, Debug, PartialEq, Properties)]
+pub struct LogDetailPageProps {
+    /// The log.
+    pub id: ServiceLogId,
+}
+
+/// The page: fetches the log (again when records change here).
+#[component]
+pub fn LogDetailPage(props: &LogDetailPageProps) -> Html {
+    let app = use_context::<AppContext>().expect("LogDetailPage is rendered inside App");
+    let detail = use_fetch((props.id, app.revision), |(id, _)| {
+        ipc::get_service_log(id.into())
+    });
+    match &*detail {
+        Remote::Loading => html! { <p class="muted">{ t(app.lang, Key::Loading) }</p> },
+        Remote::Failed(e) => html! {
+            <section><PageHeader title={t(app.lang, Key::LogFormTitle)} back=true /><ErrorLine code={e.code.clone()} /></section>
+        },
+        Remote::Ready(d) => html! { <LogDetailView lang={app.lang} detail={d.clone()} /> },
+    }
+}
+
+/// Properties of [`LogDetailView`].
+#[derive(Clone, Debug, PartialEq, Properties)]
+pub struct LogDetailViewProps {
+    /// Interface language.
+    pub lang: Lang,
+    /// The log.
+    pub detail: LogDetail,
+}
+
+/// The log's content.
+#[component]
+pub fn LogDetailView(props: &LogDetailViewProps) -> Html {
+    let app = use_context::<AppContext>().expect("LogDetailView is rendered inside App");
+    let lang = props.lang;
+    let d = &props.detail;
+    let log = &d.log;
+    let edit = {
+        let (app, id) = (app.clone(), log.id);
+        Callback::from(move |_| app.dispatch(Action::Navigate(Page::LogForm(Some(id)))))
+    };
+    let place = format!(
+        "{} · {}",
+        d.village_name
+            .as_deref()
+            .map(short_place)
+            .unwrap_or(&log.village.to_string()),
+        d.township_name.clone().unwrap_or_default()
+    );
+    let time = match (log.start_time, log.end_time) {
+        (Some(s), Some(e)) => format!("{} {}–{}", log.date, s.format("%H:%M"), e.format("%H:%M")),
+        (Some(s), None) => format!("{} {}", log.date, s.format("%H:%M")),
+        _ => log.date.to_string(),
+    };
+    let names = |kind: &str| {
+        log.served
+            .iter()
+            .filter(|p| p.kind.code() == kind)
+            .map(|p| p.name.clone())
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    let row = |key: Key, value: String, id: &'static str| {
+        if value.is_empty() {
+            html! {}
+        } else {
+            html! { <><dt>{ t(lang, key) }</dt><dd data-testid={id}>{ value }</dd></> }
+        }
+    };
+    html! {
+        <section class="detail" data-testid="log-detail">
+            <PageHeader title={t(lang, Key::LogFormTitle)} back=true />
+            <p class="detail-top">
+                <span class={classes!("badge", format!("status-{}", log.status.code()))} data-testid="log-status">
+                    { log.status.label(lang) }
+                </span>
+                if !d.mine {
+                    <span class="muted">{ format!(" {}：{}", t(lang, Key::Author), t(lang, Key::Teammate)) }</span>
+                }
+            </p>
+            <dl class="facts big">
+                { row(Key::FieldDate, time, "detail-time") }
+                { row(Key::FieldPlace, place, "detail-place") }
+                { row(Key::FieldActivity, log.activity.label(lang).to_owned(), "detail-activity") }
+                { row(Key::FieldIndustry, log.industry.clone(), "detail-industry") }
+                { row(Key::FieldFarmersServed, log.farmers_served.to_string(), "detail-farmers") }
+                { row(Key::FieldTrainees, log.trainees.map(|n| n.to_string()).unwrap_or_default(), "detail-trainees") }
+                { row(Key::FieldCooperatives, names("cooperative"), "detail-cooperatives") }
+                { row(Key::FieldEnterprises, names("enterprise"), "detail-enterprises") }
+                { row(Key::FieldTechnologies, log.technologies.join("、"), "detail-technologies") }
+                { row(Key::FieldVarieties, log.varieties.join("、"), "detail-varieties") }
+            </dl>
+            if !log.description.is_empty() {
+                <h2>{ t(lang, Key::FieldDescription) }</h2>
+                <p class="prose" data-testid="detail-description">{ log.description.clone() }</p>
+            }
+            if !log.photos.is_empty() {
+                <h2>{ t(lang, Key::FieldPhotos) }</h2>
+                <PhotoStrip {lang} photos={log.photos.clone()} />
+            }
+            if !log.review.comment.is_empty() {
+                <h2>{ t(lang, Key::ReviewComment) }</h2>
+                <p class="prose">{ log.review.comment.clone() }</p>
+            }
+            if d.mine {
+                <button type="button" class="secondary-button wide" data-testid="edit-log" onclick={edit}>
+                    { t(lang, Key::Edit) }
+                </button>
+            }
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use app_core::domain::{ActivityType, LogStatus, Review, ServiceLog, Timestamp};
+
+    use super::*;
+    use crate::testing::{render, signed_in};
+
+    pub(crate) fn detail(mine: bool) -> LogDetail {
+        LogDetail {
+            log: ServiceLog {
+                id: "0192f000-0000-7000-8000-0000000000e1".parse().unwrap(),
+                author: "0192f000-0000-7000-8000-000000000001".parse().unwrap(),
+                team: None,
+                date: "2026-11-29".parse().unwrap(),
+                start_time: Some("09:30".parse().unwrap()),
+                end_time: Some("11:00".parse().unwrap()),
+                village: "520324001001".parse().unwrap(),
+                location: None,
+                activity: ActivityType::Training,
+                industry: "茶叶".into(),
+                farmers_served: 12,
+                trainees: Some(30),
+                served: vec![],
+                technologies: vec!["绿色防控".into(), "测土配方".into()],
+                varieties: vec![],
+                description: "茶园秋冬管理：修剪、施基肥".into(),
+                photos: vec![],
+                status: LogStatus::Submitted,
+                review: Review::default(),
+                created_at: Timestamp::from_millis(0),
+            },
+            village_name: Some("北苑社区居民委员会".into()),
+            township_name: Some("凤仪街道".into()),
+            mine,
+        }
+    }
+
+    #[test]
+    fn shows_what_was_recorded_with_place_names() {
+        let html = render(
+            signed_in(Lang::ZhCn),
+            html! { <LogDetailView lang={Lang::ZhCn} detail={detail(true)} /> },
+        );
+        for text in [
+            "2026-11-29 09:30–11:00",
+            "北苑社区 · 凤仪街道",
+            "技术培训",
+            "茶叶",
+            "30",
+            "绿色防控、测土配方",
+            "茶园秋冬管理：修剪、施基肥",
+            "已提交",
+            "修改",
+        ] {
+            assert!(html.contains(text), "missing {text:?} in {html}");
+        }
+    }
+
+    #[test]
+    fn a_teammates_log_is_read_only() {
+        let html = render(
+            signed_in(Lang::ZhCn),
+            html! { <LogDetailView lang={Lang::ZhCn} detail={detail(false)} /> },
+        );
+        assert!(!html.contains(r#"data-testid="edit-log""#));
+        assert!(html.contains("队友"));
+    }
+}

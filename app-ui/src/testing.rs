@@ -1,0 +1,62 @@
+//! Test support: renders a component inside an [`AppState`] context with
+//! Yew's local server renderer (initial render only, no effects).
+
+use yew::prelude::*;
+
+use crate::state::{AppContext, AppState};
+
+#[derive(Properties, PartialEq)]
+struct HostProps {
+    state: AppState,
+    #[prop_or_default]
+    children: Html,
+}
+
+#[component]
+fn Host(props: &HostProps) -> Html {
+    let initial = props.state.clone();
+    let state = use_reducer(move || initial);
+    html! {
+        <ContextProvider<AppContext> context={state}>
+            { props.children.clone() }
+        </ContextProvider<AppContext>>
+    }
+}
+
+/// Renders `body` with `state` as the app state, to HTML.
+pub fn render(state: AppState, body: Html) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for rendering");
+    rt.block_on(
+        yew::LocalServerRenderer::<Host>::with_props(HostProps {
+            state,
+            children: body,
+        })
+        .hydratable(false)
+        .render(),
+    )
+}
+
+/// A signed-in state in `lang` (张三, a commissioner of a team).
+pub fn signed_in(lang: crate::i18n::Lang) -> AppState {
+    let mut state = AppState::new(lang, crate::state::Page::Home);
+    state.session = crate::state::Remote::Ready(app_core::api::SessionState {
+        profile: Some(app_core::api::Profile {
+            user: "0192f000-0000-7000-8000-000000000001".parse().unwrap(),
+            username: "zhengan-zhang".into(),
+            display_name: "张三".into(),
+            role: app_core::domain::Role::Commissioner,
+            team: Some("0192f000-0000-7000-8000-0000000000aa".parse().unwrap()),
+            team_name: Some("正安县科技特派团".into()),
+            county: Some("520324".parse().unwrap()),
+            county_name: Some("正安县".into()),
+            server: "http://127.0.0.1:8750".into(),
+            device: "0192f000-0000-7000-8000-0000000000dd".parse().unwrap(),
+        }),
+        signed_in: true,
+        lang: None,
+    });
+    state
+}

@@ -1,0 +1,86 @@
+//! The sync engine running in the background: started once the device is
+//! enrolled, woken after every save and on "sync now", stopped when the app
+//! exits. All sync logic is app-core's [`SyncEngine`]; this only owns the
+//! task, its wake-up signal and its status.
+
+use std::sync::{Arc, Mutex};
+
+use app_core::store::Store;
+use app_core::sync::client::{EngineOptions, SyncEngine};
+use app_core::sync::status::SyncStatus;
+use tokio::sync::{Notify, oneshot};
+
+/// The engine of a running app, if started.
+#[derive(Debug, Default)]
+pub struct BackgroundSync {
+    running: Mutex<Option<Running>>,
+}
+
+#[derive(Debug)]
+struct Running {
+    engine: SyncEngine,
+    wake: Arc<Notify>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl BackgroundSync {
+    /// Starts the engine over `store` unless it runs already. It first
+    /// fetches the county register if the device lacks it (an enrolment
+    /// whose register download was cut), then syncs in rounds.
+    pub fn start(&self, store: &Arc<Store>, options: EngineOptions) {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        if running.is_some() {
+            return;
+        }
+        let Ok(engine) = SyncEngine::new(Arc::clone(store), options) else {
+            return;
+        };
+        let wake = Arc::new(Notify::new());
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let task_engine = engine.clone();
+        let task_wake = Arc::clone(&wake);
+        tauri::async_runtime::spawn(async move {
+            // Ok(false) means "current"; an error is retried on the next start.
+            let _ = task_engine.refresh_register().await;
+            task_engine
+                .run(task_wake, async {
+                    let _ = stop_rx.await;
+                })
+                .await;
+        });
+        *running = Some(Running {
+            engine,
+            wake,
+            _stop: stop_tx,
+        });
+    }
+
+    /// Asks for a round now (after a save, or "sync now").
+    pub fn wake(&self) {
+        if let Some(r) = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            r.wake.notify_one();
+        }
+    }
+
+    /// The engine's status, if it runs.
+    pub fn status(&self) -> Option<SyncStatus> {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|r| r.engine.status())
+    }
+
+    /// Whether the engine runs.
+    pub fn is_running(&self) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+}

@@ -1,0 +1,859 @@
+//! The shell's plain-Rust core: everything the commands do, over app-core,
+//! without Tauri types, so it is tested as ordinary Rust.
+//!
+//! [`Core`] owns the store, who is signed in, and the background sync.
+//! Each method is a few lines over app-core; the ones that touch the
+//! network are async, the rest block briefly on SQLite (commands call them
+//! on the blocking pool).
+
+use std::sync::{Arc, Mutex};
+
+use app_core::api::{
+    AddedPhoto, AnswerInput, ConsultationDetail, ConsultationQuery, ConsultationSummary, DraftKey,
+    EnrolInput, FollowUpInput, FormDraft, Identity, LogDetail, LogQuery, LogSummary, Now, Period,
+    Profile, RegisterView, SaveConsultationInput, SaveLogInput, Saved, SessionState,
+};
+use app_core::clock::SharedClock;
+use app_core::domain::{
+    Consultation, ConsultationId, DivisionLevel, DocId, PhotoHash, PhotoMeta, ServiceLogId,
+};
+use app_core::stats::{StatsQuery, WorkStats};
+use app_core::store::Store;
+use app_core::sync::client::{self, EngineOptions, Enrolment};
+use app_core::sync::protocol::EnrolRequest;
+use app_core::sync::status::SyncStatus;
+use base64::Engine as _;
+
+use crate::background::BackgroundSync;
+use crate::error::CommandError;
+use crate::register;
+use crate::session;
+
+/// Meta key of the interface language the user chose.
+pub const META_LANG: &str = "ui.lang";
+/// Meta key of the last successful sync (milliseconds), kept across restarts.
+pub const META_LAST_SYNC: &str = "ui.last_sync";
+/// The store's file name inside the data directory.
+pub const STORE_FILE: &str = "ketepai.sqlite";
+
+/// The app's state behind the commands.
+#[derive(Debug)]
+pub struct Core {
+    store: Arc<Store>,
+    signed_in: Mutex<Option<Identity>>,
+    sync: BackgroundSync,
+    options: EngineOptions,
+}
+
+type Result<T, E = CommandError> = std::result::Result<T, E>;
+
+impl Core {
+    /// Opens the store at `path` with `clock`, restores who was signed in,
+    /// and starts the background sync if the device is enrolled.
+    pub fn open(
+        path: &std::path::Path,
+        clock: SharedClock,
+        options: EngineOptions,
+    ) -> Result<Core> {
+        let store =
+            Arc::new(Store::open(path, clock).map_err(|e| CommandError::StoreOpen(e.to_string()))?);
+        let core = Core {
+            store,
+            signed_in: Mutex::new(None),
+            sync: BackgroundSync::default(),
+            options,
+        };
+        if let Some(enrolment) = core.enrolment()? {
+            let identity = identity_of(&enrolment);
+            if core.store.meta_get(session::META_SIGNED_IN)? == Some(identity.user.to_string()) {
+                *core.session() = Some(identity);
+            }
+            core.sync.start(&core.store, core.options.clone());
+        }
+        Ok(core)
+    }
+
+    /// The store (tests and the photo command read it).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    fn session(&self) -> std::sync::MutexGuard<'_, Option<Identity>> {
+        self.signed_in.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn enrolment(&self) -> Result<Option<Enrolment>> {
+        Ok(client::enrolment(&self.store)?)
+    }
+
+    /// Who is signed in, or [`CommandError::SignedOut`].
+    pub fn identity(&self) -> Result<Identity> {
+        (*self.session()).ok_or(CommandError::SignedOut)
+    }
+
+    // --- Session -------------------------------------------------------
+
+    /// Enrolled or not, signed in or not, and the remembered language.
+    pub fn session_state(&self) -> Result<SessionState> {
+        Ok(SessionState {
+            profile: self.profile()?,
+            signed_in: self.session().is_some(),
+            lang: self.store.meta_get(META_LANG)?,
+        })
+    }
+
+    fn profile(&self) -> Result<Option<Profile>> {
+        let Some(e) = self.enrolment()? else {
+            return Ok(None);
+        };
+        let county_name = match e.me.county {
+            Some(c) => self
+                .store
+                .division_name(DivisionLevel::County, c.as_int())?,
+            None => None,
+        };
+        Ok(Some(Profile {
+            user: e.me.user.id,
+            username: e.me.user.username.clone(),
+            display_name: e.me.user.display_name.clone(),
+            role: e.me.user.role,
+            team: e.me.user.team,
+            team_name: e.me.team.as_ref().map(|t| t.name.clone()),
+            county: e.me.county,
+            county_name,
+            server: e.server.clone(),
+            device: e.device_id,
+        }))
+    }
+
+    /// Enrols the device online, keeps the password's hash for offline
+    /// sign-in, signs in and starts syncing.
+    pub async fn enrol(&self, input: EnrolInput, platform: &str) -> Result<SessionState> {
+        if self.enrolment()?.is_some() {
+            return Err(CommandError::AlreadyEnrolled);
+        }
+        let server = normalise_server(&input.server)?;
+        if input.username.trim().is_empty() {
+            return Err(CommandError::Required("username"));
+        }
+        if input.password.is_empty() {
+            return Err(CommandError::Required("password"));
+        }
+        let device_name = match input.device_name.trim() {
+            "" => format!("{} ({platform})", input.username.trim()),
+            name => name.to_owned(),
+        };
+        let request = EnrolRequest {
+            username: input.username.trim().to_owned(),
+            password: input.password.clone(),
+            device_name,
+            platform: platform.to_owned(),
+        };
+        let answer = client::enrol(&server, &request, &self.options).await?;
+        session::remember_password(&self.store, &input.password)?;
+        let enrolment =
+            client::complete_enrolment(&self.store, &server, answer, &self.options).await;
+        // The enrolment is saved before the register download; a cut
+        // download is retried when the engine starts.
+        let enrolment = match enrolment {
+            Ok(e) => e,
+            Err(error) => self.enrolment()?.ok_or(error)?,
+        };
+        let identity = identity_of(&enrolment);
+        self.store
+            .meta_set(session::META_SIGNED_IN, &identity.user.to_string())?;
+        *self.session() = Some(identity);
+        self.sync.start(&self.store, self.options.clone());
+        self.session_state()
+    }
+
+    /// Signs in offline with the password kept at enrolment.
+    pub fn sign_in(&self, password: &str) -> Result<SessionState> {
+        let enrolment = self.enrolment()?.ok_or(CommandError::NotEnrolled)?;
+        session::check_password(&self.store, password)?;
+        let identity = identity_of(&enrolment);
+        self.store
+            .meta_set(session::META_SIGNED_IN, &identity.user.to_string())?;
+        *self.session() = Some(identity);
+        self.session_state()
+    }
+
+    /// Signs out; records and the enrolment stay, sync goes on.
+    pub fn sign_out(&self) -> Result<SessionState> {
+        self.store.meta_delete(session::META_SIGNED_IN)?;
+        *self.session() = None;
+        self.session_state()
+    }
+
+    /// Remembers the interface language.
+    pub fn set_language(&self, lang: &str) -> Result<()> {
+        Ok(self.store.meta_set(META_LANG, lang)?)
+    }
+
+    // --- Sync ----------------------------------------------------------
+
+    /// The sync state, with pending counts read from the store now (so a
+    /// save shows at once) and the last success kept across restarts.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let mut status = self.sync.status().unwrap_or_default();
+        let outbox = self.store.outbox_stats()?;
+        status.pending_changes = outbox.changes;
+        status.pending_records = outbox.records;
+        status.pending_photo_bytes = self.store.pending_photo_bytes()?;
+        let kept = self
+            .store
+            .meta_get(META_LAST_SYNC)?
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(app_core::domain::Timestamp::from_millis);
+        match (status.last_success, kept) {
+            (Some(now), Some(old)) if now <= old => {}
+            (Some(now), _) => self
+                .store
+                .meta_set(META_LAST_SYNC, &now.as_millis().to_string())?,
+            (None, old) => status.last_success = old,
+        }
+        Ok(status)
+    }
+
+    /// Asks the engine for a round now.
+    pub fn sync_now(&self) {
+        self.sync.wake();
+    }
+
+    /// Whether the background engine runs.
+    pub fn is_syncing(&self) -> bool {
+        self.sync.is_running()
+    }
+
+    // --- Reference data and time --------------------------------------
+
+    /// The time by the core's clock, China time.
+    pub fn now(&self) -> Now {
+        let at = self.store.clock().now();
+        let local = at.to_china();
+        Now {
+            date: local
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            time: local
+                .map(|t| t.format("%H:%M").to_string())
+                .unwrap_or_default(),
+            at,
+        }
+    }
+
+    /// The enrolled county's townships and villages.
+    pub fn register(&self) -> Result<RegisterView> {
+        let county = self.enrolment()?.and_then(|e| e.me.county);
+        match county {
+            Some(c) => Ok(register::register_view(&self.store, c)?),
+            None => Ok(RegisterView::default()),
+        }
+    }
+
+    // --- Form drafts (local only) ---------------------------------------
+
+    /// Saves a form draft.
+    pub fn save_draft(&self, draft: &FormDraft) -> Result<()> {
+        Ok(self.store.save_form_draft(&draft.key, &draft.json)?)
+    }
+
+    /// The draft of a form, if any.
+    pub fn load_draft(&self, key: &DraftKey) -> Result<Option<String>> {
+        Ok(self.store.form_draft(&key.key)?)
+    }
+
+    /// Discards a form draft.
+    pub fn delete_draft(&self, key: &DraftKey) -> Result<()> {
+        Ok(self.store.delete_form_draft(&key.key)?)
+    }
+
+    fn saved(&self, draft_key: Option<&str>) -> Result<()> {
+        if let Some(key) = draft_key {
+            self.store.delete_form_draft(key)?;
+        }
+        self.sync.wake();
+        Ok(())
+    }
+
+    // --- Service logs ----------------------------------------------------
+
+    /// Saves a new log or an edit of one's own, submitted for review.
+    pub fn save_service_log(&self, save: &SaveLogInput) -> Result<Saved> {
+        let me = self.identity()?;
+        let checked = match save.id {
+            Some(id) => {
+                let log = self.store.service_log(id)?;
+                if log.author != me.user {
+                    return Err(CommandError::NotYours(id.to_string()));
+                }
+                self.store.update_service_log(id, &save.input, true)?
+            }
+            None => self.store.create_service_log(&me, &save.input, true)?,
+        };
+        self.saved(save.draft_key.as_deref())?;
+        Ok(Saved {
+            id: checked.value.id.into(),
+            warnings: checked.warnings,
+        })
+    }
+
+    /// A log with its place names.
+    pub fn service_log(&self, id: DocId) -> Result<LogDetail> {
+        let me = self.identity()?;
+        let log = self.store.service_log(ServiceLogId::from(id))?;
+        let village_name = self
+            .store
+            .division_name(DivisionLevel::Village, log.village.as_int())?;
+        let township_name = self
+            .store
+            .division_name(DivisionLevel::Township, log.village.as_int() / 1000)?;
+        Ok(LogDetail {
+            mine: log.author == me.user,
+            log,
+            village_name,
+            township_name,
+        })
+    }
+
+    /// Lists logs.
+    pub fn service_logs(&self, query: &LogQuery) -> Result<Vec<LogSummary>> {
+        self.identity()?;
+        Ok(self.store.list_service_logs(query)?)
+    }
+
+    // --- Consultations --------------------------------------------------
+
+    /// Saves a new consultation or an edit of one's own.
+    pub fn save_consultation(&self, save: &SaveConsultationInput) -> Result<Saved> {
+        let me = self.identity()?;
+        let checked = match save.id {
+            Some(id) => {
+                self.own_consultation(id, &me)?;
+                self.store.update_consultation(id, &save.input)?
+            }
+            None => self.store.create_consultation(&me, &save.input)?,
+        };
+        self.saved(save.draft_key.as_deref())?;
+        Ok(Saved {
+            id: checked.value.id.into(),
+            warnings: checked.warnings,
+        })
+    }
+
+    fn own_consultation(&self, id: ConsultationId, me: &Identity) -> Result<Consultation> {
+        let c = self.store.consultation(id)?;
+        if c.author != me.user {
+            return Err(CommandError::NotYours(id.to_string()));
+        }
+        Ok(c)
+    }
+
+    fn consultation_detail(&self, c: Consultation, me: &Identity) -> Result<ConsultationDetail> {
+        let village_name = self
+            .store
+            .division_name(DivisionLevel::Village, c.farmer.village.as_int())?;
+        Ok(ConsultationDetail {
+            mine: c.author == me.user,
+            consultation: c,
+            village_name,
+        })
+    }
+
+    /// A consultation with its village name.
+    pub fn consultation(&self, id: DocId) -> Result<ConsultationDetail> {
+        let me = self.identity()?;
+        let c = self.store.consultation(ConsultationId::from(id))?;
+        self.consultation_detail(c, &me)
+    }
+
+    /// Lists consultations.
+    pub fn consultations(&self, query: &ConsultationQuery) -> Result<Vec<ConsultationSummary>> {
+        self.identity()?;
+        Ok(self.store.list_consultations(query)?)
+    }
+
+    /// Records the diagnosis and advice.
+    pub fn answer_consultation(&self, input: &AnswerInput) -> Result<ConsultationDetail> {
+        let me = self.identity()?;
+        self.own_consultation(input.id, &me)?;
+        let c = self.store.answer_consultation(input.id, &input.advice)?;
+        self.saved(input.draft_key.as_deref())?;
+        self.consultation_detail(c, &me)
+    }
+
+    /// Adds a follow-up note.
+    pub fn add_follow_up(&self, input: &FollowUpInput) -> Result<ConsultationDetail> {
+        let me = self.identity()?;
+        self.own_consultation(input.id, &me)?;
+        let c = self
+            .store
+            .add_follow_up(input.id, me.user, &input.note, input.needs_more)?;
+        self.saved(input.draft_key.as_deref())?;
+        self.consultation_detail(c, &me)
+    }
+
+    /// Closes a consultation.
+    pub fn close_consultation(&self, id: DocId) -> Result<ConsultationDetail> {
+        let me = self.identity()?;
+        let id = ConsultationId::from(id);
+        self.own_consultation(id, &me)?;
+        let c = self.store.close_consultation(id)?;
+        self.saved(None)?;
+        self.consultation_detail(c, &me)
+    }
+
+    // --- Photos and statistics ------------------------------------------
+
+    /// Processes a photo from the camera or a file and stores the image and
+    /// its thumbnail; the caller attaches the metadata to a record.
+    pub fn add_photo(&self, bytes: &[u8]) -> Result<AddedPhoto> {
+        self.identity()?;
+        if bytes.is_empty() {
+            return Err(CommandError::PhotoNoData);
+        }
+        let processed = app_core::photo::process(bytes)?;
+        let hash = self.store.put_photo(&processed.image)?;
+        let thumb = self.store.put_photo(&processed.thumb)?;
+        let meta = PhotoMeta {
+            hash,
+            thumb,
+            size_bytes: processed.image.len() as u64,
+            width: processed.width,
+            height: processed.height,
+            taken_at: Some(
+                processed
+                    .taken_at
+                    .unwrap_or_else(|| self.store.clock().now()),
+            ),
+            location: processed.location,
+            caption: String::new(),
+        };
+        Ok(AddedPhoto {
+            meta,
+            thumb_url: data_url(&processed.thumb),
+        })
+    }
+
+    /// A stored image as a `data:` URL, or `None` when this device does not
+    /// have it (yet).
+    pub fn photo(&self, hash: &PhotoHash) -> Result<Option<String>> {
+        Ok(self.store.photo(hash)?.map(|bytes| data_url(&bytes)))
+    }
+
+    /// A stored image as a `data:` URL; when this device lacks it (a
+    /// teammate's photo), fetched from the server once, checked against
+    /// its hash and kept. `None` when offline or unknown.
+    pub async fn fetch_photo(&self, hash: PhotoHash) -> Result<Option<String>> {
+        if let Some(url) = self.photo(&hash)? {
+            return Ok(Some(url));
+        }
+        let Some(e) = self.enrolment()? else {
+            return Ok(None);
+        };
+        let client = client::SyncClient::new(&e.server, &e.token, &self.options)?;
+        match client.photo_get(&hash).await {
+            Ok(Some(bytes)) if app_core::store::hash_bytes(&bytes) == hash => {
+                self.store.put_downloaded_photo(&bytes)?;
+                Ok(Some(data_url(&bytes)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The signed-in user's figures over `period`.
+    pub fn my_stats(&self, period: &Period) -> Result<WorkStats> {
+        let me = self.identity()?;
+        Ok(self.store.work_stats(&StatsQuery {
+            author: Some(me.user),
+            team: None,
+            county: None,
+            from: period.from,
+            to: period.to,
+        })?)
+    }
+}
+
+fn identity_of(e: &Enrolment) -> Identity {
+    Identity {
+        user: e.me.user.id,
+        team: e.me.user.team,
+    }
+}
+
+/// `host:port` or a full URL → a URL without a trailing slash; a bare host
+/// gets `http://` (the usual case is a county server on the local network).
+pub fn normalise_server(raw: &str) -> Result<String> {
+    let s = raw.trim().trim_end_matches('/');
+    if s.is_empty() {
+        return Err(CommandError::Required("server"));
+    }
+    let url = if s.contains("://") {
+        s.to_owned()
+    } else {
+        format!("http://{s}")
+    };
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| CommandError::BadServer(raw.to_owned()))?;
+    if rest.is_empty() || rest.contains(char::is_whitespace) {
+        return Err(CommandError::BadServer(raw.to_owned()));
+    }
+    Ok(url)
+}
+
+fn data_url(jpeg: &[u8]) -> String {
+    let mime = if jpeg.starts_with(b"\x89PNG") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    };
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(jpeg)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use app_core::api::{FieldIssue, IpcError};
+    use app_core::clock::ManualClock;
+    use app_core::domain::{
+        CountyCode, DeviceId, Role, Scope, ServiceLogInput, TeamId, Timestamp, User, UserId,
+        Warning,
+    };
+    use app_core::reference::RegisterSource;
+    use app_core::store::RegisterSlice;
+    use app_core::sync::client::META_ENROLMENT;
+    use app_core::sync::protocol::Me;
+
+    use super::*;
+
+    /// 2026-11-29 09:00 China time.
+    const NOW: Timestamp = Timestamp::from_millis(1_795_914_000_000);
+    const COUNTY: &str = "520324";
+    /// 北苑社区, 凤仪街道, 正安县.
+    const VILLAGE: &str = "520324001001";
+    const PASSWORD: &str = "茶园-2026";
+
+    fn me() -> UserId {
+        "0192f000-0000-7000-8000-000000000001".parse().unwrap()
+    }
+
+    fn slice() -> &'static RegisterSlice {
+        static SLICE: OnceLock<RegisterSlice> = OnceLock::new();
+        SLICE.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let store =
+                Store::open(dir.path().join("r.sqlite"), ManualClock::new(NOW).shared()).unwrap();
+            let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/divisions");
+            let county = CountyCode::parse(COUNTY).unwrap();
+            store
+                .import_register(&RegisterSource::from_dir(data).unwrap(), Some(&[county]))
+                .unwrap();
+            store.export_slice(county).unwrap().unwrap()
+        })
+    }
+
+    /// A device enrolled for 张三 (with the county register), not opened yet.
+    struct Device {
+        dir: tempfile::TempDir,
+        clock: ManualClock,
+    }
+
+    impl Device {
+        fn enrolled() -> Device {
+            let dir = tempfile::tempdir().unwrap();
+            let clock = ManualClock::new(NOW);
+            let store = Store::open(dir.path().join(STORE_FILE), clock.shared()).unwrap();
+            store.import_slice(slice()).unwrap();
+            let team: TeamId = "0192f000-0000-7000-8000-0000000000aa".parse().unwrap();
+            let enrolment = Enrolment {
+                // Nothing listens on the discard port: sync fails quietly.
+                server: "http://127.0.0.1:9".into(),
+                device_id: DeviceId::new(NOW),
+                token: "t".repeat(43),
+                me: Me {
+                    user: User {
+                        id: me(),
+                        username: "zhengan-zhang".into(),
+                        display_name: "张三".into(),
+                        role: Role::Commissioner,
+                        scope: Scope::Team(team),
+                        team: Some(team),
+                        active: true,
+                    },
+                    team: None,
+                    county: Some(CountyCode::parse(COUNTY).unwrap()),
+                },
+            };
+            store
+                .meta_set(META_ENROLMENT, &serde_json::to_string(&enrolment).unwrap())
+                .unwrap();
+            session::remember_password(&store, PASSWORD).unwrap();
+            Device { dir, clock }
+        }
+
+        fn open(&self) -> Core {
+            Core::open(
+                &self.dir.path().join(STORE_FILE),
+                self.clock.shared(),
+                EngineOptions::default(),
+            )
+            .unwrap()
+        }
+
+        fn signed_in(&self) -> Core {
+            let core = self.open();
+            core.sign_in(PASSWORD).unwrap();
+            core
+        }
+    }
+
+    fn log_input() -> ServiceLogInput {
+        ServiceLogInput {
+            date: "2026-11-29".into(),
+            start_time: Some("09:00".into()),
+            village: VILLAGE.into(),
+            activity: "technical_guidance".into(),
+            industry: "茶叶".into(),
+            farmers_served: 12,
+            description: "茶园秋冬管理：修剪、施基肥".into(),
+            ..ServiceLogInput::default()
+        }
+    }
+
+    fn ipc(e: CommandError) -> IpcError {
+        e.to_ipc()
+    }
+
+    #[test]
+    fn sign_in_is_offline_against_the_kept_hash_and_survives_a_restart() {
+        let device = Device::enrolled();
+        let core = device.open();
+        let state = core.session_state().unwrap();
+        assert!(!state.signed_in);
+        assert_eq!(state.profile.unwrap().display_name, "张三");
+
+        assert_eq!(
+            ipc(core.sign_in("wrong").unwrap_err()).code,
+            "session.wrong_password"
+        );
+        assert!(!core.session_state().unwrap().signed_in);
+        assert!(core.sign_in(PASSWORD).unwrap().signed_in);
+        drop(core);
+
+        let core = device.open();
+        assert!(
+            core.session_state().unwrap().signed_in,
+            "kept across restart"
+        );
+        core.sign_out().unwrap();
+        drop(core);
+        assert!(!device.open().session_state().unwrap().signed_in);
+    }
+
+    #[test]
+    fn records_need_someone_signed_in() {
+        let device = Device::enrolled();
+        let core = device.open();
+        let save = SaveLogInput {
+            input: log_input(),
+            ..SaveLogInput::default()
+        };
+        let error = ipc(core.save_service_log(&save).unwrap_err());
+        assert_eq!(error.code, "session.signed_out");
+        assert_eq!(core.sync_status().unwrap().pending_records, 0);
+    }
+
+    #[test]
+    fn an_invalid_log_names_its_fields_and_saves_nothing() {
+        let device = Device::enrolled();
+        let core = device.signed_in();
+        let mut input = log_input();
+        input.village = String::new();
+        input.farmers_served = -3;
+        let save = SaveLogInput {
+            input,
+            draft_key: Some("new_log".into()),
+            ..SaveLogInput::default()
+        };
+        core.save_draft(&FormDraft {
+            key: "new_log".into(),
+            json: "{}".into(),
+        })
+        .unwrap();
+        let error = ipc(core.save_service_log(&save).unwrap_err());
+        assert_eq!(error.code, "input.invalid");
+        assert!(error.fields.contains(&FieldIssue {
+            field: "village".into(),
+            code: "required".into()
+        }));
+        assert!(error.fields.contains(&FieldIssue {
+            field: "farmers_served".into(),
+            code: "negative_count".into()
+        }));
+        assert_eq!(core.sync_status().unwrap().pending_records, 0);
+        // The draft is kept: nothing typed is lost when a save fails.
+        let key = DraftKey {
+            key: "new_log".into(),
+        };
+        assert_eq!(core.load_draft(&key).unwrap().as_deref(), Some("{}"));
+    }
+
+    #[test]
+    fn a_saved_log_is_submitted_pending_sync_and_its_draft_is_gone() {
+        let device = Device::enrolled();
+        let core = device.signed_in();
+        let key = DraftKey {
+            key: "new_log".into(),
+        };
+        core.save_draft(&FormDraft {
+            key: key.key.clone(),
+            json: r#"{"industry":"茶叶"}"#.into(),
+        })
+        .unwrap();
+        let saved = core
+            .save_service_log(&SaveLogInput {
+                input: log_input(),
+                draft_key: Some(key.key.clone()),
+                ..SaveLogInput::default()
+            })
+            .unwrap();
+        assert_eq!(saved.warnings, vec![Warning::NoLocation]);
+        assert_eq!(core.load_draft(&key).unwrap(), None);
+
+        let detail = core.service_log(saved.id).unwrap();
+        assert!(detail.mine);
+        assert_eq!(detail.log.status, app_core::domain::LogStatus::Submitted);
+        assert!(detail.village_name.unwrap().starts_with("北苑社区"));
+        assert_eq!(detail.township_name.as_deref(), Some("凤仪街道"));
+        let status = core.sync_status().unwrap();
+        assert_eq!(status.pending_records, 1);
+        assert!(status.pending_changes >= 1);
+
+        let stats = core
+            .my_stats(&Period {
+                from: "2026-11-01".parse().unwrap(),
+                to: "2026-11-30".parse().unwrap(),
+            })
+            .unwrap();
+        assert_eq!((stats.visits, stats.service_days), (1, 1));
+        assert_eq!(stats.farmers_served, 12);
+    }
+
+    #[test]
+    fn someone_elses_log_cannot_be_edited_here() {
+        let device = Device::enrolled();
+        let core = device.signed_in();
+        let other = Identity {
+            user: "0192f000-0000-7000-8000-000000000002".parse().unwrap(),
+            team: None,
+        };
+        let theirs = core
+            .store()
+            .create_service_log(&other, &log_input(), true)
+            .unwrap();
+        let error = core
+            .save_service_log(&SaveLogInput {
+                id: Some(theirs.value.id),
+                input: log_input(),
+                draft_key: None,
+            })
+            .unwrap_err();
+        assert_eq!(ipc(error).code, "record.not_yours");
+        assert!(!core.service_log(theirs.value.id.into()).unwrap().mine);
+    }
+
+    #[test]
+    fn photos_are_processed_stored_with_a_thumbnail_and_bad_files_refused() {
+        let device = Device::enrolled();
+        let core = device.signed_in();
+        let img = image::RgbImage::from_fn(2400, 1800, |x, y| {
+            image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+        });
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+            .encode(&img, 2400, 1800, image::ExtendedColorType::Rgb8)
+            .unwrap();
+
+        let added = core.add_photo(&jpeg).unwrap();
+        assert_eq!((added.meta.width, added.meta.height), (1600, 1200));
+        assert!(added.meta.size_bytes <= 250 * 1024);
+        assert!(added.thumb_url.starts_with("data:image/jpeg;base64,"));
+        assert!(core.photo(&added.meta.hash).unwrap().is_some());
+        assert!(core.photo(&added.meta.thumb).unwrap().is_some());
+        assert_eq!(added.meta.taken_at, Some(NOW), "no EXIF: the core's clock");
+
+        let mut truncated = jpeg.clone();
+        truncated.truncate(300);
+        assert_eq!(
+            ipc(core.add_photo(&truncated).unwrap_err()).code,
+            "photo.corrupt"
+        );
+        let mut bomb = jpeg;
+        let sof = bomb.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        bomb[sof + 5..sof + 9].copy_from_slice(&[0xFD, 0xE8, 0xFD, 0xE8]);
+        assert_eq!(
+            ipc(core.add_photo(&bomb).unwrap_err()).code,
+            "photo.too_many_pixels"
+        );
+        assert_eq!(
+            ipc(core.add_photo(b"not an image").unwrap_err()).code,
+            "photo.unsupported"
+        );
+    }
+
+    #[test]
+    fn the_register_lists_townships_and_villages_with_initials() {
+        let device = Device::enrolled();
+        let core = device.signed_in();
+        let view = core.register().unwrap();
+        assert_eq!(view.county.unwrap().name, "正安县");
+        let fengyi = view
+            .townships
+            .iter()
+            .find(|t| t.place.name == "凤仪街道")
+            .expect("凤仪街道 in 正安县");
+        assert_eq!(fengyi.place.initials, "fyjd");
+        assert!(fengyi.villages.iter().any(|v| v.code == VILLAGE));
+        let villages: usize = view.townships.iter().map(|t| t.villages.len()).sum();
+        assert_eq!(villages, slice().villages.len());
+    }
+
+    #[test]
+    fn now_is_the_cores_clock_in_china_time() {
+        let device = Device::enrolled();
+        let core = device.open();
+        let now = core.now();
+        assert_eq!(
+            (now.date.as_str(), now.time.as_str()),
+            ("2026-11-29", "09:00")
+        );
+        device.clock.advance_millis(16 * 3_600_000);
+        assert_eq!(core.now().date, "2026-11-30");
+    }
+
+    #[test]
+    fn server_addresses_are_normalised() {
+        assert_eq!(
+            normalise_server(" 192.168.1.5:8750/ ").unwrap(),
+            "http://192.168.1.5:8750"
+        );
+        assert_eq!(
+            normalise_server("https://sync.example.cn").unwrap(),
+            "https://sync.example.cn"
+        );
+        assert_eq!(
+            ipc(normalise_server("ftp://x").unwrap_err()).code,
+            "enrol.bad_server"
+        );
+        assert_eq!(
+            ipc(normalise_server("  ").unwrap_err()).code,
+            "enrol.server_required"
+        );
+    }
+}

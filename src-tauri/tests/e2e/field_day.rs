@@ -1,0 +1,633 @@
+//! A commissioner's field day, end to end, with the real app and a real
+//! sync server started in-process on 127.0.0.1:
+//!
+//! 1. The server runs, seeded with the demo county 正安县 (520324).
+//! 2. Device A starts in Chinese on the enrolment page and enrols as 张三.
+//! 3. The server goes down. 张三 fills a service log (village found by
+//!    pinyin initials, a training with trainees, a photo; a damaged photo
+//!    and a decompression bomb are refused in words).
+//! 4. The app is closed mid-form and restarted: the draft is restored. The
+//!    log is saved while the server is down (warnings shown, not blocking).
+//! 5. The app is restarted again: the log is there, waiting to upload.
+//! 6. The server comes back on the same data directory; "sync now"; the
+//!    record and its photos arrive on the server.
+//! 7. A consultation is asked and answered; statistics count the day.
+//! 8. Device B enrols as the team lead 李明 and, after its sync, opens the
+//!    log 张三 made, with its photo fetched from the server.
+//!
+//! Screenshots of the main pages at phone and tablet size are saved under
+//! `<target dir>/screenshots/`. Four app launches in all, to keep CI cheap.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use serde_json::{Value, json};
+use sync_server::{Config, ServerHandle};
+
+use crate::harness::{self, AppUnderTest};
+
+/// Phone (390×844) and tablet (1024×768) viewports.
+const PHONE: (u32, u32) = (390, 844);
+const TABLET: (u32, u32) = (1024, 768);
+const WAIT: Duration = Duration::from_secs(30);
+
+const ZHANG: (&str, &str) = ("zhengan-zhang", "demo-zhang-520324");
+const LEAD: (&str, &str) = ("zhengan-lead", "demo-lead-520324");
+
+/// The sync server, on its own runtime so that it answers while the test
+/// waits, stoppable and restartable on the same directory and port.
+struct TestServer {
+    runtime: tokio::runtime::Handle,
+    dir: PathBuf,
+    addr: SocketAddr,
+    handle: Option<ServerHandle>,
+}
+
+impl TestServer {
+    async fn start(&mut self) {
+        let (config, addr) = (Config::with_data_dir(&self.dir), self.addr);
+        let handle = self
+            .runtime
+            .spawn(async move {
+                let listener = tokio::net::TcpListener::bind(addr).await?;
+                sync_server::launch(config, listener)
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            })
+            .await
+            .expect("the server task")
+            .expect("the sync server starts");
+        self.handle = Some(handle);
+    }
+
+    async fn seed_demo(&self) {
+        let ops = self.handle.as_ref().expect("running").server().ops();
+        self.runtime
+            .spawn(async move { ops.demo().await.map(|_| ()) })
+            .await
+            .expect("the seeding task")
+            .expect("the demo county seeds");
+    }
+
+    async fn stop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            self.runtime
+                .spawn(async move { handle.shutdown().await })
+                .await
+                .expect("the shutdown task")
+                .expect("the server stops cleanly");
+        }
+    }
+
+    /// Whether the server holds document `doc` and has photo `hash` complete.
+    async fn holds(&self, doc: &str, photos: &[String]) -> bool {
+        let store = self.handle.as_ref().expect("running").server().store();
+        let doc: app_core::domain::DocId = doc.parse().expect("a document id");
+        let photos: Vec<app_core::domain::PhotoHash> = photos
+            .iter()
+            .map(|h| h.parse().expect("a photo hash"))
+            .collect();
+        self.runtime
+            .spawn(async move {
+                let has_doc = store.document(doc).await.ok().flatten().is_some();
+                let mut has_photos = true;
+                for p in photos {
+                    has_photos &= store
+                        .photo(&p)
+                        .await
+                        .ok()
+                        .flatten()
+                        .is_some_and(|r| r.complete);
+                }
+                has_doc && has_photos
+            })
+            .await
+            .unwrap_or(false)
+    }
+}
+
+/// Waits until `js` (a function body returning a boolean) is true.
+async fn until(app: &AppUnderTest, what: &str, js: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if app.client().execute(js, vec![]).await.ok() == Some(json!(true)) {
+            return;
+        }
+        if Instant::now() > deadline {
+            let body = app
+                .eval("return document.body.innerText;")
+                .await
+                .to_string();
+            panic!("timed out waiting for {what}; the page reads:\n{body}");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// Waits until the page's text contains `text`.
+async fn until_text(app: &AppUnderTest, text: &str) {
+    until(
+        app,
+        &format!("text {text:?}"),
+        &format!("return document.body.innerText.includes({});", json!(text)),
+    )
+    .await;
+}
+
+/// Taps the element at `css`: scrolled to the middle of the screen first,
+/// so the bottom tab bar or the sticky save button never covers it.
+async fn tap(app: &AppUnderTest, css: &str) {
+    app.client()
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
+    app.client()
+        .execute(
+            "const el = document.querySelector(arguments[0]);\
+             el.scrollIntoView({ block: 'center' }); el.click(); return true;",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("tap {css}: {e}"));
+}
+
+/// Sets an input's value as typing would (an `input` event per change).
+async fn fill(app: &AppUnderTest, css: &str, text: &str) {
+    app.client()
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
+    app.client()
+        .execute(
+            "const [css, text] = arguments; const el = document.querySelector(css);\
+             el.focus(); el.value = text; el.dispatchEvent(new Event('input', { bubbles: true }));\
+             el.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+            vec![json!(css), json!(text)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("fill {css}: {e}"));
+}
+
+/// Chooses a file for the file input at `css`, as the file picker would:
+/// WebDriver sends the path of a file written to `dir`.
+async fn choose_file(app: &AppUnderTest, dir: &Path, css: &str, name: &str, bytes: &[u8]) {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write the photo file");
+    let input = app
+        .client()
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
+    input
+        .send_keys(path.to_str().expect("a UTF-8 path"))
+        .await
+        .unwrap_or_else(|e| panic!("choose {name}: {e}"));
+}
+
+/// Calls a command the way the interface does and returns its answer.
+async fn invoke(app: &AppUnderTest, command: &str, args: Value) -> Value {
+    app.client()
+        .execute_async(
+            "const [cmd, args, done] = arguments;\
+             window.__TAURI__.core.invoke(cmd, args).then(done, (e) => done({ error: e }));",
+            vec![json!(command), args],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("invoke {command}: {e}"))
+}
+
+/// A camera-like JPEG: large, with gradients and noise.
+fn camera_jpeg() -> Vec<u8> {
+    let (w, h) = (2400u32, 1800u32);
+    let mut seed = 0x2545_f491_u32;
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let n = (seed % 40) as u8;
+        image::Rgb([
+            ((x * 200 / w) as u8).saturating_add(n),
+            ((y * 255 / h) as u8).saturating_add(n / 2),
+            60u8.saturating_add(n),
+        ])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode(&img, w, h, image::ExtendedColorType::Rgb8)
+        .expect("encode a JPEG");
+    out
+}
+
+/// A real JPEG whose header claims 65,000 × 65,000 pixels.
+fn bomb_jpeg() -> Vec<u8> {
+    let mut out = Vec::new();
+    let img = image::RgbImage::from_pixel(16, 16, image::Rgb([200, 10, 10]));
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode(&img, 16, 16, image::ExtendedColorType::Rgb8)
+        .expect("encode a JPEG");
+    let sof = out
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("SOF0");
+    out[sof + 5..sof + 9].copy_from_slice(&[0xFD, 0xE8, 0xFD, 0xE8]);
+    out
+}
+
+async fn shots(app: &AppUnderTest, name: &str) {
+    app.resize(PHONE.0, PHONE.1).await;
+    check_png(&app.screenshot(&format!("{name}-phone")).await, PHONE);
+    app.resize(TABLET.0, TABLET.1).await;
+    check_png(&app.screenshot(&format!("{name}-tablet")).await, TABLET);
+    app.resize(PHONE.0, PHONE.1).await;
+}
+
+async fn enrol(app: &AppUnderTest, addr: SocketAddr, (user, password): (&str, &str)) {
+    until(
+        app,
+        "the enrolment page",
+        "return !!document.querySelector('[data-testid=enrol-page]');",
+    )
+    .await;
+    fill(app, "[data-testid=enrol-server]", &addr.to_string()).await;
+    fill(app, "[data-testid=enrol-username]", user).await;
+    fill(app, "[data-testid=enrol-password]", password).await;
+    tap(app, "[data-testid=enrol-submit]").await;
+    until(
+        app,
+        "home after enrolment",
+        "return !!document.querySelector('[data-testid=home-page]');",
+    )
+    .await;
+}
+
+#[test]
+fn a_field_day_offline_then_synced_to_the_team_lead() {
+    let Some(tools) = harness::require_tools() else {
+        return;
+    };
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime for the sync server");
+    let runtime = server_rt.handle().clone();
+    harness::run(async move {
+        let root = tempfile::Builder::new()
+            .prefix("ketepai-e2e-")
+            .tempdir()
+            .expect("a temp dir");
+        let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let mut server = TestServer {
+            runtime,
+            dir: root.path().join("server"),
+            addr,
+            handle: None,
+        };
+        server.start().await;
+        server.seed_demo().await;
+
+        // --- Device A: first start, in Chinese, enrolment. ---------------------
+        let dir_a = root.path().join("device-a");
+        let data_a = dir_a.to_str().expect("UTF-8").to_owned();
+        let app = AppUnderTest::launch(&tools, "a1", &dir_a).await;
+        app.resize(PHONE.0, PHONE.1).await;
+        until_text(&app, "注册本设备").await;
+        assert_eq!(
+            app.eval("return document.documentElement.lang;").await,
+            json!("zh-CN")
+        );
+        let info = invoke(&app, "app_info", json!({})).await;
+        assert_eq!(
+            info,
+            json!({ "version": env!("CARGO_PKG_VERSION"), "data_dir": data_a })
+        );
+        assert!(
+            app.data_dir().join("webview").is_dir(),
+            "webview storage in the data dir"
+        );
+
+        // A wrong password is refused in words, without raw error text.
+        fill(&app, "[data-testid=enrol-server]", &addr.to_string()).await;
+        fill(&app, "[data-testid=enrol-username]", ZHANG.0).await;
+        fill(&app, "[data-testid=enrol-password]", "wrong").await;
+        tap(&app, "[data-testid=enrol-submit]").await;
+        until_text(&app, "用户名或密码不对").await;
+        enrol(&app, addr, ZHANG).await;
+        until_text(&app, "您好，张三").await;
+        assert_eq!(
+            app.text("[data-testid=greeting]").await,
+            "您好，张三 · 正安县科技特派团"
+        );
+
+        // --- The server goes down; a visit is logged. ----------------------------
+        server.stop().await;
+        tap(&app, "[data-testid=new-service-log]").await;
+        until(&app, "the form with today's date",
+            "const d = document.querySelector('[data-testid=log-date]'); return !!d && d.value.length === 10;").await;
+        let now = invoke(&app, "get_now", json!({})).await;
+        assert_eq!(
+            app.eval("return document.querySelector('[data-testid=log-date]').value;")
+                .await,
+            now["date"]
+        );
+        until_text(&app, "本设备不支持定位，日志照常保存").await;
+
+        fill(&app, "[data-testid=village-search]", "by").await;
+        tap(&app, "[data-testid=village-option]").await;
+        app.wait_for_text("[data-testid=village-picked]", "北苑社区 · 凤仪街道")
+            .await;
+        tap(&app, "[data-testid=activity-training]").await;
+        fill(&app, "[data-testid=log-trainees]", "30").await;
+        tap(&app, "[data-testid='industry-茶叶']").await;
+        fill(&app, "[data-testid=log-farmers]", "12").await;
+        fill(&app, "[data-testid=log-technologies]", "绿色防控、测土配方").await;
+        fill(
+            &app,
+            "[data-testid=log-description]",
+            "茶园秋冬管理：修剪、施基肥，讲解病虫害绿色防控",
+        )
+        .await;
+
+        choose_file(
+            &app,
+            root.path(),
+            "[data-testid=photo-file]",
+            "damaged.jpg",
+            &camera_jpeg()[..400],
+        )
+        .await;
+        until_text(&app, "照片文件已损坏").await;
+        choose_file(
+            &app,
+            root.path(),
+            "[data-testid=photo-file]",
+            "bomb.jpg",
+            &bomb_jpeg(),
+        )
+        .await;
+        until_text(&app, "照片尺寸太大").await;
+        choose_file(
+            &app,
+            root.path(),
+            "[data-testid=photo-file]",
+            "tea.jpg",
+            &camera_jpeg(),
+        )
+        .await;
+        until(
+            &app,
+            "the photo's thumbnail",
+            "return document.querySelectorAll('[data-testid=photo-thumb]').length === 1;",
+        )
+        .await;
+        shots(&app, "log-form").await;
+        // Let the draft be written (half a second after the last change).
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        app.close().await;
+
+        // --- Restart mid-form: the draft is back. ----------------------------------
+        let app = AppUnderTest::launch(&tools, "a2", &dir_a).await;
+        app.resize(PHONE.0, PHONE.1).await;
+        until(
+            &app,
+            "home, still signed in",
+            "return !!document.querySelector('[data-testid=home-page]');",
+        )
+        .await;
+        tap(&app, "[data-testid=new-service-log]").await;
+        until_text(&app, "已恢复上次未填完的内容").await;
+        assert_eq!(
+            app.eval("return document.querySelector('[data-testid=log-description]').value;")
+                .await,
+            json!("茶园秋冬管理：修剪、施基肥，讲解病虫害绿色防控")
+        );
+        app.wait_for_text("[data-testid=village-picked]", "北苑社区 · 凤仪街道")
+            .await;
+        until(
+            &app,
+            "the restored photo",
+            "return document.querySelectorAll('[data-testid=photo-thumb]').length === 1;",
+        )
+        .await;
+        tap(&app, "[data-testid=save-log]").await;
+        until(
+            &app,
+            "the saved log",
+            "return !!document.querySelector('[data-testid=log-detail]');",
+        )
+        .await;
+        until_text(&app, "已保存。请注意：").await;
+        until_text(&app, "没有定位").await;
+        app.wait_for_text("[data-testid=log-status]", "已提交")
+            .await;
+        tap(&app, "[data-testid=tab-home]").await;
+        until_text(&app, "待上传 1 条记录").await;
+        app.wait_for_text("[data-testid=sync-state]", "离线").await;
+        shots(&app, "home-offline").await;
+        app.close().await;
+
+        // --- Restart: the log is there; the server comes back. -------------------
+        let app = AppUnderTest::launch(&tools, "a3", &dir_a).await;
+        app.resize(PHONE.0, PHONE.1).await;
+        until(
+            &app,
+            "home",
+            "return !!document.querySelector('[data-testid=home-page]');",
+        )
+        .await;
+        app.click("[data-testid=tab-records]").await;
+        until_text(&app, "北苑社区 · 技术培训").await;
+        let logs = invoke(&app, "list_service_logs", json!({ "input": {} })).await;
+        let log_id = logs[0]["id"].as_str().expect("a log id").to_owned();
+        let detail = invoke(
+            &app,
+            "get_service_log",
+            json!({ "input": { "id": log_id } }),
+        )
+        .await;
+        let photos: Vec<String> = detail["log"]["photos"]
+            .as_array()
+            .expect("photos")
+            .iter()
+            .flat_map(|p| {
+                [
+                    p["hash"].as_str().unwrap().to_owned(),
+                    p["thumb"].as_str().unwrap().to_owned(),
+                ]
+            })
+            .collect();
+        assert_eq!(photos.len(), 2, "one photo and its thumbnail");
+
+        server.start().await;
+        tap(&app, "[data-testid=tab-home]").await;
+        tap(&app, "[data-testid=sync-now]").await;
+        until_text(&app, "全部已上传").await;
+        app.wait_for_text("[data-testid=sync-state]", "在线").await;
+        let deadline = Instant::now() + WAIT;
+        while !server.holds(&log_id, &photos).await {
+            assert!(
+                Instant::now() < deadline,
+                "the log and its photos never reached the server"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        shots(&app, "home-synced").await;
+
+        // --- A consultation, answered; the day's statistics. ---------------------
+        tap(&app, "[data-testid=new-consultation]").await;
+        until(
+            &app,
+            "the consultation form",
+            "return !!document.querySelector('[data-testid=c-farmer]');",
+        )
+        .await;
+        fill(&app, "[data-testid=c-farmer]", "王大姐").await;
+        fill(&app, "[data-testid=village-search]", "北苑").await;
+        tap(&app, "[data-testid=village-option]").await;
+        fill(&app, "[data-testid=c-subject]", "茶树").await;
+        fill(&app, "[data-testid=c-problem]", "新叶发黄卷曲，叶背有小虫").await;
+        tap(&app, "[data-testid=save-consultation]").await;
+        until(
+            &app,
+            "the consultation",
+            "return !!document.querySelector('[data-testid=consultation-detail]');",
+        )
+        .await;
+        app.wait_for_text("[data-testid=consultation-status]", "待答复")
+            .await;
+        tap(&app, "[data-testid=action-answer]").await;
+        fill(
+            &app,
+            "[data-testid=answer-text]",
+            "疑似茶小绿叶蝉，建议挂黄板诱杀，七天后回访",
+        )
+        .await;
+        tap(&app, "[data-testid=save-answer]").await;
+        app.wait_for_text("[data-testid=consultation-status]", "已答复")
+            .await;
+        until_text(&app, "疑似茶小绿叶蝉").await;
+        shots(&app, "consultation-detail").await;
+
+        app.click("[data-testid=tab-stats]").await;
+        app.wait_for_text("[data-testid=stat-visits]", "1").await;
+        app.wait_for_text("[data-testid=stat-trainees]", "30").await;
+        app.wait_for_text("[data-testid=stat-consultations]", "1 / 1")
+            .await;
+        shots(&app, "stats").await;
+
+        // English on request, remembered.
+        tap(&app, "[data-testid=tab-settings]").await;
+        tap(&app, "[data-testid=lang-en]").await;
+        until_text(&app, "Sign out").await;
+        assert_eq!(
+            app.eval("return document.documentElement.lang;").await,
+            json!("en")
+        );
+        tap(&app, "[data-testid=tab-home]").await;
+        until_text(&app, "New service log").await;
+        check_png(&app.screenshot("home-en-phone").await, PHONE);
+        app.close().await;
+
+        // --- Device B: the team lead sees the log after sync. --------------------
+        let dir_b = root.path().join("device-b");
+        let lead = AppUnderTest::launch(&tools, "b1", &dir_b).await;
+        lead.resize(TABLET.0, TABLET.1).await;
+        enrol(&lead, addr, LEAD).await;
+        until_text(&lead, "您好，李明").await;
+        tap(&lead, "[data-testid=tab-records]").await;
+        tap(&lead, "[data-testid=scope-team]").await;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let text = lead.eval("return document.body.innerText;").await;
+            if text
+                .as_str()
+                .is_some_and(|t| t.contains("北苑社区 · 技术培训"))
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the lead never received the log: {text}"
+            );
+            // Re-open the list so it reads what the sync brought.
+            tap(&lead, "[data-testid=scope-mine]").await;
+            tap(&lead, "[data-testid=scope-team]").await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        tap(&lead, "[data-testid=log-card]").await;
+        until_text(&lead, "茶园秋冬管理：修剪、施基肥，讲解病虫害绿色防控").await;
+        until_text(&lead, "队友").await;
+        until(
+            &lead,
+            "the photo, fetched from the server",
+            "return document.querySelectorAll('[data-testid=photo-thumb]').length === 1;",
+        )
+        .await;
+        assert!(
+            lead.client()
+                .find(Locator::Css("[data-testid=edit-log]"))
+                .await
+                .is_err(),
+            "the lead cannot edit the commissioner's log"
+        );
+        shots(&lead, "log-detail-lead").await;
+        lead.close().await;
+
+        server.stop().await;
+        for dir in [&data_a, dir_b.to_str().expect("UTF-8")] {
+            assert_nothing_left(dir);
+        }
+    });
+    server_rt.shutdown_timeout(Duration::from_secs(5));
+}
+
+/// After close, no process may still mention the data directory.
+fn assert_nothing_left(data_dir: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = harness::processes_mentioning(data_dir);
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "processes left running: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A screenshot is a PNG of the viewport's size and not a blank page: a flat
+/// image compresses to a few hundred bytes, a rendered page to tens of KB.
+fn check_png(path: &Path, (width, height): (u32, u32)) {
+    let png = std::fs::read(path).expect("read the screenshot");
+    assert_eq!(
+        &png[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+    let size = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().expect("4 bytes"));
+    assert_eq!(
+        (size(16), size(20)),
+        (width, height),
+        "{} has the wrong size",
+        path.display()
+    );
+    assert!(
+        png.len() > 8_000,
+        "{} looks blank ({} bytes)",
+        path.display(),
+        png.len()
+    );
+}
