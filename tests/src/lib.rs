@@ -2,6 +2,7 @@
 //! processes, device stores with their sync engines, a fault-injecting proxy
 //! and a generator of realistic records.
 
+pub mod bench;
 pub mod device;
 pub mod proxy;
 pub mod server;

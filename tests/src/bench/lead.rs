@@ -1,0 +1,340 @@
+//! A team lead's first sync of a whole team's year, in each
+//! implementation, each in a child process of its own so that its peak
+//! memory (`VmHWM` from `/proc/self/status`) is the device's alone.
+//!
+//! The parent seeds a 30-member team's year on the three servers, then
+//! runs this benchmark's own binary with `--child <spec>` once per
+//! implementation. The child starts from an empty device (Ketepai: a real
+//! store and sync engine, enrolled for real; the baselines: their client
+//! files), syncs once through the parent's relay, and prints a
+//! [`ChildReport`] as one line of JSON: the peak memory, the requests, and
+//! the digest of the records it then holds, which must equal the corpus's.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use app_core::clock::SystemClock;
+use app_core::domain::{DocId, Role, TeamId};
+use app_core::store::Store;
+use app_core::sync::client::{self, EngineOptions, META_ENROLMENT, SyncEngine};
+use app_core::sync::protocol::EnrolRequest;
+use serde::{Deserialize, Serialize};
+use sync_server::store::DivisionImport;
+use tokio::runtime::Handle;
+
+use super::am::AmClient;
+use super::corpus::{self, Digest, Member, Spec};
+use super::ketepai::store_records;
+use super::link::Cost;
+use super::rest::RestClient;
+use super::wire::{AUTOMERGE, IMPLS, KETEPAI, World};
+
+/// What the child is to do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChildSpec {
+    /// Which implementation (index into [`IMPLS`]).
+    pub which: usize,
+    /// The relay in front of the implementation's server.
+    pub url: String,
+    /// Ketepai's server itself, for enrolment (not measured).
+    pub direct: String,
+    /// Ketepai sign-in.
+    pub username: String,
+    /// Ketepai password.
+    pub password: String,
+    /// Baseline device token.
+    pub token: String,
+    /// The team (the Automerge index is named after it).
+    pub team: TeamId,
+}
+
+/// What the child reports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChildReport {
+    /// HTTP requests of the sync.
+    pub requests: u64,
+    /// Requests on the critical path.
+    pub critical: u64,
+    /// Resident memory just before the sync, KiB.
+    pub rss_before_kib: u64,
+    /// Peak resident memory, KiB (read right after the sync).
+    pub hwm_kib: u64,
+    /// Wall time of the sync on loopback, milliseconds.
+    pub millis: u64,
+    /// The records held afterwards.
+    pub digest: Digest,
+}
+
+/// A field of `/proc/self/status`, in KiB.
+pub fn proc_status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The child's entry point: runs `spec` (JSON) and prints its report.
+pub fn child_main(spec: &str) -> anyhow::Result<()> {
+    let spec: ChildSpec = serde_json::from_str(spec).context("child spec")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let dir = tempfile::tempdir()?;
+    let report = rt.block_on(child(&spec, dir.path()))?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+async fn child(spec: &ChildSpec, dir: &Path) -> anyhow::Result<ChildReport> {
+    let (requests, critical, rss_before_kib, hwm_kib, millis, records) = match spec.which {
+        KETEPAI => {
+            let options = EngineOptions::default();
+            let store = Arc::new(Store::open(
+                dir.join("device.sqlite"),
+                SystemClock::shared(),
+            )?);
+            let answer = client::enrol(
+                &spec.direct,
+                &EnrolRequest {
+                    username: spec.username.clone(),
+                    password: spec.password.clone(),
+                    device_name: "团长的平板".into(),
+                    platform: "linux".into(),
+                },
+                &options,
+            )
+            .await?;
+            client::complete_enrolment(&store, &spec.direct, answer, &options).await?;
+            let mut enrolment = client::enrolment(&store)?.context("enrolled")?;
+            enrolment.server = spec.url.clone();
+            store.meta_set(META_ENROLMENT, &serde_json::to_string(&enrolment)?)?;
+            let engine = SyncEngine::new(Arc::clone(&store), options)?;
+            let before = proc_status_kib("VmRSS");
+            let started = Instant::now();
+            let report = engine.sync_once().await?;
+            let millis = started.elapsed().as_millis() as u64;
+            let hwm = proc_status_kib("VmHWM");
+            let n = report.requests as u64;
+            (n, n, before, hwm, millis, store_records(&store)?)
+        }
+        AUTOMERGE => {
+            let mut client = AmClient::new(&spec.url, &spec.token, spec.team, Some(dir))?;
+            let before = proc_status_kib("VmRSS");
+            let started = Instant::now();
+            let s = client.session().await?;
+            let millis = started.elapsed().as_millis() as u64;
+            let hwm = proc_status_kib("VmHWM");
+            (
+                s.requests,
+                s.critical,
+                before,
+                hwm,
+                millis,
+                client.records()?,
+            )
+        }
+        _ => {
+            let mut client = RestClient::new(&spec.url, &spec.token, Some(dir))?;
+            let before = proc_status_kib("VmRSS");
+            let started = Instant::now();
+            let s = client.session().await?;
+            let millis = started.elapsed().as_millis() as u64;
+            let hwm = proc_status_kib("VmHWM");
+            (
+                s.requests,
+                s.requests,
+                before,
+                hwm,
+                millis,
+                client.records()?,
+            )
+        }
+    };
+    Ok(ChildReport {
+        requests,
+        critical,
+        rss_before_kib,
+        hwm_kib,
+        millis,
+        digest: Digest::of(&records),
+    })
+}
+
+/// How large the team lead's scenario is.
+#[derive(Debug, Clone, Copy)]
+pub struct LeadSizes {
+    /// Records of the team's year.
+    pub records: usize,
+    /// Commissioners who wrote them (the lead is one more member).
+    pub authors: usize,
+}
+
+/// What the team lead's first sync cost.
+#[derive(Debug, Clone)]
+pub struct LeadFigures {
+    /// Sizes used.
+    pub sizes: LeadSizes,
+    /// Changes the records were made of.
+    pub changes: usize,
+    /// Seconds Ketepai's server took to take the year from 30 devices
+    /// (seeding; not a target).
+    pub seed_seconds: f64,
+    /// The sync's cost, per implementation.
+    pub cost: [Cost; 3],
+    /// Ketepai's pull bodies for the year, in pages of 2,000 changes:
+    /// encoded as the server sends them, and with uncompressed change bytes
+    /// (computed from the corpus, not sent).
+    pub pages: super::wire::Payload,
+    /// The children's reports.
+    pub reports: [ChildReport; 3],
+}
+
+/// Seeds a team's year and runs the lead's first sync in each
+/// implementation, in children started from `exe`.
+pub async fn run(
+    rt: &Handle,
+    rows: &[DivisionImport],
+    sizes: LeadSizes,
+    exe: &Path,
+) -> anyhow::Result<LeadFigures> {
+    let mut members = vec![("lead".to_string(), Role::TeamLead)];
+    members.extend((1..=sizes.authors).map(|i| (format!("year-{i:02}"), Role::Commissioner)));
+    let world = World::new(rt, rows, "正安县茶产业科技特派团", &members).await?;
+    let lead = world.accounts[0].clone();
+    let authors = world.accounts[1..].to_vec();
+    let as_member = |a: &super::ketepai::Account| Member {
+        user: a.user.id,
+        team: world.team.id,
+        actor: automerge::ActorId::random(),
+        weight: 1,
+    };
+    let corpus_members: Vec<Member> = authors.iter().map(as_member).collect();
+    let corpus = corpus::generate(
+        &Spec {
+            records: sizes.records,
+            days: 365,
+            seed: 2,
+            edits: true,
+            approvals: true,
+        },
+        &world.slice,
+        &corpus_members,
+        Some(&as_member(&lead)),
+    )?;
+    let expected = Digest::of_corpus(&corpus);
+    let changes = corpus.iter().map(|d| d.changes.len()).sum();
+    let started = Instant::now();
+    world.seed(&authors, Some(&lead), &corpus).await?;
+    let seed_seconds = started.elapsed().as_secs_f64();
+    let pages = pull_pages(&corpus)?;
+    drop(corpus);
+
+    let mut cost = [Cost::default(); 3];
+    let mut reports = Vec::new();
+    for (which, cost) in cost.iter_mut().enumerate() {
+        let (am_token, rest_token) = world.baseline_tokens();
+        let spec = ChildSpec {
+            which,
+            url: world.relays[which].url(),
+            direct: world.ketepai.url(),
+            username: lead.username.clone(),
+            password: lead.password.clone(),
+            token: if which == AUTOMERGE {
+                am_token
+            } else {
+                rest_token
+            },
+            team: world.team.id,
+        };
+        let before = world.relays[which].traffic();
+        let exe = exe.to_path_buf();
+        let json = serde_json::to_string(&spec)?;
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(exe)
+                .arg("--child")
+                .arg(json)
+                .output()
+        })
+        .await??;
+        anyhow::ensure!(
+            out.status.success(),
+            "the {} child failed: {}",
+            IMPLS[which],
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let t = world.relays[which].traffic().since(before);
+        let report: ChildReport = serde_json::from_slice(
+            out.stdout
+                .split(|b| *b == b'\n')
+                .rfind(|l| l.starts_with(b"{"))
+                .context("the child printed no report")?,
+        )?;
+        anyhow::ensure!(
+            report.digest == expected,
+            "the lead's {} device holds {} records that differ from the team's {}",
+            IMPLS[which],
+            report.digest.records,
+            expected.records
+        );
+        *cost = Cost {
+            requests: report.requests,
+            critical: report.critical,
+            connections: t.connections,
+            up: t.up,
+            down: t.down,
+        };
+        reports.push(report);
+    }
+    world.stop().await?;
+    Ok(LeadFigures {
+        sizes,
+        changes,
+        seed_seconds,
+        cost,
+        pages,
+        reports: reports.try_into().expect("three implementations"),
+    })
+}
+
+/// Ketepai's pull pages for the corpus, in the server's order (each
+/// writer's changes as pushed, the lead's last), both encodings.
+fn pull_pages(corpus: &[super::corpus::SeedDoc]) -> anyhow::Result<super::wire::Payload> {
+    use super::corpus::Writer;
+    let mut order: Vec<(usize, DocId, &[u8])> = corpus
+        .iter()
+        .flat_map(|d| {
+            d.changes.iter().map(move |(w, b)| {
+                let slot = match w {
+                    Writer::Member(i) => *i,
+                    Writer::Lead => usize::MAX,
+                };
+                (slot, d.id, b.as_slice())
+            })
+        })
+        .collect();
+    order.sort_by_key(|(slot, _, _)| *slot);
+    let changes: Vec<(DocId, &[u8])> = order.into_iter().map(|(_, d, b)| (d, b)).collect();
+    let mut p = super::wire::Payload {
+        changes: changes.len(),
+        as_sent: 0,
+        uncompressed: 0,
+        stored_changes: 0,
+        raw_changes: 0,
+    };
+    for page in changes.chunks(app_core::sync::protocol::MAX_PULL_CHANGES as usize) {
+        let (body, stored) = super::wire::body_size(page, false, true)?;
+        let (raw_body, raw) = super::wire::body_size(page, true, true)?;
+        p.as_sent += body;
+        p.uncompressed += raw_body;
+        p.stored_changes += stored;
+        p.raw_changes += raw;
+    }
+    Ok(p)
+}

@@ -1,0 +1,91 @@
+//! The benchmark of issue 5 (see `ketepai_tests::bench` and
+//! `docs/benchmarks.md`):
+//!
+//! ```text
+//! cargo run --release -p ketepai-tests --bin bench                   # full run, writes docs/benchmarks.md
+//! cargo run --release -p ketepai-tests --bin bench -- --quick        # small sizes, prints the table
+//! cargo run --release -p ketepai-tests --bin bench -- --only wire,lead
+//! ```
+//!
+//! PostgreSQL ingest runs when `KETEPAI_TEST_DATABASE_URL` (or
+//! `--postgres`) names a database: `eval "$(bash sync-server/scripts/ci-postgres.sh)"`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Parser;
+use ketepai_tests::bench::{self, Group, Options, Sizes};
+
+/// Sync benchmarks: Ketepai against Automerge's per-document sync and a
+/// gzip'd-JSON REST upload.
+#[derive(Debug, Parser)]
+#[command(name = "bench")]
+struct Cli {
+    /// Small sizes (seconds, not minutes); prints the table, writes nothing
+    /// unless `--out` is given.
+    #[arg(long)]
+    quick: bool,
+    /// Only these parts: wire, lead, ingest, device (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Write the generated part of the benchmarks document here (default
+    /// for a full run of every part: docs/benchmarks.md).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write nothing.
+    #[arg(long, conflicts_with = "out")]
+    no_write: bool,
+    /// PostgreSQL for the ingest run.
+    #[arg(long, env = "KETEPAI_TEST_DATABASE_URL")]
+    postgres: Option<String>,
+    /// Records of the team lead's year (default 50,000; 300 with --quick).
+    #[arg(long)]
+    lead_records: Option<usize>,
+    /// Internal: run one team lead's sync as a child process.
+    #[arg(long, hide = true)]
+    child: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(spec) = &cli.child {
+        return bench::lead::child_main(spec);
+    }
+    let groups = if cli.only.is_empty() {
+        Group::ALL.to_vec()
+    } else {
+        cli.only
+            .iter()
+            .map(|g| Group::parse(g).with_context(|| format!("unknown part {g:?}")))
+            .collect::<anyhow::Result<_>>()?
+    };
+    let mut sizes = if cli.quick {
+        Sizes::quick()
+    } else {
+        Sizes::full()
+    };
+    if let Some(n) = cli.lead_records {
+        sizes.lead.records = n;
+    }
+    let whole = !cli.quick && cli.only.is_empty() && cli.lead_records.is_none();
+    let out = if cli.no_write {
+        None
+    } else {
+        cli.out.clone().or_else(|| {
+            whole.then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md"))
+        })
+    };
+    let report = bench::run(&Options {
+        sizes,
+        quick: cli.quick,
+        groups,
+        out,
+        postgres: cli.postgres.filter(|u| !u.is_empty()),
+        exe: std::env::current_exe().context("locating this program")?,
+    })?;
+    println!("{}", report.table());
+    for miss in report.misses() {
+        println!("MISS: {miss}");
+    }
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! The benchmark harness at its quick sizes, so that it cannot rot: every
+//! part runs, the three implementations end up holding the same records,
+//! and the figures are sane. No timing is asserted: speed is what the full
+//! run measures (`cargo run --release -p ketepai-tests --bin bench`).
+
+use std::path::PathBuf;
+
+use ketepai_tests::bench::report::{BEGIN, END};
+use ketepai_tests::bench::wire::{AUTOMERGE, KETEPAI, REST};
+use ketepai_tests::bench::{self, Group, Options, Sizes};
+
+#[test]
+fn the_quick_benchmark_runs_and_its_figures_are_sane() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("benchmarks.md");
+    std::fs::write(
+        &doc,
+        format!("# Benchmarks\n\nMethod, by hand.\n\n{BEGIN}\nold figures\n{END}\n\nAnalysis, by hand.\n"),
+    )
+    .unwrap();
+    let postgres = std::env::var("KETEPAI_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let sizes = Sizes::quick();
+    let report = bench::run(&Options {
+        sizes,
+        quick: true,
+        groups: Group::ALL.to_vec(),
+        out: Some(doc.clone()),
+        postgres: postgres.clone(),
+        exe: PathBuf::from(env!("CARGO_BIN_EXE_bench")),
+    })
+    .expect("the quick benchmark runs");
+
+    // Wire scenarios: the protocols behave as designed, and everyone
+    // converged (the run fails otherwise; the digests say so again).
+    let w = report.wire.as_ref().expect("wire figures");
+    assert_eq!(w.digests[KETEPAI], w.digests[AUTOMERGE]);
+    assert_eq!(w.digests[KETEPAI], w.digests[REST]);
+    let made = sizes.wire.week_new + sizes.wire.batch + 1;
+    assert_eq!(w.digests[KETEPAI].records, sizes.wire.held + made);
+    assert_eq!(w.reconnect[KETEPAI].requests, 1, "a reconnect is one pull");
+    assert_eq!(w.reconnect[REST].requests, 1);
+    assert!(
+        w.reconnect[AUTOMERGE].requests > sizes.wire.held as u64,
+        "Automerge exchanges a message per document"
+    );
+    assert_eq!(w.week[KETEPAI].requests, 2, "a push and a pull");
+    assert_eq!(
+        w.week[REST].requests,
+        (sizes.wire.week_new + sizes.wire.week_edits) as u64 + 1,
+        "one upload per record and a download"
+    );
+    for which in [KETEPAI, AUTOMERGE, REST] {
+        for cost in [w.reconnect[which], w.week[which], w.week_received[which]] {
+            assert!(
+                cost.up > 0 && cost.down > 0 && cost.connections > 0,
+                "{cost:?}"
+            );
+            assert!(cost.critical <= cost.requests, "{cost:?}");
+        }
+        for per in [&w.new, &w.one, &w.edits] {
+            for r in [per.up_ratio(which), per.down_ratio(which)] {
+                assert!(r.is_finite() && r > 0.0, "ratio {r} of {}", per.count);
+            }
+        }
+    }
+    assert!(w.payload.changes == sizes.wire.batch && w.payload.as_sent > 0);
+
+    // The team lead's first sync: each child holds the team's year.
+    let l = report.lead.as_ref().expect("lead figures");
+    for r in &l.reports {
+        assert_eq!(r.digest, l.reports[KETEPAI].digest);
+        assert_eq!(r.digest.records, sizes.lead.records);
+        assert!(
+            r.hwm_kib >= r.rss_before_kib && r.rss_before_kib > 0,
+            "{r:?}"
+        );
+    }
+    assert!(l.cost[KETEPAI].requests >= 1 && l.cost[KETEPAI].down > 0);
+    assert!(
+        l.pages.as_sent > 0 && l.pages.uncompressed > 0 && l.pages.changes >= sizes.lead.records
+    );
+
+    // Ingest: every record taken, PostgreSQL only when configured.
+    let ketepai_runs: Vec<_> = report
+        .ingest
+        .iter()
+        .filter(|r| r.which == KETEPAI)
+        .collect();
+    assert_eq!(ketepai_runs.len(), 1 + usize::from(postgres.is_some()));
+    for r in &report.ingest {
+        assert!(
+            r.records > 0 && r.rate() > 0.0 && r.p50_ms <= r.p99_ms,
+            "{r:?}"
+        );
+    }
+    assert_eq!(
+        ketepai_runs[0].records,
+        (sizes.ingest_devices * sizes.ingest_per_device) as u64
+    );
+
+    // The device.
+    let s = report.saves.expect("saves");
+    assert!(s.n == sizes.saves && s.p50_ms > 0.0 && s.p50_ms <= s.p99_ms);
+    let p = report.first_page.expect("first page");
+    assert_eq!(p.rows, 50, "the list's default page");
+
+    // One table, and the document's hand-written parts kept around it.
+    let table = report.table();
+    assert!(table.starts_with("| Figure | Ketepai | Automerge sync | REST gzip'd JSON |"));
+    let written = std::fs::read_to_string(&doc).unwrap();
+    assert!(written.contains("Method, by hand.") && written.contains("Analysis, by hand."));
+    assert!(!written.contains("old figures"));
+    assert!(written.contains(table.lines().nth(2).unwrap()));
+    assert_eq!(written.matches(BEGIN).count(), 1);
+    assert_eq!(written.matches(END).count(), 1);
+}
