@@ -49,7 +49,7 @@ pub enum Incoming {
         doc: DocId,
         /// The change.
         change: Box<Change>,
-        /// The bytes as sent.
+        /// Its uncompressed bytes (what is stored and served).
         bytes: Vec<u8>,
     },
     /// It did not.
@@ -83,8 +83,11 @@ impl PushBatch {
             .map(|w| match decode_change(&w.bytes) {
                 Ok(change) => Incoming::Change {
                     doc: w.doc,
+                    // Stored and served uncompressed whatever the device
+                    // sent: same change, same hash, and zstd over a pull
+                    // page then shares what records have in common.
+                    bytes: change.raw_bytes().to_vec(),
                     change: Box::new(change),
-                    bytes: w.bytes,
                 },
                 Err(e) => Incoming::Undecodable {
                     doc: w.doc,

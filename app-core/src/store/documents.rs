@@ -245,10 +245,10 @@ impl Store {
             if have.len() == doc.heads().len() && have.iter().all(|h| doc.heads().contains(h)) {
                 continue;
             }
-            for mut change in doc.changes_since(&have) {
+            for change in doc.changes_since(&have) {
                 out.push(DocChange {
                     doc_id: id,
-                    bytes: change.bytes().into_owned(),
+                    bytes: change.raw_bytes().to_vec(),
                 });
             }
         }

@@ -35,10 +35,10 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let id = record.doc_id();
-        let (doc, mut change) = RecordDoc::create(record, self.actor.clone(), now)?;
+        let (doc, change) = RecordDoc::create(record, self.actor.clone(), now)?;
         let hash = change.hash();
         documents::insert_new(tx, id, &doc)?;
-        outbox::push(tx, id, hash, &change.bytes(), now)?;
+        outbox::push(tx, id, hash, change.raw_bytes(), now)?;
         projection::reproject(tx, id, &doc)?;
         Ok(())
     }
@@ -89,9 +89,9 @@ impl Store {
             };
             doc.edit::<R, T, StoreError>(&self.actor, now, |r| f(r, &ctx))?
         };
-        if let Some(mut change) = edited.change {
+        if let Some(change) = edited.change {
             let hash = change.hash();
-            let bytes = change.bytes().into_owned();
+            let bytes = change.raw_bytes().to_vec();
             documents::append(&tx, id, &doc, &row, &[(hash, &bytes)])?;
             outbox::push(&tx, id, hash, &bytes, now)?;
             projection::reproject(&tx, id, &doc)?;

@@ -6,9 +6,14 @@
 //! Both backends hold the same tables (users, teams, devices, actors,
 //! documents, changes, quarantine, divisions, county tags, photos, audit),
 //! each with its own numbered migrations. The push logic itself is not here:
-//! a store fetches what [`crate::sync::plan`] needs inside its write
-//! transaction, runs the plan, and writes the result in the same
-//! transaction.
+//! a store fetches what [`crate::sync::plan`] needs, runs the plan (the
+//! costly part: Automerge applies and hydrates every document) *outside*
+//! its write transaction so that pushes plan in parallel, then inside the
+//! write transaction fetches the same rows again and writes the plan only if
+//! they are unchanged; otherwise it plans again there (see
+//! [`PushFetched`]). Plans are a pure function of the batch and the fetched
+//! rows, so a plan made on equal rows is the plan the transaction would
+//! have made.
 //!
 //! # Ordering of sequence numbers
 //!
@@ -341,8 +346,10 @@ pub struct PushNeeds {
     pub hashes: Vec<[u8; 32]>,
 }
 
-/// What a store read for a push.
-#[derive(Debug, Clone, Default)]
+/// What a store read for a push: everything [`crate::sync::plan`] depends
+/// on besides the batch. Equal values give equal plans, which is what lets
+/// a store plan before its write transaction and check inside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PushFetched {
     /// Snapshots of existing documents.
     pub snapshots: std::collections::HashMap<DocId, Vec<u8>>,

@@ -12,6 +12,7 @@
 //! on a private network or the same host).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app_core::domain::{
@@ -19,6 +20,7 @@ use app_core::domain::{
     Timestamp, User, UserId,
 };
 use app_core::store::{RegisterSlice, SliceDivision};
+use app_core::sync::protocol::ChangeOutcome;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
@@ -197,6 +199,15 @@ impl PostgresStore {
         tx.commit().await?;
         Ok(())
     }
+}
+
+async fn plan_blocking(
+    batch: Arc<PushBatch>,
+    fetched: PushFetched,
+) -> Result<(Vec<ChangeOutcome>, PushWrites)> {
+    tokio::task::spawn_blocking(move || sync::plan(&batch, fetched))
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))
 }
 
 async fn fetch_for_push(
@@ -620,17 +631,35 @@ impl ServerStore for PostgresStore {
 
     async fn push(&self, batch: PushBatch, at: Timestamp) -> Result<PushResult> {
         let mut client = self.client().await?;
+        // Plan before taking the push lock, beside other pushes (and other
+        // server instances); applying and hydrating Automerge documents is
+        // CPU work, kept off the async workers.
+        let seen = {
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let seen = fetch_for_push(&tx, &batch).await?;
+            tx.commit().await?;
+            seen
+        };
+        let batch = Arc::new(batch);
+        let planned = plan_blocking(Arc::clone(&batch), seen.clone()).await?;
         let tx = client.transaction().await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
             .await?;
-        let fetched = fetch_for_push(&tx, &batch).await?;
-        // Applying and hydrating Automerge documents is CPU work: keep it
-        // off the async workers while the transaction waits.
-        let device = batch.device;
-        let (outcomes, writes) = tokio::task::spawn_blocking(move || sync::plan(&batch, fetched))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?;
-        write_push(&tx, device, &writes, at).await?;
+        let now = fetch_for_push(&tx, &batch).await?;
+        let (outcomes, writes) = if now == seen {
+            planned
+        } else {
+            // Another push touched the same documents, actors or hashes in
+            // between: plan again on what is there now.
+            tracing::debug!("push planned again inside the write transaction");
+            plan_blocking(Arc::clone(&batch), now).await?
+        };
+        write_push(&tx, batch.device, &writes, at).await?;
         tx.commit().await?;
         Ok(PushResult { outcomes })
     }

@@ -236,7 +236,7 @@ impl SqliteStore {
     }
 }
 
-fn fetch_for_push(tx: &Transaction<'_>, batch: &PushBatch) -> Result<PushFetched> {
+fn fetch_for_push(tx: &Connection, batch: &PushBatch) -> Result<PushFetched> {
     let needs = batch.needs();
     let mut fetched = PushFetched::default();
     {
@@ -675,10 +675,31 @@ impl ServerStore for SqliteStore {
     }
 
     async fn push(&self, batch: PushBatch, at: Timestamp) -> Result<PushResult> {
+        // Plan on a read connection, beside other pushes and the writer.
+        let batch = Arc::new(batch);
+        let (seen, planned) = {
+            let batch = Arc::clone(&batch);
+            self.read(move |c| {
+                c.execute_batch("BEGIN DEFERRED")?;
+                let fetched = fetch_for_push(c, &batch);
+                c.execute_batch("COMMIT")?;
+                let fetched = fetched?;
+                let planned = sync::plan(&batch, fetched.clone());
+                Ok((fetched, planned))
+            })
+            .await?
+        };
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let fetched = fetch_for_push(&tx, &batch)?;
-            let (outcomes, writes) = sync::plan(&batch, fetched);
+            let now = fetch_for_push(&tx, &batch)?;
+            let (outcomes, writes) = if now == seen {
+                planned
+            } else {
+                // Another push touched the same documents, actors or hashes
+                // in between: plan again on what is there now.
+                tracing::debug!("push planned again inside the write transaction");
+                sync::plan(&batch, now)
+            };
             write_push(&tx, batch.device, &writes, at)?;
             tx.commit()?;
             Ok(PushResult { outcomes })

@@ -522,19 +522,19 @@ pub struct Doc {
 
 impl Doc {
     /// Creates a document for `log`, written by `device`; returns the
-    /// creating change too.
+    /// creating change too, uncompressed as the device's store sends it.
     pub fn create_log(device: &Device, log: &ServiceLog) -> (Doc, (DocId, Vec<u8>)) {
-        let (doc, mut change) =
+        let (doc, change) =
             RecordDoc::create(log, device.actor.clone(), Timestamp::from_millis(T0)).unwrap();
         let id: DocId = log.id.into();
-        (Doc { id, doc }, (id, change.bytes().into_owned()))
+        (Doc { id, doc }, (id, change.raw_bytes().to_vec()))
     }
 
     pub fn create_consultation(device: &Device, c: &Consultation) -> (Doc, (DocId, Vec<u8>)) {
-        let (doc, mut change) =
+        let (doc, change) =
             RecordDoc::create(c, device.actor.clone(), Timestamp::from_millis(T0)).unwrap();
         let id: DocId = c.id.into();
-        (Doc { id, doc }, (id, change.bytes().into_owned()))
+        (Doc { id, doc }, (id, change.raw_bytes().to_vec()))
     }
 
     /// Edits the log as `device` would; returns the change.
@@ -550,8 +550,8 @@ impl Doc {
                 Ok(())
             })
             .unwrap();
-        let mut change = edited.change.expect("the edit changes something");
-        (self.id, change.bytes().into_owned())
+        let change = edited.change.expect("the edit changes something");
+        (self.id, change.raw_bytes().to_vec())
     }
 
     pub fn edit_consultation(
@@ -566,8 +566,8 @@ impl Doc {
                 Ok(())
             })
             .unwrap();
-        let mut change = edited.change.expect("the edit changes something");
-        (self.id, change.bytes().into_owned())
+        let change = edited.change.expect("the edit changes something");
+        (self.id, change.raw_bytes().to_vec())
     }
 
     /// A copy that another device holds (e.g. after pulling).
