@@ -27,10 +27,15 @@ pub fn EnrolPage() -> Html {
             input.set(next);
         })
     };
-    let onclick = {
+    // A real form: Enter in any field submits, as on every sign-in page.
+    // `novalidate`: the browser's own checks would refuse an address such
+    // as 192.168.1.10:8750 in its own words; the core checks and the page
+    // explains in the user's language.
+    let onsubmit = {
         let (input, busy, error, state) =
             (input.clone(), busy.clone(), error.clone(), state.clone());
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
             if *busy {
                 return;
             }
@@ -53,7 +58,7 @@ pub fn EnrolPage() -> Html {
             <h1 class="app-title">{ t(lang, Key::AppTitle) }</h1>
             <h2>{ t(lang, Key::EnrolTitle) }</h2>
             <p class="muted">{ t(lang, Key::EnrolIntro) }</p>
-            <div class="form">
+            <form class="form" novalidate=true {onsubmit}>
                 <TextField {lang} label={Key::ServerAddress} hint={Key::ServerHint} kind="url" inputmode="url"
                     value={input.server.clone()} on_change={set(|i, v| i.server = v)} test_id="enrol-server" />
                 <TextField {lang} label={Key::Username} value={input.username.clone()}
@@ -65,10 +70,10 @@ pub fn EnrolPage() -> Html {
                 if let Some(code) = (*error).clone() {
                     <ErrorLine {code} />
                 }
-                <button type="button" class="primary-button" data-testid="enrol-submit" disabled={*busy} {onclick}>
+                <button type="submit" class="primary-button" data-testid="enrol-submit" disabled={*busy}>
                     { t(lang, if *busy { Key::Enrolling } else { Key::EnrolButton }) }
                 </button>
-            </div>
+            </form>
         </section>
     }
 }

@@ -28,9 +28,14 @@ pub fn SignInPage() -> Html {
         let password = password.clone();
         Callback::from(move |v: String| password.set(v))
     };
-    let onclick = {
+    // A real form: Enter in any field submits, as on every sign-in page.
+    // `novalidate`: the browser's own checks would refuse an address such
+    // as 192.168.1.10:8750 in its own words; the core checks and the page
+    // explains in the user's language.
+    let onsubmit = {
         let (password, error, state) = (password.clone(), error.clone(), state.clone());
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
             let (pw, error, state) = ((*password).clone(), error.clone(), state.clone());
             yew::platform::spawn_local(async move {
                 match ipc::sign_in(pw).await {
@@ -45,16 +50,16 @@ pub fn SignInPage() -> Html {
             <h1 class="app-title">{ t(lang, Key::AppTitle) }</h1>
             <h2 data-testid="sign-in-greeting">{ tf(lang, Key::SignInGreeting, name) }</h2>
             <p class="muted">{ t(lang, Key::SignInOffline) }</p>
-            <div class="form">
+            <form class="form" novalidate=true {onsubmit}>
                 <TextField {lang} label={Key::Password} kind="password" value={(*password).clone()}
                     {on_change} test_id="sign-in-password" />
                 if let Some(code) = (*error).clone() {
                     <ErrorLine {code} />
                 }
-                <button type="button" class="primary-button" data-testid="sign-in-submit" {onclick}>
+                <button type="submit" class="primary-button" data-testid="sign-in-submit">
                     { t(lang, Key::SignInButton) }
                 </button>
-            </div>
+            </form>
         </section>
     }
 }
