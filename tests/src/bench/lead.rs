@@ -189,7 +189,8 @@ pub struct LeadFigures {
     /// The sync's cost, per implementation.
     pub cost: [Cost; 3],
     /// Ketepai's pull bodies for the year, in pages of 2,000 changes:
-    /// encoded as the server sends them, and with uncompressed change bytes
+    /// encoded as the server sends them (changes uncompressed), and with
+    /// each change DEFLATEd on its own
     /// (computed from the corpus, not sent).
     pub pages: super::wire::Payload,
     /// The children's reports.
@@ -324,17 +325,17 @@ fn pull_pages(corpus: &[super::corpus::SeedDoc]) -> anyhow::Result<super::wire::
     let mut p = super::wire::Payload {
         changes: changes.len(),
         as_sent: 0,
-        uncompressed: 0,
-        stored_changes: 0,
+        deflated: 0,
         raw_changes: 0,
+        deflated_changes: 0,
     };
     for page in changes.chunks(app_core::sync::protocol::MAX_PULL_CHANGES as usize) {
-        let (body, stored) = super::wire::body_size(page, false, true)?;
-        let (raw_body, raw) = super::wire::body_size(page, true, true)?;
+        let (body, raw) = super::wire::body_size(page, false, true)?;
+        let (deflated_body, deflated) = super::wire::body_size(page, true, true)?;
         p.as_sent += body;
-        p.uncompressed += raw_body;
-        p.stored_changes += stored;
+        p.deflated += deflated_body;
         p.raw_changes += raw;
+        p.deflated_changes += deflated;
     }
     Ok(p)
 }

@@ -443,15 +443,15 @@ pub fn generated(report: &Report) -> String {
         let _ = writeln!(
             md,
             "- The {} new records' push body (MessagePack + zstd, no headers) is {} as the \
-             engine sends it ({:.2}× their gzip'd JSON). With each change's uncompressed \
-             bytes instead (same change hashes; Automerge DEFLATEs a change's columns \
-             past 256 bytes, which hides the batch's repetition from zstd) it would be \
-             {} ({:.2}×).",
+             engine sends it ({:.2}× their gzip'd JSON), each change uncompressed. Were \
+             each change DEFLATEd on its own (Automerge's `Change::bytes`, what the \
+             engine sent before; it hides what the records share from zstd) it would \
+             be {} ({:.2}×).",
             p.changes,
             report::bytes(p.as_sent as f64),
             p.as_sent as f64 / gz,
-            report::bytes(p.uncompressed as f64),
-            p.uncompressed as f64 / gz,
+            report::bytes(p.deflated as f64),
+            p.deflated as f64 / gz,
         );
         let a = &w.week[AUTOMERGE];
         let _ = writeln!(
@@ -510,25 +510,25 @@ pub fn generated(report: &Report) -> String {
         let _ = writeln!(
             md,
             "- Ketepai's pull bodies for the year ({} changes in pages of 2,000, no \
-             headers) come to {} as the server sends them; with uncompressed change \
-             bytes they would be {} ({:.2}×), about {} on 2G instead of {}. The \
-             changes themselves take {} as stored now and {} uncompressed (what the \
-             server's `changes` table would hold).",
+             headers) come to {} as the server sends them, each change uncompressed; \
+             with each change DEFLATEd on its own they would be {} ({:.2}×), about {} \
+             on 2G instead of {}. The server's `changes` table holds {} of change \
+             bytes for the year ({} if each were DEFLATEd).",
             report::count(p.changes as f64),
             report::bytes(p.as_sent as f64),
-            report::bytes(p.uncompressed as f64),
-            p.uncompressed as f64 / p.as_sent as f64,
+            report::bytes(p.deflated as f64),
+            p.deflated as f64 / p.as_sent as f64,
             report::secs(
                 LINK_2G
                     .model(
                         l.cost[wire::KETEPAI].round_trips(),
-                        l.cost[wire::KETEPAI].bytes().saturating_sub(p.as_sent) + p.uncompressed
+                        l.cost[wire::KETEPAI].bytes().saturating_sub(p.as_sent) + p.deflated
                     )
                     .as_secs_f64()
             ),
             report::secs(LINK_2G.time(&l.cost[wire::KETEPAI]).as_secs_f64()),
-            report::bytes(p.stored_changes as f64),
             report::bytes(p.raw_changes as f64),
+            report::bytes(p.deflated_changes as f64),
         );
         let a = &l.cost[AUTOMERGE];
         let _ = writeln!(
@@ -568,10 +568,10 @@ pub fn generated(report: &Report) -> String {
             let _ = writeln!(
                 md,
                 "  Measured apart on one thread with the same pushes (no I/O, best of \
-                 three): decoding takes {decode:.0} µs of CPU per record (before the write \
-                 transaction) and deciding, `sync::plan`, {plan:.0} µs (inside it, where \
-                 one push runs at a time), which alone would hold ingest to about {} \
-                 records/s whatever the devices or cores.",
+                 three): decoding takes {decode:.0} µs of CPU per record and deciding, \
+                 `sync::plan`, {plan:.0} µs, both before the write transaction, so pushes \
+                 do this in parallel; on one core it alone would hold ingest to about {} \
+                 records/s.",
                 report::count(1e6 / plan)
             );
         }

@@ -356,46 +356,51 @@ impl PerRecord {
 }
 
 /// Sizes of one push body of the new records, encoded two ways: as the
-/// engine sends it (Automerge's change bytes, whose columns Automerge
-/// already DEFLATEs when a change passes 256 bytes), and with each change's
-/// uncompressed bytes (same hashes) so that zstd sees the whole batch.
-/// Computed from the outbox, not sent.
+/// engine sends it (each change uncompressed, `Change::raw_bytes`, so that
+/// zstd sees what the records share), and with each change DEFLATEd on its
+/// own (`Change::bytes`, what Automerge hands out by default and what the
+/// engine sent before; same hashes). Computed from the outbox, not sent.
 #[derive(Debug, Clone, Copy)]
 pub struct Payload {
     /// Changes in the body.
     pub changes: usize,
-    /// MessagePack + zstd body with the changes as stored.
+    /// MessagePack + zstd body with the changes uncompressed (as sent).
     pub as_sent: u64,
-    /// MessagePack + zstd body with the changes uncompressed.
-    pub uncompressed: u64,
-    /// The changes' own bytes as stored (what the server keeps today).
-    pub stored_changes: u64,
-    /// The changes' own bytes uncompressed.
+    /// MessagePack + zstd body with each change DEFLATEd on its own.
+    pub deflated: u64,
+    /// The changes' own bytes uncompressed (what the server stores).
     pub raw_changes: u64,
+    /// The changes' own bytes, each DEFLATEd.
+    pub deflated_changes: u64,
 }
 
 /// The size of a protocol body (MessagePack, then zstd at the server's
 /// level 3) holding `changes`: a push, or a pull page when `page` is set;
-/// with each change as given or, when `raw`, uncompressed (same hash).
-/// Returns the body's size and the changes' own bytes summed.
-pub fn body_size(changes: &[(DocId, &[u8])], raw: bool, page: bool) -> anyhow::Result<(u64, u64)> {
+/// with each change uncompressed or, when `deflate`, DEFLATEd on its own
+/// (same hash either way). Returns the body's size and the changes' own
+/// bytes summed.
+pub fn body_size(
+    changes: &[(DocId, &[u8])],
+    deflate: bool,
+    page: bool,
+) -> anyhow::Result<(u64, u64)> {
     use app_core::sync::protocol::{self, PullResponse, PushRequest, WireChange};
     let changes = changes
         .iter()
         .map(|(doc, bytes)| {
-            let bytes = if raw {
-                let change = automerge::Change::from_bytes(bytes.to_vec())?;
-                let raw = change.raw_bytes().to_vec();
-                // The uncompressed form is the same change: the server
-                // would decode it and find it under the same hash.
-                anyhow::ensure!(
-                    automerge::Change::from_bytes(raw.clone())?.hash() == change.hash(),
-                    "an uncompressed change changed its hash"
-                );
-                raw
+            let mut change = automerge::Change::from_bytes(bytes.to_vec())?;
+            let hash = change.hash();
+            let bytes = if deflate {
+                change.bytes().into_owned()
             } else {
-                bytes.to_vec()
+                change.raw_bytes().to_vec()
             };
+            // Either form is the same change: the server decodes it and
+            // finds it under the same hash.
+            anyhow::ensure!(
+                automerge::Change::from_bytes(bytes.clone())?.hash() == hash,
+                "re-encoding a change changed its hash"
+            );
             anyhow::Ok(WireChange { doc: *doc, bytes })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -419,14 +424,14 @@ fn payload(store: &app_core::store::Store) -> anyhow::Result<Payload> {
         .iter()
         .map(|e| (e.change.doc_id, e.change.bytes.as_slice()))
         .collect();
-    let (as_sent, stored_changes) = body_size(&changes, false, false)?;
-    let (uncompressed, raw_changes) = body_size(&changes, true, false)?;
+    let (as_sent, raw_changes) = body_size(&changes, false, false)?;
+    let (deflated, deflated_changes) = body_size(&changes, true, false)?;
     Ok(Payload {
-        changes: entries.len(),
+        changes: changes.len(),
         as_sent,
-        uncompressed,
-        stored_changes,
+        deflated,
         raw_changes,
+        deflated_changes,
     })
 }
 
