@@ -136,15 +136,20 @@ async fn until_text(app: &AppUnderTest, text: &str) {
     .await;
 }
 
-/// Taps the element at `css`: scrolled to the middle of the screen first,
-/// so the bottom tab bar or the sticky save button never covers it.
-async fn tap(app: &AppUnderTest, css: &str) {
+/// Waits for the element at `css` to appear.
+async fn element(app: &AppUnderTest, css: &str) -> fantoccini::elements::Element {
     app.client()
         .wait()
         .at_most(WAIT)
         .for_element(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+}
+
+/// Taps the element at `css`: scrolled to the middle of the screen first,
+/// so the bottom tab bar or the sticky save button never covers it.
+async fn tap(app: &AppUnderTest, css: &str) {
+    element(app, css).await;
     app.client()
         .execute(
             "const el = document.querySelector(arguments[0]);\
@@ -157,12 +162,7 @@ async fn tap(app: &AppUnderTest, css: &str) {
 
 /// Sets an input's value as typing would (an `input` event per change).
 async fn fill(app: &AppUnderTest, css: &str, text: &str) {
-    app.client()
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
+    element(app, css).await;
     app.client()
         .execute(
             "const [css, text] = arguments; const el = document.querySelector(css);\
@@ -179,14 +179,8 @@ async fn fill(app: &AppUnderTest, css: &str, text: &str) {
 async fn choose_file(app: &AppUnderTest, dir: &Path, css: &str, name: &str, bytes: &[u8]) {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write the photo file");
-    let input = app
-        .client()
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
+    element(app, css)
         .await
-        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
-    input
         .send_keys(path.to_str().expect("a UTF-8 path"))
         .await
         .unwrap_or_else(|e| panic!("choose {name}: {e}"));
@@ -194,14 +188,8 @@ async fn choose_file(app: &AppUnderTest, dir: &Path, css: &str, name: &str, byte
 
 /// Presses Enter in a field, as a person finishing a form does.
 async fn press_enter(app: &AppUnderTest, css: &str) {
-    let field = app
-        .client()
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
+    element(app, css)
         .await
-        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
-    field
         .send_keys("\u{E007}")
         .await
         .unwrap_or_else(|e| panic!("Enter in {css}: {e}"));
