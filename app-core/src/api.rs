@@ -13,7 +13,7 @@ use crate::domain::{
 };
 
 /// A page of service logs to list.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogQuery {
     /// Only this author's logs.
     pub author: Option<UserId>,

@@ -183,6 +183,7 @@ texts! {
     ScopeMine => "我的", "Mine";
     ScopeTeam => "团队", "Team";
     NoRecords => "没有找到记录", "No records found";
+    ShowMore => "显示更多", "Show more";
     PhotoCount => "{} 张照片", "{} photos";
     FarmersCount => "服务 {} 户", "{} farmers";
     Edit => "修改", "Edit";

@@ -1,5 +1,6 @@
 //! My records (我的记录): my service logs, or the team's, newest first,
-//! searchable by village, industry and text.
+//! searchable by village, industry and text, a page of [`PAGE`] at a time
+//! ("显示更多" fetches the next page; a year of work stays reachable).
 
 use app_core::api::LogQuery;
 use yew::prelude::*;
@@ -12,6 +13,9 @@ use crate::hooks::use_fetch;
 use crate::i18n::{Key, t};
 use crate::ipc;
 use crate::state::{AppContext, Remote};
+
+/// Logs fetched per page.
+pub const PAGE: u32 = 100;
 
 /// The records page.
 #[component]
@@ -33,11 +37,18 @@ pub fn RecordsPage() -> Html {
             None
         },
         text: Some((*text).clone()).filter(|s| !s.trim().is_empty()),
-        limit: Some(200),
         ..LogQuery::default()
     };
-    let key = (format!("{query:?}"), app.revision);
-    let logs = use_fetch(key, move |_| ipc::list_service_logs(query));
+    // Pages shown; back to one whenever the query changes.
+    let pages = use_state(|| 1u32);
+    {
+        let pages = pages.clone();
+        use_effect_with(format!("{query:?}"), move |_| pages.set(1));
+    }
+    let on_more = {
+        let pages = pages.clone();
+        Callback::from(move |()| pages.set(*pages + 1))
+    };
     let on_search = {
         let text = text.clone();
         Callback::from(move |e: InputEvent| text.set(event_value(&e)))
@@ -60,13 +71,59 @@ pub fn RecordsPage() -> Html {
                 </div>
             }
             <div class="cards" data-testid="records-list">
-                { match &*logs {
-                    Remote::Loading => html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
-                    Remote::Failed(e) => html! { <ErrorLine code={e.code.clone()} /> },
-                    Remote::Ready(list) if list.is_empty() => html! { <p class="muted">{ t(lang, Key::NoRecords) }</p> },
-                    Remote::Ready(list) => html! { <>{ for list.iter().map(|log| html! { <LogCard log={log.clone()} /> }) }</> },
-                } }
+                { for (0..*pages).map(|n| html! {
+                    <LogPage key={n} query={query.clone()} page={n} last={n + 1 == *pages}
+                        on_more={on_more.clone()} />
+                }) }
             </div>
         </section>
+    }
+}
+
+/// What [`LogPage`] takes.
+#[derive(Properties, PartialEq)]
+pub struct LogPageProps {
+    /// The search, without paging.
+    pub query: LogQuery,
+    /// Which page, from 0.
+    pub page: u32,
+    /// Whether it is the last page shown (it offers the next).
+    pub last: bool,
+    /// Asks for one more page.
+    pub on_more: Callback<()>,
+}
+
+/// One page of logs; fetched again when the query or the store changes.
+/// It asks for one row more than it shows, to know whether more follow.
+#[component]
+pub fn LogPage(props: &LogPageProps) -> Html {
+    let app = use_context::<AppContext>().expect("LogPage is rendered inside App");
+    let lang = app.lang;
+    let query = LogQuery {
+        limit: Some(PAGE + 1),
+        offset: Some(props.page * PAGE),
+        ..props.query.clone()
+    };
+    let key = (format!("{query:?}"), app.revision);
+    let logs = use_fetch(key, move |_| ipc::list_service_logs(query));
+    match &*logs {
+        Remote::Loading => html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
+        Remote::Failed(e) => html! { <ErrorLine code={e.code.clone()} /> },
+        Remote::Ready(list) if list.is_empty() && props.page == 0 => {
+            html! { <p class="muted">{ t(lang, Key::NoRecords) }</p> }
+        }
+        Remote::Ready(list) => {
+            let more = list.len() > PAGE as usize;
+            let on_more = props.on_more.reform(|_: MouseEvent| ());
+            html! {
+                <>
+                    { for list.iter().take(PAGE as usize).map(|log| html! { <LogCard log={log.clone()} /> }) }
+                    if more && props.last {
+                        <button type="button" class="secondary-button" data-testid="records-more"
+                            onclick={on_more}>{ t(lang, Key::ShowMore) }</button>
+                    }
+                </>
+            }
+        }
     }
 }

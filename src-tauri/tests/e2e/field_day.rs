@@ -541,6 +541,41 @@ fn a_field_day_offline_then_synced_to_the_team_lead() {
         tap(&app, "[data-testid=tab-home]").await;
         until_text(&app, "New service log").await;
         check_png(&app.screenshot("home-en-phone").await, PHONE);
+
+        // A year of earlier work stays reachable: the list pages by 100.
+        for i in 0..100 {
+            let saved = invoke(
+                &app,
+                "save_service_log",
+                json!({ "input": { "input": {
+                    "date": format!("2025-{:02}-{:02}", 1 + i / 28, 1 + i % 28),
+                    "village": detail["log"]["village"],
+                    "activity": "technical_guidance",
+                    "industry": "茶叶",
+                    "farmers_served": 3,
+                    "served": [], "technologies": [], "varieties": [],
+                    "description": format!("第{i}次入户指导"),
+                    "photos": [],
+                } } }),
+            )
+            .await;
+            assert!(saved.get("error").is_none(), "{saved}");
+        }
+        tap(&app, "[data-testid=tab-records]").await;
+        until(
+            &app,
+            "a first page of 100",
+            "return document.querySelectorAll('[data-testid=log-card]').length === 100;",
+        )
+        .await;
+        tap(&app, "[data-testid=records-more]").await;
+        until(
+            &app,
+            "the second page, and no more",
+            "return document.querySelectorAll('[data-testid=log-card]').length === 101\
+             && !document.querySelector('[data-testid=records-more]');",
+        )
+        .await;
         app.close().await;
 
         // --- Device B: the team lead sees the log after sync. --------------------
