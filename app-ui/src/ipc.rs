@@ -145,6 +145,11 @@ pub async fn enrol_device(input: EnrolInput) -> Result<SessionState, IpcError> {
     call_with("enrol_device", input).await
 }
 
+/// Enrols the device again in its own place (revoked or expired), online.
+pub async fn re_enrol_device(password: String) -> Result<SessionState, IpcError> {
+    call_with("re_enrol_device", SignInInput { password }).await
+}
+
 /// Signs in offline.
 pub async fn sign_in(password: String) -> Result<SessionState, IpcError> {
     call_with("sign_in", SignInInput { password }).await

@@ -81,6 +81,14 @@ pub async fn enrol_device(slot: Slot<'_>, input: EnrolInput) -> Answer<SessionSt
     slot.get()?.enrol(input, std::env::consts::OS).await
 }
 
+/// Enrols the device again in its own place after a revocation or expiry.
+#[tauri::command]
+pub async fn re_enrol_device(slot: Slot<'_>, input: SignInInput) -> Answer<SessionState> {
+    slot.get()?
+        .re_enrol(&input.password, std::env::consts::OS)
+        .await
+}
+
 /// Signs in offline.
 #[tauri::command]
 pub async fn sign_in(slot: Slot<'_>, input: SignInInput) -> Answer<SessionState> {

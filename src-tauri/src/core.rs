@@ -148,6 +148,7 @@ impl Core {
             password: input.password.clone(),
             device_name,
             platform: platform.to_owned(),
+            replaces: None,
         };
         let answer = client::enrol(&server, &request, &self.options).await?;
         session::remember_password(&self.store, &input.password)?;
@@ -164,6 +165,23 @@ impl Core {
             .meta_set(session::META_SIGNED_IN, &identity.user.to_string())?;
         *self.session() = Some(identity);
         self.sync.start(&self.store, self.options.clone());
+        self.session_state()
+    }
+
+    /// Enrols this device again in its own place, with the user's password,
+    /// after a sync admin revoked it or its token expired: everything it
+    /// holds stays and syncs as before (see [`client::re_enrol`]). The new
+    /// password also becomes the offline sign-in password.
+    pub async fn re_enrol(&self, password: &str, platform: &str) -> Result<SessionState> {
+        let enrolment = self.enrolment()?.ok_or(CommandError::NotEnrolled)?;
+        if password.is_empty() {
+            return Err(CommandError::Required("password"));
+        }
+        let device_name = format!("{} ({platform})", enrolment.me.user.username);
+        client::re_enrol(&self.store, password, &device_name, platform, &self.options).await?;
+        session::remember_password(&self.store, password)?;
+        self.sync.start(&self.store, self.options.clone());
+        self.sync.wake();
         self.session_state()
     }
 
@@ -654,6 +672,24 @@ mod tests {
         core.sign_out().unwrap();
         drop(core);
         assert!(!device.open().session_state().unwrap().signed_in);
+    }
+
+    #[tokio::test]
+    async fn re_enrolment_that_fails_changes_nothing() {
+        let device = Device::enrolled();
+        let core = device.signed_in();
+        let before = core.enrolment().unwrap();
+        assert_eq!(
+            ipc(core.re_enrol("", "linux").await.unwrap_err()).code,
+            "enrol.password_required"
+        );
+        // The server cannot be reached: a clear code, the old enrolment and
+        // the old offline password kept.
+        let error = ipc(core.re_enrol("新密码", "linux").await.unwrap_err());
+        assert_eq!(error.code, "sync.network");
+        assert_eq!(core.enrolment().unwrap(), before);
+        core.sign_out().unwrap();
+        assert!(core.sign_in(PASSWORD).unwrap().signed_in);
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub fn run() {
             commands::app_info,
             commands::get_session,
             commands::enrol_device,
+            commands::re_enrol_device,
             commands::sign_in,
             commands::sign_out,
             commands::set_language,

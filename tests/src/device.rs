@@ -60,6 +60,7 @@ impl Device {
                 password: password.into(),
                 device_name: name.into(),
                 platform: "linux".into(),
+                replaces: None,
             },
             &options,
         )

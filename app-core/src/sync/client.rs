@@ -500,6 +500,46 @@ pub async fn complete_enrolment(
     Ok(enrolment)
 }
 
+/// Enrols this device again in place of its own earlier enrolment, with
+/// its user's password: for a device that a sync admin revoked, or whose
+/// token expired from months of disuse. The server moves the old device's
+/// actors and quarantines to the new one, so everything still in the outbox
+/// syncs as before; the pull cursor and register are kept. The answer must
+/// be for the same user, or nothing is saved.
+pub async fn re_enrol(
+    store: &Arc<Store>,
+    password: &str,
+    device_name: &str,
+    platform: &str,
+    options: &EngineOptions,
+) -> Result<Enrolment, SyncError> {
+    let old = blocking(store, enrolment)
+        .await?
+        .ok_or(SyncError::NotEnrolled)?;
+    let request = EnrolRequest {
+        username: old.me.user.username.clone(),
+        password: password.to_owned(),
+        device_name: device_name.to_owned(),
+        platform: platform.to_owned(),
+        replaces: Some(old.device_id),
+    };
+    let answer = enrol(&old.server, &request, options).await?;
+    if answer.me.user.id != old.me.user.id {
+        return Err(SyncError::Protocol(
+            "the server answered for another user".into(),
+        ));
+    }
+    let enrolment = Enrolment {
+        server: old.server,
+        device_id: answer.device_id,
+        token: answer.token,
+        me: answer.me,
+    };
+    let json = serde_json::to_string(&enrolment).map_err(|e| SyncError::Protocol(e.to_string()))?;
+    blocking(store, move |s| s.meta_set(META_ENROLMENT, &json)).await?;
+    Ok(enrolment)
+}
+
 /// The enrolment saved in a store, if any.
 pub fn enrolment(store: &Store) -> Result<Option<Enrolment>, StoreError> {
     Ok(store

@@ -154,6 +154,12 @@ pub struct EnrolRequest {
     pub device_name: String,
     /// `android`, `ios`, `linux`, `windows`, `macos`.
     pub platform: String,
+    /// The device this enrolment replaces: a revoked device enrolling again
+    /// with its user's credentials. Its Automerge actors, quarantines and
+    /// pushed changes move to the new device, so the work it still holds
+    /// is accepted as the new device's own. Must be the same user's device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<DeviceId>,
 }
 
 /// Who a token acts for: the answer to `GET /api/v1/me`, and part of the

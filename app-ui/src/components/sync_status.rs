@@ -1,16 +1,20 @@
 //! The sync state card (同步状态): online or offline in words and colour,
 //! what waits to upload (records, photo bytes), the last sync, progress
-//! while syncing, and a "sync now" button.
+//! while syncing, and a "sync now" button; when the device was revoked or
+//! its enrolment expired, a password box to enrol it again in its own place
+//! (its records stay and sync as before).
 //!
 //! [`SyncView::of`] decides what to say from the status, as plain Rust.
 
 use app_core::sync::status::{SyncPhase, SyncStatus};
 use yew::prelude::*;
 
+use crate::components::field::TextField;
 use crate::components::icon::{Icon, IconKind};
+use crate::components::notice::ErrorLine;
 use crate::i18n::{Key, Lang, t, tf};
 use crate::ipc;
-use crate::state::{AppContext, Connectivity};
+use crate::state::{Action, AppContext, Connectivity};
 
 /// What the card says.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +27,8 @@ pub struct SyncView {
     pub lines: Vec<String>,
     /// Progress of the current phase, as a percentage when the total is known.
     pub percent: Option<u8>,
+    /// Whether to offer enrolling the device again (revoked or expired).
+    pub re_enrol: bool,
 }
 
 /// `1234567` bytes → `1.2 MB`.
@@ -43,6 +49,7 @@ impl SyncView {
                 state: Key::SyncOffline,
                 lines: vec![t(lang, Key::SyncNotEnrolled).to_owned()],
                 percent: None,
+                re_enrol: false,
             };
         };
         let syncing = matches!(
@@ -58,6 +65,7 @@ impl SyncView {
             ("offline", Key::SyncOffline)
         };
         let mut lines = Vec::new();
+        let mut re_enrol = false;
         match s.phase {
             SyncPhase::UploadingPhotos => lines.push(t(lang, Key::SyncPhaseUploadingPhotos).into()),
             SyncPhase::Pushing => lines.push(t(lang, Key::SyncPhasePushing).into()),
@@ -68,6 +76,7 @@ impl SyncView {
                     Some("token_expired") => Key::SyncStoppedExpired,
                     _ => Key::SyncStoppedOther,
                 };
+                re_enrol = key != Key::SyncStoppedOther;
                 lines.push(t(lang, key).into());
             }
             SyncPhase::Idle | SyncPhase::Backoff => {}
@@ -108,6 +117,7 @@ impl SyncView {
             state,
             lines,
             percent,
+            re_enrol,
         }
     }
 }
@@ -141,12 +151,69 @@ pub fn SyncStatusCard() -> Html {
                     <div class="progress-bar" style={format!("width: {p}%")}></div>
                 </div>
             }
-            if enrolled {
+            if enrolled && view.re_enrol {
+                <ReEnrolForm />
+            } else if enrolled {
                 <button type="button" class="secondary-button" data-testid="sync-now" onclick={sync_now}>
                     <Icon kind={IconKind::Sync} />{ t(lang, Key::SyncNow) }
                 </button>
             }
         </section>
+    }
+}
+
+/// The password box that enrols a revoked or expired device again.
+#[component]
+fn ReEnrolForm() -> Html {
+    let state = use_context::<AppContext>().expect("ReEnrolForm is rendered inside App");
+    let lang = state.lang;
+    let password = use_state(String::new);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<String>);
+    let on_change = {
+        let password = password.clone();
+        Callback::from(move |v: String| password.set(v))
+    };
+    let onsubmit = {
+        let (password, busy, error, state) =
+            (password.clone(), busy.clone(), error.clone(), state.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let (pw, busy, error, state, password) = (
+                (*password).clone(),
+                busy.clone(),
+                error.clone(),
+                state.clone(),
+                password.clone(),
+            );
+            yew::platform::spawn_local(async move {
+                match ipc::re_enrol_device(pw).await {
+                    Ok(session) => {
+                        password.set(String::new());
+                        state.dispatch(Action::SessionLoaded(Ok(session)));
+                    }
+                    Err(e) => error.set(Some(e.code)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    html! {
+        <form class="form re-enrol" novalidate=true {onsubmit} data-testid="re-enrol">
+            <TextField {lang} label={Key::Password} kind="password" value={(*password).clone()}
+                {on_change} test_id="re-enrol-password" />
+            if let Some(code) = (*error).clone() {
+                <ErrorLine {code} />
+            }
+            <button type="submit" class="primary-button" data-testid="re-enrol-submit" disabled={*busy}>
+                { t(lang, if *busy { Key::Enrolling } else { Key::ReEnrolButton }) }
+            </button>
+        </form>
     }
 }
 
@@ -245,8 +312,46 @@ mod tests {
         let v = SyncView::of(Some(&s), Connectivity::Online, Lang::ZhCn);
         assert!(
             v.lines
-                .contains(&"本设备已被管理员停用，请联系县科技局".to_owned())
+                .contains(&t(Lang::ZhCn, Key::SyncStoppedRevoked).to_owned()),
+            "{:?}",
+            v.lines
         );
+        assert!(v.re_enrol, "a revoked device is offered enrolling again");
+        let other = SyncStatus {
+            last_error: Some(SyncErrorInfo {
+                code: "sync.protocol".into(),
+                retryable: false,
+                at: Timestamp::from_millis(0),
+            }),
+            ..s
+        };
+        assert!(!SyncView::of(Some(&other), Connectivity::Online, Lang::ZhCn).re_enrol);
+    }
+
+    #[test]
+    fn the_card_offers_enrolling_again_instead_of_sync_now_when_revoked() {
+        let mut state = crate::testing::signed_in(Lang::ZhCn);
+        state.sync = Some(SyncStatus {
+            phase: SyncPhase::Stopped,
+            pending_records: 3,
+            pending_changes: 4,
+            last_error: Some(SyncErrorInfo {
+                code: "token_revoked".into(),
+                retryable: false,
+                at: Timestamp::from_millis(0),
+            }),
+            ..status()
+        });
+        let html = crate::testing::render(state.clone(), html! { <SyncStatusCard /> });
+        assert!(html.contains("data-testid=\"re-enrol-password\""), "{html}");
+        assert!(html.contains("重新注册本设备"), "{html}");
+        assert!(!html.contains("data-testid=\"sync-now\""), "{html}");
+        assert!(html.contains("待上传 3 条记录"), "{html}");
+
+        state.sync = Some(status());
+        let html = crate::testing::render(state, html! { <SyncStatusCard /> });
+        assert!(!html.contains("re-enrol"), "{html}");
+        assert!(html.contains("data-testid=\"sync-now\""), "{html}");
     }
 
     #[test]

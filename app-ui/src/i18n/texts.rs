@@ -73,8 +73,9 @@ texts! {
     SyncPhasePushing => "正在上传记录", "Uploading records";
     SyncPhasePulling => "正在下载队友的记录", "Downloading the team's records";
     SyncRefused => "有 {} 处修改被服务器拒绝，请联系管理员", "{} changes were refused by the server; contact your admin";
-    SyncStoppedRevoked => "本设备已被管理员停用，请联系县科技局", "This device was revoked by an admin; contact the county bureau";
-    SyncStoppedExpired => "设备登记已过期，请联系管理员重新注册", "This device's enrolment expired; ask an admin to enrol it again";
+    SyncStoppedRevoked => "本设备已被管理员停用。记录仍保存在本机，输入密码重新注册后继续上传", "This device was revoked by an admin. Its records are safe here; enter your password to enrol it again and sync";
+    SyncStoppedExpired => "本设备的登记已过期。记录仍保存在本机，输入密码重新注册后继续上传", "This device's enrolment expired. Its records are safe here; enter your password to enrol it again and sync";
+    ReEnrolButton => "重新注册本设备", "Enrol this device again";
     SyncStoppedOther => "同步已停止，请联系管理员", "Sync stopped; contact your admin";
     NewServiceLog => "新建服务日志", "New service log";
     NewConsultation => "新建咨询", "New consultation";

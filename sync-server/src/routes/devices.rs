@@ -72,6 +72,17 @@ pub async fn enrol(
     if !record.user.active {
         return Err(ApiError::Forbidden("the account is disabled".into()));
     }
+    // A device enrolling again in place of one of this user's devices
+    // (revoked, most often): checked before anything is created. Another
+    // user's device and an unknown one get the same answer.
+    if let Some(old) = req.replaces {
+        let mine = app.store.device(old).await?;
+        if mine.is_none_or(|d| d.user != record.user.id) {
+            return Err(ApiError::Forbidden(
+                "the device to replace is not one of this user's devices".into(),
+            ));
+        }
+    }
     let team = match record.user.team {
         Some(t) => app.store.team(t).await?,
         None => None,
@@ -101,6 +112,19 @@ pub async fn enrol(
             detail: serde_json::json!({ "name": device.name, "platform": device.platform }),
         })
         .await?;
+    if let Some(old) = req.replaces {
+        app.store.replace_device(old, device.id, now).await?;
+        app.store
+            .audit(&AuditEntry {
+                at: now,
+                actor: Some(record.user.id),
+                action: "device.replace".into(),
+                subject: device.id.to_string(),
+                detail: serde_json::json!({ "replaces": old.to_string() }),
+            })
+            .await?;
+        tracing::info!(device = %device.id, %old, "device replaces an earlier one");
+    }
     tracing::info!(device = %device.id, user = %record.user.username, "device enrolled");
     let county = principal_county(&record.user, team.as_ref());
     Ok((

@@ -414,6 +414,11 @@ pub trait ServerStore: Send + Sync + std::fmt::Debug {
     async fn touch_device(&self, id: DeviceId, at: Timestamp) -> Result<()>;
     /// Revokes a device; false if it was already revoked or does not exist.
     async fn revoke_device(&self, id: DeviceId, at: Timestamp) -> Result<bool>;
+    /// Moves `old`'s Automerge actors and open quarantines to `new` and
+    /// revokes `old` if it is not yet, in one transaction: a device that
+    /// enrols again keeps writing as itself. The caller checks that both
+    /// are the same user's.
+    async fn replace_device(&self, old: DeviceId, new: DeviceId, at: Timestamp) -> Result<()>;
 
     // ---- sync ----
 

@@ -629,6 +629,32 @@ impl ServerStore for PostgresStore {
         Ok(n > 0)
     }
 
+    async fn replace_device(&self, old: DeviceId, new: DeviceId, at: Timestamp) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Pushes plan on the actors table: take their lock so none is
+        // planned half before and half after the move.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
+            .await?;
+        tx.execute(
+            "UPDATE actors SET device_id = $2 WHERE device_id = $1",
+            &[old.as_uuid(), new.as_uuid()],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE quarantine SET device_id = $2 WHERE device_id = $1 AND released_at IS NULL",
+            &[old.as_uuid(), new.as_uuid()],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            &[old.as_uuid(), &at.as_millis()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn push(&self, batch: PushBatch, at: Timestamp) -> Result<PushResult> {
         let mut client = self.client().await?;
         // Plan before taking the push lock, beside other pushes (and other

@@ -674,6 +674,28 @@ impl ServerStore for SqliteStore {
         .await
     }
 
+    async fn replace_device(&self, old: DeviceId, new: DeviceId, at: Timestamp) -> Result<()> {
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (old, new) = (&old.to_bytes()[..], &new.to_bytes()[..]);
+            tx.execute(
+                "UPDATE actors SET device_id = ?2 WHERE device_id = ?1",
+                params![old, new],
+            )?;
+            tx.execute(
+                "UPDATE quarantine SET device_id = ?2 WHERE device_id = ?1 AND released_at IS NULL",
+                params![old, new],
+            )?;
+            tx.execute(
+                "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![old, at.as_millis()],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn push(&self, batch: PushBatch, at: Timestamp) -> Result<PushResult> {
         // Plan on a read connection, beside other pushes and the writer.
         let batch = Arc::new(batch);

@@ -33,6 +33,7 @@ async fn phone(env: &Env, account: &Account) -> Phone {
             password: account.password.clone(),
             device_name: "测试手机".into(),
             platform: "android".into(),
+            replaces: None,
         },
         &options,
     )

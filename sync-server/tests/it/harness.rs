@@ -317,6 +317,7 @@ impl Env {
                 password: password.into(),
                 device_name: format!("{username}的手机"),
                 platform: "android".into(),
+                replaces: None,
             })
             .send()
             .await

@@ -54,7 +54,11 @@ suite! {
         concurrent_pushes_to_one_document_both_land,
     ],
     limits: [oversized_bodies_are_refused, a_zstd_bomb_is_refused, wrong_media_types_and_versions],
-    tokens: [wrong_expired_and_revoked_tokens, enrolment_and_its_rate_limit],
+    tokens: [
+        wrong_expired_and_revoked_tokens,
+        enrolment_and_its_rate_limit,
+        a_revoked_device_enrols_again_in_its_own_place,
+    ],
     pull: [
         pages_and_the_204_reconnect,
         many_changes_out_of_scope_are_skipped,

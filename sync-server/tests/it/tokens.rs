@@ -1,6 +1,7 @@
 //! Device tokens and enrolment: wrong, expired (by the server's manual
 //! clock) and revoked tokens; sliding expiry for devices that keep coming
-//! back; bad credentials and their rate limit.
+//! back; bad credentials and their rate limit; a revoked device enrolling
+//! again in its own place.
 
 use app_core::sync::protocol::Me;
 
@@ -181,4 +182,101 @@ pub async fn enrolment_and_its_rate_limit(env: Env) {
         .unwrap();
     assert_eq!(me.county.map(|c| c.to_string()).as_deref(), Some(ZHENGAN));
     assert!(me.team.is_none());
+}
+
+/// A revoked (or long-expired) device enrols again in place of itself and
+/// keeps its work: the changes it made offline under its old actor are its
+/// own, and its quarantines follow it. Only the same user may do this.
+pub async fn a_revoked_device_enrols_again_in_its_own_place(env: Env) {
+    let w = env.world.clone();
+    let v = villages(ZHENGAN, 2);
+    let old = env.enrol(&w.c1).await;
+    let (mut doc, created) = Doc::create_log(&old, &log_by(&w.c1.user, Some(w.team1.id), v[0], T0));
+    env.push(&old, std::slice::from_ref(&created)).await;
+    // A refused change quarantines a record for this device.
+    let other = env.enrol(&w.c2).await;
+    let (_, foreign) = Doc::create_log(&other, &log_by(&w.c2.user, Some(w.team1.id), v[1], T0));
+    env.push(&other, std::slice::from_ref(&foreign)).await;
+    // The other's record, as a device that received it holds it.
+    let theirs = || {
+        let mut d = Doc {
+            id: foreign.0,
+            doc: app_core::doc::RecordDoc::empty(),
+        };
+        let change = app_core::doc::decode_change(&foreign.1).unwrap();
+        d.doc.apply([change]).unwrap();
+        d
+    };
+    let hijack = theirs().edit_log(&old, |l| l.farmers_served += 100);
+    let refused = env.push(&old, std::slice::from_ref(&hijack)).await;
+    assert_eq!(codes(&refused), ["not_your_record"]);
+
+    // Offline, the phone keeps working; meanwhile an admin revokes it.
+    let offline_edit = doc.edit_log(&old, |l| l.description.push_str("回访时补充。"));
+    let id: app_core::domain::DeviceId = old.id.parse().unwrap();
+    assert!(env.handle.server().ops().revoke_device(id).await.unwrap());
+    let (status, p) = problem(
+        env.push_request(&old, std::slice::from_ref(&offline_edit))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, p.code.as_str()), (401, "token_revoked"));
+
+    // Someone else cannot take its place, nor name a device that does not exist.
+    for (account, replaces) in [
+        (&w.c2, id.to_string()),
+        (&w.c1, "0192f000-0000-7000-8000-000000000000".to_string()),
+    ] {
+        let resp = env
+            .http
+            .post(env.url("/api/v1/devices/enrol"))
+            .json(&serde_json::json!({
+                "username": account.user.username, "password": account.password,
+                "device_name": "换机", "platform": "android", "replaces": replaces,
+            }))
+            .send()
+            .await
+            .unwrap();
+        let (status, p) = problem(resp).await;
+        assert_eq!((status, p.code.as_str()), (403, "forbidden"));
+    }
+
+    // Its user enrols it again in its own place: the offline edit, made by
+    // the old actor, is accepted as the new device's own.
+    let resp = env
+        .http
+        .post(env.url("/api/v1/devices/enrol"))
+        .json(&serde_json::json!({
+            "username": w.c1.user.username, "password": w.c1.password,
+            "device_name": "张三的手机", "platform": "android", "replaces": id.to_string(),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let answer: app_core::sync::protocol::EnrolResponse = resp.json().await.unwrap();
+    let again = crate::harness::Device {
+        id: answer.device_id.to_string(),
+        token: answer.token,
+        actor: old.actor.clone(),
+    };
+    assert_eq!(codes(&env.push(&again, &[offline_edit]).await), ["stored"]);
+    // The quarantine came along: the record it tried to take is still
+    // closed to it until a sync admin releases it.
+    let retry = theirs().edit_log(&again, |l| l.farmers_served += 1);
+    assert_eq!(codes(&env.push(&again, &[retry]).await), ["quarantined"]);
+    // Another device of the same user writing with that actor is refused.
+    let third = env.enrol(&w.c1).await;
+    let stolen = crate::harness::Device {
+        actor: old.actor.clone(),
+        ..third
+    };
+    let more = doc.edit_log(&stolen, |l| l.farmers_served += 1);
+    assert_eq!(codes(&env.push(&stolen, &[more]).await), ["foreign_actor"]);
+}
+
+fn codes(outcomes: &[app_core::sync::protocol::ChangeOutcome]) -> Vec<&'static str> {
+    outcomes.iter().map(crate::harness::code).collect()
 }

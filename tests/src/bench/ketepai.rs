@@ -203,6 +203,7 @@ pub async fn enrol_token(url: &str, account: &Account, device: &str) -> anyhow::
             password: account.password.clone(),
             device_name: device.into(),
             platform: "linux".into(),
+            replaces: None,
         },
         &EngineOptions::default(),
     )

@@ -107,6 +107,7 @@ async fn child(spec: &ChildSpec, dir: &Path) -> anyhow::Result<ChildReport> {
                     password: spec.password.clone(),
                     device_name: "团长的平板".into(),
                     platform: "linux".into(),
+                    replaces: None,
                 },
                 &options,
             )

@@ -8,4 +8,5 @@ mod faults;
 mod many_devices;
 mod offline_week;
 mod photos;
+mod revoked;
 mod support;
