@@ -9,7 +9,10 @@ use rusqlite::Connection;
 use super::{Result, StoreError};
 
 /// The migrations, in order; migration `i` takes the schema from `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_photo_attached.sql"),
+];
 
 /// The schema version this code migrates to.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

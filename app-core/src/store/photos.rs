@@ -2,7 +2,9 @@
 //!
 //! Invariant: a photo is stored under the SHA-256 of its bytes, once; its
 //! upload offset only grows, and it is marked uploaded only after the server
-//! confirmed the whole photo (whose hash the server verified).
+//! confirmed the whole photo (whose hash the server verified). A photo made
+//! here is uploaded only once a saved record refers to it (`attached`, set
+//! by the projection), so a discarded form's photos never leave the device.
 
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -27,8 +29,9 @@ pub fn hash_bytes(bytes: &[u8]) -> PhotoHash {
 }
 
 impl Store {
-    /// Stores photo bytes made on this device (to be uploaded); returns their
-    /// hash. Storing the same bytes twice keeps one copy.
+    /// Stores photo bytes made on this device (to be uploaded once a saved
+    /// record refers to them); returns their hash. Storing the same bytes
+    /// twice keeps one copy.
     pub fn put_photo(&self, bytes: &[u8]) -> Result<PhotoHash> {
         self.insert_photo(bytes, false)
     }
@@ -42,8 +45,9 @@ impl Store {
         let hash = hash_bytes(bytes);
         let now = self.clock.now().as_millis();
         self.conn().execute(
-            "INSERT OR IGNORE INTO photos(hash, bytes, created_at, uploaded_offset, uploaded)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT OR IGNORE INTO photos(hash, bytes, created_at, uploaded_offset, uploaded,
+                 attached)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
             params![
                 hash.as_bytes().as_slice(),
                 bytes,
@@ -84,12 +88,13 @@ impl Store {
             .optional()?)
     }
 
-    /// Photos made here that the server does not have yet, oldest first.
+    /// Photos made here, referred to by a saved record, that the server does
+    /// not have yet, oldest first.
     pub fn photos_to_upload(&self) -> Result<Vec<PendingPhoto>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT hash, length(bytes), uploaded_offset FROM photos
-             WHERE uploaded = 0 ORDER BY created_at, hash",
+             WHERE uploaded = 0 AND attached = 1 ORDER BY created_at, hash",
         )?;
         let rows = stmt.query_map([], |r| {
             let hash: Vec<u8> = r.get(0)?;
@@ -138,10 +143,12 @@ impl Store {
         Ok(())
     }
 
-    /// Bytes of photos still to upload.
+    /// Bytes of photos still to upload (those [`Store::photos_to_upload`]
+    /// lists).
     pub fn pending_photo_bytes(&self) -> Result<u64> {
         Ok(self.conn().query_row(
-            "SELECT coalesce(sum(length(bytes) - uploaded_offset), 0) FROM photos WHERE uploaded = 0",
+            "SELECT coalesce(sum(length(bytes) - uploaded_offset), 0) FROM photos
+             WHERE uploaded = 0 AND attached = 1",
             [],
             |r| r.get::<_, i64>(0),
         )? as u64)

@@ -12,8 +12,8 @@ use super::{Result, Store, StoreError};
 use crate::api::{ConsultationQuery, ConsultationSummary, LogQuery, LogSummary};
 use crate::doc::RecordDoc;
 use crate::domain::{
-    ActivityType, Consultation, ConsultationId, ConsultationStatus, DocId, LogStatus, RecordKind,
-    ServiceLog, ServiceLogId, TeamId, Timestamp, UserId, VillageCode,
+    ActivityType, Consultation, ConsultationId, ConsultationStatus, DocId, LogStatus, PhotoMeta,
+    RecordKind, ServiceLog, ServiceLogId, TeamId, Timestamp, UserId, VillageCode,
 };
 
 const SUMMARY_CHARS: usize = 80;
@@ -30,14 +30,21 @@ fn summary(text: &str) -> String {
 pub(super) fn reproject(tx: &Transaction<'_>, id: DocId, doc: &RecordDoc) -> Result<()> {
     let has_conflicts = !doc.conflicts().is_empty();
     let result = match doc.kind() {
-        Ok(RecordKind::ServiceLog) => doc
-            .read::<ServiceLog>()
-            .map_err(StoreError::from)
-            .and_then(|log| project_service_log(tx, &log, has_conflicts)),
+        Ok(RecordKind::ServiceLog) => {
+            doc.read::<ServiceLog>()
+                .map_err(StoreError::from)
+                .and_then(|log| {
+                    project_service_log(tx, &log, has_conflicts)?;
+                    attach_photos(tx, &log.photos)
+                })
+        }
         Ok(RecordKind::Consultation) => doc
             .read::<Consultation>()
             .map_err(StoreError::from)
-            .and_then(|c| project_consultation(tx, &c, has_conflicts)),
+            .and_then(|c| {
+                project_consultation(tx, &c, has_conflicts)?;
+                attach_photos(tx, &c.photos)
+            }),
         Err(e) => Err(e.into()),
     };
     match result {
@@ -66,6 +73,19 @@ pub(super) fn reproject(tx: &Transaction<'_>, id: DocId, doc: &RecordDoc) -> Res
         }
         Err(other) => Err(other),
     }
+}
+
+/// Marks the photos a saved record refers to (and their thumbnails) as
+/// ready to upload.
+fn attach_photos(tx: &Transaction<'_>, photos: &[PhotoMeta]) -> Result<()> {
+    let mut stmt =
+        tx.prepare_cached("UPDATE photos SET attached = 1 WHERE hash = ?1 AND attached = 0")?;
+    for p in photos {
+        for hash in [&p.hash, &p.thumb] {
+            stmt.execute([hash.as_bytes().as_slice()])?;
+        }
+    }
+    Ok(())
 }
 
 fn replace_items<'a>(

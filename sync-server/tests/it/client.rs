@@ -76,13 +76,24 @@ pub async fn the_device_engine_round_trips(env: Env) {
             .is_empty(),
         "enrolment fetched the county register"
     );
-    let log = p1
-        .store
-        .create_service_log(&p1.who, &input("指导茶园冬季管理"), true)
-        .unwrap()
-        .value;
     let photo = vec![0xFFu8, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 5];
     let hash = p1.store.put_photo(&photo).unwrap();
+    let mut with_photo = input("指导茶园冬季管理");
+    with_photo.photos.push(app_core::domain::PhotoMeta {
+        hash,
+        thumb: hash,
+        size_bytes: photo.len() as u64,
+        width: 1,
+        height: 1,
+        taken_at: None,
+        location: None,
+        caption: String::new(),
+    });
+    let log = p1
+        .store
+        .create_service_log(&p1.who, &with_photo, true)
+        .unwrap()
+        .value;
     let report = p1.engine.sync_once().await.unwrap();
     assert_eq!(report.acknowledged, 1);
     assert_eq!(report.photos_uploaded, 1);

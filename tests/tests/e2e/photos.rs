@@ -7,6 +7,7 @@ use app_core::store::hash_bytes;
 use app_core::sync::client::SyncClient;
 use ketepai_tests::device::test_options;
 use ketepai_tests::proxy::{Fate, FaultPlan, FaultProxy};
+use ketepai_tests::synth::Synth;
 
 use crate::support::*;
 
@@ -15,7 +16,16 @@ async fn a_photo_upload_cut_at_random_offsets_completes() {
     let server = demo_server();
     let phone = device("张三的手机", &server.url(), ZHANG).await;
     let bytes = photo_bytes(99, 1_000_000);
-    let hash = phone.store.put_photo(&bytes).unwrap();
+    // A photo uploads once a saved record refers to it.
+    let meta = attach_photo(&phone.store, &bytes);
+    let hash = meta.hash;
+    let thumb_len = bytes.len().min(4096) as u64;
+    let mut input = Synth::new(rng(3), &slice(&phone)).service_log(7);
+    input.photos = vec![meta];
+    phone
+        .store
+        .create_service_log(&phone.identity, &input, true)
+        .unwrap();
     let chunk = test_options().photo_chunk as u64;
 
     let plan = FaultPlan {
@@ -52,7 +62,7 @@ async fn a_photo_upload_cut_at_random_offsets_completes() {
         .photo_bytes_attempted
         .load(Ordering::Relaxed);
     assert!(
-        sent <= bytes.len() as u64 + cuts * chunk,
+        sent <= bytes.len() as u64 + thumb_len + cuts * chunk,
         "sent {sent} bytes for a {} byte photo with {cuts} cuts: more than one chunk per cut",
         bytes.len()
     );
