@@ -1,4 +1,5 @@
-//! Hooks shared by pages: saving form drafts as the user types.
+//! Hooks shared by pages: saving form drafts as the user types, and the
+//! forms that open a session (enrol, sign in, enrol again).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -6,8 +7,10 @@ use std::rc::Rc;
 use serde::Serialize;
 use yew::prelude::*;
 
+use app_core::api::SessionState;
+
 use crate::ipc;
-use crate::state::Remote;
+use crate::state::{Action, AppContext, Remote};
 
 /// How long after the last keystroke a draft is written. Killing the app
 /// loses at most this much typing.
@@ -126,4 +129,55 @@ where
         });
     }
     state
+}
+
+/// A form that asks the shell for a session: what [`use_session_form`]
+/// gives the page.
+pub struct SessionForm {
+    /// For the `<form>`: Enter in any field or the submit button sends it.
+    pub onsubmit: Callback<SubmitEvent>,
+    /// A request is under way (the button is disabled, a second submit
+    /// does nothing).
+    pub busy: bool,
+    /// The code of the last failure, for an error line.
+    pub error: Option<String>,
+}
+
+/// Submits with `call` (built from the form's current values), one request
+/// at a time; on success the app loads the new session, on failure the
+/// form keeps what was typed and shows the error's code in words.
+#[hook]
+pub fn use_session_form<F, Fut>(call: F) -> SessionForm
+where
+    F: Fn() -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<SessionState, ipc::IpcError>> + 'static,
+{
+    let state = use_context::<AppContext>().expect("session forms are rendered inside App");
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<String>);
+    let onsubmit = {
+        let (busy, error) = (busy.clone(), error.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let (request, busy, error, state) =
+                (call(), busy.clone(), error.clone(), state.clone());
+            yew::platform::spawn_local(async move {
+                match request.await {
+                    Ok(session) => state.dispatch(Action::SessionLoaded(Ok(session))),
+                    Err(e) => error.set(Some(e.code)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    SessionForm {
+        onsubmit,
+        busy: *busy,
+        error: (*error).clone(),
+    }
 }

@@ -12,9 +12,10 @@ use yew::prelude::*;
 use crate::components::field::TextField;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::notice::ErrorLine;
+use crate::hooks::use_session_form;
 use crate::i18n::{Key, Lang, t, tf};
 use crate::ipc;
-use crate::state::{Action, AppContext, Connectivity};
+use crate::state::{AppContext, Connectivity};
 
 /// What the card says.
 #[derive(Clone, Debug, PartialEq)]
@@ -168,50 +169,24 @@ fn ReEnrolForm() -> Html {
     let state = use_context::<AppContext>().expect("ReEnrolForm is rendered inside App");
     let lang = state.lang;
     let password = use_state(String::new);
-    let busy = use_state(|| false);
-    let error = use_state(|| None::<String>);
     let on_change = {
         let password = password.clone();
         Callback::from(move |v: String| password.set(v))
     };
-    let onsubmit = {
-        let (password, busy, error, state) =
-            (password.clone(), busy.clone(), error.clone(), state.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if *busy {
-                return;
-            }
-            busy.set(true);
-            error.set(None);
-            let (pw, busy, error, state, password) = (
-                (*password).clone(),
-                busy.clone(),
-                error.clone(),
-                state.clone(),
-                password.clone(),
-            );
-            yew::platform::spawn_local(async move {
-                match ipc::re_enrol_device(pw).await {
-                    Ok(session) => {
-                        password.set(String::new());
-                        state.dispatch(Action::SessionLoaded(Ok(session)));
-                    }
-                    Err(e) => error.set(Some(e.code)),
-                }
-                busy.set(false);
-            });
-        })
+    let form = {
+        let password = password.clone();
+        use_session_form(move || ipc::re_enrol_device((*password).clone()))
     };
+    let (onsubmit, busy) = (form.onsubmit, form.busy);
     html! {
         <form class="form re-enrol" novalidate=true {onsubmit} data-testid="re-enrol">
             <TextField {lang} label={Key::Password} kind="password" value={(*password).clone()}
                 {on_change} test_id="re-enrol-password" />
-            if let Some(code) = (*error).clone() {
+            if let Some(code) = form.error {
                 <ErrorLine {code} />
             }
-            <button type="submit" class="primary-button" data-testid="re-enrol-submit" disabled={*busy}>
-                { t(lang, if *busy { Key::Enrolling } else { Key::ReEnrolButton }) }
+            <button type="submit" class="primary-button" data-testid="re-enrol-submit" disabled={busy}>
+                { t(lang, if busy { Key::Enrolling } else { Key::ReEnrolButton }) }
             </button>
         </form>
     }

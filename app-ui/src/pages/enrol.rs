@@ -6,9 +6,10 @@ use yew::prelude::*;
 
 use crate::components::field::TextField;
 use crate::components::notice::ErrorLine;
+use crate::hooks::use_session_form;
 use crate::i18n::{Key, t};
 use crate::ipc;
-use crate::state::{Action, AppContext};
+use crate::state::AppContext;
 
 /// The enrolment page.
 #[component]
@@ -16,8 +17,6 @@ pub fn EnrolPage() -> Html {
     let state = use_context::<AppContext>().expect("EnrolPage is rendered inside App");
     let lang = state.lang;
     let input = use_state(EnrolInput::default);
-    let busy = use_state(|| false);
-    let error = use_state(|| None::<String>);
 
     let set = |f: fn(&mut EnrolInput, String)| {
         let input = input.clone();
@@ -31,27 +30,11 @@ pub fn EnrolPage() -> Html {
     // `novalidate`: the browser's own checks would refuse an address such
     // as 192.168.1.10:8750 in its own words; the core checks and the page
     // explains in the user's language.
-    let onsubmit = {
-        let (input, busy, error, state) =
-            (input.clone(), busy.clone(), error.clone(), state.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if *busy {
-                return;
-            }
-            busy.set(true);
-            error.set(None);
-            let (request, busy, error, state) =
-                ((*input).clone(), busy.clone(), error.clone(), state.clone());
-            yew::platform::spawn_local(async move {
-                match ipc::enrol_device(request).await {
-                    Ok(session) => state.dispatch(Action::SessionLoaded(Ok(session))),
-                    Err(e) => error.set(Some(e.code)),
-                }
-                busy.set(false);
-            });
-        })
+    let form = {
+        let input = input.clone();
+        use_session_form(move || ipc::enrol_device((*input).clone()))
     };
+    let (onsubmit, busy) = (form.onsubmit, form.busy);
 
     html! {
         <section class="enrol narrow" data-testid="enrol-page">
@@ -67,11 +50,11 @@ pub fn EnrolPage() -> Html {
                     on_change={set(|i, v| i.password = v)} test_id="enrol-password" />
                 <TextField {lang} label={Key::DeviceName} value={input.device_name.clone()}
                     on_change={set(|i, v| i.device_name = v)} test_id="enrol-device" />
-                if let Some(code) = (*error).clone() {
+                if let Some(code) = form.error {
                     <ErrorLine {code} />
                 }
-                <button type="submit" class="primary-button" data-testid="enrol-submit" disabled={*busy}>
-                    { t(lang, if *busy { Key::Enrolling } else { Key::EnrolButton }) }
+                <button type="submit" class="primary-button" data-testid="enrol-submit" disabled={busy}>
+                    { t(lang, if busy { Key::Enrolling } else { Key::EnrolButton }) }
                 </button>
             </form>
         </section>

@@ -5,9 +5,10 @@ use yew::prelude::*;
 
 use crate::components::field::TextField;
 use crate::components::notice::ErrorLine;
+use crate::hooks::use_session_form;
 use crate::i18n::{Key, t, tf};
 use crate::ipc;
-use crate::state::{Action, AppContext};
+use crate::state::AppContext;
 
 /// The sign-in page.
 #[component]
@@ -15,7 +16,6 @@ pub fn SignInPage() -> Html {
     let state = use_context::<AppContext>().expect("SignInPage is rendered inside App");
     let lang = state.lang;
     let password = use_state(String::new);
-    let error = use_state(|| None::<String>);
     let name = match &state.session {
         crate::state::Remote::Ready(s) => s
             .profile
@@ -32,19 +32,11 @@ pub fn SignInPage() -> Html {
     // `novalidate`: the browser's own checks would refuse an address such
     // as 192.168.1.10:8750 in its own words; the core checks and the page
     // explains in the user's language.
-    let onsubmit = {
-        let (password, error, state) = (password.clone(), error.clone(), state.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let (pw, error, state) = ((*password).clone(), error.clone(), state.clone());
-            yew::platform::spawn_local(async move {
-                match ipc::sign_in(pw).await {
-                    Ok(session) => state.dispatch(Action::SessionLoaded(Ok(session))),
-                    Err(e) => error.set(Some(e.code)),
-                }
-            });
-        })
+    let form = {
+        let password = password.clone();
+        use_session_form(move || ipc::sign_in((*password).clone()))
     };
+    let onsubmit = form.onsubmit;
     html! {
         <section class="sign-in narrow" data-testid="sign-in-page">
             <h1 class="app-title">{ t(lang, Key::AppTitle) }</h1>
@@ -53,10 +45,10 @@ pub fn SignInPage() -> Html {
             <form class="form" novalidate=true {onsubmit}>
                 <TextField {lang} label={Key::Password} kind="password" value={(*password).clone()}
                     {on_change} test_id="sign-in-password" />
-                if let Some(code) = (*error).clone() {
+                if let Some(code) = form.error {
                     <ErrorLine {code} />
                 }
-                <button type="submit" class="primary-button" data-testid="sign-in-submit">
+                <button type="submit" class="primary-button" data-testid="sign-in-submit" disabled={form.busy}>
                     { t(lang, Key::SignInButton) }
                 </button>
             </form>
