@@ -42,7 +42,8 @@ use tokio::runtime::Handle;
 
 use super::corpus::record_json;
 use super::http::{
-    COMPRESS_OVER, bad_request, bearer, no_content, request_body, respond, unauthorized,
+    COMPRESS_OVER, bad_request, bearer, no_content, request_body, respond, serve_on_loopback,
+    unauthorized,
 };
 use super::rest::open_db;
 
@@ -112,16 +113,7 @@ impl AmServer {
             .route("/am/v1/session", post(session))
             .route("/am/v1/docs/{id}/sync", post(sync_doc))
             .with_state(Arc::clone(&shared));
-        let (addr, task) = rt
-            .spawn(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                let addr = listener.local_addr()?;
-                let task = tokio::spawn(async move {
-                    let _ = axum::serve(listener, app).await;
-                });
-                anyhow::Ok((addr, task))
-            })
-            .await??;
+        let (addr, task) = serve_on_loopback(rt, app).await?;
         Ok(AmServer {
             shared,
             addr,
@@ -400,31 +392,7 @@ impl AmClient {
         let mut doc = doc.unwrap_or_default();
         let mut state = state.unwrap_or_default();
         let before = doc.get_heads();
-        let mut exchanges = 0;
-        while let Some(message) = doc.generate_sync_message(&mut state) {
-            anyhow::ensure!(exchanges < MAX_EXCHANGES, "document {id} does not converge");
-            let body = message.encode();
-            let mut req = http
-                .post(format!("{}/am/v1/docs/{id}/sync", self.base))
-                .bearer_auth(&self.token)
-                .header("content-type", "application/octet-stream");
-            let body = if body.len() > COMPRESS_OVER {
-                req = req.header("content-encoding", "zstd");
-                zstd::bulk::compress(&body, 3)?
-            } else {
-                body
-            };
-            let resp = req.body(body).send().await?;
-            exchanges += 1;
-            match resp.status() {
-                reqwest::StatusCode::NO_CONTENT => {}
-                s if s.is_success() => {
-                    let bytes = resp.bytes().await?;
-                    doc.receive_sync_message(&mut state, sync::Message::decode(&bytes)?)?;
-                }
-                s => anyhow::bail!("sync of {id}: {s}"),
-            }
-        }
+        let exchanges = converse(http, &self.base, &self.token, id, &mut doc, &mut state).await?;
         let changed = !known || doc.get_heads() != before;
         self.put(id, changed.then_some(&doc), &state)?;
         Ok(exchanges)
@@ -448,4 +416,44 @@ impl AmClient {
         }
         Ok(out)
     }
+}
+
+/// One document's sync conversation with the server at `base`, until this
+/// side has nothing more to send (at most [`MAX_EXCHANGES`] messages);
+/// returns the number of requests.
+pub async fn converse(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: DocId,
+    doc: &mut Automerge,
+    state: &mut sync::State,
+) -> anyhow::Result<u64> {
+    let mut exchanges = 0;
+    while let Some(message) = doc.generate_sync_message(state) {
+        anyhow::ensure!(exchanges < MAX_EXCHANGES, "document {id} does not converge");
+        let body = message.encode();
+        let mut req = http
+            .post(format!("{base}/am/v1/docs/{id}/sync"))
+            .bearer_auth(token)
+            .header("content-type", "application/octet-stream");
+        let body = if body.len() > COMPRESS_OVER {
+            req = req.header("content-encoding", "zstd");
+            zstd::bulk::compress(&body, 3)?
+        } else {
+            body
+        };
+        let resp = req.body(body).send().await?;
+        exchanges += 1;
+        match resp.status() {
+            reqwest::StatusCode::NO_CONTENT => {}
+            s if s.is_success() => {
+                let bytes = resp.bytes().await?;
+                let message = sync::Message::decode(&bytes).context("a sync message")?;
+                doc.receive_sync_message(state, message)?;
+            }
+            s => anyhow::bail!("sync of {id}: {s}"),
+        }
+    }
+    Ok(exchanges)
 }

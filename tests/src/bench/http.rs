@@ -2,6 +2,7 @@
 //! bodies in gzip or zstd, and responses compressed the way the client
 //! asked. The rule for zstd is Ketepai's own (bodies over 1 KiB), so that
 //! Automerge's sync travels over the same transport as Ketepai's protocol.
+//! Also: serving a baseline's router on a loopback port.
 
 use std::io::Read;
 
@@ -79,4 +80,21 @@ pub fn bad_request(why: &str) -> Response {
 /// `401`.
 pub fn unauthorized() -> Response {
     StatusCode::UNAUTHORIZED.into_response()
+}
+
+/// Serves `app` on a free loopback port from the runtime `rt`; returns the
+/// address and the serving task (abort it to stop).
+pub async fn serve_on_loopback(
+    rt: &tokio::runtime::Handle,
+    app: axum::Router,
+) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    rt.spawn(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        anyhow::Ok((addr, task))
+    })
+    .await?
 }

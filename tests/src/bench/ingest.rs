@@ -12,18 +12,17 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use app_core::domain::{Role, Scope, TeamId};
 use app_core::scope::Principal;
 use app_core::sync::client::EngineOptions;
 use app_core::sync::protocol::{self, ChangeOutcome, PushRequest, PushResponse, WireChange};
 use automerge::Automerge;
-use automerge::sync::{self, SyncDoc};
+use automerge::sync;
 use sync_server::store::{DivisionImport, PushFetched};
 use sync_server::sync::PushBatch;
 use tokio::runtime::Handle;
 
-use super::am::AmServer;
+use super::am::{AmServer, converse};
 use super::corpus::{self, Member, SeedDoc, Spec, Writer, gzip};
 use super::http::COMPRESS_OVER;
 use super::ketepai::{KetepaiServer, enrol_token};
@@ -417,35 +416,7 @@ pub async fn automerge(
                     let t0 = Instant::now();
                     let mut doc = Automerge::load(&saved)?;
                     let mut state = sync::State::new();
-                    let mut exchanges = 0;
-                    while let Some(message) = doc.generate_sync_message(&mut state) {
-                        exchanges += 1;
-                        anyhow::ensure!(exchanges < 50, "document {id} does not converge");
-                        let body = message.encode();
-                        let mut req = http
-                            .post(format!("{url}/am/v1/docs/{id}/sync"))
-                            .bearer_auth(&token)
-                            .header("content-type", "application/octet-stream");
-                        let body = if body.len() > COMPRESS_OVER {
-                            req = req.header("content-encoding", "zstd");
-                            zstd::bulk::compress(&body, 3)?
-                        } else {
-                            body
-                        };
-                        let resp = req.body(body).send().await?;
-                        requests += 1;
-                        match resp.status() {
-                            reqwest::StatusCode::NO_CONTENT => {}
-                            s if s.is_success() => {
-                                let bytes = resp.bytes().await?;
-                                doc.receive_sync_message(
-                                    &mut state,
-                                    sync::Message::decode(&bytes).context("a sync message")?,
-                                )?;
-                            }
-                            s => anyhow::bail!("sync of {id}: {s}"),
-                        }
-                    }
+                    requests += converse(&http, &url, &token, id, &mut doc, &mut state).await?;
                     latencies.push(t0.elapsed());
                 }
                 anyhow::Ok((latencies, requests))

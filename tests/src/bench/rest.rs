@@ -31,7 +31,9 @@ use serde::Deserialize;
 use tokio::runtime::Handle;
 
 use super::corpus::gzip;
-use super::http::{bad_request, bearer, no_content, request_body, respond, unauthorized};
+use super::http::{
+    bad_request, bearer, no_content, request_body, respond, serve_on_loopback, unauthorized,
+};
 
 /// Largest page of a download.
 pub const PAGE: usize = 2_000;
@@ -111,16 +113,7 @@ impl RestServer {
             .route("/rest/v1/records/{kind}/{id}", put(put_record))
             .route("/rest/v1/records", get(get_records))
             .with_state(Arc::clone(&shared));
-        let (addr, task) = rt
-            .spawn(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                let addr = listener.local_addr()?;
-                let task = tokio::spawn(async move {
-                    let _ = axum::serve(listener, app).await;
-                });
-                anyhow::Ok((addr, task))
-            })
-            .await??;
+        let (addr, task) = serve_on_loopback(rt, app).await?;
         Ok(RestServer {
             shared,
             addr,
