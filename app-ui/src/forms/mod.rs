@@ -10,6 +10,7 @@
 
 pub mod consultation;
 pub mod log;
+pub mod page;
 
 use std::rc::Rc;
 

@@ -5,20 +5,20 @@
 use std::rc::Rc;
 
 use app_core::api::{RegisterView, SaveConsultationInput};
-use app_core::domain::{Channel, ConsultationId, PhotoHash};
+use app_core::domain::{Channel, ConsultationId, DocId, PhotoHash};
 use yew::prelude::*;
 
 use crate::components::field::{Chips, FieldErrorText, TextField};
 use crate::components::page_header::PageHeader;
-use crate::components::photos::{PhotoStrip, remember_thumb};
+use crate::components::photos::PhotoStrip;
 use crate::components::village_picker::VillagePicker;
 use crate::forms::consultation::{ConsultationField, ConsultationForm};
-use crate::forms::{FormAction, FormState};
-use crate::hooks::{Busy, use_draft_autosave};
+use crate::forms::{FormAction, FormState, page};
+use crate::hooks::use_draft_autosave;
 use crate::i18n::labels::Label;
 use crate::i18n::{Key, t};
 use crate::ipc;
-use crate::state::{Action, AppContext, Notice, Page};
+use crate::state::{AppContext, Page};
 
 /// The draft key of a consultation form.
 pub fn draft_key(id: Option<ConsultationId>) -> String {
@@ -42,8 +42,6 @@ pub fn ConsultationFormPage(props: &ConsultationFormPageProps) -> Html {
     let lang = app.lang;
     let form = use_reducer(FormState::<ConsultationForm>::default);
     let register = use_state(|| None::<Rc<RegisterView>>);
-    let photo_busy = use_reducer(Busy::default);
-    let photo_error = use_state(|| None::<String>);
     let key = draft_key(props.id);
     {
         let (form, register, key) = (form.clone(), register.clone(), key.clone());
@@ -51,26 +49,12 @@ pub fn ConsultationFormPage(props: &ConsultationFormPageProps) -> Html {
             let id = *id;
             yew::platform::spawn_local(async move {
                 register.set(Some(Rc::new(ipc::get_register().await.unwrap_or_default())));
-                let draft = ipc::load_form_draft(key).await.ok().flatten();
-                if let Some(restored) = draft.and_then(|j| serde_json::from_str(&j).ok()) {
-                    form.dispatch(FormAction::Loaded {
-                        form: restored,
-                        restored: true,
-                    });
-                } else if let Some(id) = id {
-                    if let Ok(d) = ipc::get_consultation(id.into()).await {
-                        form.dispatch(FormAction::Loaded {
-                            form: ConsultationForm::from_consultation(&d.consultation),
-                            restored: false,
-                        });
-                    }
-                } else {
-                    let now = ipc::get_now().await.ok();
-                    let (date, time) = now.map(|n| (n.date, n.time)).unwrap_or_default();
-                    form.dispatch(FormAction::Loaded {
-                        form: ConsultationForm::new_at(&date, &time),
-                        restored: false,
-                    });
+                let existing = id.map(|id| async move {
+                    let detail = ipc::get_consultation(id.into()).await.ok()?;
+                    Some(ConsultationForm::from_consultation(&detail.consultation))
+                });
+                if let Some(loaded) = page::load(key, existing, ConsultationForm::new_at).await {
+                    form.dispatch(loaded);
                 }
             });
         });
@@ -87,24 +71,7 @@ pub fn ConsultationFormPage(props: &ConsultationFormPageProps) -> Html {
             form.dispatch(FormAction::PickPlace { township, village })
         })
     };
-    let on_add = {
-        let (form, busy, error) = (form.clone(), photo_busy.clone(), photo_error.clone());
-        Callback::from(move |file: web_sys::File| {
-            let (form, busy, error) = (form.clone(), busy.clone(), error.clone());
-            busy.dispatch(true);
-            error.set(None);
-            yew::platform::spawn_local(async move {
-                match ipc::add_photo(file).await {
-                    Ok(added) => {
-                        remember_thumb(added.meta.thumb, added.thumb_url);
-                        form.dispatch(FormAction::AddPhoto(added.meta));
-                    }
-                    Err(e) => error.set(Some(e.code)),
-                }
-                busy.dispatch(false);
-            });
-        })
-    };
+    let photos = page::use_photo_adder(form.clone());
     let on_remove = {
         let form = form.clone();
         Callback::from(move |h: PhotoHash| form.dispatch(FormAction::RemovePhoto(h)))
@@ -112,47 +79,16 @@ pub fn ConsultationFormPage(props: &ConsultationFormPageProps) -> Html {
     let on_save = {
         let (form, app, id, key) = (form.clone(), app.clone(), props.id, key.clone());
         Callback::from(move |_| {
-            if form.saving {
-                return;
-            }
-            let Ok(input) = form.form.to_input() else {
-                return;
-            };
-            form.dispatch(FormAction::Saving);
-            let (form, app, key) = (form.clone(), app.clone(), key.clone());
-            yew::platform::spawn_local(async move {
-                match ipc::save_consultation(SaveConsultationInput {
+            let key = key.clone();
+            let save = move |input| {
+                ipc::save_consultation(SaveConsultationInput {
                     id,
                     input,
                     draft_key: Some(key),
                 })
-                .await
-                {
-                    Ok(saved) => {
-                        let details: Vec<Key> =
-                            saved.warnings.iter().map(ipc::warning_key).collect();
-                        app.dispatch(Action::RecordsChanged);
-                        app.dispatch(Action::Replace(Page::ConsultationDetail(saved.id.into())));
-                        app.dispatch(Action::Notify(Notice {
-                            key: if details.is_empty() {
-                                Key::SavedOk
-                            } else {
-                                Key::SavedWithWarnings
-                            },
-                            details,
-                            error: false,
-                        }));
-                    }
-                    Err(e) => {
-                        form.dispatch(FormAction::Failed(e.fields.clone()));
-                        app.dispatch(Action::Notify(Notice {
-                            key: ipc::error_key(&e.code),
-                            details: vec![],
-                            error: true,
-                        }));
-                    }
-                }
-            });
+            };
+            let open = |id: DocId| Page::ConsultationDetail(id.into());
+            page::submit(&form, &app, form.form.to_input(), save, open);
         })
     };
 
@@ -204,11 +140,11 @@ pub fn ConsultationFormPage(props: &ConsultationFormPageProps) -> Html {
             </div>
             <div class="field">
                 <span class="field-label">{ t(lang, Key::FieldPhotos) }</span>
-                <PhotoStrip {lang} photos={f.photos.clone()} on_add={on_add} on_remove={on_remove}
-                    busy={photo_busy.0 > 0} error={(*photo_error).clone().map(AttrValue::from)} />
+                <PhotoStrip {lang} photos={f.photos.clone()} on_add={photos.on_add} on_remove={on_remove}
+                    busy={photos.busy} error={photos.error} />
             </div>
             <button type="button" class="primary-button sticky-save" data-testid="save-consultation"
-                disabled={s.saving || photo_busy.0 > 0} onclick={on_save}>
+                disabled={s.saving || photos.busy} onclick={on_save}>
                 { t(lang, if s.saving { Key::Saving } else { Key::SaveConsultation }) }
             </button>
         </section>

@@ -17,15 +17,15 @@ use yew::prelude::*;
 
 use crate::components::field::{Chips, TextField};
 use crate::components::page_header::PageHeader;
-use crate::components::photos::{PhotoStrip, remember_thumb};
+use crate::components::photos::PhotoStrip;
 use crate::components::village_picker::VillagePicker;
 use crate::forms::log::{LogField, LogForm};
-use crate::forms::{FormAction, FormState};
-use crate::hooks::{Busy, use_draft_autosave};
+use crate::forms::{FormAction, FormState, page};
+use crate::hooks::use_draft_autosave;
 use crate::i18n::labels::Label;
 use crate::i18n::{Key, Lang, t, tf};
 use crate::ipc;
-use crate::state::{Action, AppContext, Notice, Page};
+use crate::state::{AppContext, Page};
 
 /// The draft key of a log form.
 pub fn draft_key(id: Option<ServiceLogId>) -> String {
@@ -58,6 +58,19 @@ pub struct LogFormPageProps {
     pub id: Option<ServiceLogId>,
 }
 
+/// Asks the device for its position and puts it in the form; its absence
+/// is shown, not an error.
+async fn locate(form: UseReducerHandle<FormState<LogForm>>, gps: UseStateHandle<Gps>) {
+    gps.set(Gps::Locating);
+    match ipc::get_location().await {
+        Ok(at) => {
+            form.dispatch(FormAction::Located(at));
+            gps.set(Gps::Located(at.accuracy_m));
+        }
+        Err(e) => gps.set(Gps::Failed(e.code)),
+    }
+}
+
 /// The page: loads, autosaves, saves.
 #[component]
 pub fn LogFormPage(props: &LogFormPageProps) -> Html {
@@ -65,8 +78,6 @@ pub fn LogFormPage(props: &LogFormPageProps) -> Html {
     let form = use_reducer(FormState::<LogForm>::default);
     let register = use_state(|| None::<Rc<RegisterView>>);
     let gps = use_state(|| Gps::Idle);
-    let photo_busy = use_reducer(Busy::default);
-    let photo_error = use_state(|| None::<String>);
     let key = draft_key(props.id);
 
     // Load: the draft if any, else the log to edit, else now by the core's clock.
@@ -76,37 +87,15 @@ pub fn LogFormPage(props: &LogFormPageProps) -> Html {
             let id = *id;
             yew::platform::spawn_local(async move {
                 register.set(Some(Rc::new(ipc::get_register().await.unwrap_or_default())));
-                let draft = ipc::load_form_draft(key).await.ok().flatten();
-                if let Some(restored) = draft.and_then(|j| serde_json::from_str::<LogForm>(&j).ok())
-                {
-                    form.dispatch(FormAction::Loaded {
-                        form: restored,
-                        restored: true,
-                    });
-                } else if let Some(id) = id {
-                    if let Ok(detail) = ipc::get_service_log(id.into()).await {
-                        form.dispatch(FormAction::Loaded {
-                            form: LogForm::from_log(&detail.log),
-                            restored: false,
-                        });
-                    }
-                } else {
-                    let now = ipc::get_now().await.ok();
-                    let (date, time) = now.map(|n| (n.date, n.time)).unwrap_or_default();
-                    form.dispatch(FormAction::Loaded {
-                        form: LogForm::new_at(&date, &time),
-                        restored: false,
-                    });
+                let existing = id.map(|id| async move {
+                    let detail = ipc::get_service_log(id.into()).await.ok()?;
+                    Some(LogForm::from_log(&detail.log))
+                });
+                if let Some(loaded) = page::load(key, existing, LogForm::new_at).await {
+                    form.dispatch(loaded);
                 }
                 if id.is_none() {
-                    gps.set(Gps::Locating);
-                    match ipc::get_location().await {
-                        Ok(at) => {
-                            form.dispatch(FormAction::Located(at));
-                            gps.set(Gps::Located(at.accuracy_m));
-                        }
-                        Err(e) => gps.set(Gps::Failed(e.code)),
-                    }
+                    locate(form, gps).await;
                 }
             });
         });
@@ -118,39 +107,10 @@ pub fn LogFormPage(props: &LogFormPageProps) -> Html {
         let form = form.clone();
         Callback::from(move |a: FormAction<LogForm>| form.dispatch(a))
     };
-    let on_add_photo = {
-        let (form, busy, error) = (form.clone(), photo_busy.clone(), photo_error.clone());
-        Callback::from(move |file: web_sys::File| {
-            let (form, busy, error) = (form.clone(), busy.clone(), error.clone());
-            busy.dispatch(true);
-            error.set(None);
-            yew::platform::spawn_local(async move {
-                match ipc::add_photo(file).await {
-                    Ok(added) => {
-                        remember_thumb(added.meta.thumb, added.thumb_url);
-                        form.dispatch(FormAction::AddPhoto(added.meta));
-                    }
-                    Err(e) => error.set(Some(e.code)),
-                }
-                busy.dispatch(false);
-            });
-        })
-    };
+    let photos = page::use_photo_adder(form.clone());
     let on_locate = {
         let (form, gps) = (form.clone(), gps.clone());
-        Callback::from(move |_| {
-            let (form, gps) = (form.clone(), gps.clone());
-            gps.set(Gps::Locating);
-            yew::platform::spawn_local(async move {
-                match ipc::get_location().await {
-                    Ok(at) => {
-                        form.dispatch(FormAction::Located(at));
-                        gps.set(Gps::Located(at.accuracy_m));
-                    }
-                    Err(e) => gps.set(Gps::Failed(e.code)),
-                }
-            });
-        })
+        Callback::from(move |_| yew::platform::spawn_local(locate(form.clone(), gps.clone())))
     };
     let on_discard = {
         let (form, key) = (form.clone(), key.clone());
@@ -158,10 +118,8 @@ pub fn LogFormPage(props: &LogFormPageProps) -> Html {
             let (form, key) = (form.clone(), key.clone());
             yew::platform::spawn_local(async move {
                 let _ = ipc::delete_form_draft(key).await;
-                let now = ipc::get_now().await.ok();
-                let (date, time) = now.map(|n| (n.date, n.time)).unwrap_or_default();
                 form.dispatch(FormAction::Loaded {
-                    form: LogForm::new_at(&date, &time),
+                    form: page::fresh(LogForm::new_at).await,
                     restored: false,
                 });
             });
@@ -170,57 +128,16 @@ pub fn LogFormPage(props: &LogFormPageProps) -> Html {
     let on_save = {
         let (form, app, id, key) = (form.clone(), app.clone(), props.id, key.clone());
         Callback::from(move |_| {
-            if form.saving {
-                return;
-            }
-            let input = match form.form.to_input() {
-                Ok(input) => input,
-                Err(errors) => {
-                    form.dispatch(FormAction::Failed(errors));
-                    app.dispatch(Action::Notify(Notice {
-                        key: Key::FixErrors,
-                        details: vec![],
-                        error: true,
-                    }));
-                    return;
-                }
-            };
-            form.dispatch(FormAction::Saving);
-            let (form, app, key) = (form.clone(), app.clone(), key.clone());
-            yew::platform::spawn_local(async move {
-                let request = SaveLogInput {
+            let key = key.clone();
+            let save = move |input| {
+                ipc::save_service_log(SaveLogInput {
                     id,
                     input,
                     draft_key: Some(key),
-                };
-                match ipc::save_service_log(request).await {
-                    Ok(saved) => {
-                        let details: Vec<Key> =
-                            saved.warnings.iter().map(ipc::warning_key).collect();
-                        app.dispatch(Action::RecordsChanged);
-                        app.dispatch(Action::Replace(Page::LogDetail(ServiceLogId::from(
-                            saved.id,
-                        ))));
-                        app.dispatch(Action::Notify(Notice {
-                            key: if details.is_empty() {
-                                Key::SavedOk
-                            } else {
-                                Key::SavedWithWarnings
-                            },
-                            details,
-                            error: false,
-                        }));
-                    }
-                    Err(e) => {
-                        form.dispatch(FormAction::Failed(e.fields.clone()));
-                        app.dispatch(Action::Notify(Notice {
-                            key: ipc::error_key(&e.code),
-                            details: vec![],
-                            error: true,
-                        }));
-                    }
-                }
-            });
+                })
+            };
+            let open = |id| Page::LogDetail(ServiceLogId::from(id));
+            page::submit(&form, &app, form.form.to_input(), save, open);
         })
     };
 
@@ -231,9 +148,9 @@ pub fn LogFormPage(props: &LogFormPageProps) -> Html {
             state={Rc::new((*form).clone())}
             register={(*register).clone()}
             gps={(*gps).clone()}
-            photo_busy={photo_busy.0 > 0}
-            photo_error={(*photo_error).clone().map(AttrValue::from)}
-            {dispatch} {on_add_photo} {on_locate} {on_discard} {on_save}
+            photo_busy={photos.busy}
+            photo_error={photos.error}
+            {dispatch} on_add_photo={photos.on_add} {on_locate} {on_discard} {on_save}
         />
     }
 }
