@@ -39,15 +39,13 @@ pub fn RecordsPage() -> Html {
         text: Some((*text).clone()).filter(|s| !s.trim().is_empty()),
         ..LogQuery::default()
     };
-    // Pages shown; back to one whenever the query changes.
-    let pages = use_state(|| 1u32);
-    {
-        let pages = pages.clone();
-        use_effect_with(format!("{query:?}"), move |_| pages.set(1));
-    }
+    // Pages shown, counted for one query: a new search starts at one page
+    // (derived at render, so the old count never fetches with the new query).
+    let shown = use_state(|| (query.clone(), 1u32));
+    let pages = if shown.0 == query { shown.1 } else { 1 };
     let on_more = {
-        let pages = pages.clone();
-        Callback::from(move |()| pages.set(*pages + 1))
+        let (shown, query) = (shown.clone(), query.clone());
+        Callback::from(move |()| shown.set((query.clone(), pages + 1)))
     };
     let on_search = {
         let text = text.clone();
@@ -71,8 +69,8 @@ pub fn RecordsPage() -> Html {
                 </div>
             }
             <div class="cards" data-testid="records-list">
-                { for (0..*pages).map(|n| html! {
-                    <LogPage key={n} query={query.clone()} page={n} last={n + 1 == *pages}
+                { for (0..pages).map(|n| html! {
+                    <LogPage key={n} query={query.clone()} page={n} last={n + 1 == pages}
                         on_more={on_more.clone()} />
                 }) }
             </div>

@@ -632,8 +632,8 @@ impl ServerStore for PostgresStore {
     async fn replace_device(&self, old: DeviceId, new: DeviceId, at: Timestamp) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // Pushes plan on the actors table: take their lock so none is
-        // planned half before and half after the move.
+        // Pushes re-read the actor bindings under this lock before they
+        // write: take it so that none writes on bindings half moved.
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
             .await?;
         tx.execute(
