@@ -1,0 +1,548 @@
+//! [`plan`]: the outcome of every change of a push and what to write, from
+//! the batch and the rows a store read ([`super::PushFetched`]).
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use app_core::doc::{DocError, RecordDoc};
+use app_core::domain::{DeviceId, DocId, RecordKind};
+use app_core::scope::{AnyRecord, Placement, Principal, Refusal, check_write};
+use app_core::sync::protocol::{ChangeOutcome, RefusalCode};
+use automerge::Change;
+
+use super::hidden::{check_hidden_writes, touched_fields};
+use super::{Incoming, PushBatch, PushFetched};
+
+/// Where a document sits and what it is, as written after a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocUpdate {
+    /// The document.
+    pub doc: DocId,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// Placement read from the record itself.
+    pub placement: Placement,
+    /// Automerge save of the whole document.
+    pub snapshot: Vec<u8>,
+    /// Its heads, 32 bytes each.
+    pub heads: Vec<u8>,
+}
+
+/// A row of the quarantine to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewQuarantine {
+    /// The document.
+    pub doc: DocId,
+    /// The change hash, if decoded.
+    pub hash: Option<[u8; 32]>,
+    /// The bytes as sent.
+    pub bytes: Vec<u8>,
+    /// Refusal code.
+    pub code: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+/// Everything a push writes, decided by [`plan`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushWrites {
+    /// Actors to bind to the pushing device.
+    pub bind_actors: Vec<Vec<u8>>,
+    /// Accepted changes in the order they get sequence numbers.
+    pub changes: Vec<(DocId, [u8; 32], Vec<u8>)>,
+    /// Documents to insert or update.
+    pub docs: Vec<DocUpdate>,
+    /// Refused changes to keep.
+    pub quarantine: Vec<NewQuarantine>,
+}
+
+/// Reads the record a document holds.
+pub fn hydrate(doc: &RecordDoc) -> Result<AnyRecord, DocError> {
+    Ok(match doc.kind()? {
+        RecordKind::ServiceLog => AnyRecord::ServiceLog(doc.read()?),
+        RecordKind::Consultation => AnyRecord::Consultation(doc.read()?),
+    })
+}
+
+fn record_doc_id(r: &AnyRecord) -> DocId {
+    match r {
+        AnyRecord::ServiceLog(l) => l.id.into(),
+        AnyRecord::Consultation(c) => c.id.into(),
+    }
+}
+
+/// Where one document stands while a push is planned.
+struct DocState {
+    /// The document with every change accepted so far.
+    doc: RecordDoc,
+    /// The record it holds (none for a document not created yet).
+    record: Option<AnyRecord>,
+    /// Whether accepted changes must be written back.
+    dirty: bool,
+    /// Whether the document is quarantined for this device.
+    quarantined: bool,
+    /// Set when the stored document cannot be read: every change is refused.
+    broken: Option<String>,
+}
+
+/// What one change turned out to be.
+enum Verdict {
+    Duplicate,
+    MissingDeps,
+    Refused(Refusal),
+    Accepted {
+        next: Box<RecordDoc>,
+        record: Box<AnyRecord>,
+    },
+}
+
+fn refusal(code: RefusalCode, reason: impl Into<String>) -> Verdict {
+    Verdict::Refused(Refusal {
+        code,
+        reason: reason.into(),
+    })
+}
+
+/// Decides the outcome of every change of a push and what to write.
+pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, PushWrites) {
+    let PushFetched {
+        snapshots,
+        mut actors,
+        hashes,
+        quarantined,
+    } = fetched;
+    let mut states: HashMap<DocId, DocState> = HashMap::new();
+    let mut order: Vec<DocId> = Vec::new();
+    let mut outcomes = Vec::with_capacity(batch.changes.len());
+    let mut writes = PushWrites::default();
+
+    let mut state_of = |doc: DocId, states: &mut HashMap<DocId, DocState>| {
+        if states.contains_key(&doc) {
+            return;
+        }
+        order.push(doc);
+        let (doc_value, record, broken) = match snapshots.get(&doc) {
+            None => (RecordDoc::empty(), None, None),
+            Some(bytes) => match RecordDoc::load(bytes) {
+                Ok(d) => match hydrate(&d) {
+                    Ok(r) => (d, Some(r), None),
+                    Err(e) => (d, None, Some(format!("stored document does not read: {e}"))),
+                },
+                Err(e) => (
+                    RecordDoc::empty(),
+                    None,
+                    Some(format!("stored document does not load: {e}")),
+                ),
+            },
+        };
+        if let Some(why) = &broken {
+            tracing::error!(%doc, %why, "stored document is unreadable");
+        }
+        states.insert(
+            doc,
+            DocState {
+                doc: doc_value,
+                record,
+                dirty: false,
+                quarantined: quarantined.contains(&doc),
+                broken,
+            },
+        );
+    };
+
+    for incoming in &batch.changes {
+        let (doc, bytes) = match incoming {
+            Incoming::Change { doc, bytes, .. } | Incoming::Undecodable { doc, bytes, .. } => {
+                (*doc, bytes)
+            }
+        };
+        state_of(doc, &mut states);
+        let state = states.get_mut(&doc).expect("state was just made");
+        let (verdict, hash) = match incoming {
+            Incoming::Undecodable { reason, .. } => (
+                if state.quarantined {
+                    quarantined_verdict()
+                } else {
+                    refusal(RefusalCode::Undecodable, reason.clone())
+                },
+                None,
+            ),
+            Incoming::Change { change, .. } => {
+                let hash = change.hash();
+                let verdict = judge(batch, doc, change, state, &actors, &hashes);
+                (verdict, Some(hash.0))
+            }
+        };
+        let outcome = match verdict {
+            Verdict::Duplicate => ChangeOutcome::Duplicate,
+            Verdict::MissingDeps => ChangeOutcome::MissingDeps,
+            Verdict::Refused(r) => {
+                state.quarantined = true;
+                writes.quarantine.push(NewQuarantine {
+                    doc,
+                    hash,
+                    bytes: bytes.clone(),
+                    code: r.code.as_str(),
+                    reason: r.reason.clone(),
+                });
+                ChangeOutcome::Refused {
+                    code: r.code,
+                    reason: r.reason,
+                }
+            }
+            Verdict::Accepted { next, record } => {
+                let Incoming::Change { change, .. } = incoming else {
+                    unreachable!("only decoded changes are accepted")
+                };
+                let actor = change.actor_id().to_bytes().to_vec();
+                if !actors.contains_key(&actor) {
+                    actors.insert(actor.clone(), batch.device);
+                    writes.bind_actors.push(actor);
+                }
+                state.doc = *next;
+                state.record = Some(*record);
+                state.dirty = true;
+                writes
+                    .changes
+                    .push((doc, hash.expect("decoded"), bytes.clone()));
+                ChangeOutcome::Stored
+            }
+        };
+        outcomes.push(outcome);
+    }
+
+    for doc in order {
+        let state = states.remove(&doc).expect("every ordered doc has a state");
+        if !state.dirty {
+            continue;
+        }
+        let record = state.record.expect("an accepted change leaves a record");
+        let placement = record.placement();
+        let heads: Vec<u8> = state
+            .doc
+            .heads()
+            .iter()
+            .flat_map(|h| h.0.iter().copied())
+            .collect();
+        writes.docs.push(DocUpdate {
+            doc,
+            kind: placement.kind,
+            placement,
+            snapshot: state.doc.save(),
+            heads,
+        });
+    }
+    (outcomes, writes)
+}
+
+fn quarantined_verdict() -> Verdict {
+    refusal(
+        RefusalCode::Quarantined,
+        "an earlier change of this record from this device was refused; a sync admin must release it",
+    )
+}
+
+/// The outcome of one decoded change against the document as it stands.
+fn judge(
+    batch: &PushBatch,
+    doc: DocId,
+    change: &Change,
+    state: &DocState,
+    actors: &HashMap<Vec<u8>, DeviceId>,
+    hashes: &HashMap<[u8; 32], DocId>,
+) -> Verdict {
+    let hash = change.hash();
+    if state.doc.has_change(&hash) {
+        return Verdict::Duplicate;
+    }
+    if let Some(other) = hashes.get(&hash.0)
+        && *other != doc
+    {
+        return refusal(
+            RefusalCode::WrongDocument,
+            format!("this change belongs to document {other}"),
+        );
+    }
+    if state.quarantined {
+        return quarantined_verdict();
+    }
+    if let Some(why) = &state.broken {
+        return refusal(RefusalCode::InvalidRecord, why.clone());
+    }
+    if change.deps().iter().any(|d| !state.doc.has_change(d)) {
+        return Verdict::MissingDeps;
+    }
+    let actor = change.actor_id().to_bytes();
+    if let Some(owner) = actors.get(actor)
+        && *owner != batch.device
+    {
+        return refusal(
+            RefusalCode::ForeignActor,
+            "the change's actor belongs to another device",
+        );
+    }
+    // Automerge is fed untrusted bytes here; a panic inside it must refuse
+    // the change, not fail the whole push.
+    match catch_unwind(AssertUnwindSafe(|| {
+        apply_and_check(&batch.principal, doc, change, state)
+    })) {
+        Ok(v) => v,
+        Err(_) => {
+            tracing::error!(%doc, hash = %hash, "automerge panicked on a pushed change");
+            refusal(RefusalCode::InvalidRecord, "the change cannot be applied")
+        }
+    }
+}
+
+fn apply_and_check(who: &Principal, doc: DocId, change: &Change, state: &DocState) -> Verdict {
+    let mut next = state.doc.clone();
+    if let Err(e) = next.apply([change.clone()]) {
+        return refusal(
+            RefusalCode::InvalidRecord,
+            format!("the change does not apply: {e}"),
+        );
+    }
+    if !next.has_change(&change.hash()) {
+        return Verdict::MissingDeps;
+    }
+    let after = match hydrate(&next) {
+        Ok(r) => r,
+        Err(e) => {
+            return refusal(
+                RefusalCode::InvalidRecord,
+                format!("the document would not hold a valid record: {e}"),
+            );
+        }
+    };
+    if record_doc_id(&after) != doc {
+        return refusal(
+            RefusalCode::WrongDocument,
+            format!(
+                "the record's id {} is not the document {doc}",
+                record_doc_id(&after)
+            ),
+        );
+    }
+    if let Err(r) = check_write(who, state.record.as_ref(), &after) {
+        return Verdict::Refused(r);
+    }
+    if let Some(before) = &state.record {
+        let touched = touched_fields(change, &next);
+        let visible = AnyRecord::changed_fields(before, &after);
+        let hidden: Vec<String> = touched
+            .into_iter()
+            .filter(|f| !visible.contains(f))
+            .collect();
+        if let Err(r) = check_hidden_writes(who, before, &hidden) {
+            return Verdict::Refused(r);
+        }
+    }
+    Verdict::Accepted {
+        next: Box::new(next),
+        record: Box::new(after),
+    }
+}
+
+/// The top-level fields of the record that a change's operations write,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app_core::domain::{Role, Scope, ServiceLog, Timestamp};
+    use app_core::sync::protocol::{PushRequest, WireChange};
+    use app_core::testing::{self, device_id as device, team_id as team, user_id as uid};
+    use automerge::transaction::Transactable;
+    use automerge::{ActorId, Automerge};
+
+    fn commissioner(n: u8) -> Principal {
+        Principal {
+            user: uid(n),
+            role: Role::Commissioner,
+            scope: Scope::Team(team(1)),
+            team: Some(team(1)),
+            county: Some(testing::ZHENGAN.parse().unwrap()),
+        }
+    }
+    fn log(author: u8) -> ServiceLog {
+        testing::service_log(uid(author), Some(team(1)), testing::village())
+    }
+
+    fn batch(who: Principal, dev: DeviceId, changes: Vec<(DocId, Vec<u8>)>) -> PushBatch {
+        PushBatch::decode(
+            who,
+            dev,
+            PushRequest {
+                changes: changes
+                    .into_iter()
+                    .map(|(doc, bytes)| WireChange { doc, bytes })
+                    .collect(),
+            },
+        )
+    }
+
+    fn created(author: u8, actor: &ActorId) -> (RecordDoc, DocId, Vec<u8>) {
+        let record = log(author);
+        let (doc, mut change) =
+            RecordDoc::create(&record, actor.clone(), Timestamp::from_millis(5)).unwrap();
+        (doc, record.id.into(), change.bytes().into_owned())
+    }
+
+    fn edited(doc: &mut RecordDoc, actor: &ActorId, f: impl FnOnce(&mut ServiceLog)) -> Vec<u8> {
+        let edited = doc
+            .edit::<ServiceLog, (), DocError>(actor, Timestamp::from_millis(6), |l| {
+                f(l);
+                Ok(())
+            })
+            .unwrap();
+        edited.change.unwrap().bytes().into_owned()
+    }
+
+    fn stored_state(doc: &RecordDoc, id: DocId) -> PushFetched {
+        let mut f = PushFetched::default();
+        f.snapshots.insert(id, doc.save());
+        f
+    }
+
+    #[test]
+    fn a_new_record_is_stored_and_its_actor_bound() {
+        let actor = ActorId::random();
+        let (_, id, bytes) = created(1, &actor);
+        let b = batch(
+            commissioner(1),
+            device(1),
+            vec![(id, bytes.clone()), (id, bytes)],
+        );
+        let (outcomes, writes) = plan(&b, PushFetched::default());
+        assert_eq!(
+            outcomes,
+            vec![ChangeOutcome::Stored, ChangeOutcome::Duplicate]
+        );
+        assert_eq!(writes.changes.len(), 1);
+        assert_eq!(writes.bind_actors, vec![actor.to_bytes().to_vec()]);
+        assert_eq!(writes.docs.len(), 1);
+        assert_eq!(writes.docs[0].placement.author, uid(1));
+        assert_eq!(writes.docs[0].placement.county.to_string(), "520324");
+    }
+
+    #[test]
+    fn a_change_without_its_dependency_waits() {
+        let actor = ActorId::random();
+        let (mut doc, id, _first) = created(1, &actor);
+        let second = edited(&mut doc, &actor, |l| l.farmers_served = 13);
+        let b = batch(commissioner(1), device(1), vec![(id, second)]);
+        let (outcomes, writes) = plan(&b, PushFetched::default());
+        assert_eq!(outcomes, vec![ChangeOutcome::MissingDeps]);
+        assert_eq!(writes, PushWrites::default());
+    }
+
+    #[test]
+    fn undecodable_bytes_are_refused_and_quarantine_the_document() {
+        let actor = ActorId::random();
+        let (_, id, bytes) = created(1, &actor);
+        let b = batch(
+            commissioner(1),
+            device(1),
+            vec![(id, vec![1, 2, 3]), (id, bytes)],
+        );
+        let (outcomes, writes) = plan(&b, PushFetched::default());
+        assert!(matches!(
+            &outcomes[0],
+            ChangeOutcome::Refused {
+                code: RefusalCode::Undecodable,
+                ..
+            }
+        ));
+        assert!(matches!(
+            &outcomes[1],
+            ChangeOutcome::Refused {
+                code: RefusalCode::Quarantined,
+                ..
+            }
+        ));
+        assert_eq!(writes.quarantine.len(), 2);
+        assert!(writes.changes.is_empty());
+    }
+
+    #[test]
+    fn an_actor_bound_to_another_device_is_refused() {
+        let actor = ActorId::random();
+        let (_, id, bytes) = created(1, &actor);
+        let mut fetched = PushFetched::default();
+        fetched.actors.insert(actor.to_bytes().to_vec(), device(2));
+        let b = batch(commissioner(1), device(1), vec![(id, bytes)]);
+        let (outcomes, _) = plan(&b, fetched);
+        assert!(matches!(
+            &outcomes[0],
+            ChangeOutcome::Refused {
+                code: RefusalCode::ForeignActor,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_teammate_cannot_edit_and_a_stored_quarantine_holds() {
+        let owner = ActorId::random();
+        let (mut doc, id, _) = created(1, &owner);
+        let stored = stored_state(&doc, id);
+        let mate = ActorId::random();
+        let edit = edited(&mut doc, &mate, |l| l.description = "改".into());
+        let b = batch(commissioner(2), device(2), vec![(id, edit.clone())]);
+        let (outcomes, writes) = plan(&b, stored.clone());
+        assert!(matches!(
+            &outcomes[0],
+            ChangeOutcome::Refused {
+                code: RefusalCode::NotYourRecord,
+                ..
+            }
+        ));
+        assert!(writes.docs.is_empty());
+        let mut q = stored;
+        q.quarantined.insert(id);
+        let b = batch(commissioner(1), device(1), vec![(id, edit)]);
+        let (outcomes, _) = plan(&b, q);
+        assert!(matches!(
+            &outcomes[0],
+            ChangeOutcome::Refused {
+                code: RefusalCode::Quarantined,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_hidden_write_to_the_author_is_refused() {
+        let owner = ActorId::from(vec![0xffu8; 16]);
+        let (doc, id, _) = created(1, &owner);
+        // A change made without seeing the record: its value for `author`
+        // is concurrent with the creation's and loses to it (lower actor),
+        // so the record still shows the real author.
+        let mut am = Automerge::new().with_actor(ActorId::from(vec![0u8; 16]));
+        am.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, "author", uid(2).to_string())?;
+            Ok(())
+        })
+        .unwrap();
+        let mut sneaky = am.get_changes(&[]).into_iter().next().unwrap().clone();
+        let bytes = sneaky.bytes().into_owned();
+        let mut check = doc.clone();
+        check.apply([sneaky]).unwrap();
+        assert_eq!(
+            hydrate(&check).unwrap(),
+            hydrate(&doc).unwrap(),
+            "the write is hidden"
+        );
+        let b = batch(commissioner(1), device(1), vec![(id, bytes)]);
+        let (outcomes, writes) = plan(&b, stored_state(&doc, id));
+        assert!(
+            matches!(
+                &outcomes[0],
+                ChangeOutcome::Refused {
+                    code: RefusalCode::FieldNotAllowed,
+                    ..
+                }
+            ),
+            "{outcomes:?}"
+        );
+        assert!(writes.changes.is_empty());
+    }
+}
