@@ -141,10 +141,17 @@ mod tests {
     }
 
     #[test]
-    fn the_input_validates_to_the_same_content() {
-        let input = service_log_input(village());
-        assert_eq!(input.farmers_served, 12);
-        assert_eq!(input.village, ZHENGAN_VILLAGE);
-        assert_eq!(input.date, "2026-11-28");
+    fn the_input_validates_back_to_the_same_log() {
+        use crate::domain::validate::{Context, NoRegister};
+        let log = service_log(user_id(1), None, village());
+        let ctx = Context {
+            now: T0,
+            register: &NoRegister,
+            mint: &uuid::Uuid::nil,
+        };
+        let checked = service_log_input(village())
+            .into_new(log.id, log.author, log.team, true, &ctx)
+            .unwrap();
+        assert_eq!(checked.value, log);
     }
 }

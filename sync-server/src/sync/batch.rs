@@ -75,7 +75,7 @@ impl PushBatch {
         }
     }
 
-    /// What the store must read before [`plan`].
+    /// What the store must read before [`super::plan`].
     pub fn needs(&self) -> PushNeeds {
         let mut docs = BTreeSet::new();
         let mut actors = BTreeSet::new();
