@@ -27,5 +27,7 @@ pub mod photo;
 pub mod reference;
 #[cfg(feature = "store")]
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use clock::Clock;

@@ -318,21 +318,9 @@ mod tests {
     //! over HTTP in its conformance suite.
 
     use super::*;
-    use crate::domain::{
-        ActivityType, ConsultationId, ConsultationStatus, FarmerContact, Review, ServiceLogId,
-        Timestamp, VillageCode,
-    };
+    use crate::domain::{Review, Timestamp, VillageCode};
+    use crate::testing::{self, team_id as team, user_id as uid};
 
-    fn uid(n: u8) -> UserId {
-        format!("0192f000-0000-7000-8000-0000000000{n:02x}")
-            .parse()
-            .unwrap()
-    }
-    fn team(n: u8) -> TeamId {
-        format!("0192f000-0000-7000-8000-00000000aa{n:02x}")
-            .parse()
-            .unwrap()
-    }
     const ZHENGAN: &str = "520324";
     const ZHENGAN_VILLAGE: &str = "520324001001";
     const OTHER_COUNTY_VILLAGE: &str = "520326100200";
@@ -367,30 +355,11 @@ mod tests {
     }
 
     fn log(author: u8, t: u8, village: &str) -> AnyRecord {
-        AnyRecord::ServiceLog(ServiceLog {
-            id: "0192f000-0000-7000-8000-0000000bbbbb"
-                .parse::<ServiceLogId>()
-                .unwrap(),
-            author: uid(author),
-            team: Some(team(t)),
-            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
-            start_time: None,
-            end_time: None,
-            village: VillageCode::parse(village).unwrap(),
-            location: None,
-            activity: ActivityType::TechnicalGuidance,
-            industry: "茶叶".into(),
-            farmers_served: 10,
-            trainees: None,
-            served: vec![],
-            technologies: vec![],
-            varieties: vec![],
-            description: "指导".into(),
-            photos: vec![],
-            status: LogStatus::Submitted,
-            review: Review::default(),
-            created_at: Timestamp::from_millis(1),
-        })
+        AnyRecord::ServiceLog(testing::service_log(
+            uid(author),
+            Some(team(t)),
+            VillageCode::parse(village).unwrap(),
+        ))
     }
 
     fn edit(r: &AnyRecord, f: impl FnOnce(&mut ServiceLog)) -> AnyRecord {
@@ -544,7 +513,7 @@ mod tests {
     #[test]
     fn sync_admins_write_in_scope_only_and_never_identity() {
         let before = log(2, 1, ZHENGAN_VILLAGE);
-        let resolved = edit(&before, |l| l.farmers_served = 12);
+        let resolved = edit(&before, |l| l.farmers_served = 13);
         let county_admin = admin(Scope::County(county(ZHENGAN)));
         assert_eq!(
             code(check_write(&county_admin, Some(&before), &resolved)),
@@ -598,28 +567,11 @@ mod tests {
 
     #[test]
     fn consultations_follow_the_same_rules() {
-        let c = AnyRecord::Consultation(Consultation {
-            id: "0192f000-0000-7000-8000-0000000ccccc"
-                .parse::<ConsultationId>()
-                .unwrap(),
-            author: uid(1),
-            team: Some(team(1)),
-            farmer: FarmerContact {
-                name: "王".into(),
-                phone: String::new(),
-                village: VillageCode::parse(ZHENGAN_VILLAGE).unwrap(),
-            },
-            subject: "茶".into(),
-            problem: "叶斑".into(),
-            channel: crate::domain::Channel::Phone,
-            asked_at: Timestamp::from_millis(1),
-            advice: String::new(),
-            first_answered_at: None,
-            status: ConsultationStatus::Open,
-            follow_ups: vec![],
-            photos: vec![],
-            created_at: Timestamp::from_millis(1),
-        });
+        let c = AnyRecord::Consultation(testing::consultation(
+            uid(1),
+            Some(team(1)),
+            VillageCode::parse(ZHENGAN_VILLAGE).unwrap(),
+        ));
         assert_eq!(code(check_write(&commissioner(1, 1), None, &c)), None);
         let AnyRecord::Consultation(inner) = &c else {
             unreachable!()

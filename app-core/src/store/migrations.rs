@@ -1,11 +1,10 @@
-//! Versioned schema migrations, tracked by SQLite's `user_version`.
-//!
-//! Each migration runs in its own transaction together with the version bump,
-//! so a crash mid-migration leaves the previous version intact. Migrations
-//! are append-only.
+//! The device store's schema: its numbered migrations, run by the shared
+//! runner in [`super::migrate`] (`user_version`, one transaction each,
+//! append-only).
 
 use rusqlite::Connection;
 
+use super::migrate::{self, MigrateError};
 use super::{Result, StoreError};
 
 /// The migrations, in order; migration `i` takes the schema from `i` to `i + 1`.
@@ -23,22 +22,14 @@ pub fn migrations() -> &'static [&'static str] {
 }
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
-    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew {
-            found: current,
-            supported: SCHEMA_VERSION,
-        });
+    match migrate::run(conn, MIGRATIONS) {
+        Ok(_) => Ok(()),
+        Err(MigrateError::Sqlite(e)) => Err(StoreError::Sqlite(e)),
+        Err(MigrateError::TooNew(t)) => Err(StoreError::SchemaTooNew {
+            found: t.found,
+            supported: t.supported,
+        }),
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as u32)?;
-        tx.commit()?;
-        #[cfg(feature = "store")]
-        tracing::info!(version = i + 1, "store migrated");
-    }
-    Ok(())
 }
 
 #[cfg(test)]

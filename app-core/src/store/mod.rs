@@ -20,6 +20,7 @@
 
 mod documents;
 mod drafts;
+pub mod migrate;
 mod migrations;
 mod outbox;
 mod photos;

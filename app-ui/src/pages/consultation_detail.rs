@@ -343,27 +343,23 @@ pub fn ConsultationActions(props: &ConsultationActionsProps) -> Html {
 
 #[cfg(test)]
 mod tests {
-    use app_core::domain::{Channel, Consultation, FarmerContact, FollowUp, Timestamp};
+    use app_core::domain::{Consultation, FarmerContact, FollowUp, Timestamp};
+    use app_core::testing;
 
     use super::*;
     use crate::testing::{render, signed_in};
 
     fn detail() -> ConsultationDetail {
-        let me = "0192f000-0000-7000-8000-000000000001".parse().unwrap();
+        let me = testing::user_id(1);
         let asked = Timestamp::from_millis(1_795_914_000_000);
         ConsultationDetail {
             consultation: Consultation {
-                id: "0192f000-0000-7000-8000-0000000000c9".parse().unwrap(),
-                author: me,
-                team: None,
                 farmer: FarmerContact {
                     name: "王大姐".into(),
                     phone: "13800000000".into(),
-                    village: "520324001001".parse().unwrap(),
+                    village: testing::village(),
                 },
-                subject: "茶树".into(),
                 problem: "新叶发黄卷曲".into(),
-                channel: Channel::Phone,
                 asked_at: asked,
                 advice: "疑似茶小绿叶蝉，建议黄板诱杀".into(),
                 first_answered_at: Some(asked.add_millis(3 * 3_600_000)),
@@ -374,8 +370,8 @@ mod tests {
                     by: me,
                     note: "黄板已挂，虫口下降".into(),
                 }],
-                photos: vec![],
                 created_at: asked,
+                ..testing::consultation(me, None, testing::village())
             },
             village_name: Some("北苑社区居民委员会".into()),
             mine: true,

@@ -131,7 +131,8 @@ pub fn LogDetailView(props: &LogDetailViewProps) -> Html {
 
 #[cfg(test)]
 mod tests {
-    use app_core::domain::{ActivityType, LogStatus, Review, ServiceLog, Timestamp};
+    use app_core::domain::{ActivityType, ServiceLog, Timestamp};
+    use app_core::testing;
 
     use super::*;
     use crate::testing::{render, signed_in};
@@ -139,26 +140,15 @@ mod tests {
     pub(crate) fn detail(mine: bool) -> LogDetail {
         LogDetail {
             log: ServiceLog {
-                id: "0192f000-0000-7000-8000-0000000000e1".parse().unwrap(),
-                author: "0192f000-0000-7000-8000-000000000001".parse().unwrap(),
-                team: None,
                 date: "2026-11-29".parse().unwrap(),
                 start_time: Some("09:30".parse().unwrap()),
                 end_time: Some("11:00".parse().unwrap()),
-                village: "520324001001".parse().unwrap(),
-                location: None,
                 activity: ActivityType::Training,
-                industry: "茶叶".into(),
-                farmers_served: 12,
                 trainees: Some(30),
-                served: vec![],
                 technologies: vec!["绿色防控".into(), "测土配方".into()],
-                varieties: vec![],
                 description: "茶园秋冬管理：修剪、施基肥".into(),
-                photos: vec![],
-                status: LogStatus::Submitted,
-                review: Review::default(),
                 created_at: Timestamp::from_millis(0),
+                ..testing::service_log(testing::user_id(1), None, testing::village())
             },
             village_name: Some("北苑社区居民委员会".into()),
             township_name: Some("凤仪街道".into()),

@@ -5,15 +5,24 @@
 //!
 //! Both backends hold the same tables (users, teams, devices, actors,
 //! documents, changes, quarantine, divisions, county tags, photos, audit),
-//! each with its own numbered migrations. The push logic itself is not here:
-//! a store fetches what [`crate::sync::plan`] needs, runs the plan (the
-//! costly part: Automerge applies and hydrates every document) *outside*
-//! its write transaction so that pushes plan in parallel, then inside the
-//! write transaction fetches the same rows again and writes the plan only if
-//! they are unchanged; otherwise it plans again there (see
-//! [`PushFetched`]). Plans are a pure function of the batch and the fetched
-//! rows, so a plan made on equal rows is the plan the transaction would
-//! have made.
+//! each with its own numbered migrations. A backend keeps its SQL and how it
+//! decodes a column; what is not SQL is written once, here:
+//!
+//! - [`push`]: the push sequence. Plan ([`crate::sync::plan`], the costly
+//!   part) on rows read *outside* the write transaction, so that pushes plan
+//!   in parallel; inside it, read the same rows again and write the plan
+//!   only if they are unchanged, else plan again there. A backend supplies
+//!   "read", "open and read again" and "write and commit"
+//!   ([`push::PushBackend`]).
+//! - `pull`: the read filter of a scope and cutting a page at its limits.
+//! - `rows`: records from column values, in a column order both schemas
+//!   share.
+//! - `photo`: what announcing an upload does ([`PhotoStart::decide`]).
+//! - `slice`: which divisions a county's register slice needs, and the
+//!   slice from them.
+//! - Migrations: SQLite runs `app_core::store::migrate`, the runner the
+//!   device uses too; PostgreSQL its own SQL over the same decision
+//!   (`migrate::pending`).
 //!
 //! # Ordering of sequence numbers
 //!
@@ -24,19 +33,26 @@
 //! numbers become visible in commit order, and a pull reads the highest
 //! committed `seq` first and then only rows up to it.
 
+mod photo;
 pub mod postgres;
+mod pull;
+pub mod push;
+mod rows;
+mod slice;
 pub mod sqlite;
 
 use app_core::domain::{
-    CountyCode, CountyTag, DeviceId, DivisionLevel, DocId, PhotoHash, RecordKind, Role, Scope,
-    Team, TeamId, Timestamp, User, UserId,
+    CountyCode, CountyTag, DeviceId, DivisionLevel, DocId, PhotoHash, Role, Scope, Team, TeamId,
+    Timestamp, User, UserId,
 };
 use app_core::scope::{Placement, Principal};
 use app_core::store::RegisterSlice;
+use app_core::store::migrate::{MigrateError, SchemaTooNew};
 use app_core::sync::protocol::ChangeOutcome;
 use serde::Serialize;
 
 pub use postgres::PostgresStore;
+pub use pull::MAX_PULL_BYTES;
 pub use sqlite::SqliteStore;
 
 use crate::sync::PushBatch;
@@ -92,6 +108,24 @@ impl StoreError {
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ),
             _ => false,
+        }
+    }
+}
+
+impl From<SchemaTooNew> for StoreError {
+    fn from(e: SchemaTooNew) -> Self {
+        StoreError::SchemaTooNew {
+            found: e.found.into(),
+            supported: e.supported.into(),
+        }
+    }
+}
+
+impl From<MigrateError> for StoreError {
+    fn from(e: MigrateError) -> Self {
+        match e {
+            MigrateError::Sqlite(e) => e.into(),
+            MigrateError::TooNew(t) => t.into(),
         }
     }
 }
@@ -217,21 +251,6 @@ pub struct QuarantineEntry {
     pub released_at: Option<Timestamp>,
 }
 
-/// A row of the quarantine to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewQuarantine {
-    /// The document.
-    pub doc: DocId,
-    /// The change hash, if decoded.
-    pub hash: Option<[u8; 32]>,
-    /// The bytes as sent.
-    pub bytes: Vec<u8>,
-    /// Refusal code.
-    pub code: &'static str,
-    /// Why.
-    pub reason: String,
-}
-
 /// A photo upload, finished or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PhotoRecord {
@@ -305,60 +324,6 @@ pub struct DivisionImport {
     pub code: u64,
     /// Its name.
     pub name: String,
-}
-
-/// Where a document sits and what it is, as written after a push.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DocUpdate {
-    /// The document.
-    pub doc: DocId,
-    /// Its kind.
-    pub kind: RecordKind,
-    /// Placement read from the record itself.
-    pub placement: Placement,
-    /// Automerge save of the whole document.
-    pub snapshot: Vec<u8>,
-    /// Its heads, 32 bytes each.
-    pub heads: Vec<u8>,
-}
-
-/// Everything a push writes, decided by [`crate::sync::plan`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PushWrites {
-    /// Actors to bind to the pushing device.
-    pub bind_actors: Vec<Vec<u8>>,
-    /// Accepted changes in the order they get sequence numbers.
-    pub changes: Vec<(DocId, [u8; 32], Vec<u8>)>,
-    /// Documents to insert or update.
-    pub docs: Vec<DocUpdate>,
-    /// Refused changes to keep.
-    pub quarantine: Vec<NewQuarantine>,
-}
-
-/// What a push needs to read before planning.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PushNeeds {
-    /// Documents touched.
-    pub docs: Vec<DocId>,
-    /// Actors of the changes.
-    pub actors: Vec<Vec<u8>>,
-    /// Change hashes (to find changes stored under another document).
-    pub hashes: Vec<[u8; 32]>,
-}
-
-/// What a store read for a push: everything [`crate::sync::plan`] depends
-/// on besides the batch. Equal values give equal plans, which is what lets
-/// a store plan before its write transaction and check inside it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PushFetched {
-    /// Snapshots of existing documents.
-    pub snapshots: std::collections::HashMap<DocId, Vec<u8>>,
-    /// Actors already bound, and to which device.
-    pub actors: std::collections::HashMap<Vec<u8>, DeviceId>,
-    /// Hashes already stored, and in which document.
-    pub hashes: std::collections::HashMap<[u8; 32], DocId>,
-    /// Documents quarantined for the pushing device.
-    pub quarantined: std::collections::HashSet<DocId>,
 }
 
 /// The server's state, by role. One implementation per database.
@@ -476,99 +441,4 @@ pub trait ServerStore: Send + Sync + std::fmt::Debug {
     async fn audit(&self, entry: &AuditEntry) -> Result<()>;
     /// The newest audit entries.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
-}
-
-// ---- helpers shared by both backends ----
-
-/// A scope as two columns: level and code.
-pub(crate) fn scope_columns(scope: &Scope) -> (&'static str, Option<String>) {
-    match scope {
-        Scope::Own => ("own", None),
-        Scope::Team(t) => ("team", Some(t.to_string())),
-        Scope::County(c) => ("county", Some(c.to_string())),
-        Scope::Province(p) => ("province", Some(p.to_string())),
-    }
-}
-
-/// The scope from its two columns.
-pub(crate) fn scope_from_columns(level: &str, code: Option<&str>) -> Result<Scope> {
-    let bad = || StoreError::Corrupt(format!("scope {level}/{code:?}"));
-    Ok(match (level, code) {
-        ("own", _) => Scope::Own,
-        ("team", Some(c)) => Scope::Team(c.parse().map_err(|_| bad())?),
-        ("county", Some(c)) => Scope::County(c.parse().map_err(|_| bad())?),
-        ("province", Some(c)) => Scope::Province(c.parse().map_err(|_| bad())?),
-        _ => return Err(bad()),
-    })
-}
-
-/// Parses a role code.
-pub(crate) fn role_from_code(code: &str) -> Result<Role> {
-    Role::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("role {code:?}")))
-}
-
-/// The pull filter's parameters: `author = user OR team = team OR county in
-/// [lo, hi]`, with the unused alternatives made impossible. The same
-/// semantics as [`app_core::scope::can_read`].
-pub(crate) struct ReadFilter {
-    pub user: uuid::Uuid,
-    pub team: Option<uuid::Uuid>,
-    pub county_lo: i64,
-    pub county_hi: i64,
-}
-
-impl ReadFilter {
-    pub(crate) fn of(who: &Principal) -> ReadFilter {
-        let none = (-1, -1);
-        let (team, (lo, hi)) = match who.scope {
-            Scope::Own => (None, none),
-            Scope::Team(t) => (Some(*t.as_uuid()), none),
-            Scope::County(c) => (None, (c.as_int() as i64, c.as_int() as i64)),
-            Scope::Province(p) => {
-                let base = p.as_int() as i64 * 10_000;
-                (None, (base, base + 9_999))
-            }
-        };
-        ReadFilter {
-            user: *who.user.as_uuid(),
-            team,
-            county_lo: lo,
-            county_hi: hi,
-        }
-    }
-}
-
-/// The photo hash from stored bytes.
-pub(crate) fn photo_hash_from(bytes: &[u8]) -> Result<PhotoHash> {
-    let arr: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("photo hash of {} bytes", bytes.len())))?;
-    Ok(PhotoHash::from_bytes(arr))
-}
-
-/// Hex of a 32-byte hash.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A placement from its columns.
-pub(crate) fn placement_from(
-    kind: &str,
-    author: uuid::Uuid,
-    team: Option<uuid::Uuid>,
-    county: i64,
-) -> Result<Placement> {
-    Ok(Placement {
-        kind: RecordKind::from_code(kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("record kind {kind:?}")))?,
-        author: UserId::from_uuid(author),
-        team: team.map(TeamId::from_uuid),
-        county: CountyCode::from_int(county as u64)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-    })
-}
-
-/// The level of a division from its stored code.
-pub(crate) fn level_code(level: DivisionLevel) -> &'static str {
-    level.code()
 }

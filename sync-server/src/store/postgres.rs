@@ -8,6 +8,9 @@
 //! never skip a change that commits late. Migrations take another advisory
 //! lock so that instances starting together do not race.
 //!
+//! This module holds the SQL and how a PostgreSQL column becomes a value;
+//! what is not SQL is shared with SQLite (see [`super`]).
+//!
 //! Connections come from a deadpool pool; no TLS (the database is expected
 //! on a private network or the same host).
 
@@ -16,25 +19,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app_core::domain::{
-    CountyCode, CountyTag, DeviceId, DivisionLevel, DocId, PhotoHash, Role, Scope, Team, TeamId,
-    Timestamp, User, UserId,
+    CountyCode, CountyTag, DeviceId, DocId, PhotoHash, Role, Scope, Team, TeamId, Timestamp, User,
+    UserId,
 };
-use app_core::store::{RegisterSlice, SliceDivision};
-use app_core::sync::protocol::ChangeOutcome;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use app_core::store::{RegisterSlice, migrate};
+use deadpool_postgres::{
+    GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
+};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{IsolationLevel, NoTls, Row};
 use uuid::Uuid;
 
-use super::sqlite::MAX_PULL_BYTES;
+use super::push::{self, PushBackend};
+use super::rows::{self, AUDIT_COLUMNS, Columns, DEVICE_COLUMNS, DIVISION_COLUMNS};
+use super::rows::{PHOTO_COLUMNS, PLACEMENT_COLUMNS, TEAM_COLUMNS, USER_COLUMNS, scope_columns};
 use super::{
     AuditEntry, DeviceRecord, DivisionImport, DocumentChanges, NewDevice, PhotoRecord, PhotoStart,
-    PullPage, PullQuery, PushFetched, PushResult, PushWrites, QuarantineEntry, ReadFilter, Result,
-    ServerStore, StoreError, StoreStats, StoredChange, UserRecord, hex, level_code,
-    photo_hash_from, placement_from, role_from_code, scope_columns, scope_from_columns,
+    PullPage, PullQuery, PushResult, QuarantineEntry, Result, ServerStore, StoreError, StoreStats,
+    UserRecord, pull, slice,
 };
 use crate::config::redact_url;
-use crate::sync::{self, PushBatch};
+use crate::sync::{PushBatch, PushFetched, PushWrites};
 
 /// Numbered migrations, recorded in `schema_migrations`.
 const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
@@ -62,68 +68,105 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
+/// A push's write transaction on PostgreSQL: a pooled connection with
+/// `BEGIN` issued and [`PUSH_LOCK`] held. Dropped before it commits, the
+/// connection leaves the pool and closes, which rolls the transaction back
+/// and releases the lock.
+pub struct WriteTx {
+    client: Option<Object>,
+}
+
+impl WriteTx {
+    fn client(&self) -> &Object {
+        self.client
+            .as_ref()
+            .expect("a write transaction has its connection")
+    }
+}
+
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTx").finish_non_exhaustive()
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            drop(Object::take(client));
+        }
+    }
+}
+
 fn pool_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Pool(e.to_string())
 }
 
-fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
-    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+/// A unique violation as [`StoreError::Conflict`] on `what`.
+fn conflict(what: String) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+    move |e| {
+        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+            StoreError::Conflict(what)
+        } else {
+            e.into()
+        }
+    }
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, scope_level, scope_code, team, \
-                            active, password_hash, scope_epoch";
-
-fn user_from_row(r: &Row) -> Result<UserRecord> {
-    let level: String = r.try_get(4)?;
-    let code: Option<String> = r.try_get(5)?;
-    Ok(UserRecord {
-        user: User {
-            id: UserId::from_uuid(r.try_get(0)?),
-            username: r.try_get(1)?,
-            display_name: r.try_get(2)?,
-            role: role_from_code(r.try_get::<_, &str>(3)?)?,
-            scope: scope_from_columns(&level, code.as_deref())?,
-            team: r.try_get::<_, Option<Uuid>>(6)?.map(TeamId::from_uuid),
-            active: r.try_get(7)?,
-        },
-        password_hash: r.try_get(8)?,
-        scope_epoch: r.try_get(9)?,
-    })
+impl Columns for Row {
+    rows::columns_by_getter!(try_get:
+        uuid -> Uuid,
+        opt_uuid -> Option<Uuid>,
+        int -> i64,
+        opt_int -> Option<i64>,
+        text -> String,
+        opt_text -> Option<String>,
+        flag -> bool,
+        bytes -> Vec<u8>,
+        opt_bytes -> Option<Vec<u8>>,
+    );
 }
 
-const DEVICE_COLUMNS: &str = "id, user_id, name, platform, created_at, last_seen_at, revoked_at";
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-fn device_from_row(r: &Row) -> Result<DeviceRecord> {
-    Ok(DeviceRecord {
-        id: DeviceId::from_uuid(r.try_get(0)?),
-        user: UserId::from_uuid(r.try_get(1)?),
-        name: r.try_get(2)?,
-        platform: r.try_get(3)?,
-        created_at: Timestamp::from_millis(r.try_get(4)?),
-        last_seen_at: Timestamp::from_millis(r.try_get(5)?),
-        revoked_at: r.try_get::<_, Option<i64>>(6)?.map(Timestamp::from_millis),
-    })
+/// Every row of `sql`, mapped.
+async fn all<T>(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+    map: fn(&dyn Columns) -> Result<T>,
+) -> Result<Vec<T>> {
+    let stmt = c.prepare_cached(sql).await?;
+    c.query(&stmt, params)
+        .await?
+        .iter()
+        .map(|r| map(r))
+        .collect()
 }
 
-fn team_from_row(r: &Row) -> Result<Team> {
-    Ok(Team {
-        id: TeamId::from_uuid(r.try_get(0)?),
-        name: r.try_get(1)?,
-        county: CountyCode::from_int(r.try_get::<_, i64>(2)? as u64)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        leading_industry: r.try_get(3)?,
-        lead: r.try_get::<_, Option<Uuid>>(4)?.map(UserId::from_uuid),
-    })
+/// The row of `sql`, if any, mapped.
+async fn first<T>(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+    map: fn(&dyn Columns) -> Result<T>,
+) -> Result<Option<T>> {
+    let stmt = c.prepare_cached(sql).await?;
+    c.query_opt(&stmt, params)
+        .await?
+        .as_ref()
+        .map(|r| map(r))
+        .transpose()
 }
 
-fn photo_from_row(r: &Row) -> Result<PhotoRecord> {
-    Ok(PhotoRecord {
-        hash: photo_hash_from(r.try_get::<_, &[u8]>(0)?)?,
-        length: r.try_get::<_, i64>(1)? as u64,
-        offset: r.try_get::<_, i64>(2)? as u64,
-        complete: r.try_get(3)?,
-        created_at: Timestamp::from_millis(r.try_get(4)?),
-    })
+/// A read-only transaction on one snapshot.
+async fn snapshot(client: &mut Object) -> Result<deadpool_postgres::Transaction<'_>> {
+    Ok(client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?)
 }
 
 impl PostgresStore {
@@ -160,10 +203,13 @@ impl PostgresStore {
         Ok(store)
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Client> {
+    async fn client(&self) -> Result<Object> {
         self.pool.get().await.map_err(pool_err)
     }
 
+    /// Runs the migrations `schema_migrations` does not list yet, in one
+    /// transaction under [`MIGRATE_LOCK`]; which ones is the decision the
+    /// SQLite runner makes too ([`migrate::pending`]).
     async fn migrate(&self) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
@@ -173,101 +219,86 @@ impl PostgresStore {
             "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY)",
         )
         .await?;
-        let version: i64 = tx
+        let found: i64 = tx
             .query_one(
                 "SELECT coalesce(max(version), 0) FROM schema_migrations",
                 &[],
             )
             .await?
             .try_get(0)?;
-        let supported = MIGRATIONS.len() as i64;
-        if version > supported {
-            return Err(StoreError::SchemaTooNew {
-                found: version,
-                supported,
-            });
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let current = u32::try_from(found).map_err(|_| StoreError::SchemaTooNew {
+            found,
+            supported: migrate::latest(MIGRATIONS).into(),
+        })?;
+        for (version, sql) in migrate::pending(current, MIGRATIONS)? {
             tx.batch_execute(sql).await?;
             tx.execute(
                 "INSERT INTO schema_migrations(version) VALUES ($1)",
-                &[&(i as i64 + 1)],
+                &[&i64::from(version)],
             )
             .await?;
-            tracing::info!(version = i + 1, "postgres migration applied");
+            tracing::info!(version, "postgres schema migrated");
         }
         tx.commit().await?;
         Ok(())
     }
 }
 
-async fn plan_blocking(
-    batch: Arc<PushBatch>,
-    fetched: PushFetched,
-) -> Result<(Vec<ChangeOutcome>, PushWrites)> {
-    tokio::task::spawn_blocking(move || sync::plan(&batch, fetched))
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))
-}
-
-async fn fetch_for_push(
-    tx: &deadpool_postgres::Transaction<'_>,
-    batch: &PushBatch,
-) -> Result<PushFetched> {
+async fn fetch_for_push(c: &impl GenericClient, batch: &PushBatch) -> Result<PushFetched> {
     let needs = batch.needs();
     let mut fetched = PushFetched::default();
     let docs: Vec<Uuid> = needs.docs.iter().map(|d| *d.as_uuid()).collect();
-    for r in tx
-        .query(
-            "SELECT doc_id, snapshot FROM documents WHERE doc_id = ANY($1)",
-            &[&docs],
-        )
-        .await?
-    {
-        fetched
-            .snapshots
-            .insert(DocId::from_uuid(r.try_get(0)?), r.try_get(1)?);
-    }
-    for r in tx
-        .query(
-            "SELECT DISTINCT doc_id FROM quarantine
-             WHERE device_id = $1 AND doc_id = ANY($2) AND released_at IS NULL",
-            &[batch.device.as_uuid(), &docs],
-        )
-        .await?
-    {
-        fetched.quarantined.insert(DocId::from_uuid(r.try_get(0)?));
-    }
-    for r in tx
-        .query(
-            "SELECT actor, device_id FROM actors WHERE actor = ANY($1)",
-            &[&needs.actors],
-        )
-        .await?
-    {
-        fetched
-            .actors
-            .insert(r.try_get(0)?, DeviceId::from_uuid(r.try_get(1)?));
-    }
     let hashes: Vec<&[u8]> = needs.hashes.iter().map(|h| &h[..]).collect();
-    for r in tx
-        .query(
-            "SELECT hash, doc_id FROM changes WHERE hash = ANY($1)",
-            &[&hashes],
-        )
-        .await?
+    let pair = |r: &dyn Columns| Ok((r.uuid(0)?, r.bytes(1)?));
+    for (doc, snapshot) in all(
+        c,
+        "SELECT doc_id, snapshot FROM documents WHERE doc_id = ANY($1)",
+        &[&docs],
+        pair,
+    )
+    .await?
     {
-        let h: &[u8] = r.try_get(0)?;
-        let h: [u8; 32] = h
+        fetched.snapshots.insert(DocId::from_uuid(doc), snapshot);
+    }
+    for doc in all(
+        c,
+        "SELECT DISTINCT doc_id FROM quarantine
+         WHERE device_id = $1 AND doc_id = ANY($2) AND released_at IS NULL",
+        &[batch.device.as_uuid(), &docs],
+        |r| r.uuid(0),
+    )
+    .await?
+    {
+        fetched.quarantined.insert(DocId::from_uuid(doc));
+    }
+    for (device, actor) in all(
+        c,
+        "SELECT device_id, actor FROM actors WHERE actor = ANY($1)",
+        &[&needs.actors],
+        pair,
+    )
+    .await?
+    {
+        fetched.actors.insert(actor, DeviceId::from_uuid(device));
+    }
+    for (doc, hash) in all(
+        c,
+        "SELECT doc_id, hash FROM changes WHERE hash = ANY($1)",
+        &[&hashes],
+        pair,
+    )
+    .await?
+    {
+        let hash: [u8; 32] = hash
             .try_into()
             .map_err(|_| StoreError::Corrupt("change hash".into()))?;
-        fetched.hashes.insert(h, DocId::from_uuid(r.try_get(1)?));
+        fetched.hashes.insert(hash, DocId::from_uuid(doc));
     }
     Ok(fetched)
 }
 
 async fn write_push(
-    tx: &deadpool_postgres::Transaction<'_>,
+    c: &impl GenericClient,
     device: DeviceId,
     writes: &PushWrites,
     at: Timestamp,
@@ -275,7 +306,7 @@ async fn write_push(
     let dev = *device.as_uuid();
     let now = at.as_millis();
     if !writes.bind_actors.is_empty() {
-        tx.execute(
+        c.execute(
             "INSERT INTO actors(actor, device_id, bound_at)
              SELECT a, $2, $3 FROM unnest($1::bytea[]) AS t(a)",
             &[&writes.bind_actors, &dev, &now],
@@ -302,7 +333,7 @@ async fn write_push(
             .collect();
         let snapshots: Vec<&[u8]> = writes.docs.iter().map(|d| &d.snapshot[..]).collect();
         let heads: Vec<&[u8]> = writes.docs.iter().map(|d| &d.heads[..]).collect();
-        tx.execute(
+        c.execute(
             "INSERT INTO documents(doc_id, kind, author, team, county, snapshot, heads, last_seq, updated_at)
              SELECT d, k, a, t, c, s, h, 0, $8
              FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::bigint[], $6::bytea[], $7::bytea[])
@@ -322,7 +353,7 @@ async fn write_push(
         let bytes: Vec<&[u8]> = writes.changes.iter().map(|c| &c.2[..]).collect();
         // WITH ORDINALITY and ORDER BY keep the request order, so sequence
         // numbers follow dependency order within each document.
-        tx.execute(
+        c.execute(
             "INSERT INTO changes(doc_id, hash, bytes, device_id, received_at)
              SELECT d, h, b, $4, $5
              FROM unnest($1::uuid[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS x(d, h, b, n)
@@ -333,7 +364,7 @@ async fn write_push(
         let mut touched: Vec<Uuid> = docs.clone();
         touched.sort();
         touched.dedup();
-        tx.execute(
+        c.execute(
             "UPDATE documents d SET last_seq = m.seq
              FROM (SELECT doc_id, max(seq) AS seq FROM changes WHERE doc_id = ANY($1) GROUP BY doc_id) m
              WHERE d.doc_id = m.doc_id",
@@ -343,7 +374,7 @@ async fn write_push(
     }
     for q in &writes.quarantine {
         let hash: Option<&[u8]> = q.hash.as_ref().map(|h| &h[..]);
-        tx.execute(
+        c.execute(
             "INSERT INTO quarantine(device_id, doc_id, hash, bytes, code, reason, at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
@@ -359,6 +390,59 @@ async fn write_push(
         .await?;
     }
     Ok(())
+}
+
+async fn photo_row(
+    c: &impl GenericClient,
+    hash: &PhotoHash,
+    lock: bool,
+) -> Result<Option<PhotoRecord>> {
+    let sql = format!(
+        "SELECT {PHOTO_COLUMNS} FROM photos WHERE sha256 = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    first(c, &sql, &[&&hash.as_bytes()[..]], rows::photo).await
+}
+
+impl PushBackend for PostgresStore {
+    type Tx = WriteTx;
+
+    async fn fetch(&self, batch: Arc<PushBatch>) -> Result<PushFetched> {
+        // Before the push lock, beside other pushes (and other server
+        // instances).
+        let mut client = self.client().await?;
+        let tx = snapshot(&mut client).await?;
+        let fetched = fetch_for_push(&tx, &batch).await?;
+        tx.commit().await?;
+        Ok(fetched)
+    }
+
+    async fn begin(&self, batch: Arc<PushBatch>) -> Result<(WriteTx, PushFetched)> {
+        let tx = WriteTx {
+            client: Some(self.client().await?),
+        };
+        let c = tx.client();
+        c.batch_execute("BEGIN").await?;
+        c.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
+            .await?;
+        let fetched = fetch_for_push(c, &batch).await?;
+        Ok((tx, fetched))
+    }
+
+    async fn commit(
+        &self,
+        mut tx: WriteTx,
+        device: DeviceId,
+        writes: PushWrites,
+        at: Timestamp,
+    ) -> Result<()> {
+        let c = tx.client();
+        write_push(c, device, &writes, at).await?;
+        c.batch_execute("COMMIT").await?;
+        // Committed: the connection goes back to the pool.
+        drop(tx.client.take());
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]
@@ -384,46 +468,41 @@ impl ServerStore for PostgresStore {
                 &[],
             )
             .await?;
-        let n = |i: usize| -> Result<u64> { Ok(r.try_get::<_, i64>(i)? as u64) };
         Ok(StoreStats {
-            users: n(0)?,
-            devices: n(1)?,
-            documents: n(2)?,
-            changes: n(3)?,
-            quarantined: n(4)?,
-            photos: n(5)?,
-            divisions: n(6)?,
+            users: r.count(0)?,
+            devices: r.count(1)?,
+            documents: r.count(2)?,
+            changes: r.count(3)?,
+            quarantined: r.count(4)?,
+            photos: r.count(5)?,
+            divisions: r.count(6)?,
         })
     }
 
     async fn create_team(&self, team: &Team, at: Timestamp) -> Result<()> {
-        let c = self.client().await?;
-        c.execute(
-            "INSERT INTO teams(id, name, county, leading_industry, lead, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                team.id.as_uuid(),
-                &team.name,
-                &(team.county.as_int() as i64),
-                &team.leading_industry,
-                &team.lead.map(|u| *u.as_uuid()),
-                &at.as_millis(),
-            ],
-        )
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(format!("team {}", team.id))
-            } else {
-                e.into()
-            }
-        })?;
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO teams(id, name, county, leading_industry, lead, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    team.id.as_uuid(),
+                    &team.name,
+                    &(team.county.as_int() as i64),
+                    &team.leading_industry,
+                    &team.lead.map(|u| *u.as_uuid()),
+                    &at.as_millis(),
+                ],
+            )
+            .await
+            .map_err(conflict(format!("team {}", team.id)))?;
         Ok(())
     }
 
     async fn set_team_lead(&self, team: TeamId, lead: Option<UserId>) -> Result<()> {
-        let c = self.client().await?;
-        let n = c
+        let n = self
+            .client()
+            .await?
             .execute(
                 "UPDATE teams SET lead = $2 WHERE id = $1",
                 &[team.as_uuid(), &lead.map(|u| *u.as_uuid())],
@@ -435,76 +514,59 @@ impl ServerStore for PostgresStore {
         Ok(())
     }
 
-    async fn team(&self, id: TeamId) -> Result<Option<Team>> {
-        let c = self.client().await?;
-        c.query_opt(
-            "SELECT id, name, county, leading_industry, lead FROM teams WHERE id = $1",
-            &[id.as_uuid()],
-        )
-        .await?
-        .map(|r| team_from_row(&r))
-        .transpose()
+    async fn team(&self, team: TeamId) -> Result<Option<Team>> {
+        let sql = format!("SELECT {TEAM_COLUMNS} FROM teams WHERE id = $1");
+        first(&self.client().await?, &sql, &[team.as_uuid()], rows::team).await
     }
 
     async fn teams(&self) -> Result<Vec<Team>> {
-        let c = self.client().await?;
-        c.query(
-            "SELECT id, name, county, leading_industry, lead FROM teams ORDER BY name",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(team_from_row)
-        .collect()
+        let sql = format!("SELECT {TEAM_COLUMNS} FROM teams ORDER BY name");
+        all(&self.client().await?, &sql, &[], rows::team).await
     }
 
     async fn create_user(&self, user: &User, password_hash: &str, at: Timestamp) -> Result<()> {
-        let c = self.client().await?;
         let (level, code) = scope_columns(&user.scope);
-        c.execute(
-            "INSERT INTO users(id, username, display_name, role, scope_level, scope_code, team,
-                               active, password_hash, scope_epoch, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10)",
-            &[
-                user.id.as_uuid(),
-                &user.username,
-                &user.display_name,
-                &user.role.code(),
-                &level,
-                &code,
-                &user.team.map(|t| *t.as_uuid()),
-                &user.active,
-                &password_hash,
-                &at.as_millis(),
-            ],
-        )
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(format!("user {}", user.username))
-            } else {
-                e.into()
-            }
-        })?;
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO users(id, username, display_name, role, scope_level, scope_code, team,
+                                   active, password_hash, scope_epoch, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10)",
+                &[
+                    user.id.as_uuid(),
+                    &user.username,
+                    &user.display_name,
+                    &user.role.code(),
+                    &level,
+                    &code,
+                    &user.team.map(|t| *t.as_uuid()),
+                    &user.active,
+                    &password_hash,
+                    &at.as_millis(),
+                ],
+            )
+            .await
+            .map_err(conflict(format!("user {}", user.username)))?;
         Ok(())
     }
 
     async fn set_user_scope(
         &self,
-        id: UserId,
+        user: UserId,
         role: Role,
         scope: Scope,
         team: Option<TeamId>,
     ) -> Result<()> {
-        let c = self.client().await?;
         let (level, code) = scope_columns(&scope);
-        let n = c
+        let n = self
+            .client()
+            .await?
             .execute(
                 "UPDATE users SET role = $2, scope_level = $3, scope_code = $4, team = $5,
                                   scope_epoch = scope_epoch + 1
                  WHERE id = $1",
                 &[
-                    id.as_uuid(),
+                    user.as_uuid(),
                     &role.code(),
                     &level,
                     &code,
@@ -513,117 +575,87 @@ impl ServerStore for PostgresStore {
             )
             .await?;
         if n == 0 {
-            return Err(StoreError::Missing(format!("user {id}")));
+            return Err(StoreError::Missing(format!("user {user}")));
         }
         Ok(())
     }
 
-    async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-            .await?;
-        c.query_opt(&stmt, &[id.as_uuid()])
-            .await?
-            .map(|r| user_from_row(&r))
-            .transpose()
+    async fn user(&self, user: UserId) -> Result<Option<UserRecord>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        first(&self.client().await?, &sql, &[user.as_uuid()], rows::user).await
     }
 
     async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>> {
-        let c = self.client().await?;
-        c.query_opt(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"),
-            &[&username],
-        )
-        .await?
-        .map(|r| user_from_row(&r))
-        .transpose()
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+        first(&self.client().await?, &sql, &[&username], rows::user).await
     }
 
     async fn users(&self) -> Result<Vec<UserRecord>> {
-        let c = self.client().await?;
-        c.query(
-            &format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"),
-            &[],
-        )
-        .await?
-        .iter()
-        .map(user_from_row)
-        .collect()
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
+        all(&self.client().await?, &sql, &[], rows::user).await
     }
 
     async fn create_device(&self, device: &NewDevice) -> Result<()> {
-        let c = self.client().await?;
         let r = &device.record;
-        c.execute(
-            "INSERT INTO devices(id, user_id, name, platform, token_sha256, created_at, last_seen_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                r.id.as_uuid(),
-                r.user.as_uuid(),
-                &r.name,
-                &r.platform,
-                &&device.token_sha256[..],
-                &r.created_at.as_millis(),
-                &r.last_seen_at.as_millis(),
-            ],
-        )
-        .await?;
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO devices(id, user_id, name, platform, token_sha256, created_at, last_seen_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    r.id.as_uuid(),
+                    r.user.as_uuid(),
+                    &r.name,
+                    &r.platform,
+                    &&device.token_sha256[..],
+                    &r.created_at.as_millis(),
+                    &r.last_seen_at.as_millis(),
+                ],
+            )
+            .await?;
         Ok(())
     }
 
     async fn device_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<DeviceRecord>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(&format!(
-                "SELECT {DEVICE_COLUMNS} FROM devices WHERE token_sha256 = $1"
-            ))
-            .await?;
-        c.query_opt(&stmt, &[&&token_sha256[..]])
-            .await?
-            .map(|r| device_from_row(&r))
-            .transpose()
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_sha256 = $1");
+        let digest = &token_sha256[..];
+        first(&self.client().await?, &sql, &[&digest], rows::device).await
     }
 
-    async fn device(&self, id: DeviceId) -> Result<Option<DeviceRecord>> {
-        let c = self.client().await?;
-        c.query_opt(
-            &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1"),
-            &[id.as_uuid()],
+    async fn device(&self, device: DeviceId) -> Result<Option<DeviceRecord>> {
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1");
+        first(
+            &self.client().await?,
+            &sql,
+            &[device.as_uuid()],
+            rows::device,
         )
-        .await?
-        .map(|r| device_from_row(&r))
-        .transpose()
+        .await
     }
 
     async fn devices(&self) -> Result<Vec<DeviceRecord>> {
-        let c = self.client().await?;
-        c.query(
-            &format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY created_at"),
-            &[],
-        )
-        .await?
-        .iter()
-        .map(device_from_row)
-        .collect()
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY created_at");
+        all(&self.client().await?, &sql, &[], rows::device).await
     }
 
-    async fn touch_device(&self, id: DeviceId, at: Timestamp) -> Result<()> {
-        let c = self.client().await?;
-        c.execute(
-            "UPDATE devices SET last_seen_at = greatest(last_seen_at, $2) WHERE id = $1",
-            &[id.as_uuid(), &at.as_millis()],
-        )
-        .await?;
+    async fn touch_device(&self, device: DeviceId, at: Timestamp) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE devices SET last_seen_at = greatest(last_seen_at, $2) WHERE id = $1",
+                &[device.as_uuid(), &at.as_millis()],
+            )
+            .await?;
         Ok(())
     }
 
-    async fn revoke_device(&self, id: DeviceId, at: Timestamp) -> Result<bool> {
-        let c = self.client().await?;
-        let n = c
+    async fn revoke_device(&self, device: DeviceId, at: Timestamp) -> Result<bool> {
+        let n = self
+            .client()
+            .await?
             .execute(
                 "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                &[id.as_uuid(), &at.as_millis()],
+                &[device.as_uuid(), &at.as_millis()],
             )
             .await?;
         Ok(n > 0)
@@ -656,38 +688,7 @@ impl ServerStore for PostgresStore {
     }
 
     async fn push(&self, batch: PushBatch, at: Timestamp) -> Result<PushResult> {
-        let mut client = self.client().await?;
-        // Plan before taking the push lock, beside other pushes (and other
-        // server instances); applying and hydrating Automerge documents is
-        // CPU work, kept off the async workers.
-        let seen = {
-            let tx = client
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await?;
-            let seen = fetch_for_push(&tx, &batch).await?;
-            tx.commit().await?;
-            seen
-        };
-        let batch = Arc::new(batch);
-        let planned = plan_blocking(Arc::clone(&batch), seen.clone()).await?;
-        let tx = client.transaction().await?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
-            .await?;
-        let now = fetch_for_push(&tx, &batch).await?;
-        let (outcomes, writes) = if now == seen {
-            planned
-        } else {
-            // Another push touched the same documents, actors or hashes in
-            // between: plan again on what is there now.
-            tracing::debug!("push planned again inside the write transaction");
-            plan_blocking(Arc::clone(&batch), now).await?
-        };
-        write_push(&tx, batch.device, &writes, at).await?;
-        tx.commit().await?;
-        Ok(PushResult { outcomes })
+        push::push(self, batch, at).await
     }
 
     async fn pull(&self, query: &PullQuery) -> Result<PullPage> {
@@ -698,7 +699,7 @@ impl ServerStore for PostgresStore {
             .query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])
             .await?
             .try_get(0)?;
-        let f = ReadFilter::of(&query.principal);
+        let f = pull::ReadFilter::of(&query.principal);
         let stmt = c
             .prepare_cached(
                 "SELECT c.seq, c.doc_id, c.bytes FROM changes c
@@ -708,7 +709,7 @@ impl ServerStore for PostgresStore {
                  ORDER BY c.seq LIMIT $8",
             )
             .await?;
-        let rows = c
+        let found = c
             .query(
                 &stmt,
                 &[
@@ -719,113 +720,58 @@ impl ServerStore for PostgresStore {
                     &f.team,
                     &f.county_lo,
                     &f.county_hi,
-                    &(i64::from(query.limit) + 1),
+                    &pull::rows_for(query.limit),
                 ],
             )
             .await?;
-        let mut changes = Vec::new();
-        let mut total = 0usize;
-        let mut more = false;
-        for r in rows {
-            let bytes: Vec<u8> = r.try_get(2)?;
-            if changes.len() == query.limit as usize
-                || (!changes.is_empty() && total + bytes.len() > MAX_PULL_BYTES)
-            {
-                more = true;
-                break;
-            }
-            total += bytes.len();
-            changes.push(StoredChange {
-                seq: r.try_get(0)?,
-                doc: DocId::from_uuid(r.try_get(1)?),
-                bytes,
-            });
-        }
-        Ok(PullPage {
-            changes,
-            more,
+        pull::cut_page(
+            found.iter().map(|r| rows::change(r)),
+            query.limit,
             high_water,
-        })
+        )
     }
 
     async fn document(&self, doc: DocId) -> Result<Option<DocumentChanges>> {
         let mut client = self.client().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
-        let Some(row) = tx
-            .query_opt(
-                "SELECT kind, author, team, county FROM documents WHERE doc_id = $1",
-                &[doc.as_uuid()],
-            )
-            .await?
-        else {
+        let tx = snapshot(&mut client).await?;
+        let sql = format!("SELECT {PLACEMENT_COLUMNS} FROM documents WHERE doc_id = $1");
+        let Some(placement) = first(&tx, &sql, &[doc.as_uuid()], rows::placement).await? else {
             return Ok(None);
         };
-        let placement = placement_from(
-            row.try_get(0)?,
-            row.try_get(1)?,
-            row.try_get(2)?,
-            row.try_get(3)?,
-        )?;
-        let changes = tx
-            .query(
-                "SELECT seq, bytes FROM changes WHERE doc_id = $1 ORDER BY seq",
-                &[doc.as_uuid()],
-            )
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(StoredChange {
-                    seq: r.try_get(0)?,
-                    doc,
-                    bytes: r.try_get(1)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let changes = all(
+            &tx,
+            "SELECT seq, doc_id, bytes FROM changes WHERE doc_id = $1 ORDER BY seq",
+            &[doc.as_uuid()],
+            rows::change,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(DocumentChanges { placement, changes }))
     }
 
     async fn quarantine(&self, limit: u32) -> Result<Vec<QuarantineEntry>> {
-        let c = self.client().await?;
-        c.query(
-            "SELECT q.id, q.device_id, d.user_id, q.doc_id, q.hash, octet_length(q.bytes), q.code,
-                    q.reason, q.at, q.released_at
+        all(
+            &self.client().await?,
+            "SELECT q.id, q.device_id, d.user_id, q.doc_id, q.hash, octet_length(q.bytes)::bigint,
+                    q.code, q.reason, q.at, q.released_at
              FROM quarantine q JOIN devices d ON d.id = q.device_id
              ORDER BY q.id DESC LIMIT $1",
             &[&i64::from(limit)],
+            rows::quarantine,
         )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(QuarantineEntry {
-                id: r.try_get(0)?,
-                device: DeviceId::from_uuid(r.try_get(1)?),
-                user: UserId::from_uuid(r.try_get(2)?),
-                doc: DocId::from_uuid(r.try_get(3)?),
-                hash: r.try_get::<_, Option<&[u8]>>(4)?.map(hex),
-                size: r.try_get::<_, i32>(5)? as usize,
-                code: r.try_get(6)?,
-                reason: r.try_get(7)?,
-                at: Timestamp::from_millis(r.try_get(8)?),
-                released_at: r.try_get::<_, Option<i64>>(9)?.map(Timestamp::from_millis),
-            })
-        })
-        .collect()
+        .await
     }
 
     async fn release_quarantine(&self, device: DeviceId, doc: DocId, at: Timestamp) -> Result<u64> {
-        let c = self.client().await?;
-        Ok(c.execute(
-            "UPDATE quarantine SET released_at = $3
-             WHERE device_id = $1 AND doc_id = $2 AND released_at IS NULL",
-            &[device.as_uuid(), doc.as_uuid(), &at.as_millis()],
-        )
-        .await?)
+        Ok(self
+            .client()
+            .await?
+            .execute(
+                "UPDATE quarantine SET released_at = $3
+                 WHERE device_id = $1 AND doc_id = $2 AND released_at IS NULL",
+                &[device.as_uuid(), doc.as_uuid(), &at.as_millis()],
+            )
+            .await?)
     }
 
     async fn import_divisions(&self, rows: Vec<DivisionImport>) -> Result<u64> {
@@ -833,7 +779,7 @@ impl ServerStore for PostgresStore {
         let tx = client.transaction().await?;
         let mut n = 0;
         for chunk in rows.chunks(IMPORT_CHUNK) {
-            let levels: Vec<&str> = chunk.iter().map(|r| level_code(r.level)).collect();
+            let levels: Vec<&str> = chunk.iter().map(|r| r.level.code()).collect();
             let codes: Vec<i64> = chunk.iter().map(|r| r.code as i64).collect();
             let names: Vec<&str> = chunk.iter().map(|r| r.name.as_str()).collect();
             n += tx
@@ -850,17 +796,19 @@ impl ServerStore for PostgresStore {
     }
 
     async fn import_county_tags(&self, tags: Vec<(CountyCode, CountyTag, String)>) -> Result<u64> {
-        let c = self.client().await?;
         let counties: Vec<i64> = tags.iter().map(|t| t.0.as_int() as i64).collect();
         let codes: Vec<&str> = tags.iter().map(|t| t.1.code()).collect();
         let sources: Vec<&str> = tags.iter().map(|t| t.2.as_str()).collect();
-        Ok(c.execute(
-            "INSERT INTO county_tags(county, tag, source)
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
-             ON CONFLICT (county, tag) DO UPDATE SET source = excluded.source",
-            &[&counties, &codes, &sources],
-        )
-        .await?)
+        Ok(self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO county_tags(county, tag, source)
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
+                 ON CONFLICT (county, tag) DO UPDATE SET source = excluded.source",
+                &[&counties, &codes, &sources],
+            )
+            .await?)
     }
 
     async fn set_county_tag(
@@ -891,94 +839,29 @@ impl ServerStore for PostgresStore {
 
     async fn register_slice(&self, county: CountyCode) -> Result<Option<RegisterSlice>> {
         let mut client = self.client().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
-        let one = |level: DivisionLevel, code: u64| {
-            let tx = &tx;
-            async move {
-                Ok::<_, StoreError>(
-                    tx.query_opt(
-                        "SELECT name FROM divisions WHERE level = $1 AND code = $2",
-                        &[&level_code(level), &(code as i64)],
-                    )
-                    .await?
-                    .map(|r| r.try_get::<_, String>(0))
-                    .transpose()?
-                    .map(|name| SliceDivision { code, name }),
-                )
-            }
-        };
-        let range = |level: DivisionLevel, lo: u64, hi: u64| {
-            let tx = &tx;
-            async move {
-                tx.query(
-                    "SELECT code, name FROM divisions
-                     WHERE level = $1 AND code BETWEEN $2 AND $3 ORDER BY code",
-                    &[&level_code(level), &(lo as i64), &(hi as i64)],
-                )
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(SliceDivision {
-                        code: r.try_get::<_, i64>(0)? as u64,
-                        name: r.try_get(1)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()
-            }
-        };
-        let Some(county_row) = one(DivisionLevel::County, county.as_int()).await? else {
-            return Ok(None);
-        };
-        let province = one(DivisionLevel::Province, county.province().as_int())
-            .await?
-            .unwrap_or(SliceDivision {
-                code: county.province().as_int(),
-                name: String::new(),
-            });
-        let prefecture = one(DivisionLevel::Prefecture, county.prefecture().as_int())
-            .await?
-            .unwrap_or(SliceDivision {
-                code: county.prefecture().as_int(),
-                name: String::new(),
-            });
-        let (lo, hi) = county.village_range();
-        let townships = range(DivisionLevel::Township, lo / 1000, hi / 1000).await?;
-        let villages = range(DivisionLevel::Village, lo, hi).await?;
-        let tags = tx
-            .query(
-                "SELECT tag FROM county_tags WHERE county = $1 ORDER BY tag",
-                &[&(county.as_int() as i64)],
-            )
-            .await?
-            .iter()
-            .filter_map(|r| r.try_get::<_, &str>(0).ok().and_then(CountyTag::from_code))
-            .collect();
+        let tx = snapshot(&mut client).await?;
+        let sql = format!(
+            "SELECT {DIVISION_COLUMNS} FROM divisions
+             WHERE level = $1 AND code BETWEEN $2 AND $3 ORDER BY code"
+        );
+        let mut divisions = Vec::new();
+        for (level, lo, hi) in slice::queries(county) {
+            let (lo, hi) = (lo as i64, hi as i64);
+            divisions.push(all(&tx, &sql, &[&level.code(), &lo, &hi], rows::division).await?);
+        }
+        let tags = all(
+            &tx,
+            "SELECT tag FROM county_tags WHERE county = $1 ORDER BY tag",
+            &[&(county.as_int() as i64)],
+            |r| r.text(0),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(Some(RegisterSlice {
-            version: app_core::reference::REGISTER_VERSION.to_string(),
-            province,
-            prefecture,
-            county: county_row,
-            townships,
-            villages,
-            tags,
-        }))
+        Ok(slice::assemble(county, divisions, &tags))
     }
 
     async fn photo(&self, hash: &PhotoHash) -> Result<Option<PhotoRecord>> {
-        let c = self.client().await?;
-        c.query_opt(
-            "SELECT sha256, length, received, complete, created_at FROM photos WHERE sha256 = $1",
-            &[&&hash.as_bytes()[..]],
-        )
-        .await?
-        .map(|r| photo_from_row(&r))
-        .transpose()
+        photo_row(&self.client().await?, hash, false).await
     }
 
     async fn photo_start(
@@ -989,40 +872,25 @@ impl ServerStore for PostgresStore {
     ) -> Result<PhotoStart> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let key = &hash.as_bytes()[..];
-        let existing = tx
-            .query_opt(
-                "SELECT sha256, length, received, complete, created_at FROM photos
-                 WHERE sha256 = $1 FOR UPDATE",
-                &[&key],
+        let start = PhotoStart::decide(photo_row(&tx, hash, true).await?, length);
+        if start.writes_fresh_row() {
+            tx.execute(
+                "INSERT INTO photos(sha256, length, received, complete, created_at)
+                 VALUES ($1, $2, 0, false, $3)
+                 ON CONFLICT (sha256) DO UPDATE SET length = excluded.length, received = 0,
+                   created_at = excluded.created_at",
+                &[&&hash.as_bytes()[..], &(length as i64), &at.as_millis()],
             )
-            .await?
-            .map(|r| photo_from_row(&r))
-            .transpose()?;
-        let start = match existing {
-            Some(p) if p.complete => PhotoStart::Complete(p),
-            Some(p) if p.length == length => PhotoStart::Resumed(p),
-            other => {
-                tx.execute(
-                    "INSERT INTO photos(sha256, length, received, complete, created_at)
-                     VALUES ($1, $2, 0, false, $3)
-                     ON CONFLICT (sha256) DO UPDATE SET length = excluded.length, received = 0,
-                       created_at = excluded.created_at",
-                    &[&key, &(length as i64), &at.as_millis()],
-                )
-                .await?;
-                PhotoStart::Created {
-                    restarted: other.is_some(),
-                }
-            }
-        };
+            .await?;
+        }
         tx.commit().await?;
         Ok(start)
     }
 
     async fn photo_advance(&self, hash: &PhotoHash, from: u64, to: u64) -> Result<bool> {
-        let c = self.client().await?;
-        let n = c
+        let n = self
+            .client()
+            .await?
             .execute(
                 "UPDATE photos SET received = $3
                  WHERE sha256 = $1 AND received = $2 AND NOT complete",
@@ -1033,59 +901,52 @@ impl ServerStore for PostgresStore {
     }
 
     async fn photo_complete(&self, hash: &PhotoHash) -> Result<()> {
-        let c = self.client().await?;
-        c.execute(
-            "UPDATE photos SET complete = true, received = length WHERE sha256 = $1",
-            &[&&hash.as_bytes()[..]],
-        )
-        .await?;
+        self.client()
+            .await?
+            .execute(
+                "UPDATE photos SET complete = true, received = length WHERE sha256 = $1",
+                &[&&hash.as_bytes()[..]],
+            )
+            .await?;
         Ok(())
     }
 
     async fn photo_discard(&self, hash: &PhotoHash) -> Result<()> {
-        let c = self.client().await?;
-        c.execute(
-            "DELETE FROM photos WHERE sha256 = $1 AND NOT complete",
-            &[&&hash.as_bytes()[..]],
-        )
-        .await?;
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM photos WHERE sha256 = $1 AND NOT complete",
+                &[&&hash.as_bytes()[..]],
+            )
+            .await?;
         Ok(())
     }
 
     async fn audit(&self, entry: &AuditEntry) -> Result<()> {
-        let c = self.client().await?;
-        c.execute(
-            "INSERT INTO audit(at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
-            &[
-                &entry.at.as_millis(),
-                &entry.actor.map(|u| *u.as_uuid()),
-                &entry.action,
-                &entry.subject,
-                &entry.detail.to_string(),
-            ],
-        )
-        .await?;
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO audit(at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &entry.at.as_millis(),
+                    &entry.actor.map(|u| *u.as_uuid()),
+                    &entry.action,
+                    &entry.subject,
+                    &entry.detail.to_string(),
+                ],
+            )
+            .await?;
         Ok(())
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
-        let c = self.client().await?;
-        c.query(
-            "SELECT at, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT $1",
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT $1");
+        all(
+            &self.client().await?,
+            &sql,
             &[&i64::from(limit)],
+            rows::audit,
         )
-        .await?
-        .iter()
-        .map(|r| {
-            let detail: &str = r.try_get(4)?;
-            Ok(AuditEntry {
-                at: Timestamp::from_millis(r.try_get(0)?),
-                actor: r.try_get::<_, Option<Uuid>>(1)?.map(UserId::from_uuid),
-                action: r.try_get(2)?,
-                subject: r.try_get(3)?,
-                detail: serde_json::from_str(detail).unwrap_or(serde_json::Value::Null),
-            })
-        })
-        .collect()
+        .await
     }
 }

@@ -1,17 +1,22 @@
 //! [`SqliteStore`]: the embedded backend, one SQLite file in the data
 //! directory.
 //!
-//! One writer connection behind a mutex (SQLite has one writer anyway, and
-//! this makes pushes strictly serial, which the pull cursor relies on) and a
-//! small pool of read connections; WAL lets reads run beside the writer.
-//! Every call runs on tokio's blocking pool. `synchronous=FULL`: a push that
-//! answered `stored` survives power loss, because the device deletes the
-//! change from its outbox when it reads that answer.
+//! One writer connection behind an async mutex (SQLite has one writer
+//! anyway, and this makes pushes strictly serial, which the pull cursor
+//! relies on) and a small pool of read connections; WAL lets reads run
+//! beside the writer. Every statement runs on tokio's blocking pool.
+//! `synchronous=FULL`: a push that answered `stored` survives power loss,
+//! because the device deletes the change from its outbox when it reads that
+//! answer.
+//!
+//! This module holds the SQL and how a SQLite column becomes a value
+//! (UUIDs are 16-byte blobs, flags integers); what is not SQL is shared
+//! with PostgreSQL (see [`super`]).
 //!
 //! This backend serves one server process; several instances need
 //! PostgreSQL.
 
-use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -20,27 +25,26 @@ use app_core::domain::{
     CountyCode, CountyTag, DeviceId, DivisionLevel, DocId, PhotoHash, Role, Scope, Team, TeamId,
     Timestamp, User, UserId,
 };
-use app_core::store::{RegisterSlice, SliceDivision};
-use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use app_core::store::{RegisterSlice, SliceDivision, migrate};
+use rusqlite::{Connection, OpenFlags, Params, TransactionBehavior, params};
+use tokio::sync::OwnedMutexGuard;
+use uuid::Uuid;
 
+use super::push::{self, PushBackend};
+use super::rows::{self, AUDIT_COLUMNS, Columns, DEVICE_COLUMNS, PHOTO_COLUMNS, PLACEMENT_COLUMNS};
+use super::rows::{DIVISION_COLUMNS, TEAM_COLUMNS, USER_COLUMNS, scope_columns};
 use super::{
     AuditEntry, DeviceRecord, DivisionImport, DocumentChanges, NewDevice, PhotoRecord, PhotoStart,
-    PullPage, PullQuery, PushFetched, PushResult, PushWrites, QuarantineEntry, ReadFilter, Result,
-    ServerStore, StoreError, StoreStats, StoredChange, UserRecord, hex, level_code,
-    photo_hash_from, placement_from, role_from_code, scope_columns, scope_from_columns,
+    PullPage, PullQuery, PushResult, QuarantineEntry, Result, ServerStore, StoreError, StoreStats,
+    UserRecord, pull, slice,
 };
-use crate::sync::{self, PushBatch};
+use crate::sync::{PushBatch, PushFetched, PushWrites};
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
 
 /// Most idle read connections kept.
 const READ_POOL: usize = 8;
-
-/// Largest pull page in bytes of change data (at least one change is sent).
-pub(crate) const MAX_PULL_BYTES: usize = 4 * 1024 * 1024;
 
 /// The embedded SQLite backend.
 #[derive(Debug, Clone)]
@@ -51,9 +55,43 @@ pub struct SqliteStore {
 #[derive(Debug)]
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: Arc<tokio::sync::Mutex<Connection>>,
     readers: Mutex<Vec<Connection>>,
 }
+
+/// The writer connection, held. A transaction left open on it (an error,
+/// a panic, a push whose request went away between its steps) is rolled
+/// back when it is let go, so the next writer starts clean.
+#[derive(Debug)]
+struct Writer(OwnedMutexGuard<Connection>);
+
+impl Deref for Writer {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.0.is_autocommit()
+            && let Err(e) = self.0.execute_batch("ROLLBACK")
+        {
+            tracing::error!(error = %e, "rolling back an abandoned sqlite transaction");
+        }
+    }
+}
+
+/// A push's write transaction on SQLite: the writer connection, held, with
+/// `BEGIN IMMEDIATE` issued.
+#[derive(Debug)]
+pub struct WriteTx(Writer);
 
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
@@ -65,38 +103,15 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let supported = MIGRATIONS.len() as i64;
-    if version > supported {
-        return Err(StoreError::SchemaTooNew {
-            found: version,
-            supported,
-        });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
-        tracing::info!(version = i + 1, "sqlite migration applied");
-    }
-    Ok(())
-}
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // rusqlite rolls back an open transaction when it is dropped during a
-    // panic, so a poisoned connection is still consistent.
+    // A pooled reader holds no transaction between uses, so a poisoned
+    // pool is still consistent.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn blob16(bytes: &[u8]) -> Result<uuid::Uuid> {
-    uuid::Uuid::from_slice(bytes)
+fn blob16(bytes: &[u8]) -> Result<Uuid> {
+    Uuid::from_slice(bytes)
         .map_err(|_| StoreError::Corrupt(format!("uuid of {} bytes", bytes.len())))
-}
-
-fn opt_uuid(bytes: Option<Vec<u8>>) -> Result<Option<uuid::Uuid>> {
-    bytes.map(|b| blob16(&b)).transpose()
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -106,52 +121,70 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY))
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, scope_level, scope_code, team, \
-                            active, password_hash, scope_epoch";
-
-fn user_from_row(r: &rusqlite::Row<'_>) -> Result<UserRecord> {
-    let id: Vec<u8> = r.get(0)?;
-    let level: String = r.get(4)?;
-    let code: Option<String> = r.get(5)?;
-    let team: Option<Vec<u8>> = r.get(6)?;
-    Ok(UserRecord {
-        user: User {
-            id: UserId::from_uuid(blob16(&id)?),
-            username: r.get(1)?,
-            display_name: r.get(2)?,
-            role: role_from_code(&r.get::<_, String>(3)?)?,
-            scope: scope_from_columns(&level, code.as_deref())?,
-            team: opt_uuid(team)?.map(TeamId::from_uuid),
-            active: r.get::<_, i64>(7)? != 0,
-        },
-        password_hash: r.get(8)?,
-        scope_epoch: r.get(9)?,
-    })
+/// A unique violation as [`StoreError::Conflict`] on `what`.
+fn conflict(what: String) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(what)
+        } else {
+            e.into()
+        }
+    }
 }
 
-const DEVICE_COLUMNS: &str = "id, user_id, name, platform, created_at, last_seen_at, revoked_at";
-
-fn device_from_row(r: &rusqlite::Row<'_>) -> Result<DeviceRecord> {
-    Ok(DeviceRecord {
-        id: DeviceId::from_uuid(blob16(&r.get::<_, Vec<u8>>(0)?)?),
-        user: UserId::from_uuid(blob16(&r.get::<_, Vec<u8>>(1)?)?),
-        name: r.get(2)?,
-        platform: r.get(3)?,
-        created_at: Timestamp::from_millis(r.get(4)?),
-        last_seen_at: Timestamp::from_millis(r.get(5)?),
-        revoked_at: r.get::<_, Option<i64>>(6)?.map(Timestamp::from_millis),
-    })
+impl Columns for rusqlite::Row<'_> {
+    fn uuid(&self, i: usize) -> Result<Uuid> {
+        blob16(&self.get::<_, Vec<u8>>(i)?)
+    }
+    fn opt_uuid(&self, i: usize) -> Result<Option<Uuid>> {
+        self.get::<_, Option<Vec<u8>>>(i)?
+            .map(|b| blob16(&b))
+            .transpose()
+    }
+    fn flag(&self, i: usize) -> Result<bool> {
+        Ok(self.get::<_, i64>(i)? != 0)
+    }
+    rows::columns_by_getter!(get:
+        int -> i64,
+        opt_int -> Option<i64>,
+        text -> String,
+        opt_text -> Option<String>,
+        bytes -> Vec<u8>,
+        opt_bytes -> Option<Vec<u8>>,
+    );
 }
 
-fn team_from_row(r: &rusqlite::Row<'_>) -> Result<Team> {
-    Ok(Team {
-        id: TeamId::from_uuid(blob16(&r.get::<_, Vec<u8>>(0)?)?),
-        name: r.get(1)?,
-        county: CountyCode::from_int(r.get::<_, i64>(2)? as u64)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        leading_industry: r.get(3)?,
-        lead: opt_uuid(r.get(4)?)?.map(UserId::from_uuid),
-    })
+/// Every row of `sql`, mapped.
+fn all<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: fn(&dyn Columns) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(map(r)?);
+    }
+    Ok(out)
+}
+
+/// The first row of `sql`, mapped.
+fn first<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: fn(&dyn Columns) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    rows.next()?.map(|r| map(r)).transpose()
+}
+
+/// A UUID as SQLite stores it.
+fn id(uuid: &Uuid) -> &[u8] {
+    uuid.as_bytes()
 }
 
 impl SqliteStore {
@@ -176,11 +209,11 @@ impl SqliteStore {
             )));
         }
         configure(&conn)?;
-        migrate(&mut conn)?;
+        migrate::run(&mut conn, MIGRATIONS)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
-                writer: Mutex::new(conn),
+                writer: Arc::new(tokio::sync::Mutex::new(conn)),
                 readers: Mutex::new(Vec::new()),
             }),
         })
@@ -191,18 +224,32 @@ impl SqliteStore {
         &self.inner.path
     }
 
+    async fn writer(&self) -> Writer {
+        Writer(Arc::clone(&self.inner.writer).lock_owned().await)
+    }
+
     async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            let mut conn = lock(&inner.writer);
-            f(&mut conn)
+        let mut writer = self.writer().await;
+        blocking(move || f(&mut writer)).await
+    }
+
+    /// `f` in one `IMMEDIATE` transaction on the writer.
+    async fn write_tx<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
         })
         .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T>
@@ -211,7 +258,7 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             let pooled = lock(&inner.readers).pop();
             let conn = match pooled {
                 Some(c) => c,
@@ -232,77 +279,94 @@ impl SqliteStore {
             out
         })
         .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// `f` in one read transaction: everything it reads comes from one
+    /// snapshot.
+    async fn read_tx<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.read(move |c| {
+            c.execute_batch("BEGIN DEFERRED")?;
+            let out = f(c);
+            c.execute_batch("COMMIT")?;
+            out
+        })
+        .await
     }
 }
 
-fn fetch_for_push(tx: &Connection, batch: &PushBatch) -> Result<PushFetched> {
+/// `f` on tokio's blocking pool.
+async fn blocking<T, F>(f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+}
+
+fn fetch_for_push(c: &Connection, batch: &PushBatch) -> Result<PushFetched> {
     let needs = batch.needs();
     let mut fetched = PushFetched::default();
-    {
-        let mut stmt = tx.prepare_cached("SELECT snapshot FROM documents WHERE doc_id = ?1")?;
-        for doc in &needs.docs {
-            if let Some(snapshot) = stmt
-                .query_row([&doc.to_bytes()[..]], |r| r.get::<_, Vec<u8>>(0))
-                .optional()?
-            {
-                fetched.snapshots.insert(*doc, snapshot);
-            }
-        }
-    }
-    {
-        let mut stmt = tx.prepare_cached(
-            "SELECT 1 FROM quarantine WHERE device_id = ?1 AND doc_id = ?2 AND released_at IS NULL LIMIT 1",
+    for doc in &needs.docs {
+        let key = id(doc.as_uuid());
+        let snapshot = first(
+            c,
+            "SELECT snapshot FROM documents WHERE doc_id = ?1",
+            [key],
+            |r| r.bytes(0),
         )?;
-        for doc in &needs.docs {
-            if stmt.exists(params![&batch.device.to_bytes()[..], &doc.to_bytes()[..]])? {
-                fetched.quarantined.insert(*doc);
-            }
+        if let Some(snapshot) = snapshot {
+            fetched.snapshots.insert(*doc, snapshot);
+        }
+        if c.prepare_cached(
+            "SELECT 1 FROM quarantine WHERE device_id = ?1 AND doc_id = ?2 AND released_at IS NULL LIMIT 1",
+        )?
+        .exists(params![id(batch.device.as_uuid()), key])?
+        {
+            fetched.quarantined.insert(*doc);
         }
     }
-    {
-        let mut stmt = tx.prepare_cached("SELECT device_id FROM actors WHERE actor = ?1")?;
-        for actor in &needs.actors {
-            if let Some(dev) = stmt
-                .query_row([actor.as_slice()], |r| r.get::<_, Vec<u8>>(0))
-                .optional()?
-            {
-                fetched
-                    .actors
-                    .insert(actor.clone(), DeviceId::from_uuid(blob16(&dev)?));
-            }
+    for actor in &needs.actors {
+        let device = first(
+            c,
+            "SELECT device_id FROM actors WHERE actor = ?1",
+            [actor],
+            |r| r.uuid(0),
+        )?;
+        if let Some(device) = device {
+            fetched
+                .actors
+                .insert(actor.clone(), DeviceId::from_uuid(device));
         }
     }
-    {
-        let mut stmt = tx.prepare_cached("SELECT doc_id FROM changes WHERE hash = ?1")?;
-        for hash in &needs.hashes {
-            if let Some(doc) = stmt
-                .query_row([&hash[..]], |r| r.get::<_, Vec<u8>>(0))
-                .optional()?
-            {
-                fetched
-                    .hashes
-                    .insert(*hash, DocId::from_uuid(blob16(&doc)?));
-            }
+    for hash in &needs.hashes {
+        let doc = first(
+            c,
+            "SELECT doc_id FROM changes WHERE hash = ?1",
+            [&hash[..]],
+            |r| r.uuid(0),
+        )?;
+        if let Some(doc) = doc {
+            fetched.hashes.insert(*hash, DocId::from_uuid(doc));
         }
     }
     Ok(fetched)
 }
 
-fn write_push(
-    tx: &Transaction<'_>,
-    device: DeviceId,
-    writes: &PushWrites,
-    at: Timestamp,
-) -> Result<()> {
-    let dev = device.to_bytes();
+fn write_push(c: &Connection, device: DeviceId, writes: &PushWrites, at: Timestamp) -> Result<()> {
+    let dev = id(device.as_uuid());
     let now = at.as_millis();
     for actor in &writes.bind_actors {
-        tx.prepare_cached("INSERT INTO actors(actor, device_id, bound_at) VALUES (?1, ?2, ?3)")?
-            .execute(params![actor, &dev[..], now])?;
+        c.prepare_cached("INSERT INTO actors(actor, device_id, bound_at) VALUES (?1, ?2, ?3)")?
+            .execute(params![actor, dev, now])?;
     }
     for d in &writes.docs {
-        tx.prepare_cached(
+        c.prepare_cached(
             "INSERT INTO documents(doc_id, kind, author, team, county, snapshot, heads, last_seq, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)
              ON CONFLICT(doc_id) DO UPDATE SET kind = excluded.kind, author = excluded.author,
@@ -310,37 +374,37 @@ fn write_push(
                heads = excluded.heads, updated_at = excluded.updated_at",
         )?
         .execute(params![
-            &d.doc.to_bytes()[..],
+            id(d.doc.as_uuid()),
             d.kind.code(),
-            &d.placement.author.to_bytes()[..],
-            d.placement.team.map(|t| t.to_bytes().to_vec()),
+            id(d.placement.author.as_uuid()),
+            d.placement.team.as_ref().map(|t| id(t.as_uuid())),
             d.placement.county.as_int() as i64,
             d.snapshot,
             d.heads,
             now
         ])?;
     }
-    let mut last: HashMap<DocId, i64> = HashMap::new();
+    let mut last = std::collections::HashMap::new();
     for (doc, hash, bytes) in &writes.changes {
-        tx.prepare_cached(
+        c.prepare_cached(
             "INSERT INTO changes(doc_id, hash, bytes, device_id, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![&doc.to_bytes()[..], &hash[..], bytes, &dev[..], now])?;
-        last.insert(*doc, tx.last_insert_rowid());
+        .execute(params![id(doc.as_uuid()), &hash[..], bytes, dev, now])?;
+        last.insert(*doc, c.last_insert_rowid());
     }
     for (doc, seq) in last {
-        tx.prepare_cached("UPDATE documents SET last_seq = ?2 WHERE doc_id = ?1")?
-            .execute(params![&doc.to_bytes()[..], seq])?;
+        c.prepare_cached("UPDATE documents SET last_seq = ?2 WHERE doc_id = ?1")?
+            .execute(params![id(doc.as_uuid()), seq])?;
     }
     for q in &writes.quarantine {
-        tx.prepare_cached(
+        c.prepare_cached(
             "INSERT INTO quarantine(device_id, doc_id, hash, bytes, code, reason, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
-            &dev[..],
-            &q.doc.to_bytes()[..],
-            q.hash.map(|h| h.to_vec()),
+            dev,
+            id(q.doc.as_uuid()),
+            q.hash.as_ref().map(|h| &h[..]),
             q.bytes,
             q.code,
             q.reason,
@@ -350,32 +414,48 @@ fn write_push(
     Ok(())
 }
 
-fn slice_one(conn: &Connection, level: DivisionLevel, code: u64) -> Result<Option<SliceDivision>> {
-    Ok(conn
-        .prepare_cached("SELECT name FROM divisions WHERE level = ?1 AND code = ?2")?
-        .query_row(params![level_code(level), code as i64], |r| {
-            r.get::<_, String>(0)
-        })
-        .optional()?
-        .map(|name| SliceDivision { code, name }))
+fn photo_row(c: &Connection, hash: &PhotoHash) -> Result<Option<PhotoRecord>> {
+    first(
+        c,
+        &format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE sha256 = ?1"),
+        [&hash.as_bytes()[..]],
+        rows::photo,
+    )
 }
 
-fn slice_range(
-    conn: &Connection,
-    level: DivisionLevel,
-    lo: u64,
-    hi: u64,
-) -> Result<Vec<SliceDivision>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT code, name FROM divisions WHERE level = ?1 AND code BETWEEN ?2 AND ?3 ORDER BY code",
-    )?;
-    let rows = stmt.query_map(params![level_code(level), lo as i64, hi as i64], |r| {
-        Ok(SliceDivision {
-            code: r.get::<_, i64>(0)? as u64,
-            name: r.get(1)?,
+impl PushBackend for SqliteStore {
+    type Tx = WriteTx;
+
+    async fn fetch(&self, batch: Arc<PushBatch>) -> Result<PushFetched> {
+        // On a read connection, beside other pushes and the writer.
+        self.read_tx(move |c| fetch_for_push(c, &batch)).await
+    }
+
+    async fn begin(&self, batch: Arc<PushBatch>) -> Result<(WriteTx, PushFetched)> {
+        let writer = self.writer().await;
+        blocking(move || {
+            writer.execute_batch("BEGIN IMMEDIATE")?;
+            let fetched = fetch_for_push(&writer, &batch)?;
+            Ok((WriteTx(writer), fetched))
         })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        .await
+    }
+
+    async fn commit(
+        &self,
+        tx: WriteTx,
+        device: DeviceId,
+        writes: PushWrites,
+        at: Timestamp,
+    ) -> Result<()> {
+        blocking(move || {
+            let WriteTx(writer) = tx;
+            write_push(&writer, device, &writes, at)?;
+            writer.execute_batch("COMMIT")?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 #[async_trait::async_trait]
@@ -417,21 +497,15 @@ impl ServerStore for SqliteStore {
                 "INSERT INTO teams(id, name, county, leading_industry, lead, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
-                    &team.id.to_bytes()[..],
+                    id(team.id.as_uuid()),
                     team.name,
                     team.county.as_int() as i64,
                     team.leading_industry,
-                    team.lead.map(|u| u.to_bytes().to_vec()),
+                    team.lead.as_ref().map(|u| id(u.as_uuid())),
                     at.as_millis()
                 ],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Conflict(format!("team {}", team.id))
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(conflict(format!("team {}", team.id)))?;
             Ok(())
         })
         .await
@@ -441,7 +515,7 @@ impl ServerStore for SqliteStore {
         self.write(move |c| {
             let n = c.execute(
                 "UPDATE teams SET lead = ?2 WHERE id = ?1",
-                params![&team.to_bytes()[..], lead.map(|u| u.to_bytes().to_vec())],
+                params![id(team.as_uuid()), lead.as_ref().map(|u| id(u.as_uuid()))],
             )?;
             if n == 0 {
                 return Err(StoreError::Missing(format!("team {team}")));
@@ -451,31 +525,18 @@ impl ServerStore for SqliteStore {
         .await
     }
 
-    async fn team(&self, id: TeamId) -> Result<Option<Team>> {
+    async fn team(&self, team: TeamId) -> Result<Option<Team>> {
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, name, county, leading_industry, lead FROM teams WHERE id = ?1",
-            )?;
-            let mut rows = stmt.query([&id.to_bytes()[..]])?;
-            match rows.next()? {
-                Some(r) => Ok(Some(team_from_row(r)?)),
-                None => Ok(None),
-            }
+            let sql = format!("SELECT {TEAM_COLUMNS} FROM teams WHERE id = ?1");
+            first(c, &sql, [id(team.as_uuid())], rows::team)
         })
         .await
     }
 
     async fn teams(&self) -> Result<Vec<Team>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, name, county, leading_industry, lead FROM teams ORDER BY name",
-            )?;
-            let mut rows = stmt.query([])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(team_from_row(r)?);
-            }
-            Ok(out)
+            let sql = format!("SELECT {TEAM_COLUMNS} FROM teams ORDER BY name");
+            all(c, &sql, [], rows::team)
         })
         .await
     }
@@ -490,25 +551,19 @@ impl ServerStore for SqliteStore {
                                    active, password_hash, scope_epoch, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10)",
                 params![
-                    &user.id.to_bytes()[..],
+                    id(user.id.as_uuid()),
                     user.username,
                     user.display_name,
                     user.role.code(),
                     level,
                     code,
-                    user.team.map(|t| t.to_bytes().to_vec()),
+                    user.team.as_ref().map(|t| id(t.as_uuid())),
                     user.active as i64,
                     hash,
                     at.as_millis()
                 ],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Conflict(format!("user {}", user.username))
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(conflict(format!("user {}", user.username)))?;
             Ok(())
         })
         .await
@@ -516,7 +571,7 @@ impl ServerStore for SqliteStore {
 
     async fn set_user_scope(
         &self,
-        id: UserId,
+        user: UserId,
         role: Role,
         scope: Scope,
         team: Option<TeamId>,
@@ -528,30 +583,25 @@ impl ServerStore for SqliteStore {
                                   scope_epoch = scope_epoch + 1
                  WHERE id = ?1",
                 params![
-                    &id.to_bytes()[..],
+                    id(user.as_uuid()),
                     role.code(),
                     level,
                     code,
-                    team.map(|t| t.to_bytes().to_vec())
+                    team.as_ref().map(|t| id(t.as_uuid()))
                 ],
             )?;
             if n == 0 {
-                return Err(StoreError::Missing(format!("user {id}")));
+                return Err(StoreError::Missing(format!("user {user}")));
             }
             Ok(())
         })
         .await
     }
 
-    async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
+    async fn user(&self, user: UserId) -> Result<Option<UserRecord>> {
         self.read(move |c| {
-            let mut stmt =
-                c.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?;
-            let mut rows = stmt.query([&id.to_bytes()[..]])?;
-            match rows.next()? {
-                Some(r) => Ok(Some(user_from_row(r)?)),
-                None => Ok(None),
-            }
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+            first(c, &sql, [id(user.as_uuid())], rows::user)
         })
         .await
     }
@@ -559,29 +609,16 @@ impl ServerStore for SqliteStore {
     async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>> {
         let username = username.to_string();
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE username = ?1"
-            ))?;
-            let mut rows = stmt.query([username])?;
-            match rows.next()? {
-                Some(r) => Ok(Some(user_from_row(r)?)),
-                None => Ok(None),
-            }
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1");
+            first(c, &sql, [username], rows::user)
         })
         .await
     }
 
     async fn users(&self) -> Result<Vec<UserRecord>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {USER_COLUMNS} FROM users ORDER BY username"
-            ))?;
-            let mut rows = stmt.query([])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(user_from_row(r)?);
-            }
-            Ok(out)
+            let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
+            all(c, &sql, [], rows::user)
         })
         .await
     }
@@ -594,8 +631,8 @@ impl ServerStore for SqliteStore {
                 "INSERT INTO devices(id, user_id, name, platform, token_sha256, created_at, last_seen_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
-                    &r.id.to_bytes()[..],
-                    &r.user.to_bytes()[..],
+                    id(r.id.as_uuid()),
+                    id(r.user.as_uuid()),
                     r.name,
                     r.platform,
                     &d.token_sha256[..],
@@ -611,63 +648,44 @@ impl ServerStore for SqliteStore {
     async fn device_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<DeviceRecord>> {
         let digest = *token_sha256;
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {DEVICE_COLUMNS} FROM devices WHERE token_sha256 = ?1"
-            ))?;
-            let mut rows = stmt.query([&digest[..]])?;
-            match rows.next()? {
-                Some(r) => Ok(Some(device_from_row(r)?)),
-                None => Ok(None),
-            }
+            let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_sha256 = ?1");
+            first(c, &sql, [&digest[..]], rows::device)
         })
         .await
     }
 
-    async fn device(&self, id: DeviceId) -> Result<Option<DeviceRecord>> {
+    async fn device(&self, device: DeviceId) -> Result<Option<DeviceRecord>> {
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"
-            ))?;
-            let mut rows = stmt.query([&id.to_bytes()[..]])?;
-            match rows.next()? {
-                Some(r) => Ok(Some(device_from_row(r)?)),
-                None => Ok(None),
-            }
+            let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1");
+            first(c, &sql, [id(device.as_uuid())], rows::device)
         })
         .await
     }
 
     async fn devices(&self) -> Result<Vec<DeviceRecord>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY created_at"
-            ))?;
-            let mut rows = stmt.query([])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(device_from_row(r)?);
-            }
-            Ok(out)
+            let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY created_at");
+            all(c, &sql, [], rows::device)
         })
         .await
     }
 
-    async fn touch_device(&self, id: DeviceId, at: Timestamp) -> Result<()> {
+    async fn touch_device(&self, device: DeviceId, at: Timestamp) -> Result<()> {
         self.write(move |c| {
             c.prepare_cached(
                 "UPDATE devices SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1",
             )?
-            .execute(params![&id.to_bytes()[..], at.as_millis()])?;
+            .execute(params![id(device.as_uuid()), at.as_millis()])?;
             Ok(())
         })
         .await
     }
 
-    async fn revoke_device(&self, id: DeviceId, at: Timestamp) -> Result<bool> {
+    async fn revoke_device(&self, device: DeviceId, at: Timestamp) -> Result<bool> {
         self.write(move |c| {
             let n = c.execute(
                 "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                params![&id.to_bytes()[..], at.as_millis()],
+                params![id(device.as_uuid()), at.as_millis()],
             )?;
             Ok(n > 0)
         })
@@ -675,9 +693,9 @@ impl ServerStore for SqliteStore {
     }
 
     async fn replace_device(&self, old: DeviceId, new: DeviceId, at: Timestamp) -> Result<()> {
-        self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (old, new) = (&old.to_bytes()[..], &new.to_bytes()[..]);
+        // On the writer, so that no push reads bindings half moved.
+        self.write_tx(move |tx| {
+            let (old, new) = (id(old.as_uuid()), id(new.as_uuid()));
             tx.execute(
                 "UPDATE actors SET device_id = ?2 WHERE device_id = ?1",
                 params![old, new],
@@ -690,172 +708,81 @@ impl ServerStore for SqliteStore {
                 "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
                 params![old, at.as_millis()],
             )?;
-            tx.commit()?;
             Ok(())
         })
         .await
     }
 
     async fn push(&self, batch: PushBatch, at: Timestamp) -> Result<PushResult> {
-        // Plan on a read connection, beside other pushes and the writer.
-        let batch = Arc::new(batch);
-        let (seen, planned) = {
-            let batch = Arc::clone(&batch);
-            self.read(move |c| {
-                c.execute_batch("BEGIN DEFERRED")?;
-                let fetched = fetch_for_push(c, &batch);
-                c.execute_batch("COMMIT")?;
-                let fetched = fetched?;
-                let planned = sync::plan(&batch, fetched.clone());
-                Ok((fetched, planned))
-            })
-            .await?
-        };
-        self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let now = fetch_for_push(&tx, &batch)?;
-            let (outcomes, writes) = if now == seen {
-                planned
-            } else {
-                // Another push touched the same documents, actors or hashes
-                // in between: plan again on what is there now.
-                tracing::debug!("push planned again inside the write transaction");
-                sync::plan(&batch, now)
-            };
-            write_push(&tx, batch.device, &writes, at)?;
-            tx.commit()?;
-            Ok(PushResult { outcomes })
-        })
-        .await
+        push::push(self, batch, at).await
     }
 
     async fn pull(&self, query: &PullQuery) -> Result<PullPage> {
         let q = query.clone();
-        self.read(move |c| {
-            // One read transaction: the high-water mark and the rows come
-            // from the same snapshot.
-            c.execute_batch("BEGIN DEFERRED")?;
-            let result = (|| -> Result<PullPage> {
-                let high_water: i64 =
-                    c.query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| {
-                        r.get(0)
-                    })?;
-                let f = ReadFilter::of(&q.principal);
-                let mut stmt = c.prepare_cached(
-                    "SELECT c.seq, c.doc_id, c.bytes FROM changes c
-                     JOIN documents d ON d.doc_id = c.doc_id
-                     WHERE c.seq > ?1 AND c.seq <= ?2 AND c.device_id <> ?3
-                       AND (d.author = ?4 OR d.team = ?5 OR d.county BETWEEN ?6 AND ?7)
-                     ORDER BY c.seq LIMIT ?8",
-                )?;
-                let mut rows = stmt.query(params![
-                    q.after,
-                    high_water,
-                    &q.device.to_bytes()[..],
-                    &f.user.as_bytes()[..],
-                    f.team.map(|t| t.as_bytes().to_vec()),
-                    f.county_lo,
-                    f.county_hi,
-                    i64::from(q.limit) + 1
-                ])?;
-                let mut changes = Vec::new();
-                let mut bytes_total = 0usize;
-                let mut more = false;
-                while let Some(r) = rows.next()? {
-                    let bytes: Vec<u8> = r.get(2)?;
-                    if changes.len() == q.limit as usize
-                        || (!changes.is_empty() && bytes_total + bytes.len() > MAX_PULL_BYTES)
-                    {
-                        more = true;
-                        break;
-                    }
-                    bytes_total += bytes.len();
-                    changes.push(StoredChange {
-                        seq: r.get(0)?,
-                        doc: DocId::from_uuid(blob16(&r.get::<_, Vec<u8>>(1)?)?),
-                        bytes,
-                    });
-                }
-                Ok(PullPage {
-                    changes,
-                    more,
-                    high_water,
-                })
-            })();
-            c.execute_batch("COMMIT")?;
-            result
+        // One read transaction: the high-water mark and the rows come from
+        // the same snapshot.
+        self.read_tx(move |c| {
+            let high_water: i64 =
+                c.query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| {
+                    r.get(0)
+                })?;
+            let f = pull::ReadFilter::of(&q.principal);
+            let mut stmt = c.prepare_cached(
+                "SELECT c.seq, c.doc_id, c.bytes FROM changes c
+                 JOIN documents d ON d.doc_id = c.doc_id
+                 WHERE c.seq > ?1 AND c.seq <= ?2 AND c.device_id <> ?3
+                   AND (d.author = ?4 OR d.team = ?5 OR d.county BETWEEN ?6 AND ?7)
+                 ORDER BY c.seq LIMIT ?8",
+            )?;
+            let mut rows = stmt.query(params![
+                q.after,
+                high_water,
+                id(q.device.as_uuid()),
+                id(&f.user),
+                f.team.as_ref().map(id),
+                f.county_lo,
+                f.county_hi,
+                pull::rows_for(q.limit)
+            ])?;
+            let changes = std::iter::from_fn(|| match rows.next() {
+                Ok(Some(r)) => Some(rows::change(r)),
+                Ok(None) => None,
+                Err(e) => Some(Err(e.into())),
+            });
+            pull::cut_page(changes, q.limit, high_water)
         })
         .await
     }
 
     async fn document(&self, doc: DocId) -> Result<Option<DocumentChanges>> {
-        self.read(move |c| {
-            c.execute_batch("BEGIN DEFERRED")?;
-            let result = (|| -> Result<Option<DocumentChanges>> {
-                let row = c
-                    .query_row(
-                        "SELECT kind, author, team, county FROM documents WHERE doc_id = ?1",
-                        [&doc.to_bytes()[..]],
-                        |r| {
-                            Ok((
-                                r.get::<_, String>(0)?,
-                                r.get::<_, Vec<u8>>(1)?,
-                                r.get::<_, Option<Vec<u8>>>(2)?,
-                                r.get::<_, i64>(3)?,
-                            ))
-                        },
-                    )
-                    .optional()?;
-                let Some((kind, author, team, county)) = row else {
-                    return Ok(None);
-                };
-                let placement = placement_from(&kind, blob16(&author)?, opt_uuid(team)?, county)?;
-                let mut stmt = c.prepare_cached(
-                    "SELECT seq, bytes FROM changes WHERE doc_id = ?1 ORDER BY seq",
-                )?;
-                let rows = stmt.query_map([&doc.to_bytes()[..]], |r| {
-                    Ok(StoredChange {
-                        seq: r.get(0)?,
-                        doc,
-                        bytes: r.get(1)?,
-                    })
-                })?;
-                Ok(Some(DocumentChanges {
-                    placement,
-                    changes: rows.collect::<rusqlite::Result<_>>()?,
-                }))
-            })();
-            c.execute_batch("COMMIT")?;
-            result
+        self.read_tx(move |c| {
+            let key = id(doc.as_uuid());
+            let sql = format!("SELECT {PLACEMENT_COLUMNS} FROM documents WHERE doc_id = ?1");
+            let Some(placement) = first(c, &sql, [key], rows::placement)? else {
+                return Ok(None);
+            };
+            let changes = all(
+                c,
+                "SELECT seq, doc_id, bytes FROM changes WHERE doc_id = ?1 ORDER BY seq",
+                [key],
+                rows::change,
+            )?;
+            Ok(Some(DocumentChanges { placement, changes }))
         })
         .await
     }
 
     async fn quarantine(&self, limit: u32) -> Result<Vec<QuarantineEntry>> {
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(
+            all(
+                c,
                 "SELECT q.id, q.device_id, d.user_id, q.doc_id, q.hash, length(q.bytes), q.code,
                         q.reason, q.at, q.released_at
                  FROM quarantine q JOIN devices d ON d.id = q.device_id
                  ORDER BY q.id DESC LIMIT ?1",
-            )?;
-            let mut rows = stmt.query([i64::from(limit)])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(QuarantineEntry {
-                    id: r.get(0)?,
-                    device: DeviceId::from_uuid(blob16(&r.get::<_, Vec<u8>>(1)?)?),
-                    user: UserId::from_uuid(blob16(&r.get::<_, Vec<u8>>(2)?)?),
-                    doc: DocId::from_uuid(blob16(&r.get::<_, Vec<u8>>(3)?)?),
-                    hash: r.get::<_, Option<Vec<u8>>>(4)?.map(|h| hex(&h)),
-                    size: r.get::<_, i64>(5)? as usize,
-                    code: r.get(6)?,
-                    reason: r.get(7)?,
-                    at: Timestamp::from_millis(r.get(8)?),
-                    released_at: r.get::<_, Option<i64>>(9)?.map(Timestamp::from_millis),
-                });
-            }
-            Ok(out)
+                [i64::from(limit)],
+                rows::quarantine,
+            )
         })
         .await
     }
@@ -865,7 +792,7 @@ impl ServerStore for SqliteStore {
             let n = c.execute(
                 "UPDATE quarantine SET released_at = ?3
                  WHERE device_id = ?1 AND doc_id = ?2 AND released_at IS NULL",
-                params![&device.to_bytes()[..], &doc.to_bytes()[..], at.as_millis()],
+                params![id(device.as_uuid()), id(doc.as_uuid()), at.as_millis()],
             )?;
             Ok(n as u64)
         })
@@ -873,39 +800,30 @@ impl ServerStore for SqliteStore {
     }
 
     async fn import_divisions(&self, rows: Vec<DivisionImport>) -> Result<u64> {
-        self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write_tx(move |tx| {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO divisions(level, code, name) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(level, code) DO UPDATE SET name = excluded.name",
+            )?;
             let mut n = 0u64;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "INSERT INTO divisions(level, code, name) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(level, code) DO UPDATE SET name = excluded.name",
-                )?;
-                for row in &rows {
-                    n += stmt.execute(params![level_code(row.level), row.code as i64, row.name])?
-                        as u64;
-                }
+            for row in &rows {
+                n += stmt.execute(params![row.level.code(), row.code as i64, row.name])? as u64;
             }
-            tx.commit()?;
             Ok(n)
         })
         .await
     }
 
     async fn import_county_tags(&self, tags: Vec<(CountyCode, CountyTag, String)>) -> Result<u64> {
-        self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write_tx(move |tx| {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO county_tags(county, tag, source) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(county, tag) DO UPDATE SET source = excluded.source",
+            )?;
             let mut n = 0u64;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "INSERT INTO county_tags(county, tag, source) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(county, tag) DO UPDATE SET source = excluded.source",
-                )?;
-                for (county, tag, source) in &tags {
-                    n += stmt.execute(params![county.as_int() as i64, tag.code(), source])? as u64;
-                }
+            for (county, tag, source) in &tags {
+                n += stmt.execute(params![county.as_int() as i64, tag.code(), source])? as u64;
             }
-            tx.commit()?;
             Ok(n)
         })
         .await
@@ -938,46 +856,18 @@ impl ServerStore for SqliteStore {
     }
 
     async fn register_slice(&self, county: CountyCode) -> Result<Option<RegisterSlice>> {
-        self.read(move |c| {
-            c.execute_batch("BEGIN DEFERRED")?;
-            let result = (|| -> Result<Option<RegisterSlice>> {
-                let Some(county_row) = slice_one(c, DivisionLevel::County, county.as_int())? else {
-                    return Ok(None);
-                };
-                let province = slice_one(c, DivisionLevel::Province, county.province().as_int())?
-                    .unwrap_or(SliceDivision {
-                        code: county.province().as_int(),
-                        name: String::new(),
-                    });
-                let prefecture =
-                    slice_one(c, DivisionLevel::Prefecture, county.prefecture().as_int())?
-                        .unwrap_or(SliceDivision {
-                            code: county.prefecture().as_int(),
-                            name: String::new(),
-                        });
-                let (lo, hi) = county.village_range();
-                let townships = slice_range(c, DivisionLevel::Township, lo / 1000, hi / 1000)?;
-                let villages = slice_range(c, DivisionLevel::Village, lo, hi)?;
-                let mut stmt =
-                    c.prepare_cached("SELECT tag FROM county_tags WHERE county = ?1 ORDER BY tag")?;
-                let tags = stmt
-                    .query_map([county.as_int() as i64], |r| r.get::<_, String>(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?
-                    .into_iter()
-                    .filter_map(|t| CountyTag::from_code(&t))
-                    .collect();
-                Ok(Some(RegisterSlice {
-                    version: app_core::reference::REGISTER_VERSION.to_string(),
-                    province,
-                    prefecture,
-                    county: county_row,
-                    townships,
-                    villages,
-                    tags,
-                }))
-            })();
-            c.execute_batch("COMMIT")?;
-            result
+        self.read_tx(move |c| {
+            let divisions = slice::queries(county)
+                .into_iter()
+                .map(|(level, lo, hi)| divisions(c, level, lo, hi))
+                .collect::<Result<Vec<_>>>()?;
+            let tags = all(
+                c,
+                "SELECT tag FROM county_tags WHERE county = ?1 ORDER BY tag",
+                [county.as_int() as i64],
+                |r| r.text(0),
+            )?;
+            Ok(slice::assemble(county, divisions, &tags))
         })
         .await
     }
@@ -994,26 +884,17 @@ impl ServerStore for SqliteStore {
         at: Timestamp,
     ) -> Result<PhotoStart> {
         let hash = *hash;
-        self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let existing = photo_row(&tx, &hash)?;
-            let start = match existing {
-                Some(p) if p.complete => PhotoStart::Complete(p),
-                Some(p) if p.length == length => PhotoStart::Resumed(p),
-                other => {
-                    tx.execute(
-                        "INSERT INTO photos(sha256, length, received, complete, created_at)
-                         VALUES (?1, ?2, 0, 0, ?3)
-                         ON CONFLICT(sha256) DO UPDATE SET length = excluded.length, received = 0,
-                           created_at = excluded.created_at",
-                        params![&hash.as_bytes()[..], length as i64, at.as_millis()],
-                    )?;
-                    PhotoStart::Created {
-                        restarted: other.is_some(),
-                    }
-                }
-            };
-            tx.commit()?;
+        self.write_tx(move |tx| {
+            let start = PhotoStart::decide(photo_row(tx, &hash)?, length);
+            if start.writes_fresh_row() {
+                tx.execute(
+                    "INSERT INTO photos(sha256, length, received, complete, created_at)
+                     VALUES (?1, ?2, 0, 0, ?3)
+                     ON CONFLICT(sha256) DO UPDATE SET length = excluded.length, received = 0,
+                       created_at = excluded.created_at",
+                    params![&hash.as_bytes()[..], length as i64, at.as_millis()],
+                )?;
+            }
             Ok(start)
         })
         .await
@@ -1062,7 +943,7 @@ impl ServerStore for SqliteStore {
                 "INSERT INTO audit(at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     e.at.as_millis(),
-                    e.actor.map(|u| u.to_bytes().to_vec()),
+                    e.actor.as_ref().map(|u| id(u.as_uuid())),
                     e.action,
                     e.subject,
                     e.detail.to_string()
@@ -1075,68 +956,41 @@ impl ServerStore for SqliteStore {
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT at, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT ?1",
-            )?;
-            let mut rows = stmt.query([i64::from(limit)])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                let detail: String = r.get(4)?;
-                out.push(AuditEntry {
-                    at: Timestamp::from_millis(r.get(0)?),
-                    actor: opt_uuid(r.get(1)?)?.map(UserId::from_uuid),
-                    action: r.get(2)?,
-                    subject: r.get(3)?,
-                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-                });
-            }
-            Ok(out)
+            let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT ?1");
+            all(c, &sql, [i64::from(limit)], rows::audit)
         })
         .await
     }
 }
 
-fn photo_row(c: &Connection, hash: &PhotoHash) -> Result<Option<PhotoRecord>> {
-    let row = c
-        .prepare_cached(
-            "SELECT sha256, length, received, complete, created_at FROM photos WHERE sha256 = ?1",
-        )?
-        .query_row([&hash.as_bytes()[..]], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        })
-        .optional()?;
-    row.map(|(h, length, received, complete, created)| {
-        Ok(PhotoRecord {
-            hash: photo_hash_from(&h)?,
-            length: length as u64,
-            offset: received as u64,
-            complete: complete != 0,
-            created_at: Timestamp::from_millis(created),
-        })
-    })
-    .transpose()
+/// Divisions of one level with codes in `[lo, hi]`, by code.
+fn divisions(c: &Connection, level: DivisionLevel, lo: u64, hi: u64) -> Result<Vec<SliceDivision>> {
+    all(
+        c,
+        &format!(
+            "SELECT {DIVISION_COLUMNS} FROM divisions
+             WHERE level = ?1 AND code BETWEEN ?2 AND ?3 ORDER BY code"
+        ),
+        params![level.code(), lo as i64, hi as i64],
+        rows::division,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn migrations_apply_to_a_fresh_file_and_reopen() {
+    #[tokio::test]
+    async fn migrations_apply_to_a_fresh_file_and_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sqlite");
         SqliteStore::open(&path).unwrap();
         let store = SqliteStore::open(&path).unwrap();
-        let v: i64 = lock(&store.inner.writer)
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
+        let v: u32 = store
+            .read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+            .await
             .unwrap();
-        assert_eq!(v, MIGRATIONS.len() as i64);
+        assert_eq!(v, migrate::latest(MIGRATIONS));
     }
 
     #[test]
@@ -1151,5 +1005,40 @@ mod tests {
             SqliteStore::open(&path),
             Err(StoreError::SchemaTooNew { found: 99, .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn a_transaction_left_open_is_rolled_back_for_the_next_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("s.sqlite")).unwrap();
+        // A push's write transaction, abandoned after it wrote (as when
+        // its request goes away between steps).
+        let tx = store
+            .write(|c| {
+                c.execute_batch("BEGIN IMMEDIATE")?;
+                c.execute(
+                    "INSERT INTO audit(at, actor, action, subject, detail) VALUES (1, NULL, 'x', 'y', '{}')",
+                    [],
+                )?;
+                Ok(())
+            })
+            .await;
+        tx.unwrap();
+        assert!(store.audit_log(10).await.unwrap().is_empty());
+        store
+            .audit(&AuditEntry {
+                at: Timestamp::from_millis(2),
+                actor: None,
+                action: "next".into(),
+                subject: "writer".into(),
+                detail: serde_json::Value::Null,
+            })
+            .await
+            .unwrap();
+        let log = store.audit_log(10).await.unwrap();
+        assert_eq!(
+            log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["next"]
+        );
     }
 }

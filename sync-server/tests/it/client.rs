@@ -56,13 +56,9 @@ async fn phone(env: &Env, account: &Account) -> Phone {
 
 fn input(description: &str) -> ServiceLogInput {
     ServiceLogInput {
-        date: "2026-11-28".into(),
-        village: villages(ZHENGAN, 1)[0].to_string(),
-        activity: "technical_guidance".into(),
-        industry: "茶叶".into(),
         farmers_served: 15,
         description: description.into(),
-        ..Default::default()
+        ..app_core::testing::service_log_input(villages(ZHENGAN, 1)[0])
     }
 }
 

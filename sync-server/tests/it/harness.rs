@@ -1,7 +1,9 @@
 //! The test environment: a real server on 127.0.0.1:0 over either backend,
 //! a manual clock, a seeded world of teams and users, enrolled devices, and
 //! helpers that build real record documents and speak the protocol with
-//! reqwest.
+//! reqwest ([`Env`], [`Fetch`]). [`run`] gives each test a fresh database
+//! and the fixture it asks for: a whole server, or a bare store for the
+//! store suite (`crate::store`).
 //!
 //! PostgreSQL tests need `KETEPAI_TEST_DATABASE_URL`; each test gets a
 //! fresh schema (through `search_path` in the URL) that is dropped at the
@@ -14,14 +16,14 @@ use std::sync::OnceLock;
 use app_core::clock::ManualClock;
 use app_core::doc::{DocError, RecordDoc};
 use app_core::domain::{
-    ActivityType, Channel, Consultation, ConsultationId, ConsultationStatus, CountyCode,
-    DivisionLevel, DocId, FarmerContact, LogStatus, ProvinceCode, Review, Role, Scope, ServiceLog,
-    ServiceLogId, Team, TeamId, Timestamp, User, VillageCode,
+    Consultation, ConsultationId, CountyCode, DivisionLevel, DocId, ProvinceCode, Role, Scope,
+    ServiceLog, ServiceLogId, Team, TeamId, Timestamp, User, VillageCode,
 };
 use app_core::sync::protocol::{
     self, ChangeOutcome, EnrolRequest, EnrolResponse, Problem, PullResponse, PushRequest,
     PushResponse, WireChange,
 };
+use app_core::testing;
 use automerge::ActorId;
 use sync_server::config::{Config, PasswordCost};
 use sync_server::ops::{NewUser, register_rows};
@@ -36,7 +38,7 @@ pub enum Kind {
 }
 
 /// The server's clock at the start of every test: 2026-11-29 08:00 (UTC+8).
-pub const T0: i64 = 1_795_910_400_000;
+pub const T0: i64 = testing::T0.as_millis();
 pub const DAY: i64 = 24 * 60 * 60 * 1000;
 
 pub const ZHENGAN: &str = "520324";
@@ -120,10 +122,24 @@ pub struct Env {
     _dir: tempfile::TempDir,
 }
 
-/// Runs `test` against a fresh server on `kind`.
-pub async fn run<F, Fut>(kind: Kind, test: F)
+/// What a test runs against, made fresh for each test on a fresh database:
+/// a whole server ([`Env`]) or a bare store ([`crate::store::Stores`]).
+pub trait Fixture: Sized + Send + 'static {
+    /// Builds the fixture over the database `config` names; files go in
+    /// `dir`, which the fixture keeps.
+    fn open(
+        kind: Kind,
+        config: Config,
+        dir: tempfile::TempDir,
+    ) -> impl Future<Output = Self> + Send;
+}
+
+/// Runs `test` against a fresh fixture on `kind`: on PostgreSQL in a
+/// schema of its own, dropped afterwards.
+pub async fn run<T, F, Fut>(kind: Kind, test: F)
 where
-    F: FnOnce(Env) -> Fut + Send + 'static,
+    T: Fixture,
+    F: FnOnce(T) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let dir = tempfile::tempdir().unwrap();
@@ -158,30 +174,36 @@ where
         config.database_url = Some(format!("{base}{sep}options=-csearch_path%3D{name}"));
         schema = Some((base, name));
     }
-    let clock = ManualClock::new(Timestamp::from_millis(T0));
-    let server = Server::open(config.clone(), clock.shared()).await.unwrap();
-    let expected = match kind {
-        Kind::Sqlite => "sqlite",
-        Kind::Postgres => "postgres",
-    };
-    assert_eq!(server.store().backend(), expected);
-    let world = seed(&server).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let handle = server.serve(listener).await.unwrap();
-    let env = Env {
-        handle,
-        clock,
-        http: reqwest::Client::new(),
-        world,
-        config,
-        _dir: dir,
-    };
-    let outcome = tokio::spawn(test(env)).await;
+    let fixture = T::open(kind, config, dir).await;
+    let outcome = tokio::spawn(test(fixture)).await;
     if let Some((base, name)) = schema {
         admin_sql(&base, &format!("DROP SCHEMA {name} CASCADE")).await;
     }
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+impl Fixture for Env {
+    async fn open(kind: Kind, config: Config, dir: tempfile::TempDir) -> Env {
+        let clock = ManualClock::new(Timestamp::from_millis(T0));
+        let server = Server::open(config.clone(), clock.shared()).await.unwrap();
+        let expected = match kind {
+            Kind::Sqlite => "sqlite",
+            Kind::Postgres => "postgres",
+        };
+        assert_eq!(server.store().backend(), expected);
+        let world = seed(&server).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let handle = server.serve(listener).await.unwrap();
+        Env {
+            handle,
+            clock,
+            http: reqwest::Client::new(),
+            world,
+            config,
+            _dir: dir,
+        }
     }
 }
 
@@ -449,6 +471,51 @@ pub async fn problem(resp: reqwest::Response) -> (u16, Problem) {
     (status, resp.json().await.unwrap())
 }
 
+/// Sending a request and reading its answer in one step, for the chains
+/// the tests repeat.
+pub trait Fetch {
+    /// The answer's status.
+    fn fetch_status(self) -> impl Future<Output = u16> + Send;
+    /// The answer's JSON body; the status must be a success.
+    fn fetch_json<T: serde::de::DeserializeOwned>(self) -> impl Future<Output = T> + Send;
+    /// The answer's MessagePack body; the status must be a success.
+    fn fetch_msgpack<T: serde::de::DeserializeOwned>(self) -> impl Future<Output = T> + Send;
+    /// The status and problem document of an error answer.
+    fn fetch_problem(self) -> impl Future<Output = (u16, Problem)> + Send;
+}
+
+impl Fetch for reqwest::RequestBuilder {
+    async fn fetch_status(self) -> u16 {
+        self.send().await.unwrap().status().as_u16()
+    }
+
+    async fn fetch_json<T: serde::de::DeserializeOwned>(self) -> T {
+        let resp = self.send().await.unwrap();
+        let status = resp.status();
+        assert!(
+            status.is_success(),
+            "{status}: {}",
+            resp.text().await.unwrap()
+        );
+        resp.json().await.unwrap()
+    }
+
+    async fn fetch_msgpack<T: serde::de::DeserializeOwned>(self) -> T {
+        let resp = self.send().await.unwrap();
+        let status = resp.status();
+        assert!(
+            status.is_success(),
+            "{status}: {}",
+            resp.text().await.unwrap()
+        );
+        protocol::decode(&resp.bytes().await.unwrap()).unwrap()
+    }
+
+    async fn fetch_problem(self) -> (u16, Problem) {
+        problem(self.send().await.unwrap()).await
+    }
+}
+
 /// The code of a refused outcome, or the outcome's name.
 pub fn code(o: &ChangeOutcome) -> &'static str {
     match o {
@@ -459,58 +526,30 @@ pub fn code(o: &ChangeOutcome) -> &'static str {
     }
 }
 
-/// A submitted service log by `author` in `village`.
+/// A submitted service log by `author` in `village`, made at `at`
+/// (`app_core::testing::service_log` with its own ID).
 pub fn log_by(author: &User, team: Option<TeamId>, village: VillageCode, at: i64) -> ServiceLog {
+    let at = Timestamp::from_millis(at);
     ServiceLog {
-        id: ServiceLogId::new(Timestamp::from_millis(at)),
-        author: author.id,
-        team,
-        date: "2026-11-28".parse().unwrap(),
-        start_time: None,
-        end_time: None,
-        village,
-        location: None,
-        activity: ActivityType::TechnicalGuidance,
-        industry: "茶叶".into(),
-        farmers_served: 12,
-        trainees: None,
-        served: vec![],
-        technologies: vec!["茶园绿色防控".into()],
-        varieties: vec![],
-        description: "指导茶农修剪茶树".into(),
-        photos: vec![],
-        status: LogStatus::Submitted,
-        review: Review::default(),
-        created_at: Timestamp::from_millis(at),
+        id: ServiceLogId::new(at),
+        created_at: at,
+        ..testing::service_log(author.id, team, village)
     }
 }
 
-/// An open consultation by `author`.
+/// An open consultation by `author`, asked at `at`.
 pub fn consultation_by(
     author: &User,
     team: Option<TeamId>,
     village: VillageCode,
     at: i64,
 ) -> Consultation {
+    let at = Timestamp::from_millis(at);
     Consultation {
-        id: ConsultationId::new(Timestamp::from_millis(at)),
-        author: author.id,
-        team,
-        farmer: FarmerContact {
-            name: "王大伯".into(),
-            phone: String::new(),
-            village,
-        },
-        subject: "茶树".into(),
-        problem: "叶片发黄".into(),
-        channel: Channel::Phone,
-        asked_at: Timestamp::from_millis(at),
-        advice: String::new(),
-        first_answered_at: None,
-        status: ConsultationStatus::Open,
-        follow_ups: vec![],
-        photos: vec![],
-        created_at: Timestamp::from_millis(at),
+        id: ConsultationId::new(at),
+        asked_at: at,
+        created_at: at,
+        ..testing::consultation(author.id, team, village)
     }
 }
 

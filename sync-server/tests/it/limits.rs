@@ -6,7 +6,7 @@ use app_core::domain::DocId;
 use app_core::sync::protocol::{self, MAX_PUSH_CHANGES, PushRequest, WireChange};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::harness::{Doc, Env, T0, ZHENGAN, log_by, problem, villages};
+use crate::harness::{Doc, Env, Fetch, T0, ZHENGAN, log_by, problem, villages};
 
 /// Sends raw bytes and returns the status line and the whole answer.
 async fn raw(env: &Env, head: &str, body: &[u8]) -> (u16, String) {
@@ -192,7 +192,7 @@ pub async fn wrong_media_types_and_versions(env: Env) {
         if let Some(ce) = ce {
             req = req.header("content-encoding", ce);
         }
-        let (got, p) = problem(req.body(body).send().await.unwrap()).await;
+        let (got, p) = req.body(body).fetch_problem().await;
         assert_eq!((got, p.code.as_str()), (status, want), "{label}");
         assert!(!p.retryable, "{label}");
     }

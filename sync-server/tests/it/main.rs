@@ -2,7 +2,8 @@
 //! backends: every test below exists as `sqlite::<module>::<test>` and
 //! `postgres::<module>::<test>`. Each test starts a real server on
 //! 127.0.0.1:0 with a manual clock and talks HTTP to it with reqwest (and,
-//! where the point is bytes on the wire, a raw socket).
+//! where the point is bytes on the wire, a raw socket); the `store` module
+//! is the store suite, which calls the `ServerStore` trait directly.
 //!
 //! PostgreSQL: set `KETEPAI_TEST_DATABASE_URL` (see
 //! `sync-server/scripts/ci-postgres.sh`); without it the PostgreSQL tests
@@ -17,6 +18,7 @@ mod photos;
 mod pull;
 mod push;
 mod reference;
+mod store;
 mod tokens;
 
 macro_rules! conformance {
@@ -71,4 +73,12 @@ suite! {
     reference: [county_slice_with_etag],
     client: [the_device_engine_round_trips],
     operations: [health_metrics_demo_and_shutdown],
+    store: [
+        pull_pages_at_their_limits,
+        concurrent_pushes_to_one_document_both_land,
+        a_push_planned_on_changed_rows_is_planned_again,
+        a_replayed_push_stores_nothing_twice,
+        photo_start_creates_resumes_restarts_and_completes,
+        replacing_a_device_moves_actors_and_quarantines,
+    ],
 }

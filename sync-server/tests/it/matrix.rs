@@ -1,534 +1,367 @@
-//! The authorisation matrix over HTTP: each role × scope × action,
-//! including field-level cases, for writes (push outcomes) and reads
-//! (pull and the repair fetch). Every case names its expected outcome; at
-//! the end the number of stored changes must equal the number of expected
-//! `stored` outcomes, so no write was let through unnoticed.
+//! The authorisation matrix over HTTP, as tables: who (a role in a scope)
+//! does what to which record, and what the server must answer. One table of
+//! writes (the push outcome) and one of reads (what a pull and the repair
+//! fetch show), each run by one loop. After the writes, the number of stored
+//! changes must equal the number of `stored` answers expected (cases and
+//! their setup), so no write was let through unnoticed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use app_core::domain::{DocId, LogStatus, Review, ServiceLog, Timestamp};
-use app_core::scope::{Placement, can_read};
+use app_core::domain::{Consultation, DocId, LogStatus, Review, ServiceLog, Timestamp};
+use app_core::scope::{AnyRecord, Placement, can_read};
+use app_core::sync::protocol::PullResponse;
 use automerge::Automerge;
 use automerge::transaction::Transactable;
 
 use crate::harness::{
-    Account, Device, Doc, Env, T0, WUCHUAN, ZHENGAN, code, consultation_by, log_by, villages,
+    Account, Device, Doc, Env, Fetch, T0, WUCHUAN, World, ZHENGAN, code, consultation_by, log_by,
+    villages,
 };
 
-/// A fresh submitted log by c1 in 正安, stored on the server.
-async fn fresh_log(env: &Env, c1: &Device) -> Doc {
-    let w = &env.world;
-    let v = villages(ZHENGAN, 1)[0];
-    let log = log_by(&w.c1.user, Some(w.team1.id), v, T0 + rand_ms());
-    let (doc, change) = Doc::create_log(c1, &log);
-    assert_eq!(code(&env.push(c1, &[change]).await[0]), "stored");
-    doc
+/// Someone of the harness's world: a role in a scope.
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    /// Commissioners of team 1 (正安), reading the team.
+    C1,
+    C2,
+    /// A commissioner of team 1 reading only their own records.
+    COwn,
+    Lead1,
+    /// Team 2 (务川).
+    C3,
+    Lead2,
+    /// Sync admins of 正安 county, 务川 county, Guizhou, Yunnan.
+    AdminZhengan,
+    AdminWuchuan,
+    AdminGuizhou,
+    AdminYunnan,
 }
 
-fn rand_ms() -> i64 {
-    (rand::random::<u32>() % 1_000_000) as i64
-}
-
-struct Matrix<'a> {
-    env: &'a Env,
-    expected_stored: u64,
-    expected_refused: u64,
-    failures: Vec<String>,
-}
-
-impl Matrix<'_> {
-    async fn check(
-        &mut self,
-        label: &str,
-        device: &Device,
-        change: (DocId, Vec<u8>),
-        expected: &str,
-    ) {
-        let outcomes = self.env.push(device, &[change]).await;
-        let got = code(&outcomes[0]);
-        match expected {
-            "stored" => self.expected_stored += 1,
-            "duplicate" | "missing_deps" => {}
-            _ => self.expected_refused += 1,
-        }
-        if got != expected {
-            self.failures.push(format!(
-                "{label}: expected {expected}, got {got} ({:?})",
-                outcomes[0]
-            ));
+impl Who {
+    fn of(self, w: &World) -> &Account {
+        match self {
+            Who::C1 => &w.c1,
+            Who::C2 => &w.c2,
+            Who::COwn => &w.c_own,
+            Who::Lead1 => &w.lead1,
+            Who::C3 => &w.c3,
+            Who::Lead2 => &w.lead2,
+            Who::AdminZhengan => &w.admin_zhengan,
+            Who::AdminWuchuan => &w.admin_wuchuan,
+            Who::AdminGuizhou => &w.admin_guizhou,
+            Who::AdminYunnan => &w.admin_yunnan,
         }
     }
 }
 
-async fn edit_case(
-    m: &mut Matrix<'_>,
-    c1: &Device,
-    label: &str,
-    who: &Account,
-    f: impl FnOnce(&mut ServiceLog),
-    expected: &str,
-) {
-    let doc = fresh_log(m.env, c1).await;
-    m.expected_stored += 1;
-    let device = m.env.enrol(who).await;
-    let mut copy = doc.fork();
-    let change = copy.edit_log(&device, f);
-    m.check(label, &device, change, expected).await;
+/// An edit of a log, knowing the world.
+type LogEdit = fn(&mut ServiceLog, &World);
+
+/// What the actor does, on their own newly enrolled device.
+enum Act {
+    /// Edits a submitted log of c1's.
+    EditLog(LogEdit),
+    /// Edits a log of c1's that c1 has set back to draft.
+    EditDraft(LogEdit),
+    /// Creates a log.
+    CreateLog(fn(&World) -> ServiceLog),
+    /// Creates a consultation of their own.
+    CreateConsultation,
+    /// Answers an open consultation of c1's.
+    AnswerConsultation,
+    /// Pushes an edit c1's device made, with c1's device's actor.
+    PushC1sEdit,
+    /// Creates a log but pushes it under another document's ID.
+    CreateUnderAnotherId,
+    /// Writes `author` concurrently with a log's creation, so that the value
+    /// loses and the record does not show it.
+    HiddenAuthorWrite,
+}
+
+/// One row of the write matrix.
+struct Case {
+    label: &'static str,
+    who: Who,
+    act: Act,
+    expected: &'static str,
+}
+
+fn case(label: &'static str, who: Who, act: Act, expected: &'static str) -> Case {
+    Case {
+        label,
+        who,
+        act,
+        expected,
+    }
+}
+
+/// `by` approves or returns a log with a comment.
+fn review(l: &mut ServiceLog, by: &Account, status: LogStatus, comment: &str) {
+    l.status = status;
+    l.review = Review {
+        comment: comment.into(),
+        by: Some(by.user.id),
+        at: Some(Timestamp::from_millis(T0)),
+    };
+}
+
+fn zhengan() -> app_core::domain::VillageCode {
+    villages(ZHENGAN, 1)[0]
+}
+
+fn wuchuan() -> app_core::domain::VillageCode {
+    villages(WUCHUAN, 1)[0]
+}
+
+#[rustfmt::skip]
+fn write_cases() -> Vec<Case> {
+    use Act::*;
+    use Who::*;
+    vec![
+        // The author.
+        case("author edits description", C1, EditLog(|l, _| l.description = "补充：修剪后施肥".into()), "stored"),
+        case("author approves own log", C1, EditLog(|l, _| l.status = LogStatus::Approved), "field_not_allowed"),
+        case("author writes the review", C1, EditLog(|l, _| l.review.comment = "自评".into()), "field_not_allowed"),
+        case("author moves log to another team", C1, EditLog(|l, w| l.team = Some(w.team2.id)), "field_not_allowed"),
+        case("author gives log away", C1, EditLog(|l, w| l.author = w.c2.user.id), "field_not_allowed"),
+        case("author moves log out of county", C1, EditLog(|l, _| l.village = wuchuan()), "out_of_scope"),
+        // Teammates and other teams.
+        case("teammate edits", C2, EditLog(|l, _| l.description = "改别人的".into()), "not_your_record"),
+        case("own-scope teammate edits", COwn, EditLog(|l, _| l.farmers_served = 1), "out_of_scope"),
+        case("other team's commissioner edits", C3, EditLog(|l, _| l.farmers_served = 1), "out_of_scope"),
+        // Team leads.
+        case("lead approves team log", Lead1, EditLog(|l, w| review(l, &w.lead1, LogStatus::Approved, "很好")), "stored"),
+        case("lead returns team log", Lead1, EditLog(|l, w| review(l, &w.lead1, LogStatus::Returned, "请补充照片")), "stored"),
+        case("lead changes a non-review field", Lead1, EditLog(|l, _| l.farmers_served = 999), "field_not_allowed"),
+        case(
+            "lead approves and edits content",
+            Lead1,
+            EditLog(|l, w| {
+                review(l, &w.lead1, LogStatus::Approved, "好");
+                l.description = "团长改的".into();
+            }),
+            "field_not_allowed",
+        ),
+        case("other team's lead approves", Lead2, EditLog(|l, w| review(l, &w.lead2, LogStatus::Approved, "好")), "out_of_scope"),
+        case("lead approves a draft", Lead1, EditDraft(|l, w| review(l, &w.lead1, LogStatus::Approved, "好")), "field_not_allowed"),
+        // Sync admins.
+        case("county admin resolves in county", AdminZhengan, EditLog(|l, _| l.farmers_served = 13), "stored"),
+        case("county admin of another county", AdminWuchuan, EditLog(|l, _| l.farmers_served = 13), "out_of_scope"),
+        case("province admin in province", AdminGuizhou, EditLog(|l, _| l.farmers_served = 13), "stored"),
+        case("province admin of another province", AdminYunnan, EditLog(|l, _| l.farmers_served = 13), "out_of_scope"),
+        case("county admin changes the author", AdminZhengan, EditLog(|l, w| l.author = w.admin_zhengan.user.id), "field_not_allowed"),
+        // Creating records.
+        case("commissioner creates own log", C1, CreateLog(|w| log_by(&w.c1.user, Some(w.team1.id), zhengan(), T0)), "stored"),
+        case("creates a log in another's name", C1, CreateLog(|w| log_by(&w.c2.user, Some(w.team1.id), zhengan(), T0)), "not_your_record"),
+        case("creates a log for another team", C1, CreateLog(|w| log_by(&w.c1.user, Some(w.team2.id), zhengan(), T0)), "out_of_scope"),
+        case("creates a log outside the county", C1, CreateLog(|w| log_by(&w.c1.user, Some(w.team1.id), wuchuan(), T0)), "out_of_scope"),
+        case(
+            "creates an approved log",
+            C1,
+            CreateLog(|w| ServiceLog {
+                status: LogStatus::Approved,
+                ..log_by(&w.c1.user, Some(w.team1.id), zhengan(), T0)
+            }),
+            "field_not_allowed",
+        ),
+        case("sync admin authors a field record", AdminZhengan, CreateLog(|w| log_by(&w.admin_zhengan.user, None, zhengan(), T0)), "not_your_record"),
+        case("team lead creates own log", Lead1, CreateLog(|w| log_by(&w.lead1.user, Some(w.team1.id), zhengan(), T0)), "stored"),
+        case("other team creates own log in its county", C3, CreateLog(|w| log_by(&w.c3.user, Some(w.team2.id), wuchuan(), T0)), "stored"),
+        // Consultations: no review fields; only the author writes.
+        case("commissioner creates a consultation", C1, CreateConsultation, "stored"),
+        case("lead answers a member's consultation", Lead1, AnswerConsultation, "not_your_record"),
+        case("teammate answers a consultation", C2, AnswerConsultation, "not_your_record"),
+        case("author answers own consultation", C1, AnswerConsultation, "stored"),
+        // Actors and documents.
+        case("another device pushes c1's actor", C2, PushC1sEdit, "foreign_actor"),
+        case("a change pushed under another document", C1, CreateUnderAnotherId, "wrong_document"),
+        case("a hidden concurrent write to author", C2, HiddenAuthorWrite, "field_not_allowed"),
+    ]
+}
+
+/// A fresh submitted log by c1 in 正安, stored on the server.
+async fn stored_log(env: &Env, c1: &Device) -> Doc {
+    let w = &env.world;
+    let (doc, change) = Doc::create_log(c1, &log_by(&w.c1.user, Some(w.team1.id), zhengan(), T0));
+    assert_eq!(code(&env.push(c1, &[change]).await[0]), "stored");
+    doc
+}
+
+impl Act {
+    /// Sets the case up and makes the change `who` pushes from `device`;
+    /// also how many changes the setup stored (`c1` is c1's first device).
+    async fn change(
+        &self,
+        env: &Env,
+        c1: &Device,
+        who: &Account,
+        device: &Device,
+    ) -> ((DocId, Vec<u8>), u64) {
+        let w = &env.world;
+        match self {
+            Act::EditLog(f) => {
+                let doc = stored_log(env, c1).await;
+                (doc.fork().edit_log(device, |l| f(l, w)), 1)
+            }
+            Act::EditDraft(f) => {
+                let mut doc = stored_log(env, c1).await;
+                let to_draft = doc.edit_log(c1, |l| l.status = LogStatus::Draft);
+                assert_eq!(code(&env.push(c1, &[to_draft]).await[0]), "stored");
+                (doc.fork().edit_log(device, |l| f(l, w)), 2)
+            }
+            Act::CreateLog(f) => (Doc::create_log(device, &f(w)).1, 0),
+            Act::CreateConsultation => {
+                let k = consultation_by(&who.user, who.user.team, zhengan(), T0);
+                (Doc::create_consultation(device, &k).1, 0)
+            }
+            Act::AnswerConsultation => {
+                let k: Consultation = consultation_by(&w.c1.user, Some(w.team1.id), zhengan(), T0);
+                let (doc, created) = Doc::create_consultation(c1, &k);
+                assert_eq!(code(&env.push(c1, &[created]).await[0]), "stored");
+                (
+                    doc.fork()
+                        .edit_consultation(device, |c| c.advice = "喷药".into()),
+                    1,
+                )
+            }
+            Act::PushC1sEdit => {
+                let mut doc = stored_log(env, c1).await;
+                (doc.edit_log(c1, |l| l.farmers_served = 20), 1)
+            }
+            Act::CreateUnderAnotherId => {
+                let (_, (_, bytes)) =
+                    Doc::create_log(device, &log_by(&w.c1.user, Some(w.team1.id), zhengan(), T0));
+                let elsewhere = log_by(&w.c1.user, Some(w.team1.id), zhengan(), T0)
+                    .id
+                    .into();
+                ((elsewhere, bytes), 0)
+            }
+            Act::HiddenAuthorWrite => {
+                let doc = stored_log(env, c1).await;
+                let mut am = Automerge::new().with_actor(device.actor.clone());
+                am.transact::<_, _, automerge::AutomergeError>(|tx| {
+                    tx.put(automerge::ROOT, "author", who.user.id.to_string())?;
+                    Ok(())
+                })
+                .unwrap();
+                let mut sneaky = am.get_changes(&[]).into_iter().next().unwrap().clone();
+                ((doc.id, sneaky.bytes().into_owned()), 1)
+            }
+        }
+    }
 }
 
 pub async fn writes(env: Env) {
     let w = env.world.clone();
     let c1 = env.enrol(&w.c1).await;
-    let (before, _, _) = env.counts().await;
-    assert_eq!(before, 0);
-    let mut m = Matrix {
-        env: &env,
-        expected_stored: 0,
-        expected_refused: 0,
-        failures: Vec::new(),
-    };
-    let review = |by: &Account, status: LogStatus, comment: &str| {
-        let by = by.user.id;
-        let comment = comment.to_string();
-        move |l: &mut ServiceLog| {
-            l.status = status;
-            l.review = Review {
-                comment,
-                by: Some(by),
-                at: Some(Timestamp::from_millis(T0)),
-            };
-        }
-    };
-    let wuchuan_village = villages(WUCHUAN, 1)[0];
-
-    // The author.
-    edit_case(
-        &mut m,
-        &c1,
-        "author edits description",
-        &w.c1,
-        |l| l.description = "补充：修剪后施肥".into(),
-        "stored",
-    )
-    .await;
-    edit_case(
-        &mut m,
-        &c1,
-        "author approves own log",
-        &w.c1,
-        |l| l.status = LogStatus::Approved,
-        "field_not_allowed",
-    )
-    .await;
-    edit_case(
-        &mut m,
-        &c1,
-        "author writes the review",
-        &w.c1,
-        |l| l.review.comment = "自评".into(),
-        "field_not_allowed",
-    )
-    .await;
-    let team2 = w.team2.id;
-    edit_case(
-        &mut m,
-        &c1,
-        "author moves log to another team",
-        &w.c1,
-        move |l| l.team = Some(team2),
-        "field_not_allowed",
-    )
-    .await;
-    let c2_id = w.c2.user.id;
-    edit_case(
-        &mut m,
-        &c1,
-        "author gives log away",
-        &w.c1,
-        move |l| l.author = c2_id,
-        "field_not_allowed",
-    )
-    .await;
-    edit_case(
-        &mut m,
-        &c1,
-        "author moves log out of county",
-        &w.c1,
-        move |l| l.village = wuchuan_village,
-        "out_of_scope",
-    )
-    .await;
-    // Teammates and other teams.
-    edit_case(
-        &mut m,
-        &c1,
-        "teammate edits",
-        &w.c2,
-        |l| l.description = "改别人的".into(),
-        "not_your_record",
-    )
-    .await;
-    edit_case(
-        &mut m,
-        &c1,
-        "own-scope teammate edits",
-        &w.c_own,
-        |l| l.farmers_served = 1,
-        "out_of_scope",
-    )
-    .await;
-    edit_case(
-        &mut m,
-        &c1,
-        "other team's commissioner edits",
-        &w.c3,
-        |l| l.farmers_served = 1,
-        "out_of_scope",
-    )
-    .await;
-    // Team leads.
-    edit_case(
-        &mut m,
-        &c1,
-        "lead approves team log",
-        &w.lead1,
-        review(&w.lead1, LogStatus::Approved, "很好"),
-        "stored",
-    )
-    .await;
-    edit_case(
-        &mut m,
-        &c1,
-        "lead returns team log",
-        &w.lead1,
-        review(&w.lead1, LogStatus::Returned, "请补充照片"),
-        "stored",
-    )
-    .await;
-    edit_case(
-        &mut m,
-        &c1,
-        "lead changes a non-review field",
-        &w.lead1,
-        |l| l.farmers_served = 999,
-        "field_not_allowed",
-    )
-    .await;
-    let approve_and_meddle = {
-        let r = review(&w.lead1, LogStatus::Approved, "好");
-        move |l: &mut ServiceLog| {
-            r(l);
-            l.description = "团长改的".into();
-        }
-    };
-    edit_case(
-        &mut m,
-        &c1,
-        "lead approves and edits content",
-        &w.lead1,
-        approve_and_meddle,
-        "field_not_allowed",
-    )
-    .await;
-    edit_case(
-        &mut m,
-        &c1,
-        "other team's lead approves",
-        &w.lead2,
-        review(&w.lead2, LogStatus::Approved, "好"),
-        "out_of_scope",
-    )
-    .await;
-    {
-        // A draft is not ready for review.
-        let mut doc = fresh_log(&env, &c1).await;
-        m.expected_stored += 1;
-        let to_draft = doc.edit_log(&c1, |l| l.status = LogStatus::Draft);
-        m.check("author sets draft", &c1, to_draft, "stored").await;
-        let lead = env.enrol(&w.lead1).await;
-        let change = doc
-            .fork()
-            .edit_log(&lead, review(&w.lead1, LogStatus::Approved, "好"));
-        m.check("lead approves a draft", &lead, change, "field_not_allowed")
-            .await;
-    }
-    // Sync admins.
-    edit_case(
-        &mut m,
-        &c1,
-        "county admin resolves in county",
-        &w.admin_zhengan,
-        |l| l.farmers_served = 13,
-        "stored",
-    )
-    .await;
-    edit_case(
-        &mut m,
-        &c1,
-        "county admin of another county",
-        &w.admin_wuchuan,
-        |l| l.farmers_served = 13,
-        "out_of_scope",
-    )
-    .await;
-    edit_case(
-        &mut m,
-        &c1,
-        "province admin in province",
-        &w.admin_guizhou,
-        |l| l.farmers_served = 13,
-        "stored",
-    )
-    .await;
-    edit_case(
-        &mut m,
-        &c1,
-        "province admin of another province",
-        &w.admin_yunnan,
-        |l| l.farmers_served = 13,
-        "out_of_scope",
-    )
-    .await;
-    let admin_id = w.admin_zhengan.user.id;
-    edit_case(
-        &mut m,
-        &c1,
-        "county admin changes the author",
-        &w.admin_zhengan,
-        move |l| l.author = admin_id,
-        "field_not_allowed",
-    )
-    .await;
-
-    // Creating records.
-    let v = villages(ZHENGAN, 1)[0];
-    let creations: Vec<(&str, &Account, ServiceLog, &str)> = vec![
-        (
-            "commissioner creates own log",
-            &w.c1,
-            log_by(&w.c1.user, Some(w.team1.id), v, T0 + 1),
-            "stored",
-        ),
-        (
-            "creates a log in another's name",
-            &w.c1,
-            log_by(&w.c2.user, Some(w.team1.id), v, T0 + 2),
-            "not_your_record",
-        ),
-        (
-            "creates a log for another team",
-            &w.c1,
-            log_by(&w.c1.user, Some(w.team2.id), v, T0 + 3),
-            "out_of_scope",
-        ),
-        (
-            "creates a log outside the county",
-            &w.c1,
-            log_by(&w.c1.user, Some(w.team1.id), wuchuan_village, T0 + 4),
-            "out_of_scope",
-        ),
-        (
-            "creates an approved log",
-            &w.c1,
-            {
-                let mut l = log_by(&w.c1.user, Some(w.team1.id), v, T0 + 5);
-                l.status = LogStatus::Approved;
-                l
-            },
-            "field_not_allowed",
-        ),
-        (
-            "sync admin authors a field record",
-            &w.admin_zhengan,
-            log_by(&w.admin_zhengan.user, None, v, T0 + 6),
-            "not_your_record",
-        ),
-        (
-            "team lead creates own log",
-            &w.lead1,
-            log_by(&w.lead1.user, Some(w.team1.id), v, T0 + 7),
-            "stored",
-        ),
-        (
-            "other team creates own log in its county",
-            &w.c3,
-            log_by(&w.c3.user, Some(w.team2.id), wuchuan_village, T0 + 8),
-            "stored",
-        ),
-    ];
-    for (label, who, log, expected) in creations {
+    assert_eq!(env.counts().await.0, 0);
+    let (mut expected_stored, mut expected_refused) = (0, 0);
+    let mut failures = Vec::new();
+    for case in write_cases() {
+        let who = case.who.of(&w);
         let device = env.enrol(who).await;
-        let (_, change) = Doc::create_log(&device, &log);
-        m.check(label, &device, change, expected).await;
+        let (change, setup) = case.act.change(&env, &c1, who, &device).await;
+        expected_stored += setup;
+        match case.expected {
+            "stored" => expected_stored += 1,
+            "duplicate" | "missing_deps" => {}
+            _ => expected_refused += 1,
+        }
+        let outcome = env.push(&device, &[change]).await.remove(0);
+        if code(&outcome) != case.expected {
+            failures.push(format!(
+                "{}: expected {}, got {outcome:?}",
+                case.label, case.expected
+            ));
+        }
     }
-
-    // Consultations: no review fields; only the author writes.
-    {
-        let k = consultation_by(&w.c1.user, Some(w.team1.id), v, T0 + 9);
-        let (mut doc, change) = Doc::create_consultation(&c1, &k);
-        m.check("commissioner creates a consultation", &c1, change, "stored")
-            .await;
-        let lead = env.enrol(&w.lead1).await;
-        let lead_change = doc
-            .fork()
-            .edit_consultation(&lead, |c| c.advice = "喷药".into());
-        m.check(
-            "lead answers a member's consultation",
-            &lead,
-            lead_change,
-            "not_your_record",
-        )
-        .await;
-        let c2 = env.enrol(&w.c2).await;
-        let c2_change = doc
-            .fork()
-            .edit_consultation(&c2, |c| c.advice = "喷药".into());
-        m.check(
-            "teammate answers a consultation",
-            &c2,
-            c2_change,
-            "not_your_record",
-        )
-        .await;
-        let answer = doc.edit_consultation(&c1, |c| c.advice = "用石硫合剂".into());
-        m.check("author answers own consultation", &c1, answer, "stored")
-            .await;
-    }
-
-    // Actors and documents.
-    {
-        let mut doc = fresh_log(&env, &c1).await;
-        m.expected_stored += 1;
-        let legit = doc.edit_log(&c1, |l| l.farmers_served = 20);
-        let c2 = env.enrol(&w.c2).await;
-        m.check(
-            "another device pushes c1's actor",
-            &c2,
-            legit,
-            "foreign_actor",
-        )
-        .await;
-        let other = log_by(&w.c1.user, Some(w.team1.id), v, T0 + 10);
-        let (_, (_, bytes)) = Doc::create_log(&c1, &other);
-        let elsewhere: DocId = log_by(&w.c1.user, Some(w.team1.id), v, T0 + 11).id.into();
-        m.check(
-            "a change pushed under another document",
-            &c1,
-            (elsewhere, bytes),
-            "wrong_document",
-        )
-        .await;
-    }
-
-    // A hidden write: a value for `author` concurrent with the creation's,
-    // which loses to it, so the record does not show it.
-    {
-        let doc = fresh_log(&env, &c1).await;
-        m.expected_stored += 1;
-        let c2 = env.enrol(&w.c2).await;
-        let mut am = Automerge::new().with_actor(c2.actor.clone());
-        am.transact::<_, _, automerge::AutomergeError>(|tx| {
-            tx.put(automerge::ROOT, "author", w.c2.user.id.to_string())?;
-            Ok(())
-        })
-        .unwrap();
-        let mut sneaky = am.get_changes(&[]).into_iter().next().unwrap().clone();
-        m.check(
-            "a hidden concurrent write to author",
-            &c2,
-            (doc.id, sneaky.bytes().into_owned()),
-            "field_not_allowed",
-        )
-        .await;
-    }
-
-    let (changes, _, quarantined) = env.counts().await;
     assert!(
-        m.failures.is_empty(),
+        failures.is_empty(),
         "matrix failures:\n{}",
-        m.failures.join("\n")
+        failures.join("\n")
     );
+    let (changes, _, quarantined) = env.counts().await;
     assert_eq!(
-        changes, m.expected_stored,
+        changes, expected_stored,
         "the server stored a change no case expected"
     );
-    assert_eq!(quarantined, m.expected_refused);
+    assert_eq!(quarantined, expected_refused);
+}
+
+/// Which of the four logs each reader sees.
+fn read_cases() -> Vec<(Who, &'static [&'static str])> {
+    use Who::*;
+    let team1: &[&str] = &["c1 log", "own-scope log", "lead1 log"];
+    vec![
+        (C1, team1),
+        (C2, team1),
+        (COwn, &["own-scope log"]),
+        (Lead1, team1),
+        (C3, &["c3 log"]),
+        (Lead2, &["c3 log"]),
+        (AdminZhengan, team1),
+        (AdminWuchuan, &["c3 log"]),
+        (
+            AdminGuizhou,
+            &["c1 log", "c3 log", "own-scope log", "lead1 log"],
+        ),
+        (AdminYunnan, &[]),
+    ]
 }
 
 pub async fn reads(env: Env) {
     let w = env.world.clone();
-    let vz = villages(ZHENGAN, 1)[0];
-    let vw = villages(WUCHUAN, 1)[0];
     let mut docs: BTreeMap<&str, (DocId, Placement)> = BTreeMap::new();
-    for (name, who, team, village, at) in [
-        ("c1 log", &w.c1, w.team1.id, vz, T0 + 1),
-        ("c3 log", &w.c3, w.team2.id, vw, T0 + 2),
-        ("own-scope log", &w.c_own, w.team1.id, vz, T0 + 3),
-        ("lead1 log", &w.lead1, w.team1.id, vz, T0 + 4),
+    for (name, who, team, village) in [
+        ("c1 log", &w.c1, w.team1.id, zhengan()),
+        ("c3 log", &w.c3, w.team2.id, wuchuan()),
+        ("own-scope log", &w.c_own, w.team1.id, zhengan()),
+        ("lead1 log", &w.lead1, w.team1.id, zhengan()),
     ] {
         let device = env.enrol(who).await;
-        let log = log_by(&who.user, Some(team), village, at);
-        let placement = app_core::scope::AnyRecord::ServiceLog(log.clone()).placement();
+        let log = log_by(&who.user, Some(team), village, T0);
+        let placement = AnyRecord::ServiceLog(log.clone()).placement();
         let (doc, change) = Doc::create_log(&device, &log);
         assert_eq!(code(&env.push(&device, &[change]).await[0]), "stored");
         docs.insert(name, (doc.id, placement));
     }
-    let id = |n: &str| docs[n].0;
-    let expect: Vec<(&Account, Vec<&str>)> = vec![
-        (&w.c1, vec!["c1 log", "own-scope log", "lead1 log"]),
-        (&w.c2, vec!["c1 log", "own-scope log", "lead1 log"]),
-        (&w.c_own, vec!["own-scope log"]),
-        (&w.lead1, vec!["c1 log", "own-scope log", "lead1 log"]),
-        (&w.c3, vec!["c3 log"]),
-        (&w.lead2, vec!["c3 log"]),
-        (
-            &w.admin_zhengan,
-            vec!["c1 log", "own-scope log", "lead1 log"],
-        ),
-        (&w.admin_wuchuan, vec!["c3 log"]),
-        (
-            &w.admin_guizhou,
-            vec!["c1 log", "c3 log", "own-scope log", "lead1 log"],
-        ),
-        (&w.admin_yunnan, vec![]),
-    ];
     let teams = [w.team1.clone(), w.team2.clone()];
-    for (who, names) in expect {
+    for (who, names) in read_cases() {
+        let who = who.of(&w);
+        let name = &who.user.username;
         // A second device of the user: a device never pulls its own pushes.
         let device = env.enrol(who).await;
-        let seen = env.visible_docs(&device).await;
-        let wanted: BTreeSet<DocId> = names.iter().map(|n| id(n)).collect();
-        assert_eq!(seen, wanted, "what {} pulls", who.user.username);
-        // The scope rules agree.
+        let wanted: BTreeSet<DocId> = names.iter().map(|n| docs[n].0).collect();
+        assert_eq!(env.visible_docs(&device).await, wanted, "what {name} pulls");
         let team = who.user.team.and_then(|t| teams.iter().find(|x| x.id == t));
         let principal = sync_server::auth::principal_of(&who.user, team);
-        for (name, (doc, placement)) in &docs {
+        for (doc_name, (doc, placement)) in &docs {
+            let readable = wanted.contains(doc);
             assert_eq!(
                 can_read(&principal, placement),
-                wanted.contains(doc),
-                "{} reading {name}",
-                who.user.username
+                readable,
+                "the rules agree: {name} reading {doc_name}"
             );
-            let resp = env
-                .get(&device, &format!("/api/v1/sync/docs/{doc}"))
-                .send()
-                .await
-                .unwrap();
-            let status = resp.status().as_u16();
-            if wanted.contains(doc) {
-                assert_eq!(status, 200, "{} fetching {name}", who.user.username);
-                let page: app_core::sync::protocol::PullResponse =
-                    app_core::sync::protocol::decode(&resp.bytes().await.unwrap()).unwrap();
-                assert_eq!(page.changes.len(), 1);
-                assert!(!page.more);
+            let fetch = env.get(&device, &format!("/api/v1/sync/docs/{doc}"));
+            if readable {
+                let page: PullResponse = fetch.fetch_msgpack().await;
+                assert_eq!(
+                    (page.changes.len(), page.more),
+                    (1, false),
+                    "{name} fetching {doc_name}"
+                );
             } else {
-                assert_eq!(status, 404, "{} fetching {name}", who.user.username);
+                assert_eq!(
+                    fetch.fetch_status().await,
+                    404,
+                    "{name} fetching {doc_name}"
+                );
             }
         }
     }
     // A device does not pull back what it pushed itself.
     let c1 = env.enrol(&w.c1).await;
-    let log = log_by(&w.c1.user, Some(w.team1.id), vz, T0 + 20);
+    let log = log_by(&w.c1.user, Some(w.team1.id), zhengan(), T0 + 20);
     let (doc, change) = Doc::create_log(&c1, &log);
     env.push(&c1, &[change]).await;
     assert!(!env.visible_docs(&c1).await.contains(&doc.id));

@@ -3,13 +3,13 @@
 
 use app_core::domain::Role;
 
-use crate::harness::{Env, problem};
+use crate::harness::{Env, Fetch};
 
 pub async fn health_metrics_demo_and_shutdown(env: Env) {
     let resp = env.http.get(env.url("/healthz")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), "ok");
-    let (status, p) = problem(env.http.get(env.url("/nowhere")).send().await.unwrap()).await;
+    let (status, p) = env.http.get(env.url("/nowhere")).fetch_problem().await;
     assert_eq!((status, p.code.as_str()), (404, "not_found"));
 
     // The demo seed is idempotent and its accounts work.

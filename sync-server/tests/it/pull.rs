@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use app_core::domain::{Role, Scope};
 use app_core::sync::client::{EngineOptions, SyncClient};
+use app_core::sync::protocol::{self, PullResponse, PushRequest, PushResponse, WireChange};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::harness::{Doc, Env, T0, WUCHUAN, ZHENGAN, log_by, problem, villages};
+use crate::harness::{Doc, Env, Fetch, T0, WUCHUAN, ZHENGAN, log_by, problem, villages};
 
 pub async fn pages_and_the_204_reconnect(env: Env) {
     let w = env.world.clone();
@@ -241,38 +242,29 @@ pub async fn two_instances_share_one_database(env: Env) {
     let v = villages(ZHENGAN, 1)[0];
     let (_, change) = Doc::create_log(&c1, &log_by(&w.c1.user, Some(w.team1.id), v, T0));
     env.push(&c1, std::slice::from_ref(&change)).await;
-    let resp = env
+    let page: PullResponse = env
         .http
         .get(format!("{}/api/v1/sync/pull", other.url()))
         .bearer_auth(&c2.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let page: app_core::sync::protocol::PullResponse =
-        app_core::sync::protocol::decode(&resp.bytes().await.unwrap()).unwrap();
+        .fetch_msgpack()
+        .await;
     assert_eq!(page.changes.len(), 1);
     assert_eq!(page.changes[0].bytes, change.1);
     // The same push through the other instance: already there.
-    let resp = env
+    let body = PushRequest {
+        changes: vec![WireChange {
+            doc: change.0,
+            bytes: change.1.clone(),
+        }],
+    };
+    let answer: PushResponse = env
         .http
         .post(format!("{}/api/v1/sync/push", other.url()))
         .bearer_auth(&c1.token)
-        .header("content-type", app_core::sync::protocol::MEDIA_TYPE)
-        .body(
-            app_core::sync::protocol::encode(&app_core::sync::protocol::PushRequest {
-                changes: vec![app_core::sync::protocol::WireChange {
-                    doc: change.0,
-                    bytes: change.1.clone(),
-                }],
-            })
-            .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let answer: app_core::sync::protocol::PushResponse =
-        app_core::sync::protocol::decode(&resp.bytes().await.unwrap()).unwrap();
+        .header("content-type", protocol::MEDIA_TYPE)
+        .body(protocol::encode(&body).unwrap())
+        .fetch_msgpack()
+        .await;
     assert_eq!(crate::harness::code(&answer.outcomes[0]), "duplicate");
     // A photo: first half through one instance, the rest through the other.
     let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();

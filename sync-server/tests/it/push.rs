@@ -7,7 +7,7 @@ use app_core::domain::DocId;
 use app_core::sync::protocol::{self, PushRequest, WireChange};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::harness::{Doc, Env, T0, ZHENGAN, code, log_by, villages};
+use crate::harness::{Doc, Env, Fetch, T0, ZHENGAN, code, log_by, villages};
 
 fn codes(outcomes: &[app_core::sync::protocol::ChangeOutcome]) -> Vec<&'static str> {
     outcomes.iter().map(code).collect()
@@ -138,12 +138,8 @@ pub async fn undecodable_bytes_are_refused(env: Env) {
     let admin = env.enrol(&w.admin_zhengan).await;
     let q: Vec<serde_json::Value> = env
         .get(&admin, "/api/v1/admin/quarantine")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let q_codes: Vec<&str> = q.iter().map(|e| e["code"].as_str().unwrap()).collect();
     assert_eq!(q_codes, vec!["quarantined", "undecodable"]);
     assert_eq!(q[1]["doc"], bad_doc.to_string());
@@ -227,12 +223,8 @@ pub async fn one_bad_change_among_a_hundred(env: Env) {
     let elsewhere = env.enrol(&w.admin_wuchuan).await;
     let q: Vec<serde_json::Value> = env
         .get(&elsewhere, "/api/v1/admin/quarantine")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert!(q.is_empty());
     let release = serde_json::json!({ "device": c1.id, "doc": bad.0.to_string() });
     let resp = env

@@ -5,7 +5,7 @@
 use app_core::domain::CountyTag;
 use app_core::store::RegisterSlice;
 
-use crate::harness::{Env, WUCHUAN, ZHENGAN, problem, villages};
+use crate::harness::{Env, Fetch, WUCHUAN, ZHENGAN, villages};
 
 pub async fn county_slice_with_etag(env: Env) {
     let w = env.world.clone();
@@ -77,22 +77,12 @@ pub async fn county_slice_with_etag(env: Env) {
 
     // Scope: a commissioner gets only their county; admins their area.
     let elsewhere = format!("/api/v1/reference/county/{WUCHUAN}");
-    let (status, p) = problem(env.get(&phone, &elsewhere).send().await.unwrap()).await;
+    let (status, p) = env.get(&phone, &elsewhere).fetch_problem().await;
     assert_eq!((status, p.code.as_str()), (404, "not_found"));
     let province = env.enrol(&w.admin_guizhou).await;
-    assert_eq!(
-        env.get(&province, &elsewhere)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(env.get(&province, &elsewhere).fetch_status().await, 200);
     let yunnan = env.enrol(&w.admin_yunnan).await;
-    assert_eq!(
-        env.get(&yunnan, &elsewhere).send().await.unwrap().status(),
-        404
-    );
+    assert_eq!(env.get(&yunnan, &elsewhere).fetch_status().await, 404);
     let resp = env
         .get(&phone, "/api/v1/reference/county/52032")
         .send()

@@ -5,7 +5,7 @@
 
 use app_core::sync::protocol::Me;
 
-use crate::harness::{DAY, Doc, Env, T0, ZHENGAN, log_by, problem, villages};
+use crate::harness::{DAY, Doc, Env, Fetch, T0, ZHENGAN, log_by, problem, villages};
 
 async fn me_status(env: &Env, token: Option<&str>) -> (u16, Option<String>) {
     let mut req = env.http.get(env.url("/api/v1/me"));
@@ -36,14 +36,7 @@ pub async fn wrong_expired_and_revoked_tokens(env: Env) {
 
     let phone = env.enrol(&w.c1).await;
     let bearer = format!("Bearer {}", phone.token);
-    let me: Me = env
-        .get(&phone, "/api/v1/me")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Me = env.get(&phone, "/api/v1/me").fetch_json().await;
     assert_eq!(me.user.username, "c1");
     assert_eq!(me.county.map(|c| c.to_string()).as_deref(), Some(ZHENGAN));
     assert_eq!(me.team.map(|t| t.id), Some(w.team1.id));
@@ -62,13 +55,10 @@ pub async fn wrong_expired_and_revoked_tokens(env: Env) {
     );
     let v = villages(ZHENGAN, 1)[0];
     let (_, change) = Doc::create_log(&phone, &log_by(&w.c1.user, Some(w.team1.id), v, T0));
-    let (status, p) = problem(
-        env.push_request(&phone, std::slice::from_ref(&change))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, p) = env
+        .push_request(&phone, std::slice::from_ref(&change))
+        .fetch_problem()
+        .await;
     assert_eq!((status, p.code.as_str()), (401, "token_expired"));
 
     // Revoked by the county's sync admin.
@@ -76,50 +66,27 @@ pub async fn wrong_expired_and_revoked_tokens(env: Env) {
     let admin = env.enrol(&w.admin_zhengan).await;
     let other_admin = env.enrol(&w.admin_wuchuan).await;
     let path = format!("/api/v1/admin/devices/{}/revoke", phone2.id);
-    assert_eq!(
-        env.post(&other_admin, &path).send().await.unwrap().status(),
-        404
-    );
-    assert_eq!(env.post(&phone, &path).send().await.unwrap().status(), 401);
+    assert_eq!(env.post(&other_admin, &path).fetch_status().await, 404);
+    assert_eq!(env.post(&phone, &path).fetch_status().await, 401);
     let c1_again = env.enrol(&w.c1).await;
-    let (status, p) = problem(env.post(&c1_again, &path).send().await.unwrap()).await;
+    let (status, p) = env.post(&c1_again, &path).fetch_problem().await;
     assert_eq!((status, p.code.as_str()), (403, "forbidden"));
-    let listed: Vec<serde_json::Value> = env
-        .get(&admin, "/api/v1/admin/devices")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Vec<serde_json::Value> =
+        env.get(&admin, "/api/v1/admin/devices").fetch_json().await;
     assert!(listed.iter().any(|d| d["id"] == phone2.id.as_str()));
     assert!(
         !listed.iter().any(|d| d["id"] == other_admin.id.as_str()),
         "a device out of scope"
     );
-    let answer: serde_json::Value = env
-        .post(&admin, &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: serde_json::Value = env.post(&admin, &path).fetch_json().await;
     assert_eq!(answer["revoked"], true);
-    let answer: serde_json::Value = env
-        .post(&admin, &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: serde_json::Value = env.post(&admin, &path).fetch_json().await;
     assert_eq!(answer["revoked"], false);
     assert_eq!(
         me_status(&env, Some(&format!("Bearer {}", phone2.token))).await,
         (401, Some("token_revoked".into()))
     );
-    let (status, p) = problem(env.push_request(&phone2, &[change]).send().await.unwrap()).await;
+    let (status, p) = env.push_request(&phone2, &[change]).fetch_problem().await;
     assert_eq!((status, p.code.as_str()), (401, "token_revoked"));
     // The user enrols the phone again and carries on.
     let phone2b = env.enrol(&w.c2).await;
@@ -172,14 +139,7 @@ pub async fn enrolment_and_its_rate_limit(env: Env) {
     assert_eq!(d.token.len(), 43);
     // A sync admin's county comes from their scope.
     let admin = env.enrol(&w.admin_zhengan).await;
-    let me: Me = env
-        .get(&admin, "/api/v1/me")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Me = env.get(&admin, "/api/v1/me").fetch_json().await;
     assert_eq!(me.county.map(|c| c.to_string()).as_deref(), Some(ZHENGAN));
     assert!(me.team.is_none());
 }
@@ -215,13 +175,10 @@ pub async fn a_revoked_device_enrols_again_in_its_own_place(env: Env) {
     let offline_edit = doc.edit_log(&old, |l| l.description.push_str("回访时补充。"));
     let id: app_core::domain::DeviceId = old.id.parse().unwrap();
     assert!(env.handle.server().ops().revoke_device(id).await.unwrap());
-    let (status, p) = problem(
-        env.push_request(&old, std::slice::from_ref(&offline_edit))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, p) = env
+        .push_request(&old, std::slice::from_ref(&offline_edit))
+        .fetch_problem()
+        .await;
     assert_eq!((status, p.code.as_str()), (401, "token_revoked"));
 
     // Someone else cannot take its place, nor name a device that does not exist.

@@ -18,8 +18,8 @@ use app_core::sync::client::EngineOptions;
 use app_core::sync::protocol::{self, ChangeOutcome, PushRequest, PushResponse, WireChange};
 use automerge::Automerge;
 use automerge::sync;
-use sync_server::store::{DivisionImport, PushFetched};
-use sync_server::sync::PushBatch;
+use sync_server::store::DivisionImport;
+use sync_server::sync::{PushBatch, PushFetched};
 use tokio::runtime::Handle;
 
 use super::am::{AmServer, converse};
@@ -53,7 +53,7 @@ pub struct Ingest {
     pub p99_ms: f64,
     /// Ketepai only: CPU time per record, in microseconds, of decoding a
     /// push (`PushBatch::decode`, before the write transaction) and of
-    /// deciding it (`sync::plan`, inside it), measured apart on one thread
+    /// deciding it (`sync::plan`, also before it), measured apart on one thread
     /// with the same batches, no I/O.
     pub plan_us: Option<(f64, f64)>,
 }

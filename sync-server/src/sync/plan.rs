@@ -1,134 +1,59 @@
-//! Push validation: which changes of a push are stored, and why the others
-//! are not. No I/O and no SQL: a store reads what [`PushBatch::needs`] asks
-//! for inside its write transaction, calls [`plan`], and writes the
-//! [`PushWrites`] it returns in the same transaction.
-//!
-//! For each change, in request order:
-//!
-//! 1. it must decode (`refused/undecodable`);
-//! 2. a change the document already holds is a `duplicate` (replays are
-//!    harmless); a change stored under another document is
-//!    `refused/wrong_document`;
-//! 3. a document refused earlier for this device stays quarantined
-//!    (`refused/quarantined`) until a sync admin releases it;
-//! 4. its dependencies must be in the document, stored or accepted earlier
-//!    in this push (`missing_deps`);
-//! 5. its Automerge actor must not be bound to another device
-//!    (`refused/foreign_actor`); an unbound actor is bound to this device
-//!    when its first change is stored;
-//! 6. it is applied to a copy of the document; the record is read before
-//!    and after, and [`app_core::scope::check_write`] decides whether this
-//!    user may make this change. The record's author, team and county come
-//!    from the record itself, never from the device.
-//! 7. Automerge keeps concurrent values, so a change can write a field
-//!    without changing what the record shows (its value loses to another).
-//!    Such hidden writes are checked against the same rules (see
-//!    [`check_hidden_writes`]), so that no one can stash a value in a
-//!    field they may not write.
-//!
-//! The first refusal quarantines the document for the rest of the push
-//! (and for later pushes from the same device); other documents go through.
+//! [`plan`]: the outcome of every change of a push and what to write, from
+//! the batch and the rows a store read ([`super::PushFetched`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use app_core::doc::{DocError, RecordDoc, decode_change};
-use app_core::domain::{DeviceId, DocId, LogStatus, RecordKind, Role};
-use app_core::scope::{AnyRecord, Principal, Refusal, can_read, check_write};
-use app_core::sync::protocol::{ChangeOutcome, PushRequest, RefusalCode};
-use automerge::{Change, ReadDoc};
+use app_core::doc::{DocError, RecordDoc};
+use app_core::domain::{DeviceId, DocId, RecordKind};
+use app_core::scope::{AnyRecord, Placement, Principal, Refusal, check_write};
+use app_core::sync::protocol::{ChangeOutcome, RefusalCode};
+use automerge::Change;
 
-use crate::store::{DocUpdate, NewQuarantine, PushFetched, PushNeeds, PushWrites};
+use super::hidden::{check_hidden_writes, touched_fields};
+use super::{Incoming, PushBatch, PushFetched};
 
-/// One pushed change after decoding.
-#[derive(Debug, Clone)]
-pub enum Incoming {
-    /// It decoded.
-    Change {
-        /// The document it claims.
-        doc: DocId,
-        /// The change.
-        change: Box<Change>,
-        /// Its uncompressed bytes (what is stored and served).
-        bytes: Vec<u8>,
-    },
-    /// It did not.
-    Undecodable {
-        /// The document it claims.
-        doc: DocId,
-        /// The bytes as sent.
-        bytes: Vec<u8>,
-        /// Why.
-        reason: String,
-    },
+/// Where a document sits and what it is, as written after a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocUpdate {
+    /// The document.
+    pub doc: DocId,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// Placement read from the record itself.
+    pub placement: Placement,
+    /// Automerge save of the whole document.
+    pub snapshot: Vec<u8>,
+    /// Its heads, 32 bytes each.
+    pub heads: Vec<u8>,
 }
 
-/// A push, decoded, with who sent it.
-#[derive(Debug, Clone)]
-pub struct PushBatch {
-    /// The user the device acts for.
-    pub principal: Principal,
-    /// The pushing device.
-    pub device: DeviceId,
-    /// The changes in request order.
-    pub changes: Vec<Incoming>,
+/// A row of the quarantine to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewQuarantine {
+    /// The document.
+    pub doc: DocId,
+    /// The change hash, if decoded.
+    pub hash: Option<[u8; 32]>,
+    /// The bytes as sent.
+    pub bytes: Vec<u8>,
+    /// Refusal code.
+    pub code: &'static str,
+    /// Why.
+    pub reason: String,
 }
 
-impl PushBatch {
-    /// Decodes every change of a request.
-    pub fn decode(principal: Principal, device: DeviceId, request: PushRequest) -> PushBatch {
-        let changes = request
-            .changes
-            .into_iter()
-            .map(|w| match decode_change(&w.bytes) {
-                Ok(change) => Incoming::Change {
-                    doc: w.doc,
-                    // Stored and served uncompressed whatever the device
-                    // sent: same change, same hash, and zstd over a pull
-                    // page then shares what records have in common.
-                    bytes: change.raw_bytes().to_vec(),
-                    change: Box::new(change),
-                },
-                Err(e) => Incoming::Undecodable {
-                    doc: w.doc,
-                    bytes: w.bytes,
-                    reason: match e {
-                        DocError::BadChange(m) => format!("not an automerge change: {m}"),
-                        other => other.to_string(),
-                    },
-                },
-            })
-            .collect();
-        PushBatch {
-            principal,
-            device,
-            changes,
-        }
-    }
-
-    /// What the store must read before [`plan`].
-    pub fn needs(&self) -> PushNeeds {
-        let mut docs = BTreeSet::new();
-        let mut actors = BTreeSet::new();
-        let mut hashes = BTreeSet::new();
-        for c in &self.changes {
-            match c {
-                Incoming::Change { doc, change, .. } => {
-                    docs.insert(*doc);
-                    actors.insert(change.actor_id().to_bytes().to_vec());
-                    hashes.insert(change.hash().0);
-                }
-                Incoming::Undecodable { doc, .. } => {
-                    docs.insert(*doc);
-                }
-            }
-        }
-        PushNeeds {
-            docs: docs.into_iter().collect(),
-            actors: actors.into_iter().collect(),
-            hashes: hashes.into_iter().collect(),
-        }
-    }
+/// Everything a push writes, decided by [`plan`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushWrites {
+    /// Actors to bind to the pushing device.
+    pub bind_actors: Vec<Vec<u8>>,
+    /// Accepted changes in the order they get sequence numbers.
+    pub changes: Vec<(DocId, [u8; 32], Vec<u8>)>,
+    /// Documents to insert or update.
+    pub docs: Vec<DocUpdate>,
+    /// Refused changes to keep.
+    pub quarantine: Vec<NewQuarantine>,
 }
 
 /// Reads the record a document holds.
@@ -419,175 +344,26 @@ fn apply_and_check(who: &Principal, doc: DocId, change: &Change, state: &DocStat
 }
 
 /// The top-level fields of the record that a change's operations write,
-/// whether or not the written value wins.
-pub fn touched_fields(change: &Change, doc_after: &RecordDoc) -> BTreeSet<String> {
-    let am = doc_after.automerge();
-    let mut out = BTreeSet::new();
-    for op in change.decode().operations {
-        match &op.obj {
-            automerge::legacy::ObjectId::Root => {
-                if let automerge::legacy::Key::Map(name) = &op.key {
-                    out.insert(name.to_string());
-                }
-            }
-            other => {
-                let field = am
-                    .import_obj(&other.to_string())
-                    .ok()
-                    .and_then(|obj| am.parents(&obj).ok())
-                    .and_then(|p| p.path().into_iter().next())
-                    .and_then(|(_, prop)| match prop {
-                        automerge::Prop::Map(name) => Some(name),
-                        automerge::Prop::Seq(_) => None,
-                    });
-                // An object whose place cannot be found is counted as a
-                // write to an unknown field, which only an author or an
-                // admin may make.
-                out.insert(field.unwrap_or_else(|| "?".to_string()));
-            }
-        }
-    }
-    out
-}
-
-/// Envelope keys of a document, outside the record's fields.
-const SCHEMA_KEY: &str = app_core::doc::KEY_SCHEMA;
-/// Fields no one writes after creation, hidden or not.
-const IDENTITY: &[&str] = &["id", "author", "created_at", app_core::doc::KEY_KIND];
-/// What a team lead writes on a team member's log.
-const REVIEW: &[&str] = &["status", "review"];
-
-/// Checks writes that do not show in the record (values that lose to a
-/// concurrent value) against the rules of [`app_core::scope`]: identity
-/// never; an author anything but team and review; a team lead only the
-/// review fields of the team's logs; a sync admin anything in scope; anyone
-/// else nothing.
-pub fn check_hidden_writes(
-    who: &Principal,
-    before: &AnyRecord,
-    hidden: &[String],
-) -> Result<(), Refusal> {
-    let hidden: Vec<&str> = hidden
-        .iter()
-        .map(String::as_str)
-        .filter(|f| *f != SCHEMA_KEY)
-        .collect();
-    if hidden.is_empty() {
-        return Ok(());
-    }
-    let refuse = |code, reason: String| Err(Refusal { code, reason });
-    let at = before.placement();
-    if let Some(f) = hidden.iter().find(|f| IDENTITY.contains(f)) {
-        return refuse(
-            RefusalCode::FieldNotAllowed,
-            format!("{f} never changes after a record is made"),
-        );
-    }
-    if !can_read(who, &at) {
-        return refuse(
-            RefusalCode::OutOfScope,
-            "the record is outside the author's scope".into(),
-        );
-    }
-    if who.role == Role::SyncAdmin {
-        return Ok(());
-    }
-    if at.author == who.user {
-        if let Some(f) = hidden.iter().find(|f| matches!(**f, "team" | "review")) {
-            return refuse(
-                RefusalCode::FieldNotAllowed,
-                format!("the author does not write {f}"),
-            );
-        }
-        return Ok(());
-    }
-    if who.role == Role::TeamLead
-        && at.kind == RecordKind::ServiceLog
-        && who.team.is_some()
-        && at.team == who.team
-    {
-        if let Some(f) = hidden.iter().find(|f| !REVIEW.contains(f)) {
-            return refuse(
-                RefusalCode::FieldNotAllowed,
-                format!("a team lead writes only the review, not {f}"),
-            );
-        }
-        if let AnyRecord::ServiceLog(l) = before
-            && l.status == LogStatus::Draft
-        {
-            return refuse(
-                RefusalCode::FieldNotAllowed,
-                "a draft is not ready for review".into(),
-            );
-        }
-        return Ok(());
-    }
-    refuse(
-        RefusalCode::NotYourRecord,
-        "only the author edits this record".into(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app_core::domain::{
-        ActivityType, CountyCode, Review, Scope, ServiceLog, ServiceLogId, TeamId, Timestamp,
-        UserId, VillageCode,
-    };
-    use app_core::sync::protocol::WireChange;
+    use app_core::domain::{Role, Scope, ServiceLog, Timestamp};
+    use app_core::sync::protocol::{PushRequest, WireChange};
+    use app_core::testing::{self, device_id as device, team_id as team, user_id as uid};
     use automerge::transaction::Transactable;
     use automerge::{ActorId, Automerge};
 
-    fn uid(n: u8) -> UserId {
-        format!("0192f000-0000-7000-8000-0000000000{n:02x}")
-            .parse()
-            .unwrap()
-    }
-    fn team(n: u8) -> TeamId {
-        format!("0192f000-0000-7000-8000-00000000aa{n:02x}")
-            .parse()
-            .unwrap()
-    }
-    fn device(n: u8) -> DeviceId {
-        format!("0192f000-0000-7000-8000-00000000dd{n:02x}")
-            .parse()
-            .unwrap()
-    }
     fn commissioner(n: u8) -> Principal {
         Principal {
             user: uid(n),
             role: Role::Commissioner,
             scope: Scope::Team(team(1)),
             team: Some(team(1)),
-            county: Some(CountyCode::parse("520324").unwrap()),
+            county: Some(testing::ZHENGAN.parse().unwrap()),
         }
     }
     fn log(author: u8) -> ServiceLog {
-        ServiceLog {
-            id: "0192f000-0000-7000-8000-0000000bbbbb"
-                .parse::<ServiceLogId>()
-                .unwrap(),
-            author: uid(author),
-            team: Some(team(1)),
-            date: "2026-11-28".parse().unwrap(),
-            start_time: None,
-            end_time: None,
-            village: VillageCode::parse("520324100200").unwrap(),
-            location: None,
-            activity: ActivityType::TechnicalGuidance,
-            industry: "茶叶".into(),
-            farmers_served: 10,
-            trainees: None,
-            served: vec![],
-            technologies: vec![],
-            varieties: vec![],
-            description: "指导".into(),
-            photos: vec![],
-            status: LogStatus::Submitted,
-            review: Review::default(),
-            created_at: Timestamp::from_millis(1),
-        }
+        testing::service_log(uid(author), Some(team(1)), testing::village())
     }
 
     fn batch(who: Principal, dev: DeviceId, changes: Vec<(DocId, Vec<u8>)>) -> PushBatch {
@@ -651,7 +427,7 @@ mod tests {
     fn a_change_without_its_dependency_waits() {
         let actor = ActorId::random();
         let (mut doc, id, _first) = created(1, &actor);
-        let second = edited(&mut doc, &actor, |l| l.farmers_served = 12);
+        let second = edited(&mut doc, &actor, |l| l.farmers_served = 13);
         let b = batch(commissioner(1), device(1), vec![(id, second)]);
         let (outcomes, writes) = plan(&b, PushFetched::default());
         assert_eq!(outcomes, vec![ChangeOutcome::MissingDeps]);

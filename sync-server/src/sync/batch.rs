@@ -1,0 +1,126 @@
+//! The plan's input: a push decoded ([`PushBatch`]), the rows it needs
+//! ([`PushNeeds`]) and what a store read of them ([`PushFetched`]).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use app_core::doc::{DocError, decode_change};
+use app_core::domain::{DeviceId, DocId};
+use app_core::scope::Principal;
+use app_core::sync::protocol::PushRequest;
+use automerge::Change;
+
+/// One pushed change after decoding.
+#[derive(Debug, Clone)]
+pub enum Incoming {
+    /// It decoded.
+    Change {
+        /// The document it claims.
+        doc: DocId,
+        /// The change.
+        change: Box<Change>,
+        /// Its uncompressed bytes (what is stored and served).
+        bytes: Vec<u8>,
+    },
+    /// It did not.
+    Undecodable {
+        /// The document it claims.
+        doc: DocId,
+        /// The bytes as sent.
+        bytes: Vec<u8>,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A push, decoded, with who sent it.
+#[derive(Debug, Clone)]
+pub struct PushBatch {
+    /// The user the device acts for.
+    pub principal: Principal,
+    /// The pushing device.
+    pub device: DeviceId,
+    /// The changes in request order.
+    pub changes: Vec<Incoming>,
+}
+
+impl PushBatch {
+    /// Decodes every change of a request.
+    pub fn decode(principal: Principal, device: DeviceId, request: PushRequest) -> PushBatch {
+        let changes = request
+            .changes
+            .into_iter()
+            .map(|w| match decode_change(&w.bytes) {
+                Ok(change) => Incoming::Change {
+                    doc: w.doc,
+                    // Stored and served uncompressed whatever the device
+                    // sent: same change, same hash, and zstd over a pull
+                    // page then shares what records have in common.
+                    bytes: change.raw_bytes().to_vec(),
+                    change: Box::new(change),
+                },
+                Err(e) => Incoming::Undecodable {
+                    doc: w.doc,
+                    bytes: w.bytes,
+                    reason: match e {
+                        DocError::BadChange(m) => format!("not an automerge change: {m}"),
+                        other => other.to_string(),
+                    },
+                },
+            })
+            .collect();
+        PushBatch {
+            principal,
+            device,
+            changes,
+        }
+    }
+
+    /// What the store must read before [`super::plan`].
+    pub fn needs(&self) -> PushNeeds {
+        let mut docs = BTreeSet::new();
+        let mut actors = BTreeSet::new();
+        let mut hashes = BTreeSet::new();
+        for c in &self.changes {
+            match c {
+                Incoming::Change { doc, change, .. } => {
+                    docs.insert(*doc);
+                    actors.insert(change.actor_id().to_bytes().to_vec());
+                    hashes.insert(change.hash().0);
+                }
+                Incoming::Undecodable { doc, .. } => {
+                    docs.insert(*doc);
+                }
+            }
+        }
+        PushNeeds {
+            docs: docs.into_iter().collect(),
+            actors: actors.into_iter().collect(),
+            hashes: hashes.into_iter().collect(),
+        }
+    }
+}
+/// What a push needs to read before planning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushNeeds {
+    /// Documents touched.
+    pub docs: Vec<DocId>,
+    /// Actors of the changes.
+    pub actors: Vec<Vec<u8>>,
+    /// Change hashes (to find changes stored under another document).
+    pub hashes: Vec<[u8; 32]>,
+}
+
+/// What a store read for a push: everything [`super::plan`] depends on
+/// besides the batch. Equal values give equal plans, which is what lets a
+/// store plan before its write transaction and check inside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushFetched {
+    /// Snapshots of existing documents.
+    pub snapshots: HashMap<DocId, Vec<u8>>,
+    /// Actors already bound, and to which device.
+    pub actors: HashMap<Vec<u8>, DeviceId>,
+    /// Hashes already stored, and in which document.
+    pub hashes: HashMap<[u8; 32], DocId>,
+    /// Documents quarantined for the pushing device.
+    pub quarantined: HashSet<DocId>,
+}
