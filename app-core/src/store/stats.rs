@@ -1,99 +1,193 @@
-//! Statistics from the projections: plain SQL over indexed tables, so a
-//! year of a team's records is counted without loading a document.
+//! The device's figures: facts read from the projection tables (plain SQL
+//! over indexed columns, no document loaded) and counted by the one engine in
+//! [`crate::stats`], so the device and the server agree by construction.
 
+use chrono::NaiveDate;
 use rusqlite::params;
 
-use super::{Result, Store};
-use crate::domain::{TeamId, Timestamp, UserId};
-use crate::stats::{StatsQuery, WorkStats};
+use super::{Result, Store, StoreError};
+use crate::domain::{
+    ActivityType, ConsultationId, DivisionLevel, ServiceLogId, TeamId, Timestamp, UserId,
+    VillageCode,
+};
+use crate::stats::{
+    ConsultationFact, FactStatus, ItemKind, LogFact, Register, Report, ReportBuilder, StatsQuery,
+    StatsRequest, WorkStats,
+};
+
+fn corrupt(what: &str, value: impl std::fmt::Display) -> StoreError {
+    StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("{what} {value}").into(),
+    ))
+}
+
+fn blob<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r [u8]> {
+    row.get_ref(i)?.as_blob().map_err(|e| corrupt("column", e))
+}
+
+fn id16<T>(bytes: &[u8], f: fn([u8; 16]) -> T) -> Result<T> {
+    let arr: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| corrupt("id of", bytes.len()))?;
+    Ok(f(arr))
+}
 
 impl Store {
-    /// The figures for `q`.
+    /// The figures for `q`: the total of [`Store::stats_report`].
     pub fn work_stats(&self, q: &StatsQuery) -> Result<WorkStats> {
-        let from = q.from.format("%Y-%m-%d").to_string();
-        let to = q.to.format("%Y-%m-%d").to_string();
-        let author = q.author.map(UserId::to_bytes);
-        let team = q.team.map(TeamId::to_bytes);
-        let county = q.county.map(|c| c.as_int() as i64);
+        Ok(self.stats_report(&StatsRequest::from_query(q), None)?.total)
+    }
+
+    /// A report over the records on this device (a commissioner's own, or
+    /// a team lead's team), counted by [`crate::stats::engine`]. Only rows
+    /// that can match the request's period are read; the engine applies the
+    /// rest of the rules.
+    pub fn stats_report(
+        &self,
+        request: &StatsRequest,
+        register: Option<&Register>,
+    ) -> Result<Report> {
+        let mut b = ReportBuilder::new(request, register);
+        let f = &request.filter;
+        let author = f.author.map(UserId::to_bytes);
+        let team = f.team.map(TeamId::to_bytes);
+        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
         let conn = self.conn();
-        const LOGS: &str = "FROM service_logs l
-             WHERE l.status <> 'draft' AND l.date BETWEEN ?1 AND ?2
+
+        // Logs with their items, one row per item (or one row without), in
+        // log order: each log is fed once with all its items.
+        let mut stmt = conn.prepare_cached(
+            "SELECT l.id, l.author, l.team, l.date, l.village, l.activity, l.status,
+                    l.farmers_served, l.trainees, l.photo_count, i.kind, i.value
+             FROM service_logs l
+             LEFT JOIN record_items i ON i.record = l.id
+             WHERE l.date BETWEEN ?1 AND ?2
                AND (?3 IS NULL OR l.author = ?3)
                AND (?4 IS NULL OR l.team = ?4)
-               AND (?5 IS NULL OR l.county = ?5)";
-        let mut stats = conn.query_row(
-            &format!(
-                "SELECT count(DISTINCT l.date), count(*),
-                        coalesce(sum(l.status = 'approved'), 0),
-                        count(DISTINCT l.village), count(DISTINCT l.township),
-                        coalesce(sum(l.farmers_served), 0),
-                        coalesce(sum(l.activity = 'training'), 0),
-                        coalesce(sum(CASE WHEN l.activity = 'training' THEN l.trainees END), 0),
-                        coalesce(avg(l.photo_count), 0.0)
-                 {LOGS}"
-            ),
-            params![from, to, author, team, county],
-            |r| {
-                Ok(WorkStats {
-                    service_days: r.get(0)?,
-                    visits: r.get(1)?,
-                    approved_logs: r.get(2)?,
-                    villages_covered: r.get(3)?,
-                    townships_covered: r.get(4)?,
-                    farmers_served: r.get::<_, i64>(5)? as u64,
-                    trainings: r.get(6)?,
-                    trainees: r.get::<_, i64>(7)? as u64,
-                    photos_per_log: r.get(8)?,
-                    ..WorkStats::default()
-                })
-            },
+             ORDER BY l.id",
         )?;
-        let distinct_items = |kind: &str| -> Result<u32> {
-            Ok(conn.query_row(
-                &format!(
-                    "SELECT count(DISTINCT i.value) FROM record_items i
-                     WHERE i.kind = ?6 AND i.record IN (SELECT l.id {LOGS})"
-                ),
-                params![from, to, author, team, county, kind],
-                |r| r.get(0),
-            )?)
-        };
-        stats.technologies = distinct_items("technology")?;
-        stats.varieties = distinct_items("variety")?;
-        stats.enterprises = distinct_items("enterprise")?;
-        stats.cooperatives = distinct_items("cooperative")?;
+        let mut rows = stmt.query(params![
+            day(request.period.from),
+            day(request.period.to),
+            author,
+            team
+        ])?;
+        let mut current: Option<LogFact> = None;
+        let mut items: Vec<(ItemKind, String)> = Vec::new();
+        let flush =
+            |b: &mut ReportBuilder<'_>, fact: &Option<LogFact>, items: &[(ItemKind, String)]| {
+                if let Some(fact) = fact {
+                    b.add_log(fact, items.iter().map(|(k, v)| (*k, v.as_str())));
+                }
+            };
+        while let Some(row) = rows.next()? {
+            let id = id16(blob(row, 0)?, ServiceLogId::from_bytes)?;
+            if current.as_ref().is_none_or(|c| c.id != id) {
+                flush(&mut b, &current, &items);
+                items.clear();
+                let date: String = row.get(3)?;
+                let activity: String = row.get(5)?;
+                let status: String = row.get(6)?;
+                let team: Option<Vec<u8>> = row.get(2)?;
+                current = Some(LogFact {
+                    id,
+                    author: id16(blob(row, 1)?, UserId::from_bytes)?,
+                    team: team
+                        .as_deref()
+                        .map(|t| id16(t, TeamId::from_bytes))
+                        .transpose()?,
+                    village: VillageCode::from_int(row.get::<_, i64>(4)? as u64)
+                        .map_err(|e| corrupt("village", e))?,
+                    date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+                        .map_err(|_| corrupt("date", &date))?,
+                    activity: ActivityType::from_code(&activity)
+                        .ok_or_else(|| corrupt("activity", &activity))?,
+                    status: FactStatus::from_code(&status)
+                        .ok_or_else(|| corrupt("status", &status))?,
+                    // The device has no duplicate mark yet.
+                    duplicate: false,
+                    farmers_served: row.get(7)?,
+                    trainees: row.get(8)?,
+                    photos: row.get(9)?,
+                });
+            }
+            let kind: Option<String> = row.get(10)?;
+            if let Some(kind) = kind.as_deref().and_then(ItemKind::from_code) {
+                items.push((kind, row.get(11)?));
+            }
+        }
+        flush(&mut b, &current, &items);
+        drop(rows);
 
-        // Consultations asked within the period's days, China time.
-        let start = Timestamp::from_china_local(q.from.and_hms_opt(0, 0, 0).expect("midnight"));
-        let end = Timestamp::from_china_local(
-            q.to.succ_opt()
-                .unwrap_or(q.to)
-                .and_hms_opt(0, 0, 0)
-                .expect("midnight"),
-        );
+        // Consultations asked within the period's instants (China time).
+        let (start, end) = request.period.instants();
         let mut stmt = conn.prepare_cached(
-            "SELECT c.first_answered_at - c.asked_at FROM consultations c
+            "SELECT c.id, c.author, c.team, c.village, c.asked_at, c.first_answered_at
+             FROM consultations c
              WHERE c.asked_at >= ?1 AND c.asked_at < ?2
                AND (?3 IS NULL OR c.author = ?3)
-               AND (?4 IS NULL OR c.team = ?4)
-               AND (?5 IS NULL OR c.county = ?5)",
+               AND (?4 IS NULL OR c.team = ?4)",
         )?;
-        let waits: Vec<Option<i64>> = stmt
-            .query_map(
-                params![start.as_millis(), end.as_millis(), author, team, county],
-                |r| r.get(0),
-            )?
-            .collect::<rusqlite::Result<_>>()?;
-        stats.consultations = waits.len() as u32;
-        let mut answered: Vec<i64> = waits.into_iter().flatten().collect();
-        stats.consultations_answered = answered.len() as u32;
-        answered.sort_unstable();
-        stats.median_minutes_to_first_answer = match answered.len() {
-            0 => None,
-            n if n % 2 == 1 => Some(answered[n / 2]),
-            n => Some((answered[n / 2 - 1] + answered[n / 2]) / 2),
+        let mut rows = stmt.query(params![start.as_millis(), end.as_millis(), author, team])?;
+        while let Some(row) = rows.next()? {
+            let team: Option<Vec<u8>> = row.get(2)?;
+            b.add_consultation(&ConsultationFact {
+                id: id16(blob(row, 0)?, ConsultationId::from_bytes)?,
+                author: id16(blob(row, 1)?, UserId::from_bytes)?,
+                team: team
+                    .as_deref()
+                    .map(|t| id16(t, TeamId::from_bytes))
+                    .transpose()?,
+                village: VillageCode::from_int(row.get::<_, i64>(3)? as u64)
+                    .map_err(|e| corrupt("village", e))?,
+                asked_at: Timestamp::from_millis(row.get(4)?),
+                first_answered_at: row.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
+                duplicate: false,
+            });
         }
-        .map(|ms| (ms.max(0) / 60_000) as u32);
-        Ok(stats)
+        Ok(b.finish())
+    }
+
+    /// The register on this device (the loaded counties' townships and
+    /// villages, and the names above them), for coverage on a lead's tablet.
+    pub fn stats_register(&self) -> Result<Register> {
+        let mut reg = Register::new();
+        let conn = self.conn();
+        // Townships and villages only of counties loaded whole, so that a
+        // county's register total is never a part of it.
+        for (level, sql) in [
+            (
+                DivisionLevel::Province,
+                "SELECT code, name FROM div_provinces",
+            ),
+            (
+                DivisionLevel::Prefecture,
+                "SELECT code, name FROM div_prefectures",
+            ),
+            (DivisionLevel::County, "SELECT code, name FROM div_counties"),
+            (
+                DivisionLevel::Township,
+                "SELECT code, name FROM div_townships
+                 WHERE code / 1000 IN (SELECT county FROM register_counties)",
+            ),
+            (
+                DivisionLevel::Village,
+                "SELECT code, name FROM div_villages
+                 WHERE code / 1000000 IN (SELECT county FROM register_counties)",
+            ),
+        ] {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                reg.insert(
+                    level,
+                    row.get::<_, i64>(0)? as u64,
+                    row.get::<_, String>(1)?,
+                );
+            }
+        }
+        Ok(reg)
     }
 }

@@ -1,6 +1,10 @@
 //! app-core integration tests: one binary, modules per concern.
 
+mod assess;
 mod crash;
+#[cfg(feature = "export")]
+mod export;
+mod figures;
 mod fixtures;
 mod merge;
 mod photos;

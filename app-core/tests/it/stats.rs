@@ -1,8 +1,8 @@
 //! Work statistics from the projections, and local form drafts.
 
-use app_core::domain::ConsultationInput;
-use app_core::stats::StatsQuery;
-use app_core::store::ReviewDecision;
+use app_core::domain::{ConsultationInput, ServiceLogId, TeamId};
+use app_core::stats::{ConsultationFact, LogEntry, Period, StatsQuery, StatsRequest, compute};
+use app_core::store::{Identity, ReviewDecision};
 use chrono::NaiveDate;
 
 use crate::support::*;
@@ -89,7 +89,7 @@ fn a_commissioners_period_adds_up() {
     assert_eq!(s.enterprises, 0);
     assert_eq!(s.consultations, 3);
     assert_eq!(s.consultations_answered, 2);
-    assert_eq!(s.median_minutes_to_first_answer, Some(45));
+    assert_eq!(s.median_minutes_to_first_answer, Some(45.0));
 
     let other = t
         .store
@@ -102,6 +102,215 @@ fn a_commissioners_period_adds_up() {
         .unwrap();
     assert_eq!(other.visits, 0);
     assert_eq!(other.median_minutes_to_first_answer, None);
+}
+
+fn consult(asked: &str, village: &str) -> ConsultationInput {
+    ConsultationInput {
+        farmer_name: "王德明".into(),
+        farmer_phone: String::new(),
+        farmer_village: village.into(),
+        subject: "茶树".into(),
+        problem: "叶片发黄".into(),
+        channel: "phone".into(),
+        asked_at: asked.into(),
+        photos: vec![],
+    }
+}
+
+/// The device counts its projection rows with the same engine the server
+/// uses: on the same records, its report equals the pure computation over
+/// the records read back as domain values, at every level.
+#[test]
+fn the_device_figures_equal_the_pure_engines_on_the_same_records() {
+    let t = TestStore::new();
+    let me = commissioner();
+    let team_b: TeamId = "0192f000-0000-7000-8000-0000000000bb".parse().unwrap();
+    // The same commissioner after moving to team B.
+    let me_in_b = Identity {
+        user: me.user,
+        team: Some(team_b),
+    };
+    let colleague = Identity {
+        user: "0192f000-0000-7000-8000-000000000003".parse().unwrap(),
+        team: Some(team_b),
+    };
+    let mut logs: Vec<ServiceLogId> = Vec::new();
+    let mut add = |who: &Identity,
+                   date: &str,
+                   village: &str,
+                   f: &dyn Fn(&mut app_core::domain::ServiceLogInput),
+                   submit: bool| {
+        let mut input = training_input();
+        input.date = date.into();
+        input.village = village.into();
+        f(&mut input);
+        let id = t
+            .store
+            .create_service_log(who, &input, submit)
+            .unwrap()
+            .value
+            .id;
+        logs.push(id);
+        id
+    };
+    let plain = |_: &mut app_core::domain::ServiceLogInput| {};
+    let a = add(&me, "2026-03-02", VILLAGE, &plain, true);
+    add(
+        &me,
+        "2026-06-30",
+        VILLAGE_2,
+        &|i| {
+            i.technologies = vec![" 测土配方施肥".into(), "测土配方施肥".into()];
+            i.trainees = None;
+        },
+        true,
+    );
+    // Moved to team B in July; the same day for both teams.
+    add(
+        &me,
+        "2026-06-30",
+        VILLAGE,
+        &|i| i.activity = "demonstration".into(),
+        true,
+    );
+    add(
+        &me_in_b,
+        "2026-07-01",
+        VILLAGE,
+        &|i| {
+            i.activity = "technical_guidance".into();
+            i.trainees = None;
+            i.served = vec![app_core::domain::service_log::ServedPartyInput {
+                id: None,
+                kind: "enterprise".into(),
+                name: "贵州正安茶业有限公司".into(),
+            }];
+        },
+        true,
+    );
+    // A village of a county whose register is not on this device.
+    add(&colleague, "2026-07-01", "520325100001", &plain, true);
+    // A draft and a log of another year.
+    add(&colleague, "2026-07-02", VILLAGE_2, &plain, false);
+    add(&colleague, "2025-12-31", VILLAGE_2, &plain, true);
+    // Returned, then fixed and approved.
+    let returned = add(&colleague, "2026-12-31", VILLAGE_2, &plain, true);
+    t.store
+        .review_service_log(returned, team_lead(), ReviewDecision::Return, "请补充照片")
+        .unwrap();
+    let still_returned = add(&colleague, "2026-08-08", VILLAGE, &plain, true);
+    t.store
+        .review_service_log(
+            still_returned,
+            team_lead(),
+            ReviewDecision::Return,
+            "日期有误",
+        )
+        .unwrap();
+    t.store.submit_service_log(returned).unwrap();
+    t.store
+        .review_service_log(returned, team_lead(), ReviewDecision::Approve, "")
+        .unwrap();
+    t.store
+        .review_service_log(a, team_lead(), ReviewDecision::Approve, "")
+        .unwrap();
+
+    // Consultations: three answered at the clock's 09:00 (after 60, 30 and
+    // 120 minutes), one open, one asked on the last minute of the year. (A
+    // device refuses an answer before its question; that case arrives only
+    // by merging, and the engine's own tests cover it.)
+    let mut consultations = Vec::new();
+    for (who, asked) in [
+        (&me, "2026-11-29 08:00"),
+        (&colleague, "2026-11-29 08:30"),
+        (&me_in_b, "2026-11-28 10:00"),
+        (&colleague, "2026-12-31 23:59"),
+        (&me, "2026-11-29 07:00"),
+    ] {
+        let c = t
+            .store
+            .create_consultation(who, &consult(asked, VILLAGE))
+            .unwrap()
+            .value;
+        consultations.push(c.id);
+    }
+    t.store
+        .answer_consultation(consultations[0], "建议补施氮肥。")
+        .unwrap();
+    t.store
+        .answer_consultation(consultations[1], "建议补施氮肥。")
+        .unwrap();
+    t.store
+        .answer_consultation(consultations[4], "建议补施氮肥。")
+        .unwrap();
+    let entries: Vec<LogEntry> = logs
+        .iter()
+        .map(|id| LogEntry::of(&t.store.service_log(*id).unwrap(), false))
+        .collect();
+    let facts: Vec<ConsultationFact> = consultations
+        .iter()
+        .map(|id| ConsultationFact::of(&t.store.consultation(*id).unwrap(), false))
+        .collect();
+    let register = t.store.stats_register().unwrap();
+    assert!(
+        register.has_village(
+            app_core::domain::VillageCode::parse(VILLAGE)
+                .unwrap()
+                .as_int()
+        )
+    );
+
+    let year = Period::year(2026).unwrap();
+    let mut requests = vec![StatsRequest::new(year)];
+    let mut by_team = StatsRequest::new(year);
+    by_team.filter.team = Some(team_b);
+    requests.push(by_team);
+    let mut by_author = StatsRequest::new(Period::new(day("2026-06-30"), day("2026-12-31")));
+    by_author.filter.author = Some(me.user);
+    by_author.training_sizes = vec![40];
+    requests.push(by_author);
+    for req in &requests {
+        for reg in [None, Some(&register)] {
+            let device = t.store.stats_report(req, reg).unwrap();
+            let pure = compute(req, reg, &entries, &facts);
+            assert_eq!(device, pure, "request {req:?}");
+        }
+    }
+
+    // And the figures are the ones the rules give.
+    let all = t.store.stats_report(&requests[0], Some(&register)).unwrap();
+    let f = &all.total;
+    assert_eq!(f.visits, 6, "two drafts/returned and one of 2025 left out");
+    assert_eq!(f.approved_logs, 2);
+    assert_eq!(f.active_commissioners, 2);
+    assert_eq!(f.service_days, 4, "03-02, 06-30, 07-01, 12-31");
+    assert_eq!(f.person_days, 5);
+    assert_eq!(
+        f.technologies, 2,
+        "茶园绿色防控 and 测土配方施肥 written twice"
+    );
+    assert_eq!(f.enterprises, 1);
+    assert_eq!(f.logs_outside_register, Some(1));
+    assert_eq!(f.consultations, 5);
+    assert_eq!(f.consultations_answered, 3);
+    assert_eq!(f.answers_before_asked, 0);
+    assert_eq!(f.median_minutes_to_first_answer, Some(60.0));
+    let me_fig = all.commissioner(me.user).unwrap();
+    assert_eq!(me_fig.teams, 2);
+    assert_eq!(me_fig.visits, 4);
+    assert_eq!(all.team(team_b).unwrap().visits, 3);
+    // WorkStats is the total of the same engine.
+    let ws = t
+        .store
+        .work_stats(&StatsQuery {
+            author: Some(me.user),
+            from: day("2026-01-01"),
+            to: day("2026-12-31"),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(ws.visits, 4);
+    assert_eq!(ws.service_days, 3);
 }
 
 #[test]

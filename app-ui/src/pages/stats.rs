@@ -166,7 +166,7 @@ pub fn StatsView(props: &StatsViewProps) -> Html {
             { tile(Key::StatVarieties, s.varieties.to_string(), "stat-varieties") }
             { tile(Key::StatConsultations, format!("{} / {}", s.consultations_answered, s.consultations), "stat-consultations") }
             { tile(Key::StatMedianAnswer, s.median_minutes_to_first_answer
-                .map(|m| human_minutes(lang, i64::from(m)))
+                .map(|m| human_minutes(lang, m.round() as i64))
                 .unwrap_or_else(|| t(lang, Key::NoAnswerYet).to_owned()), "stat-median") }
         </div>
     }
@@ -230,7 +230,7 @@ mod tests {
             trainees: 145,
             consultations: 8,
             consultations_answered: 7,
-            median_minutes_to_first_answer: Some(150),
+            median_minutes_to_first_answer: Some(150.0),
             ..WorkStats::default()
         };
         let html = render(
