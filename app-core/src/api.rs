@@ -350,8 +350,16 @@ pub struct LogDetail {
     pub village_name: Option<String>,
     /// The township's name, when the register is loaded.
     pub township_name: Option<String>,
-    /// Whether the signed-in user wrote it (and so may edit it).
+    /// Whether the signed-in user wrote it.
     pub mine: bool,
+    /// Whether the signed-in user may edit it (`scope::may_edit`: its
+    /// author).
+    #[serde(default)]
+    pub may_edit: bool,
+    /// Whether the signed-in user may review it (`scope::may_review`: the
+    /// lead of its team).
+    #[serde(default)]
+    pub may_review: bool,
 }
 
 /// `get_consultation`: a consultation with the names the interface shows.
@@ -361,8 +369,12 @@ pub struct ConsultationDetail {
     pub consultation: Consultation,
     /// The farmer's village's name, when the register is loaded.
     pub village_name: Option<String>,
-    /// Whether the signed-in user wrote it (and so may answer and close it).
+    /// Whether the signed-in user wrote it.
     pub mine: bool,
+    /// Whether the signed-in user may edit, answer and close it
+    /// (`scope::may_edit`: its author).
+    #[serde(default)]
+    pub may_edit: bool,
 }
 
 /// A record addressed by ID (`get_service_log`, `close_consultation` …).

@@ -1,5 +1,8 @@
 //! Who may see and change what. The server enforces these rules on every
-//! change it receives; the interface uses them only for hints.
+//! change it receives ([`check_write`]); the device asks the same rules
+//! ([`may_edit`], [`may_review`], both built on [`write_right`], which
+//! `check_write` itself uses) before it offers or makes an edit, so the
+//! interface's hints cannot drift from what the server accepts.
 //!
 //! - A commissioner creates and edits their own records and reads the team's.
 //! - A team lead reads everything of the team and writes only review fields
@@ -14,9 +17,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::Identity;
 use crate::domain::{
-    Consultation, CountyCode, LogStatus, ProvinceCode, RecordKind, Role, Scope, ServiceLog, TeamId,
-    UserId,
+    Consultation, CountyCode, LogStatus, ProvinceCode, RecordKind, Role, Scope, ServiceLog, Team,
+    TeamId, User, UserId,
 };
 use crate::sync::protocol::RefusalCode;
 
@@ -33,6 +37,29 @@ pub struct Principal {
     pub team: Option<TeamId>,
     /// The county of their team or assignment, for commissioners and leads.
     pub county: Option<CountyCode>,
+}
+
+impl Principal {
+    /// The principal of `user`, member of `team` (whose county is theirs):
+    /// what the server builds for a device's requests, and what a device
+    /// builds from its enrolment.
+    pub fn of(user: &User, team: Option<&Team>) -> Principal {
+        Principal {
+            user: user.id,
+            role: user.role,
+            scope: user.scope,
+            team: user.team,
+            county: team.map(|t| t.county),
+        }
+    }
+
+    /// Who records made by this principal are by: the user and their team.
+    pub fn identity(&self) -> Identity {
+        Identity {
+            user: self.user,
+            team: self.team,
+        }
+    }
 }
 
 /// Where a record sits, for scope checks: read from the record itself.
@@ -57,22 +84,34 @@ pub enum AnyRecord {
     Consultation(Consultation),
 }
 
+impl From<&ServiceLog> for Placement {
+    fn from(l: &ServiceLog) -> Placement {
+        Placement {
+            kind: RecordKind::ServiceLog,
+            author: l.author,
+            team: l.team,
+            county: l.village.county(),
+        }
+    }
+}
+
+impl From<&Consultation> for Placement {
+    fn from(c: &Consultation) -> Placement {
+        Placement {
+            kind: RecordKind::Consultation,
+            author: c.author,
+            team: c.team,
+            county: c.farmer.village.county(),
+        }
+    }
+}
+
 impl AnyRecord {
     /// Where the record sits.
     pub fn placement(&self) -> Placement {
         match self {
-            AnyRecord::ServiceLog(l) => Placement {
-                kind: RecordKind::ServiceLog,
-                author: l.author,
-                team: l.team,
-                county: l.village.county(),
-            },
-            AnyRecord::Consultation(c) => Placement {
-                kind: RecordKind::Consultation,
-                author: c.author,
-                team: c.team,
-                county: c.farmer.village.county(),
-            },
+            AnyRecord::ServiceLog(l) => l.into(),
+            AnyRecord::Consultation(c) => c.into(),
         }
     }
 
@@ -128,6 +167,58 @@ pub fn can_read(who: &Principal, at: &Placement) -> bool {
         Scope::County(county) => at.county == county,
         Scope::Province(province) => at.county.province() == province,
     }
+}
+
+/// What someone may change on an existing record, by their relation to it.
+/// [`check_write`] decides every edit from this, then checks the fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteRight {
+    /// Its content, as its author: every field but its identity, its team,
+    /// the review and the reviewed statuses, within the author's area.
+    Author,
+    /// Only the review (approve or return, with a comment), as the lead of
+    /// the team whose log it is, once it is no longer a draft.
+    Review,
+    /// Any field but its identity, as a sync admin whose scope covers it (to
+    /// resolve conflicts).
+    Resolve,
+}
+
+/// What `who` may change on a record placed at `at`, if anything: nothing
+/// outside what they read; a sync admin resolves; the author edits; the
+/// lead of the log's team reviews.
+pub fn write_right(who: &Principal, at: &Placement) -> Option<WriteRight> {
+    if !can_read(who, at) {
+        return None;
+    }
+    if who.role == Role::SyncAdmin {
+        return Some(WriteRight::Resolve);
+    }
+    if at.author == who.user {
+        return Some(WriteRight::Author);
+    }
+    if who.role == Role::TeamLead
+        && at.kind == RecordKind::ServiceLog
+        && who.team.is_some()
+        && at.team == who.team
+    {
+        return Some(WriteRight::Review);
+    }
+    None
+}
+
+/// Whether `who` may edit the record at `at` as its author (the field app's
+/// edit, answer, follow-up and close): [`WriteRight::Author`].
+pub fn may_edit(who: &Principal, at: &Placement) -> bool {
+    write_right(who, at) == Some(WriteRight::Author)
+}
+
+/// Whether `who` may review the log at `at` as its team's lead:
+/// [`WriteRight::Review`]. (A draft is not ready for review yet; the
+/// review itself says so.)
+pub fn may_review(who: &Principal, at: &Placement) -> bool {
+    write_right(who, at) == Some(WriteRight::Review)
 }
 
 fn in_write_area(who: &Principal, at: &Placement) -> bool {
@@ -225,76 +316,93 @@ fn check_edit(
     after: &AnyRecord,
     changed: &[String],
 ) -> Result<(), Refusal> {
-    if !can_read(who, was) || !can_read(who, at) {
+    if !can_read(who, at) {
         return refuse(
             RefusalCode::OutOfScope,
             "the record is outside the author's scope",
         );
     }
-    if who.role == Role::SyncAdmin {
-        return Ok(());
+    match write_right(who, was) {
+        None if !can_read(who, was) => refuse(
+            RefusalCode::OutOfScope,
+            "the record is outside the author's scope",
+        ),
+        None => refuse(
+            RefusalCode::NotYourRecord,
+            "only the author edits this record",
+        ),
+        Some(WriteRight::Resolve) => Ok(()),
+        Some(WriteRight::Author) => check_author_edit(who, at, before, after, changed),
+        Some(WriteRight::Review) => check_review(before, after, changed),
     }
-    if was.author == who.user {
-        // The author edits their own record: anything but team, review and
-        // the reviewed statuses.
-        if changed.iter().any(|f| f == "team") {
-            return refuse(RefusalCode::FieldNotAllowed, "a record keeps its team");
-        }
-        if !in_write_area(who, at) {
+}
+
+/// The author edits their own record: anything but team, review and the
+/// reviewed statuses, within their area.
+fn check_author_edit(
+    who: &Principal,
+    at: &Placement,
+    before: &AnyRecord,
+    after: &AnyRecord,
+    changed: &[String],
+) -> Result<(), Refusal> {
+    if changed.iter().any(|f| f == "team") {
+        return refuse(RefusalCode::FieldNotAllowed, "a record keeps its team");
+    }
+    if !in_write_area(who, at) {
+        return refuse(
+            RefusalCode::OutOfScope,
+            format!("county {} is outside the author's area", at.county),
+        );
+    }
+    if let (AnyRecord::ServiceLog(b), AnyRecord::ServiceLog(a)) = (before, after) {
+        if a.review != b.review {
             return refuse(
-                RefusalCode::OutOfScope,
-                format!("county {} is outside the author's area", at.county),
+                RefusalCode::FieldNotAllowed,
+                "only a team lead writes the review",
             );
         }
-        if let (AnyRecord::ServiceLog(b), AnyRecord::ServiceLog(a)) = (before, after) {
-            if a.review != b.review {
-                return refuse(
-                    RefusalCode::FieldNotAllowed,
-                    "only a team lead writes the review",
-                );
-            }
-            if a.status != b.status && matches!(a.status, LogStatus::Approved | LogStatus::Returned)
-            {
-                return refuse(
-                    RefusalCode::FieldNotAllowed,
-                    "only a team lead approves or returns a log",
-                );
-            }
+        if a.status != b.status && matches!(a.status, LogStatus::Approved | LogStatus::Returned) {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "only a team lead approves or returns a log",
+            );
         }
-        return Ok(());
     }
-    if who.role == Role::TeamLead
-        && let (AnyRecord::ServiceLog(b), AnyRecord::ServiceLog(a)) = (before, after)
-        && who.team.is_some()
-        && b.team == who.team
+    Ok(())
+}
+
+/// A team lead reviews a team member's submitted log: status approved or
+/// returned, and the review, nothing else.
+fn check_review(before: &AnyRecord, after: &AnyRecord, changed: &[String]) -> Result<(), Refusal> {
+    let (AnyRecord::ServiceLog(b), AnyRecord::ServiceLog(a)) = (before, after) else {
+        return refuse(
+            RefusalCode::NotYourRecord,
+            "only the author edits this record",
+        );
+    };
+    if let Some(f) = changed
+        .iter()
+        .find(|f| !REVIEW_FIELDS.contains(&f.as_str()))
     {
-        if let Some(f) = changed
-            .iter()
-            .find(|f| !REVIEW_FIELDS.contains(&f.as_str()))
-        {
-            return refuse(
-                RefusalCode::FieldNotAllowed,
-                format!("a team lead writes only the review, not {f}"),
-            );
-        }
-        if a.status != b.status && !matches!(a.status, LogStatus::Approved | LogStatus::Returned) {
-            return refuse(
-                RefusalCode::FieldNotAllowed,
-                "a team lead only approves or returns a log",
-            );
-        }
-        if b.status == LogStatus::Draft {
-            return refuse(
-                RefusalCode::FieldNotAllowed,
-                "a draft is not ready for review",
-            );
-        }
-        return Ok(());
+        return refuse(
+            RefusalCode::FieldNotAllowed,
+            format!("a team lead writes only the review, not {f}"),
+        );
     }
-    refuse(
-        RefusalCode::NotYourRecord,
-        "only the author edits this record",
-    )
+    if a.status != b.status && !matches!(a.status, LogStatus::Approved | LogStatus::Returned) {
+        return refuse(
+            RefusalCode::FieldNotAllowed,
+            "a team lead only approves or returns a log",
+        );
+    }
+    if b.status == LogStatus::Draft {
+        return refuse(
+            RefusalCode::FieldNotAllowed,
+            "a draft is not ready for review",
+        );
+    }
+    Ok(())
 }
 
 /// Whether `who`'s scope covers a county at all (for admin queries).
@@ -539,6 +647,115 @@ mod tests {
             code(check_write(&county_admin, Some(&before), &steal)),
             Some(RefusalCode::FieldNotAllowed)
         );
+    }
+
+    #[test]
+    fn write_rights_follow_the_relation_to_the_record() {
+        use WriteRight::{Author, Resolve, Review};
+        let at = log(2, 1, ZHENGAN_VILLAGE).placement();
+        let consultation = Placement {
+            kind: RecordKind::Consultation,
+            ..at
+        };
+        let own_only = Principal {
+            scope: Scope::Own,
+            ..commissioner(2, 1)
+        };
+        let zhengan = admin(Scope::County(county(ZHENGAN)));
+        let elsewhere = admin(Scope::County(county("520326")));
+        /// (who, the record, right, may edit, may review, why)
+        type Case = (
+            Principal,
+            Placement,
+            Option<WriteRight>,
+            bool,
+            bool,
+            &'static str,
+        );
+        #[rustfmt::skip]
+        let cases: [Case; 10] = [
+            (commissioner(2, 1), at, Some(Author), true, false, "the author"),
+            (own_only, at, Some(Author), true, false, "the author, own scope"),
+            (commissioner(1, 1), at, None, false, false, "a teammate reads only"),
+            (commissioner(3, 2), at, None, false, false, "another team"),
+            (lead(5, 1), at, Some(Review), false, true, "the team's lead"),
+            (lead(2, 1), at, Some(Author), true, false, "a lead's own log"),
+            (lead(6, 2), at, None, false, false, "another team's lead"),
+            (lead(5, 1), consultation, None, false, false, "leads review logs only"),
+            (zhengan, at, Some(Resolve), false, false, "the county's sync admin"),
+            (elsewhere, at, None, false, false, "another county's sync admin"),
+        ];
+        for (who, at, right, edit, review, why) in cases {
+            assert_eq!(write_right(&who, &at), right, "{why}");
+            assert_eq!(may_edit(&who, &at), edit, "{why}");
+            assert_eq!(may_review(&who, &at), review, "{why}");
+        }
+    }
+
+    #[test]
+    fn the_hints_agree_with_what_check_write_accepts() {
+        // For each person and a log of user 2 in team 1: an edit of the
+        // content passes check_write exactly when may_edit (or a sync admin
+        // resolves), an approval exactly when may_review (or resolve).
+        let before = log(2, 1, ZHENGAN_VILLAGE);
+        let at = before.placement();
+        let content = edit(&before, |l| l.description = "补充".into());
+        let approval = edit(&before, |l| {
+            l.status = LogStatus::Approved;
+            l.review.by = Some(uid(5));
+        });
+        let people = [
+            commissioner(2, 1),
+            commissioner(1, 1),
+            commissioner(3, 2),
+            lead(5, 1),
+            lead(6, 2),
+            admin(Scope::County(county(ZHENGAN))),
+            admin(Scope::County(county("520326"))),
+        ];
+        for who in people {
+            let resolves = write_right(&who, &at) == Some(WriteRight::Resolve);
+            assert_eq!(
+                check_write(&who, Some(&before), &content).is_ok(),
+                may_edit(&who, &at) || resolves,
+                "content edit by {who:?}"
+            );
+            assert_eq!(
+                check_write(&who, Some(&before), &approval).is_ok(),
+                may_review(&who, &at) || resolves,
+                "approval by {who:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_principal_comes_from_the_user_and_their_team() {
+        let t = Team {
+            id: team(1),
+            name: "正安县茶产业服务团".into(),
+            county: county(ZHENGAN),
+            leading_industry: "茶叶".into(),
+            lead: None,
+        };
+        let user = User {
+            id: uid(1),
+            username: "zhengan-zhang".into(),
+            display_name: "张三".into(),
+            role: Role::Commissioner,
+            scope: Scope::Team(team(1)),
+            team: Some(team(1)),
+            active: true,
+        };
+        let who = Principal::of(&user, Some(&t));
+        assert_eq!(who, commissioner(1, 1));
+        assert_eq!(
+            who.identity(),
+            Identity {
+                user: uid(1),
+                team: Some(team(1))
+            }
+        );
+        assert_eq!(Principal::of(&user, None).county, None);
     }
 
     #[test]

@@ -1,13 +1,11 @@
 //! The sync engine running in the background: started once the device is
 //! enrolled, woken after every save and on "sync now", stopped when the app
 //! exits. All sync logic is app-core's [`SyncEngine`]; this only owns the
-//! task, its wake-up signal and its status.
+//! task and its wake-up signal.
 
 use std::sync::{Arc, Mutex};
 
-use app_core::store::Store;
-use app_core::sync::client::{EngineOptions, SyncEngine};
-use app_core::sync::status::SyncStatus;
+use app_core::sync::SyncEngine;
 use tokio::sync::{Notify, oneshot};
 
 /// The engine of a running app, if started.
@@ -18,23 +16,20 @@ pub struct BackgroundSync {
 
 #[derive(Debug)]
 struct Running {
-    engine: SyncEngine,
     wake: Arc<Notify>,
     _stop: oneshot::Sender<()>,
 }
 
 impl BackgroundSync {
-    /// Starts the engine over `store` unless it runs already. It first
-    /// fetches the county register if the device lacks it (an enrolment
-    /// whose register download was cut), then syncs in rounds.
-    pub fn start(&self, store: &Arc<Store>, options: EngineOptions) {
+    /// Starts running `engine` unless it runs already (the engine's status
+    /// is shared with every clone of it). It first fetches the county
+    /// register if the device lacks it (an enrolment whose register
+    /// download was cut), then syncs in rounds.
+    pub fn start(&self, engine: &SyncEngine) {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if running.is_some() {
             return;
         }
-        let Ok(engine) = SyncEngine::new(Arc::clone(store), options) else {
-            return;
-        };
         let wake = Arc::new(Notify::new());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let task_engine = engine.clone();
@@ -49,7 +44,6 @@ impl BackgroundSync {
                 .await;
         });
         *running = Some(Running {
-            engine,
             wake,
             _stop: stop_tx,
         });
@@ -65,15 +59,6 @@ impl BackgroundSync {
         {
             r.wake.notify_one();
         }
-    }
-
-    /// The engine's status, if it runs.
-    pub fn status(&self) -> Option<SyncStatus> {
-        self.running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|r| r.engine.status())
     }
 
     /// Whether the engine runs.

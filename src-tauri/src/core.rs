@@ -2,26 +2,28 @@
 //! without Tauri types, so it is tested as ordinary Rust.
 //!
 //! [`Core`] owns the store, who is signed in, and the background sync.
-//! Each method is a few lines over app-core; the ones that touch the
-//! network are async, the rest block briefly on SQLite (commands call them
-//! on the blocking pool).
+//! Each method is a few lines over app-core and decides nothing itself:
+//! who may edit what is `app_core::scope`'s (through the store's `*_as`
+//! operations), syncing, photo downloads and the sync status are the
+//! engine's (`app_core::sync`). The methods that touch the network are
+//! async, the rest block briefly on SQLite (commands call them on the
+//! blocking pool).
 
 use std::sync::{Arc, Mutex};
 
 use app_core::api::{
     AddedPhoto, AnswerInput, ConsultationDetail, ConsultationQuery, ConsultationSummary, DraftKey,
-    EnrolInput, FollowUpInput, FormDraft, Identity, LogDetail, LogQuery, LogSummary, Now, Period,
-    Profile, RegisterView, SaveConsultationInput, SaveLogInput, Saved, SessionState,
+    EnrolInput, FollowUpInput, FormDraft, LogDetail, LogQuery, LogSummary, Now, Period, Profile,
+    RegisterView, SaveConsultationInput, SaveLogInput, Saved, SessionState,
 };
 use app_core::clock::SharedClock;
-use app_core::domain::{
-    Consultation, ConsultationId, DivisionLevel, DocId, PhotoHash, PhotoMeta, ServiceLogId,
-};
+use app_core::domain::{ConsultationId, DivisionLevel, DocId, PhotoHash, PhotoMeta, ServiceLogId};
+use app_core::scope::Principal;
 use app_core::stats::{StatsQuery, WorkStats};
 use app_core::store::Store;
-use app_core::sync::client::{self, EngineOptions, Enrolment};
 use app_core::sync::protocol::EnrolRequest;
 use app_core::sync::status::SyncStatus;
+use app_core::sync::{self, EngineOptions, Enrolment, SyncEngine};
 use base64::Engine as _;
 
 use crate::background::BackgroundSync;
@@ -31,8 +33,6 @@ use crate::session;
 
 /// Meta key of the interface language the user chose.
 pub const META_LANG: &str = "ui.lang";
-/// Meta key of the last successful sync (milliseconds), kept across restarts.
-pub const META_LAST_SYNC: &str = "ui.last_sync";
 /// The store's file name inside the data directory.
 pub const STORE_FILE: &str = "ketepai.sqlite";
 
@@ -40,7 +40,8 @@ pub const STORE_FILE: &str = "ketepai.sqlite";
 #[derive(Debug)]
 pub struct Core {
     store: Arc<Store>,
-    signed_in: Mutex<Option<Identity>>,
+    signed_in: Mutex<Option<Principal>>,
+    engine: SyncEngine,
     sync: BackgroundSync,
     options: EngineOptions,
 }
@@ -57,18 +58,20 @@ impl Core {
     ) -> Result<Core> {
         let store =
             Arc::new(Store::open(path, clock).map_err(|e| CommandError::StoreOpen(e.to_string()))?);
+        let engine = SyncEngine::new(Arc::clone(&store), options.clone())?;
         let core = Core {
             store,
             signed_in: Mutex::new(None),
+            engine,
             sync: BackgroundSync::default(),
             options,
         };
         if let Some(enrolment) = core.enrolment()? {
-            let identity = identity_of(&enrolment);
-            if core.store.meta_get(session::META_SIGNED_IN)? == Some(identity.user.to_string()) {
-                *core.session() = Some(identity);
+            let me = enrolment.principal();
+            if core.store.meta_get(session::META_SIGNED_IN)? == Some(me.user.to_string()) {
+                *core.session() = Some(me);
             }
-            core.sync.start(&core.store, core.options.clone());
+            core.sync.start(&core.engine);
         }
         Ok(core)
     }
@@ -78,17 +81,26 @@ impl Core {
         &self.store
     }
 
-    fn session(&self) -> std::sync::MutexGuard<'_, Option<Identity>> {
+    fn session(&self) -> std::sync::MutexGuard<'_, Option<Principal>> {
         self.signed_in.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn enrolment(&self) -> Result<Option<Enrolment>> {
-        Ok(client::enrolment(&self.store)?)
+        Ok(sync::stored_enrolment(&self.store)?)
     }
 
-    /// Who is signed in, or [`CommandError::SignedOut`].
-    pub fn identity(&self) -> Result<Identity> {
+    /// Who is signed in, as the scope rules see them, or
+    /// [`CommandError::SignedOut`].
+    pub fn principal(&self) -> Result<Principal> {
         (*self.session()).ok_or(CommandError::SignedOut)
+    }
+
+    fn signed_in_as(&self, enrolment: &Enrolment) -> Result<()> {
+        let me = enrolment.principal();
+        self.store
+            .meta_set(session::META_SIGNED_IN, &me.user.to_string())?;
+        *self.session() = Some(me);
+        Ok(())
     }
 
     // --- Session -------------------------------------------------------
@@ -150,27 +162,23 @@ impl Core {
             platform: platform.to_owned(),
             replaces: None,
         };
-        let answer = client::enrol(&server, &request, &self.options).await?;
+        let answer = sync::enrol(&server, &request, &self.options).await?;
         session::remember_password(&self.store, &input.password)?;
-        let enrolment =
-            client::complete_enrolment(&self.store, &server, answer, &self.options).await;
+        let enrolment = sync::complete_enrolment(&self.store, &server, answer, &self.options).await;
         // The enrolment is saved before the register download; a cut
         // download is retried when the engine starts.
         let enrolment = match enrolment {
             Ok(e) => e,
             Err(error) => self.enrolment()?.ok_or(error)?,
         };
-        let identity = identity_of(&enrolment);
-        self.store
-            .meta_set(session::META_SIGNED_IN, &identity.user.to_string())?;
-        *self.session() = Some(identity);
-        self.sync.start(&self.store, self.options.clone());
+        self.signed_in_as(&enrolment)?;
+        self.sync.start(&self.engine);
         self.session_state()
     }
 
     /// Enrols this device again in its own place, with the user's password,
     /// after a sync admin revoked it or its token expired: everything it
-    /// holds stays and syncs as before (see [`client::re_enrol`]). The new
+    /// holds stays and syncs as before (see [`sync::re_enrol`]). The new
     /// password also becomes the offline sign-in password.
     pub async fn re_enrol(&self, password: &str, platform: &str) -> Result<SessionState> {
         let enrolment = self.enrolment()?.ok_or(CommandError::NotEnrolled)?;
@@ -178,9 +186,9 @@ impl Core {
             return Err(CommandError::Required("password"));
         }
         let device_name = format!("{} ({platform})", enrolment.me.user.username);
-        client::re_enrol(&self.store, password, &device_name, platform, &self.options).await?;
+        sync::re_enrol(&self.store, password, &device_name, platform, &self.options).await?;
         session::remember_password(&self.store, password)?;
-        self.sync.start(&self.store, self.options.clone());
+        self.sync.start(&self.engine);
         self.sync.wake();
         self.session_state()
     }
@@ -189,10 +197,7 @@ impl Core {
     pub fn sign_in(&self, password: &str) -> Result<SessionState> {
         let enrolment = self.enrolment()?.ok_or(CommandError::NotEnrolled)?;
         session::check_password(&self.store, password)?;
-        let identity = identity_of(&enrolment);
-        self.store
-            .meta_set(session::META_SIGNED_IN, &identity.user.to_string())?;
-        *self.session() = Some(identity);
+        self.signed_in_as(&enrolment)?;
         self.session_state()
     }
 
@@ -211,26 +216,9 @@ impl Core {
     // --- Sync ----------------------------------------------------------
 
     /// The sync state, with pending counts read from the store now (so a
-    /// save shows at once) and the last success kept across restarts.
+    /// save shows at once) and the last success the engine kept.
     pub fn sync_status(&self) -> Result<SyncStatus> {
-        let mut status = self.sync.status().unwrap_or_default();
-        let outbox = self.store.outbox_stats()?;
-        status.pending_changes = outbox.changes;
-        status.pending_records = outbox.records;
-        status.pending_photo_bytes = self.store.pending_photo_bytes()?;
-        let kept = self
-            .store
-            .meta_get(META_LAST_SYNC)?
-            .and_then(|s| s.parse::<i64>().ok())
-            .map(app_core::domain::Timestamp::from_millis);
-        match (status.last_success, kept) {
-            (Some(now), Some(old)) if now <= old => {}
-            (Some(now), _) => self
-                .store
-                .meta_set(META_LAST_SYNC, &now.as_millis().to_string())?,
-            (None, old) => status.last_success = old,
-        }
-        Ok(status)
+        Ok(self.engine.status_now()?)
     }
 
     /// Asks the engine for a round now.
@@ -286,139 +274,85 @@ impl Core {
         Ok(self.store.delete_form_draft(&key.key)?)
     }
 
-    fn saved(&self, draft_key: Option<&str>) -> Result<()> {
-        if let Some(key) = draft_key {
-            self.store.delete_form_draft(key)?;
-        }
-        self.sync.wake();
-        Ok(())
-    }
-
     // --- Service logs ----------------------------------------------------
 
-    /// Saves a new log or an edit of one's own, submitted for review.
+    /// Saves a new log or an edit of one the user may edit, submitted for
+    /// review, and wakes the sync.
     pub fn save_service_log(&self, save: &SaveLogInput) -> Result<Saved> {
-        let me = self.identity()?;
-        let checked = match save.id {
-            Some(id) => {
-                let log = self.store.service_log(id)?;
-                if log.author != me.user {
-                    return Err(CommandError::NotYours(id.to_string()));
-                }
-                self.store.update_service_log(id, &save.input, true)?
-            }
-            None => self.store.create_service_log(&me, &save.input, true)?,
-        };
-        self.saved(save.draft_key.as_deref())?;
+        let me = self.principal()?;
+        let checked = self.store.save_service_log_as(&me, save)?;
+        self.sync.wake();
         Ok(Saved {
             id: checked.value.id.into(),
             warnings: checked.warnings,
         })
     }
 
-    /// A log with its place names.
+    /// A log with its place names and what the user may do with it.
     pub fn service_log(&self, id: DocId) -> Result<LogDetail> {
-        let me = self.identity()?;
-        let log = self.store.service_log(ServiceLogId::from(id))?;
-        let village_name = self
-            .store
-            .division_name(DivisionLevel::Village, log.village.as_int())?;
-        let township_name = self
-            .store
-            .division_name(DivisionLevel::Township, log.village.as_int() / 1000)?;
-        Ok(LogDetail {
-            mine: log.author == me.user,
-            log,
-            village_name,
-            township_name,
-        })
+        let me = self.principal()?;
+        Ok(self.store.service_log_detail(&me, ServiceLogId::from(id))?)
     }
 
     /// Lists logs.
     pub fn service_logs(&self, query: &LogQuery) -> Result<Vec<LogSummary>> {
-        self.identity()?;
+        self.principal()?;
         Ok(self.store.list_service_logs(query)?)
     }
 
     // --- Consultations --------------------------------------------------
 
-    /// Saves a new consultation or an edit of one's own.
+    /// Saves a new consultation or an edit of one the user may edit, and
+    /// wakes the sync.
     pub fn save_consultation(&self, save: &SaveConsultationInput) -> Result<Saved> {
-        let me = self.identity()?;
-        let checked = match save.id {
-            Some(id) => {
-                self.own_consultation(id, &me)?;
-                self.store.update_consultation(id, &save.input)?
-            }
-            None => self.store.create_consultation(&me, &save.input)?,
-        };
-        self.saved(save.draft_key.as_deref())?;
+        let me = self.principal()?;
+        let checked = self.store.save_consultation_as(&me, save)?;
+        self.sync.wake();
         Ok(Saved {
             id: checked.value.id.into(),
             warnings: checked.warnings,
         })
     }
 
-    fn own_consultation(&self, id: ConsultationId, me: &Identity) -> Result<Consultation> {
-        let c = self.store.consultation(id)?;
-        if c.author != me.user {
-            return Err(CommandError::NotYours(id.to_string()));
-        }
-        Ok(c)
-    }
-
-    fn consultation_detail(&self, c: Consultation, me: &Identity) -> Result<ConsultationDetail> {
-        let village_name = self
-            .store
-            .division_name(DivisionLevel::Village, c.farmer.village.as_int())?;
-        Ok(ConsultationDetail {
-            mine: c.author == me.user,
-            consultation: c,
-            village_name,
-        })
-    }
-
-    /// A consultation with its village name.
+    /// A consultation with its village name and what the user may do with
+    /// it.
     pub fn consultation(&self, id: DocId) -> Result<ConsultationDetail> {
-        let me = self.identity()?;
-        let c = self.store.consultation(ConsultationId::from(id))?;
-        self.consultation_detail(c, &me)
+        let me = self.principal()?;
+        Ok(self
+            .store
+            .consultation_detail(&me, ConsultationId::from(id))?)
     }
 
     /// Lists consultations.
     pub fn consultations(&self, query: &ConsultationQuery) -> Result<Vec<ConsultationSummary>> {
-        self.identity()?;
+        self.principal()?;
         Ok(self.store.list_consultations(query)?)
     }
 
     /// Records the diagnosis and advice.
     pub fn answer_consultation(&self, input: &AnswerInput) -> Result<ConsultationDetail> {
-        let me = self.identity()?;
-        self.own_consultation(input.id, &me)?;
-        let c = self.store.answer_consultation(input.id, &input.advice)?;
-        self.saved(input.draft_key.as_deref())?;
-        self.consultation_detail(c, &me)
+        let me = self.principal()?;
+        let detail = self.store.answer_consultation_as(&me, input)?;
+        self.sync.wake();
+        Ok(detail)
     }
 
     /// Adds a follow-up note.
     pub fn add_follow_up(&self, input: &FollowUpInput) -> Result<ConsultationDetail> {
-        let me = self.identity()?;
-        self.own_consultation(input.id, &me)?;
-        let c = self
-            .store
-            .add_follow_up(input.id, me.user, &input.note, input.needs_more)?;
-        self.saved(input.draft_key.as_deref())?;
-        self.consultation_detail(c, &me)
+        let me = self.principal()?;
+        let detail = self.store.add_follow_up_as(&me, input)?;
+        self.sync.wake();
+        Ok(detail)
     }
 
     /// Closes a consultation.
     pub fn close_consultation(&self, id: DocId) -> Result<ConsultationDetail> {
-        let me = self.identity()?;
-        let id = ConsultationId::from(id);
-        self.own_consultation(id, &me)?;
-        let c = self.store.close_consultation(id)?;
-        self.saved(None)?;
-        self.consultation_detail(c, &me)
+        let me = self.principal()?;
+        let detail = self
+            .store
+            .close_consultation_as(&me, ConsultationId::from(id))?;
+        self.sync.wake();
+        Ok(detail)
     }
 
     // --- Photos and statistics ------------------------------------------
@@ -426,7 +360,7 @@ impl Core {
     /// Processes a photo from the camera or a file and stores the image and
     /// its thumbnail; the caller attaches the metadata to a record.
     pub fn add_photo(&self, bytes: &[u8]) -> Result<AddedPhoto> {
-        self.identity()?;
+        self.principal()?;
         if bytes.is_empty() {
             return Err(CommandError::PhotoNoData);
         }
@@ -460,28 +394,17 @@ impl Core {
     }
 
     /// A stored image as a `data:` URL; when this device lacks it (a
-    /// teammate's photo), fetched from the server once, checked against
-    /// its hash and kept. `None` when offline or unknown.
+    /// teammate's photo), the engine fetches it from the server once,
+    /// checks it against its hash and keeps it. `None` when offline or
+    /// unknown.
     pub async fn fetch_photo(&self, hash: PhotoHash) -> Result<Option<String>> {
-        if let Some(url) = self.photo(&hash)? {
-            return Ok(Some(url));
-        }
-        let Some(e) = self.enrolment()? else {
-            return Ok(None);
-        };
-        let client = client::SyncClient::new(&e.server, &e.token, &self.options)?;
-        match client.photo_get(&hash).await {
-            Ok(Some(bytes)) if app_core::store::hash_bytes(&bytes) == hash => {
-                self.store.put_downloaded_photo(&bytes)?;
-                Ok(Some(data_url(&bytes)))
-            }
-            _ => Ok(None),
-        }
+        let bytes = self.engine.fetch_photo(hash).await?;
+        Ok(bytes.map(|b| data_url(&b)))
     }
 
     /// The signed-in user's figures over `period`.
     pub fn my_stats(&self, period: &Period) -> Result<WorkStats> {
-        let me = self.identity()?;
+        let me = self.principal()?;
         Ok(self.store.work_stats(&StatsQuery {
             author: Some(me.user),
             team: None,
@@ -489,13 +412,6 @@ impl Core {
             from: period.from,
             to: period.to,
         })?)
-    }
-}
-
-fn identity_of(e: &Enrolment) -> Identity {
-    Identity {
-        user: e.me.user.id,
-        team: e.me.user.team,
     }
 }
 
@@ -537,15 +453,15 @@ fn data_url(jpeg: &[u8]) -> String {
 mod tests {
     use std::sync::OnceLock;
 
-    use app_core::api::{FieldIssue, IpcError};
+    use app_core::api::{FieldIssue, Identity, IpcError};
     use app_core::clock::ManualClock;
     use app_core::domain::{
-        CountyCode, DeviceId, Role, Scope, ServiceLogInput, TeamId, Timestamp, User, UserId,
-        Warning,
+        ConsultationInput, CountyCode, DeviceId, Role, Scope, ServiceLogInput, TeamId, Timestamp,
+        User, UserId, Warning,
     };
     use app_core::reference::RegisterSource;
     use app_core::store::RegisterSlice;
-    use app_core::sync::client::META_ENROLMENT;
+    use app_core::sync::enrol::META_ENROLMENT;
     use app_core::sync::protocol::Me;
 
     use super::*;
@@ -763,7 +679,7 @@ mod tests {
         assert_eq!(core.load_draft(&key).unwrap(), None);
 
         let detail = core.service_log(saved.id).unwrap();
-        assert!(detail.mine);
+        assert!(detail.mine && detail.may_edit && !detail.may_review);
         assert_eq!(detail.log.status, app_core::domain::LogStatus::Submitted);
         assert!(detail.village_name.unwrap().starts_with("北苑社区"));
         assert_eq!(detail.township_name.as_deref(), Some("凤仪街道"));
@@ -801,7 +717,124 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(ipc(error).code, "record.not_yours");
-        assert!(!core.service_log(theirs.value.id.into()).unwrap().mine);
+        let detail = core.service_log(theirs.value.id.into()).unwrap();
+        assert!(!detail.mine && !detail.may_edit && !detail.may_review);
+    }
+
+    fn consultation_input() -> ConsultationInput {
+        ConsultationInput {
+            farmer_name: "王德明".into(),
+            farmer_phone: String::new(),
+            farmer_village: VILLAGE.into(),
+            subject: "茶树".into(),
+            problem: "新梢叶片出现褐色斑点".into(),
+            channel: "phone".into(),
+            asked_at: "2026-11-29 08:10".into(),
+            photos: vec![],
+        }
+    }
+
+    #[test]
+    fn someone_elses_consultation_is_read_only_here() {
+        let device = Device::enrolled();
+        let core = device.signed_in();
+        let other = Identity {
+            user: "0192f000-0000-7000-8000-000000000002".parse().unwrap(),
+            team: None,
+        };
+        let theirs = core
+            .store()
+            .create_consultation(&other, &consultation_input())
+            .unwrap()
+            .value;
+        let id = theirs.id;
+        let detail = core.consultation(id.into()).unwrap();
+        assert!(!detail.mine && !detail.may_edit);
+
+        let answer = AnswerInput {
+            id,
+            advice: "喷施波尔多液".into(),
+            draft_key: None,
+        };
+        let follow_up = FollowUpInput {
+            id,
+            note: "回访".into(),
+            needs_more: false,
+            draft_key: None,
+        };
+        let edit = SaveConsultationInput {
+            id: Some(id),
+            input: consultation_input(),
+            draft_key: None,
+        };
+        let refusals = [
+            core.answer_consultation(&answer).unwrap_err(),
+            core.add_follow_up(&follow_up).unwrap_err(),
+            core.close_consultation(id.into()).unwrap_err(),
+            core.save_consultation(&edit).unwrap_err(),
+        ];
+        for error in refusals {
+            assert_eq!(ipc(error).code, "record.not_yours");
+        }
+        assert_eq!(
+            core.consultation(id.into()).unwrap().consultation,
+            theirs,
+            "nothing changed"
+        );
+
+        let saved = core
+            .save_consultation(&SaveConsultationInput {
+                input: consultation_input(),
+                ..SaveConsultationInput::default()
+            })
+            .unwrap();
+        let mine = core
+            .answer_consultation(&AnswerInput {
+                id: saved.id.into(),
+                ..answer
+            })
+            .unwrap();
+        assert!(mine.mine && mine.may_edit);
+        assert_eq!(mine.consultation.advice, "喷施波尔多液");
+    }
+
+    #[test]
+    fn the_last_sync_time_the_engine_kept_shows_after_a_restart() {
+        let device = Device::enrolled();
+        let kept = NOW.add_millis(-3_600_000);
+        {
+            let store =
+                Store::open(device.dir.path().join(STORE_FILE), device.clock.shared()).unwrap();
+            store
+                .meta_set(
+                    app_core::sync::engine::META_LAST_SUCCESS,
+                    &kept.as_millis().to_string(),
+                )
+                .unwrap();
+        }
+        let core = device.signed_in();
+        let status = core.sync_status().unwrap();
+        assert_eq!(status.last_success, Some(kept));
+        assert!(status.is_up_to_date());
+        core.save_service_log(&SaveLogInput {
+            input: log_input(),
+            ..SaveLogInput::default()
+        })
+        .unwrap();
+        let status = core.sync_status().unwrap();
+        assert_eq!(status.pending_records, 1, "a save shows at once");
+        assert_eq!(status.last_success, Some(kept));
+    }
+
+    #[tokio::test]
+    async fn a_photo_this_device_lacks_is_none_while_the_server_is_unreachable() {
+        let device = Device::enrolled();
+        let core = device.signed_in();
+        let hash = core.store().put_photo(b"\xFF\xD8 a photo").unwrap();
+        let url = core.fetch_photo(hash).await.unwrap().unwrap();
+        assert!(url.starts_with("data:image/jpeg;base64,"));
+        let elsewhere = app_core::store::hash_bytes(b"a teammate's photo");
+        assert_eq!(core.fetch_photo(elsewhere).await.unwrap(), None);
     }
 
     #[test]

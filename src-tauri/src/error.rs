@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use app_core::api::{FieldIssue, IpcError};
 use app_core::photo::PhotoError;
 use app_core::store::StoreError;
-use app_core::sync::client::SyncError;
+use app_core::sync::SyncError;
 use serde::ser::{Serialize, Serializer};
 
 /// A command failure, as the interface receives it.
@@ -58,9 +58,6 @@ pub enum CommandError {
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     PasswordHash(String),
-    /// Only the author may change this record.
-    #[error("record {0} belongs to someone else")]
-    NotYours(String),
     /// The platform has no geolocation (desktop).
     #[error("this platform has no geolocation")]
     GpsUnavailable,
@@ -85,6 +82,7 @@ impl CommandError {
                 StoreError::Invalid(_) => "input.invalid".into(),
                 StoreError::NotFound(_) => "record.not_found".into(),
                 StoreError::NotAllowed(_) => "record.not_allowed".into(),
+                StoreError::NotYours(_) => "record.not_yours".into(),
                 StoreError::SchemaTooNew { .. } => "store.too_new".into(),
                 _ => "store.failed".into(),
             },
@@ -100,7 +98,6 @@ impl CommandError {
             CommandError::SignedOut => "session.signed_out".into(),
             CommandError::WrongPassword => "session.wrong_password".into(),
             CommandError::PasswordHash(_) => "session.hash_failed".into(),
-            CommandError::NotYours(_) => "record.not_yours".into(),
             CommandError::GpsUnavailable => "gps.unavailable".into(),
             CommandError::GpsDenied => "gps.denied".into(),
             CommandError::GpsFailed(_) => "gps.failed".into(),

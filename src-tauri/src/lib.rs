@@ -19,7 +19,7 @@ pub mod session;
 use std::sync::Arc;
 
 use app_core::clock::SystemClock;
-use app_core::sync::client::EngineOptions;
+use app_core::sync::EngineOptions;
 use tauri::{Manager, WebviewWindowBuilder};
 
 use crate::commands::CoreSlot;

@@ -5,10 +5,8 @@ use std::sync::Arc;
 
 use app_core::clock::{SharedClock, SkewedClock, SystemClock};
 use app_core::store::{Identity, Store};
-use app_core::sync::client::{
-    self, EngineOptions, Enrolment, META_ENROLMENT, SyncEngine, SyncError, SyncReport,
-};
 use app_core::sync::protocol::EnrolRequest;
+use app_core::sync::{self, EngineOptions, SyncEngine, SyncError, SyncReport};
 
 /// A phone or tablet under test.
 pub struct Device {
@@ -53,7 +51,7 @@ impl Device {
         let store = Arc::new(
             Store::open(dir.path().join("device.sqlite"), clock).map_err(SyncError::from)?,
         );
-        let answer = client::enrol(
+        let answer = sync::enrol(
             server,
             &EnrolRequest {
                 username: username.into(),
@@ -69,7 +67,7 @@ impl Device {
             user: answer.me.user.id,
             team: answer.me.user.team,
         };
-        client::complete_enrolment(&store, server, answer, &options).await?;
+        sync::complete_enrolment(&store, server, answer, &options).await?;
         let engine = SyncEngine::new(Arc::clone(&store), options)?;
         Ok(Device {
             name: name.into(),
@@ -105,15 +103,6 @@ impl Device {
 
     /// Points the device at another address (a proxy, a restarted server).
     pub fn set_server(&self, server: &str) {
-        let mut enrolment: Enrolment = client::enrolment(&self.store)
-            .expect("store")
-            .expect("enrolled");
-        enrolment.server = server.trim_end_matches('/').to_string();
-        self.store
-            .meta_set(
-                META_ENROLMENT,
-                &serde_json::to_string(&enrolment).expect("json"),
-            )
-            .expect("store");
+        sync::enrol::set_server(&self.store, server).expect("enrolled");
     }
 }

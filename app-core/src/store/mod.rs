@@ -18,6 +18,7 @@
 //! queries on the projections. Nothing here is async; callers on an async
 //! runtime use `spawn_blocking`.
 
+mod acting;
 mod documents;
 mod drafts;
 pub mod migrate;
@@ -78,6 +79,9 @@ pub enum StoreError {
     /// The action is not allowed for this record in its current state.
     #[error("not allowed: {0}")]
     NotAllowed(&'static str),
+    /// The signed-in user may not change this record (`scope::may_edit`).
+    #[error("record {0} belongs to someone else")]
+    NotYours(DocId),
     /// Reading reference data failed.
     #[error("reference data: {0}")]
     Reference(String),
@@ -94,6 +98,7 @@ impl StoreError {
             StoreError::SchemaTooNew { .. } => "store_too_new",
             StoreError::Corrupt(_) => "corrupt",
             StoreError::NotAllowed(_) => "not_allowed",
+            StoreError::NotYours(_) => "not_yours",
             StoreError::Reference(_) => "reference_data",
         }
     }

@@ -10,6 +10,7 @@ use rusqlite::{Transaction, params};
 use super::{DocChange, Result, Store, StoreError};
 use crate::api::OutboxStats;
 use crate::domain::{DocId, Timestamp};
+use crate::sync::status::PendingWork;
 
 /// A change waiting for the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +127,27 @@ impl Store {
             ));
         }
         Ok(out)
+    }
+
+    /// How many changes the server refused.
+    pub fn refused_count(&self) -> Result<u64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM refused_changes", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
+    }
+
+    /// Everything waiting on this device for the sync: unacknowledged
+    /// changes and their records, photo bytes to upload, refused changes.
+    pub fn pending_work(&self) -> Result<PendingWork> {
+        let outbox = self.outbox_stats()?;
+        Ok(PendingWork {
+            changes: outbox.changes,
+            records: outbox.records,
+            photo_bytes: self.pending_photo_bytes()?,
+            refused: self.refused_count()?,
+        })
     }
 
     /// How much is waiting for the server.

@@ -67,9 +67,63 @@ pub struct SyncStatus {
     pub last_error: Option<SyncErrorInfo>,
 }
 
+/// Work waiting on this device, as the store counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PendingWork {
+    /// Local changes the server has not acknowledged.
+    pub changes: u64,
+    /// Records those changes belong to.
+    pub records: u64,
+    /// Photo bytes still to upload.
+    pub photo_bytes: u64,
+    /// Local changes the server refused.
+    pub refused: u64,
+}
+
 impl SyncStatus {
     /// Whether everything made here has reached the server.
     pub fn is_up_to_date(&self) -> bool {
         self.pending_changes == 0 && self.pending_photo_bytes == 0
+    }
+
+    /// Sets the pending counts; the phase, progress and history stay.
+    pub fn set_pending(&mut self, pending: &PendingWork) {
+        self.pending_changes = pending.changes;
+        self.pending_records = pending.records;
+        self.pending_photo_bytes = pending.photo_bytes;
+        self.refused_changes = pending.refused;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_counts_replace_only_the_counts() {
+        let mut status = SyncStatus {
+            phase: SyncPhase::Pushing,
+            online: true,
+            last_success: Some(Timestamp::from_millis(5)),
+            pending_changes: 9,
+            ..SyncStatus::default()
+        };
+        status.set_pending(&PendingWork {
+            changes: 0,
+            records: 0,
+            photo_bytes: 0,
+            refused: 2,
+        });
+        assert!(status.is_up_to_date());
+        assert_eq!(status.refused_changes, 2);
+        assert_eq!(
+            (status.phase, status.online, status.last_success),
+            (SyncPhase::Pushing, true, Some(Timestamp::from_millis(5)))
+        );
+        status.set_pending(&PendingWork {
+            photo_bytes: 1,
+            ..PendingWork::default()
+        });
+        assert!(!status.is_up_to_date(), "a photo still to upload");
     }
 }

@@ -42,7 +42,7 @@ pub fn ConsultationDetailPage(props: &ConsultationDetailPageProps) -> Html {
         Remote::Ready(d) => html! {
             <>
                 <ConsultationDetailView lang={app.lang} detail={d.clone()} />
-                if d.mine && d.consultation.status != ConsultationStatus::Closed {
+                if d.may_edit && d.consultation.status != ConsultationStatus::Closed {
                     <ConsultationActions id={props.id} advice={d.consultation.advice.clone()} />
                     <button type="button" class="secondary-button wide" data-testid="edit-consultation"
                         onclick={edit}>{ t(app.lang, Key::Edit) }</button>
@@ -375,6 +375,7 @@ mod tests {
             },
             village_name: Some("北苑社区居民委员会".into()),
             mine: true,
+            may_edit: true,
         }
     }
 

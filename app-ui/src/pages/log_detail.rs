@@ -120,7 +120,7 @@ pub fn LogDetailView(props: &LogDetailViewProps) -> Html {
                 <h2>{ t(lang, Key::ReviewComment) }</h2>
                 <p class="prose">{ log.review.comment.clone() }</p>
             }
-            if d.mine {
+            if d.may_edit {
                 <button type="button" class="secondary-button wide" data-testid="edit-log" onclick={edit}>
                     { t(lang, Key::Edit) }
                 </button>
@@ -153,6 +153,8 @@ mod tests {
             village_name: Some("北苑社区居民委员会".into()),
             township_name: Some("凤仪街道".into()),
             mine,
+            may_edit: mine,
+            may_review: false,
         }
     }
 

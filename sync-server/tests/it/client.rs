@@ -1,4 +1,4 @@
-//! The device's own sync engine (`app_core::sync::client`) against this
+//! The device's own sync engine (`app_core::sync::engine`) against this
 //! server: enrolment with the county register, push, pull, photo upload,
 //! a team lead's review travelling back, and a refusal landing in the
 //! device's refused list.
@@ -8,8 +8,8 @@ use std::sync::Arc;
 use app_core::clock::ManualClock;
 use app_core::domain::{LogStatus, ServiceLogId, ServiceLogInput, Timestamp};
 use app_core::store::{Identity, ReviewDecision, Store};
-use app_core::sync::client::{self, EngineOptions, SyncEngine};
 use app_core::sync::protocol::EnrolRequest;
+use app_core::sync::{self, EngineOptions, SyncEngine};
 
 use crate::harness::{Account, Env, T0, ZHENGAN, villages};
 
@@ -26,7 +26,7 @@ async fn phone(env: &Env, account: &Account) -> Phone {
     let store = Arc::new(Store::open(dir.path().join("device.sqlite"), clock.shared()).unwrap());
     let options = EngineOptions::default();
     let server = env.handle.url();
-    let answer = client::enrol(
+    let answer = sync::enrol(
         &server,
         &EnrolRequest {
             username: account.user.username.clone(),
@@ -39,7 +39,7 @@ async fn phone(env: &Env, account: &Account) -> Phone {
     )
     .await
     .unwrap();
-    let enrolment = client::complete_enrolment(&store, &server, answer, &options)
+    let enrolment = sync::complete_enrolment(&store, &server, answer, &options)
         .await
         .unwrap();
     let who = Identity {

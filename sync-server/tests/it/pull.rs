@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use app_core::domain::{Role, Scope};
-use app_core::sync::client::{EngineOptions, SyncClient};
 use app_core::sync::protocol::{self, PullResponse, PushRequest, PushResponse, WireChange};
+use app_core::sync::{EngineOptions, SyncClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::harness::{Doc, Env, Fetch, T0, WUCHUAN, ZHENGAN, log_by, problem, villages};

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use app_core::domain::{Role, Scope, TeamId};
 use app_core::scope::Principal;
-use app_core::sync::client::EngineOptions;
+use app_core::sync::EngineOptions;
 use app_core::sync::protocol::{self, ChangeOutcome, PushRequest, PushResponse, WireChange};
 use automerge::Automerge;
 use automerge::sync;

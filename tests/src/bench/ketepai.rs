@@ -10,8 +10,8 @@ use anyhow::Context as _;
 use app_core::clock::SystemClock;
 use app_core::domain::{CountyCode, Role, Team, User};
 use app_core::store::RegisterSlice;
-use app_core::sync::client::{self, EngineOptions, SyncClient};
 use app_core::sync::protocol::{ChangeOutcome, EnrolRequest, WireChange};
+use app_core::sync::{self, EngineOptions, SyncClient};
 use rand::Rng;
 use sync_server::config::{Config, PasswordCost};
 use sync_server::ops::NewUser;
@@ -196,7 +196,7 @@ impl KetepaiServer {
 
 /// Enrols a device for `account` and returns its token.
 pub async fn enrol_token(url: &str, account: &Account, device: &str) -> anyhow::Result<String> {
-    let answer = client::enrol(
+    let answer = sync::enrol(
         url,
         &EnrolRequest {
             username: account.username.clone(),

@@ -18,8 +18,8 @@ use anyhow::Context as _;
 use app_core::clock::SystemClock;
 use app_core::domain::{DocId, Role, TeamId};
 use app_core::store::Store;
-use app_core::sync::client::{self, EngineOptions, META_ENROLMENT, SyncEngine};
 use app_core::sync::protocol::EnrolRequest;
+use app_core::sync::{self, EngineOptions, SyncEngine};
 use serde::{Deserialize, Serialize};
 use sync_server::store::DivisionImport;
 use tokio::runtime::Handle;
@@ -100,7 +100,7 @@ async fn child(spec: &ChildSpec, dir: &Path) -> anyhow::Result<ChildReport> {
                 dir.join("device.sqlite"),
                 SystemClock::shared(),
             )?);
-            let answer = client::enrol(
+            let answer = sync::enrol(
                 &spec.direct,
                 &EnrolRequest {
                     username: spec.username.clone(),
@@ -112,10 +112,8 @@ async fn child(spec: &ChildSpec, dir: &Path) -> anyhow::Result<ChildReport> {
                 &options,
             )
             .await?;
-            client::complete_enrolment(&store, &spec.direct, answer, &options).await?;
-            let mut enrolment = client::enrolment(&store)?.context("enrolled")?;
-            enrolment.server = spec.url.clone();
-            store.meta_set(META_ENROLMENT, &serde_json::to_string(&enrolment)?)?;
+            sync::complete_enrolment(&store, &spec.direct, answer, &options).await?;
+            sync::enrol::set_server(&store, &spec.url)?;
             let engine = SyncEngine::new(Arc::clone(&store), options)?;
             let before = proc_status_kib("VmRSS");
             let started = Instant::now();

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::Context as _;
 use app_core::domain::{DocId, RecordKind, Role, ServiceLogId, Team};
 use app_core::store::RegisterSlice;
-use app_core::sync::client::EngineOptions;
+use app_core::sync::EngineOptions;
 use rand::Rng;
 use rand::SeedableRng;
 use rand::rngs::StdRng;

@@ -1,8 +1,11 @@
 //! A commissioner offline for a week (35 logs, 10 edits, photos) syncs in one
 //! go, and the team sees exactly that work.
 
+use std::sync::Arc;
+
 use app_core::store::hash_bytes;
-use app_core::sync::client::SyncClient;
+use app_core::sync::SyncEngine;
+use ketepai_tests::device::test_options;
 use ketepai_tests::synth::Synth;
 
 use crate::support::*;
@@ -53,6 +56,12 @@ async fn a_week_offline_syncs_in_one_go() {
     assert_eq!(status.pending_changes, 0);
     assert_eq!(status.pending_photo_bytes, 0);
     assert!(status.last_success.is_some() && status.last_error.is_none());
+    let restarted = SyncEngine::new(Arc::clone(&phone.store), test_options()).unwrap();
+    assert_eq!(
+        restarted.status().last_success,
+        status.last_success,
+        "the last success is kept across restarts"
+    );
 
     // The team lead's tablet and a teammate see the week, edits included.
     let lead = device("李明的平板", &server.url(), LEAD).await;
@@ -64,23 +73,19 @@ async fn a_week_offline_syncs_in_one_go() {
     assert_eq!(logs(&lead.store), mine);
     assert_eq!(logs(&teammate.store), mine);
 
-    // Photos arrive byte for byte.
-    let enrolment = app_core::sync::client::enrolment(&lead.store)
-        .unwrap()
-        .unwrap();
-    let client = SyncClient::new(
-        &server.url(),
-        &enrolment.token,
-        &ketepai_tests::device::test_options(),
-    )
-    .unwrap();
+    // Photos arrive byte for byte: the lead's tablet fetches each when it
+    // is looked at, checks it against its hash, and keeps it.
     for bytes in &photos {
-        let got = client
-            .photo_get(&hash_bytes(bytes))
+        let hash = hash_bytes(bytes);
+        assert_eq!(lead.store.photo(&hash).unwrap(), None, "fetched on demand");
+        let got = lead
+            .engine
+            .fetch_photo(hash)
             .await
             .unwrap()
             .expect("photo on the server");
-        assert_eq!(hash_bytes(&got), hash_bytes(bytes));
+        assert_eq!(&got, bytes);
+        assert_eq!(lead.store.photo(&hash).unwrap().as_ref(), Some(bytes));
     }
 
     // A second round with nothing new is a single request.

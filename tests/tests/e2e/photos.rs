@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use app_core::store::hash_bytes;
-use app_core::sync::client::SyncClient;
+use app_core::sync::{SyncClient, stored_enrolment};
 use ketepai_tests::device::test_options;
 use ketepai_tests::proxy::{Fate, FaultPlan, FaultProxy};
 use ketepai_tests::synth::Synth;
@@ -72,9 +72,7 @@ async fn a_photo_upload_cut_at_random_offsets_completes() {
         sent as f64 / bytes.len() as f64
     );
 
-    let enrolment = app_core::sync::client::enrolment(&phone.store)
-        .unwrap()
-        .unwrap();
+    let enrolment = stored_enrolment(&phone.store).unwrap().unwrap();
     let client = SyncClient::new(&server.url(), &enrolment.token, &test_options()).unwrap();
     let stored = client.photo_get(&hash).await.unwrap().expect("stored");
     assert_eq!(hash_bytes(&stored), hash);

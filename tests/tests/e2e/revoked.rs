@@ -3,7 +3,7 @@
 //! stops, its work stays on it, and once its user enrols it again in its
 //! own place with the password, the work syncs as its own.
 
-use app_core::sync::client::{self, SyncError};
+use app_core::sync::{self, SyncError};
 use ketepai_tests::device::test_options;
 use ketepai_tests::synth::Synth;
 
@@ -37,7 +37,7 @@ async fn a_revoked_phone_enrols_again_and_its_work_syncs() {
     phone.store.update_service_log(first, &input, true).unwrap();
 
     // The county bureau revokes the phone.
-    let old = client::enrolment(&phone.store).unwrap().unwrap();
+    let old = sync::stored_enrolment(&phone.store).unwrap().unwrap();
     server.run_to_end(&["revoke-device", &old.device_id.to_string()]);
     let err = phone.sync().await.unwrap_err();
     assert!(matches!(err, SyncError::Revoked), "{err:?}");
@@ -46,7 +46,7 @@ async fn a_revoked_phone_enrols_again_and_its_work_syncs() {
     assert_eq!(status.pending_changes, 6, "nothing is lost");
 
     // A wrong password changes nothing.
-    let wrong = client::re_enrol(
+    let wrong = sync::re_enrol(
         &phone.store,
         "wrong",
         "张三的手机",
@@ -58,10 +58,10 @@ async fn a_revoked_phone_enrols_again_and_its_work_syncs() {
         matches!(wrong, Err(SyncError::Server { status: 401, .. })),
         "{wrong:?}"
     );
-    assert_eq!(client::enrolment(&phone.store).unwrap().unwrap(), old);
+    assert_eq!(sync::stored_enrolment(&phone.store).unwrap().unwrap(), old);
 
     // The right one: a new device in the old one's place.
-    let again = client::re_enrol(
+    let again = sync::re_enrol(
         &phone.store,
         ZHANG.1,
         "张三的手机",

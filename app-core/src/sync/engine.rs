@@ -1,0 +1,524 @@
+//! The device's sync engine: the I/O around the decisions of
+//! [`super::decide`]. It reads the store, talks to the server through
+//! [`SyncClient`], and does what the decisions answer: pushes the outbox,
+//! pulls since the cursor, applies, acknowledges; uploads photos with
+//! resume; downloads and verifies a teammate's photo; keeps the status and
+//! the time of the last success; retries what a retry can fix and stops
+//! clearly on what it cannot. No sync logic lives in the Tauri shell: it
+//! only starts [`SyncEngine::run`] and reads [`SyncEngine::status_now`].
+//!
+//! A round ([`SyncEngine::sync_once`]) is: upload photos, push the outbox in
+//! batches, pull pages until the server has nothing more, repair documents
+//! whose changes arrived without their dependencies. Each step leaves the
+//! store consistent, so a connection cut anywhere loses nothing: the next
+//! round resends what was not acknowledged and re-pulls from the last saved
+//! cursor.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::decide::{self, PatchNext, PullNext, PushLimits, UploadStart, Wait};
+use super::enrol::stored_enrolment;
+use super::error::SyncError;
+use super::http::SyncClient;
+use super::protocol::{self, WireChange};
+use super::status::{Progress, SyncPhase, SyncStatus};
+use crate::domain::{PhotoHash, Timestamp};
+use crate::store::{DocChange, OutboxEntry, PendingPhoto, Store, StoreError};
+
+/// Meta key holding the pull cursor.
+pub const META_CURSOR: &str = "sync.cursor";
+/// Meta key holding the county slice's ETag.
+pub const META_REGISTER_ETAG: &str = "sync.register_etag";
+/// Meta key holding the time of the last successful round (milliseconds),
+/// kept across restarts. (Named before the engine kept it, when the shell
+/// did; devices in the field have it under this name.)
+pub const META_LAST_SUCCESS: &str = "ui.last_sync";
+
+/// Tuning of the engine; the defaults suit 2G.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Most changes per push.
+    pub push_max_changes: usize,
+    /// About how many bytes of changes per push (a request on 2G at
+    /// 70 kbit/s takes about 8 s per 64 KB).
+    pub push_max_bytes: usize,
+    /// Most changes per pull page.
+    pub pull_limit: u32,
+    /// Photo upload chunk size.
+    pub photo_chunk: usize,
+    /// Time allowed to connect.
+    pub connect_timeout: Duration,
+    /// Time allowed for one request.
+    pub request_timeout: Duration,
+    /// Pause between rounds when everything is up to date.
+    pub interval: Duration,
+    /// Whether to reuse connections between requests (on 2G this saves a
+    /// handshake per request; tests through a fault proxy turn it off so
+    /// that each request meets its own fault).
+    pub keep_alive: bool,
+    /// First retry delay; doubles up to `max_backoff`.
+    pub min_backoff: Duration,
+    /// Longest retry delay.
+    pub max_backoff: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            push_max_changes: 500,
+            push_max_bytes: 64 * 1024,
+            pull_limit: protocol::MAX_PULL_CHANGES,
+            photo_chunk: 64 * 1024,
+            connect_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(120),
+            interval: Duration::from_secs(60),
+            keep_alive: true,
+            min_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(300),
+        }
+    }
+}
+
+impl EngineOptions {
+    /// The limits of one push.
+    pub fn push_limits(&self) -> PushLimits {
+        PushLimits {
+            max_changes: self.push_max_changes,
+            max_bytes: self.push_max_bytes,
+        }
+    }
+
+    /// The pacing of rounds these options give.
+    pub fn backoff(&self) -> decide::Backoff {
+        decide::Backoff::new(self.min_backoff, self.max_backoff, self.interval)
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Changes acknowledged by the server (stored or already there).
+    pub acknowledged: usize,
+    /// Changes the server refused.
+    pub refused: usize,
+    /// Changes the server could not place yet (missing dependencies).
+    pub missing_deps: usize,
+    /// Changes received.
+    pub pulled: usize,
+    /// Received changes that were new here.
+    pub applied: usize,
+    /// Photos completed.
+    pub photos_uploaded: usize,
+    /// Photo bytes sent.
+    pub photo_bytes_sent: u64,
+    /// HTTP requests made.
+    pub requests: usize,
+}
+
+/// Running totals of what an engine put on the wire, across rounds
+/// (including rounds that failed part-way).
+#[derive(Debug, Default)]
+pub struct EngineCounters {
+    /// Photo chunk bytes handed to the network, acknowledged or not.
+    pub photo_bytes_attempted: AtomicU64,
+}
+
+/// Runs a store operation off the async runtime's threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    store: &Arc<Store>,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, SyncError> {
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| SyncError::Protocol(format!("store task failed: {e}")))?
+        .map_err(SyncError::from)
+}
+
+fn kept_last_success(store: &Store) -> Result<Option<Timestamp>, StoreError> {
+    Ok(store
+        .meta_get(META_LAST_SUCCESS)?
+        .and_then(|s| s.parse::<i64>().ok())
+        .map(Timestamp::from_millis))
+}
+
+/// The background sync engine of one device.
+#[derive(Debug, Clone)]
+pub struct SyncEngine {
+    store: Arc<Store>,
+    options: EngineOptions,
+    status: Arc<Mutex<SyncStatus>>,
+    counters: Arc<EngineCounters>,
+}
+
+impl SyncEngine {
+    /// An engine over `store`; its status starts with the last success
+    /// kept in the store.
+    pub fn new(store: Arc<Store>, options: EngineOptions) -> Result<Self, SyncError> {
+        let status = SyncStatus {
+            last_success: kept_last_success(&store)?,
+            ..SyncStatus::default()
+        };
+        Ok(SyncEngine {
+            store,
+            options,
+            status: Arc::new(Mutex::new(status)),
+            counters: Arc::default(),
+        })
+    }
+
+    /// The store this engine syncs.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// What this engine has put on the wire so far.
+    pub fn counters(&self) -> &EngineCounters {
+        &self.counters
+    }
+
+    /// The current status, with the pending counts of the last refresh.
+    pub fn status(&self) -> SyncStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The current status with the pending counts read from the store now,
+    /// so that a save shows at once (blocks briefly on SQLite).
+    pub fn status_now(&self) -> Result<SyncStatus, SyncError> {
+        let pending = self.store.pending_work()?;
+        let mut status = self.status();
+        status.set_pending(&pending);
+        Ok(status)
+    }
+
+    fn update(&self, f: impl FnOnce(&mut SyncStatus)) {
+        f(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    fn enter(&self, phase: SyncPhase, done: u64, total: Option<u64>) {
+        self.update(|st| {
+            st.phase = phase;
+            st.progress = Some(Progress { done, total });
+        });
+    }
+
+    /// Refreshes the pending counts from the store.
+    pub async fn refresh_counts(&self) -> Result<(), SyncError> {
+        let pending = blocking(&self.store, |s| s.pending_work()).await?;
+        self.update(|st| st.set_pending(&pending));
+        Ok(())
+    }
+
+    async fn client(&self) -> Result<SyncClient, SyncError> {
+        let enrolment = blocking(&self.store, stored_enrolment)
+            .await?
+            .ok_or(SyncError::NotEnrolled)?;
+        SyncClient::new(&enrolment.server, &enrolment.token, &self.options)
+    }
+
+    /// Downloads the user's county register if it changed.
+    pub async fn refresh_register(&self) -> Result<bool, SyncError> {
+        let enrolment = blocking(&self.store, stored_enrolment)
+            .await?
+            .ok_or(SyncError::NotEnrolled)?;
+        let Some(county) = enrolment.me.county else {
+            return Ok(false);
+        };
+        let client = self.client().await?;
+        let etag = blocking(&self.store, |s| s.meta_get(META_REGISTER_ETAG)).await?;
+        match client.county(county, etag.as_deref()).await? {
+            None => Ok(false),
+            Some((slice, tag)) => {
+                blocking(&self.store, move |s| {
+                    s.import_slice(&slice)?;
+                    if let Some(tag) = tag {
+                        s.meta_set(META_REGISTER_ETAG, &tag)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// A photo's bytes: this device's copy, or else (a teammate's photo)
+    /// fetched from the server once, checked against its hash and kept.
+    /// `None` when not enrolled, offline, or the server does not have it
+    /// (or sent bytes that are not the photo).
+    pub async fn fetch_photo(&self, hash: PhotoHash) -> Result<Option<Vec<u8>>, SyncError> {
+        if let Some(bytes) = blocking(&self.store, move |s| s.photo(&hash)).await? {
+            return Ok(Some(bytes));
+        }
+        if blocking(&self.store, stored_enrolment).await?.is_none() {
+            return Ok(None);
+        }
+        let client = self.client().await?;
+        let answer = client.photo_get(&hash).await.unwrap_or_else(|e| {
+            tracing::debug!(%hash, error = %e, "photo download failed");
+            None
+        });
+        let Some(bytes) = decide::verified_photo(&hash, answer) else {
+            return Ok(None);
+        };
+        let kept = bytes.clone();
+        blocking(&self.store, move |s| s.put_downloaded_photo(&kept)).await?;
+        Ok(Some(bytes))
+    }
+
+    /// One full round: photos, push, pull, repair. Updates the status, and
+    /// after a success keeps its time in the store.
+    pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
+        let result = self.round().await;
+        let now = self.store.clock().now();
+        let outcome = result.as_ref().map(|_| ());
+        self.update(|st| *st = decide::status_after_round(std::mem::take(st), outcome, now));
+        if result.is_ok() {
+            let kept = blocking(&self.store, move |s| {
+                if decide::keep_last_success(kept_last_success(s)?, now) {
+                    s.meta_set(META_LAST_SUCCESS, &now.as_millis().to_string())?;
+                }
+                Ok(())
+            })
+            .await;
+            if let Err(e) = kept {
+                tracing::warn!(error = %e, "the time of the last sync could not be kept");
+            }
+        }
+        self.refresh_counts().await.ok();
+        result
+    }
+
+    async fn round(&self) -> Result<SyncReport, SyncError> {
+        let client = self.client().await?;
+        let mut report = SyncReport::default();
+        self.refresh_counts().await?;
+        self.upload_photos(&client, &mut report).await?;
+        self.push_all(&client, &mut report).await?;
+        self.pull_all(&client, &mut report).await?;
+        self.repair(&client, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Where the server stands on a photo's upload, creating the upload
+    /// when it does not know the photo.
+    async fn server_offset(
+        &self,
+        client: &SyncClient,
+        photo: &PendingPhoto,
+        report: &mut SyncReport,
+    ) -> Result<u64, SyncError> {
+        report.requests += 1;
+        match decide::upload_start(client.photo_offset(&photo.hash).await?) {
+            UploadStart::At(offset) => Ok(offset),
+            UploadStart::Create => {
+                report.requests += 1;
+                client.photo_create(&photo.hash, photo.len).await
+            }
+        }
+    }
+
+    async fn upload_photos(
+        &self,
+        client: &SyncClient,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let pending = blocking(&self.store, |s| s.photos_to_upload()).await?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let total = decide::upload_remaining(&pending);
+        let mut done = 0u64;
+        self.enter(SyncPhase::UploadingPhotos, 0, Some(total));
+        for photo in pending {
+            let hash = photo.hash;
+            let mut offset = self.server_offset(client, &photo, report).await?;
+            while let Some((at, len)) =
+                decide::next_chunk(offset, photo.len, self.options.photo_chunk)
+            {
+                let chunk = blocking(&self.store, move |s| s.photo_chunk(&hash, at, len))
+                    .await?
+                    .ok_or_else(|| SyncError::Protocol(format!("photo {hash} vanished")))?;
+                let sent = chunk.len() as u64;
+                self.counters
+                    .photo_bytes_attempted
+                    .fetch_add(sent, Ordering::Relaxed);
+                report.requests += 1;
+                let answer = client.photo_patch(&hash, at, chunk).await;
+                match decide::after_patch(at, answer.as_ref().copied()) {
+                    PatchNext::Advanced {
+                        offset: next,
+                        progress,
+                    } => {
+                        report.photo_bytes_sent += sent;
+                        done += progress;
+                        offset = next;
+                        blocking(&self.store, move |s| s.set_photo_offset(&hash, next)).await?;
+                        self.enter(SyncPhase::UploadingPhotos, done, Some(total));
+                    }
+                    PatchNext::AskOffset => {
+                        offset = self.server_offset(client, &photo, report).await?;
+                    }
+                    PatchNext::Fail => return answer.map(|_| ()),
+                }
+            }
+            blocking(&self.store, move |s| s.mark_photo_uploaded(&hash)).await?;
+            report.photos_uploaded += 1;
+        }
+        Ok(())
+    }
+
+    async fn push_all(
+        &self,
+        client: &SyncClient,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let total = blocking(&self.store, |s| s.outbox_stats()).await?.changes;
+        let limits = self.options.push_limits();
+        let mut done = 0u64;
+        // Entries the server could not place yet are skipped this round.
+        let mut skip: usize = 0;
+        loop {
+            let window = decide::push_window(limits, skip);
+            let waiting = blocking(&self.store, move |s| s.outbox_peek(window, usize::MAX)).await?;
+            let sizes: Vec<usize> = waiting.iter().map(|e| e.change.bytes.len()).collect();
+            let batch: &[OutboxEntry] = &waiting[decide::next_push(&sizes, skip, limits)];
+            if batch.is_empty() {
+                return Ok(());
+            }
+            self.enter(SyncPhase::Pushing, done, Some(total));
+            let wire: Vec<WireChange> = batch
+                .iter()
+                .map(|e| WireChange {
+                    doc: e.change.doc_id,
+                    bytes: e.change.bytes.clone(),
+                })
+                .collect();
+            report.requests += 1;
+            let answer = client.push(wire).await?;
+            let sent: Vec<&OutboxEntry> = batch.iter().collect();
+            let verdict = decide::read_push_answer(&sent, &answer.outcomes);
+            for refused in verdict.refuse {
+                report.refused += 1;
+                let entry = refused.change;
+                let (hash, code, reason) = (entry.hash, refused.code, refused.reason);
+                tracing::warn!(doc = %entry.change.doc_id, %code, %reason, "change refused");
+                blocking(&self.store, move |s| s.outbox_refuse(&hash, &code, &reason)).await?;
+            }
+            report.missing_deps += verdict.skip;
+            skip += verdict.skip;
+            let acked: Vec<_> = verdict.ack.iter().map(|e| e.hash).collect();
+            report.acknowledged += acked.len();
+            done += batch.len() as u64;
+            blocking(&self.store, move |s| s.outbox_ack(&acked)).await?;
+        }
+    }
+
+    async fn pull_all(
+        &self,
+        client: &SyncClient,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let mut cursor = blocking(&self.store, |s| s.meta_get(META_CURSOR)).await?;
+        loop {
+            self.enter(SyncPhase::Pulling, report.pulled as u64, None);
+            report.requests += 1;
+            let page = client
+                .pull(cursor.as_deref(), self.options.pull_limit)
+                .await?;
+            let (next, more) = match decide::read_pull_answer(page.as_ref()) {
+                PullNext::CaughtUp => return Ok(()),
+                PullNext::Apply { cursor, more } => (cursor, more),
+            };
+            let changes = page.map(|p| p.changes).unwrap_or_default();
+            report.pulled += changes.len();
+            report.applied += self.apply(changes).await?;
+            let saved = next.clone();
+            blocking(&self.store, move |s| s.meta_set(META_CURSOR, &saved)).await?;
+            cursor = Some(next);
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn apply(&self, changes: Vec<WireChange>) -> Result<usize, SyncError> {
+        let changes: Vec<DocChange> = changes
+            .into_iter()
+            .map(|c| DocChange {
+                doc_id: c.doc,
+                bytes: c.bytes,
+            })
+            .collect();
+        let report = blocking(&self.store, move |s| s.apply_changes(&changes)).await?;
+        for (doc, why) in &report.rejected {
+            tracing::warn!(%doc, %why, "server sent a change that does not decode");
+        }
+        Ok(report.applied)
+    }
+
+    async fn repair(&self, client: &SyncClient, report: &mut SyncReport) -> Result<(), SyncError> {
+        let docs = blocking(&self.store, |s| s.docs_with_pending_changes()).await?;
+        for doc in docs {
+            report.requests += 1;
+            if let Some(page) = client.document(doc).await? {
+                report.applied += self.apply(page.changes).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs rounds until `stop` resolves, paced by [`decide::Backoff`]:
+    /// after a success, waits for `wake` or the interval; after a retryable
+    /// error, backs off exponentially with random jitter; after any other
+    /// error, waits for `wake` (a new sign-in).
+    pub async fn run(
+        self,
+        wake: Arc<tokio::sync::Notify>,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        let mut random = |up_to: u64| rand::random::<u64>() % up_to.saturating_add(1);
+        self.run_with_jitter(wake, stop, &mut random).await
+    }
+
+    /// [`SyncEngine::run`] with the retry jitter from `jitter`.
+    pub async fn run_with_jitter(
+        self,
+        wake: Arc<tokio::sync::Notify>,
+        stop: impl std::future::Future<Output = ()>,
+        jitter: &mut impl decide::Jitter,
+    ) {
+        tokio::pin!(stop);
+        let mut backoff = self.options.backoff();
+        loop {
+            let result = self.sync_once().await;
+            match &result {
+                Ok(report) => tracing::debug!(?report, "sync round done"),
+                Err(e) if e.is_retryable() => tracing::info!(
+                    error = %e,
+                    backoff = ?backoff.current(),
+                    "sync round failed; will retry"
+                ),
+                Err(e) => tracing::warn!(error = %e, "sync stopped"),
+            }
+            match backoff.after(result.as_ref().map(|_| ()), jitter) {
+                Wait::For(wait) => tokio::select! {
+                    _ = &mut stop => return,
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(wait) => {}
+                },
+                Wait::UntilWoken => tokio::select! {
+                    _ = &mut stop => return,
+                    _ = wake.notified() => {}
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! What can go wrong in a sync step, and what each failure means: whether a
+//! retry can help and the stable code the interface translates. Plain data,
+//! no I/O, so the engine's decisions ([`super::decide`]) can be tested
+//! without a network.
+
+use crate::store::StoreError;
+
+/// A failed sync step.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The server could not be reached, or the connection broke.
+    #[error("network: {0}")]
+    Network(String),
+    /// The server answered with an error.
+    #[error("server answered {status}: {code}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The problem's stable code.
+        code: String,
+        /// Whether a retry can help.
+        retryable: bool,
+    },
+    /// The device was revoked by a sync admin.
+    #[error("this device was revoked")]
+    Revoked,
+    /// The token expired from long disuse; enrol again.
+    #[error("the device token expired")]
+    Expired,
+    /// The server does not know the token.
+    #[error("the server does not know this device")]
+    Unauthenticated,
+    /// The device is not enrolled.
+    #[error("not enrolled")]
+    NotEnrolled,
+    /// An answer that does not decode (often a body cut short).
+    #[error("protocol: {0}")]
+    Protocol(String),
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// Whether retrying the same step later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::Network(_) | SyncError::Protocol(_) => true,
+            SyncError::Server { retryable, .. } => *retryable,
+            SyncError::Revoked
+            | SyncError::Expired
+            | SyncError::Unauthenticated
+            | SyncError::NotEnrolled
+            | SyncError::Store(_) => false,
+        }
+    }
+
+    /// Whether the failure means the server was not reached at all.
+    pub fn is_offline(&self) -> bool {
+        matches!(self, SyncError::Network(_))
+    }
+
+    /// A stable code for the interface.
+    pub fn code(&self) -> String {
+        match self {
+            SyncError::Network(_) => "network".into(),
+            SyncError::Server { code, .. } => code.clone(),
+            SyncError::Revoked => "token_revoked".into(),
+            SyncError::Expired => "token_expired".into(),
+            SyncError::Unauthenticated => "unauthenticated".into(),
+            SyncError::NotEnrolled => "not_enrolled".into(),
+            SyncError::Protocol(_) => "protocol".into(),
+            SyncError::Store(e) => format!("store_{}", e.code()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_failure_says_whether_a_retry_helps_and_its_code() {
+        let server = |retryable| SyncError::Server {
+            status: 503,
+            code: "unavailable".into(),
+            retryable,
+        };
+        let cases: Vec<(SyncError, bool, bool, &str)> = vec![
+            // (error, retryable, offline, code)
+            (SyncError::Network("reset".into()), true, true, "network"),
+            (SyncError::Protocol("eof".into()), true, false, "protocol"),
+            (server(true), true, false, "unavailable"),
+            (server(false), false, false, "unavailable"),
+            (SyncError::Revoked, false, false, "token_revoked"),
+            (SyncError::Expired, false, false, "token_expired"),
+            (SyncError::Unauthenticated, false, false, "unauthenticated"),
+            (SyncError::NotEnrolled, false, false, "not_enrolled"),
+            (
+                SyncError::Store(StoreError::NotAllowed("x")),
+                false,
+                false,
+                "store_not_allowed",
+            ),
+        ];
+        for (error, retryable, offline, code) in cases {
+            assert_eq!(error.is_retryable(), retryable, "{error}");
+            assert_eq!(error.is_offline(), offline, "{error}");
+            assert_eq!(error.code(), code, "{error}");
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The HTTP side of the sync protocol, without state: one method per
+//! request (push, pull, repair fetch, register slice, photo upload and
+//! download, enrolment), each turning an error answer into a [`SyncError`]
+//! ([`problem_of`]). It decides nothing about what to send or what an
+//! answer means for the store; the engine ([`super::engine`]) does.
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::Deserialize;
+
+use super::engine::EngineOptions;
+use super::error::SyncError;
+use super::protocol::{
+    self, EnrolRequest, EnrolResponse, Me, Problem, PullResponse, PushRequest, PushResponse,
+    WireChange,
+};
+use crate::domain::{CountyCode, DocId, PhotoHash};
+use crate::store::RegisterSlice;
+
+fn network(e: reqwest::Error) -> SyncError {
+    SyncError::Network(e.to_string())
+}
+
+/// The HTTP side of the protocol, without state.
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+fn build_http(options: &EngineOptions) -> Result<reqwest::Client, SyncError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        protocol::PROTOCOL_HEADER,
+        HeaderValue::from_str(&protocol::PROTOCOL_VERSION.to_string()).expect("digits"),
+    );
+    let mut builder = reqwest::Client::builder();
+    if !options.keep_alive {
+        builder = builder.pool_max_idle_per_host(0);
+    }
+    builder
+        .default_headers(headers)
+        .connect_timeout(options.connect_timeout)
+        .timeout(options.request_timeout)
+        .build()
+        .map_err(network)
+}
+
+async fn problem(resp: reqwest::Response) -> SyncError {
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await.unwrap_or_default();
+    problem_of(status, &body)
+}
+
+/// What an error answer means: the problem document's stable code (or
+/// `http_<status>` when the body is not one), the token failures as their
+/// own errors, and whether a retry can help (the server says so, or it is
+/// a server error, or `429` without a problem document).
+pub fn problem_of(status: u16, body: &[u8]) -> SyncError {
+    let problem: Option<Problem> = serde_json::from_slice(body).ok();
+    let code = problem
+        .as_ref()
+        .map(|p| p.code.clone())
+        .unwrap_or_else(|| format!("http_{status}"));
+    match code.as_str() {
+        "token_revoked" => return SyncError::Revoked,
+        "token_expired" => return SyncError::Expired,
+        "unauthenticated" => return SyncError::Unauthenticated,
+        _ => {}
+    }
+    let server_error = (500..600).contains(&status);
+    let retryable = problem.map_or(
+        server_error || status == StatusCode::TOO_MANY_REQUESTS.as_u16(),
+        |p| p.retryable || server_error,
+    );
+    SyncError::Server {
+        status,
+        code,
+        retryable,
+    }
+}
+
+/// Sends a request; a non-success status becomes the server's problem.
+async fn send(req: reqwest::RequestBuilder) -> Result<reqwest::Response, SyncError> {
+    let resp = req.send().await.map_err(network)?;
+    if resp.status().is_success() {
+        Ok(resp)
+    } else {
+        Err(problem(resp).await)
+    }
+}
+
+/// Sends a request whose answer may legitimately be `absent` (204, 304,
+/// 404): `None` then.
+async fn send_optional(
+    req: reqwest::RequestBuilder,
+    absent: StatusCode,
+) -> Result<Option<reqwest::Response>, SyncError> {
+    let resp = req.send().await.map_err(network)?;
+    if resp.status() == absent {
+        Ok(None)
+    } else if resp.status().is_success() {
+        Ok(Some(resp))
+    } else {
+        Err(problem(resp).await)
+    }
+}
+
+async fn read_msgpack<T: for<'de> Deserialize<'de>>(
+    resp: reqwest::Response,
+) -> Result<T, SyncError> {
+    let bytes = resp.bytes().await.map_err(network)?;
+    protocol::decode(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+async fn read_json<T: for<'de> Deserialize<'de>>(resp: reqwest::Response) -> Result<T, SyncError> {
+    let bytes = resp.bytes().await.map_err(network)?;
+    serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+fn upload_offset(resp: &reqwest::Response) -> Result<u64, SyncError> {
+    resp.headers()
+        .get("upload-offset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| SyncError::Protocol("no Upload-Offset".into()))
+}
+
+impl SyncClient {
+    /// A client for `server` with a device token.
+    pub fn new(server: &str, token: &str, options: &EngineOptions) -> Result<Self, SyncError> {
+        Ok(SyncClient {
+            http: build_http(options)?,
+            base: server.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        })
+    }
+
+    /// `POST /api/v1/devices/enrol`: enrols a device with a user's
+    /// credentials (no token yet).
+    pub async fn enrol(
+        server: &str,
+        request: &EnrolRequest,
+        options: &EngineOptions,
+    ) -> Result<EnrolResponse, SyncError> {
+        let http = build_http(options)?;
+        let req = http
+            .post(format!(
+                "{}/api/v1/devices/enrol",
+                server.trim_end_matches('/')
+            ))
+            .json(request);
+        read_json(send(req).await?).await
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    /// `GET /api/v1/me`.
+    pub async fn me(&self) -> Result<Me, SyncError> {
+        read_json(send(self.get("/api/v1/me")).await?).await
+    }
+
+    /// Pushes changes; one outcome per change, in order.
+    pub async fn push(&self, changes: Vec<WireChange>) -> Result<PushResponse, SyncError> {
+        let n = changes.len();
+        let body = protocol::encode(&PushRequest { changes })
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let mut req = self
+            .http
+            .post(format!("{}/api/v1/sync/push", self.base))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, protocol::MEDIA_TYPE);
+        let body = if body.len() > 1024 {
+            req = req.header(reqwest::header::CONTENT_ENCODING, "zstd");
+            zstd::bulk::compress(&body, 3).map_err(|e| SyncError::Protocol(e.to_string()))?
+        } else {
+            body
+        };
+        let answer: PushResponse = read_msgpack(send(req.body(body)).await?).await?;
+        if answer.outcomes.len() != n {
+            return Err(SyncError::Protocol(format!(
+                "{} outcomes for {n} changes",
+                answer.outcomes.len()
+            )));
+        }
+        Ok(answer)
+    }
+
+    /// Pulls a page after `cursor`; `None` when nothing is new.
+    pub async fn pull(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Option<PullResponse>, SyncError> {
+        let limit = limit.to_string();
+        let mut query: Vec<(&str, &str)> = vec![("limit", &limit)];
+        if let Some(c) = cursor {
+            query.push(("cursor", c));
+        }
+        let req = self.get("/api/v1/sync/pull").query(&query);
+        match send_optional(req, StatusCode::NO_CONTENT).await? {
+            None => Ok(None),
+            Some(resp) => read_msgpack(resp).await.map(Some),
+        }
+    }
+
+    /// Fetches every change of one document (repair); `None` outside scope.
+    pub async fn document(&self, id: DocId) -> Result<Option<PullResponse>, SyncError> {
+        match send_optional(
+            self.get(&format!("/api/v1/sync/docs/{id}")),
+            StatusCode::NOT_FOUND,
+        )
+        .await?
+        {
+            None => Ok(None),
+            Some(resp) => read_msgpack(resp).await.map(Some),
+        }
+    }
+
+    /// Fetches a county's register slice unless `etag` is still current.
+    pub async fn county(
+        &self,
+        county: CountyCode,
+        etag: Option<&str>,
+    ) -> Result<Option<(RegisterSlice, Option<String>)>, SyncError> {
+        let mut req = self.get(&format!("/api/v1/reference/county/{county}"));
+        if let Some(tag) = etag {
+            req = req.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
+        let Some(resp) = send_optional(req, StatusCode::NOT_MODIFIED).await? else {
+            return Ok(None);
+        };
+        let tag = resp
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(Some((read_json(resp).await?, tag)))
+    }
+
+    /// Starts (or finds) an upload; returns the server's offset.
+    pub async fn photo_create(&self, hash: &PhotoHash, len: u64) -> Result<u64, SyncError> {
+        let req = self
+            .http
+            .post(format!("{}/api/v1/photos", self.base))
+            .bearer_auth(&self.token)
+            .header("upload-length", len.to_string())
+            .header("photo-sha256", hash.to_string());
+        upload_offset(&send(req).await?)
+    }
+
+    /// The server's offset for an upload, if it knows the photo.
+    pub async fn photo_offset(&self, hash: &PhotoHash) -> Result<Option<u64>, SyncError> {
+        let req = self
+            .http
+            .head(format!("{}/api/v1/photos/{hash}", self.base))
+            .bearer_auth(&self.token);
+        // A HEAD answer has no body to carry a problem document.
+        let resp = req.send().await.map_err(network)?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => upload_offset(&resp).map(Some),
+            s => Err(problem_of(s.as_u16(), &[])),
+        }
+    }
+
+    /// Sends one chunk at `offset`; returns the new offset.
+    pub async fn photo_patch(
+        &self,
+        hash: &PhotoHash,
+        offset: u64,
+        chunk: Vec<u8>,
+    ) -> Result<u64, SyncError> {
+        let req = self
+            .http
+            .patch(format!("{}/api/v1/photos/{hash}", self.base))
+            .bearer_auth(&self.token)
+            .header("upload-offset", offset.to_string())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/offset+octet-stream",
+            )
+            .body(chunk);
+        upload_offset(&send(req).await?)
+    }
+
+    /// Downloads a photo's bytes.
+    pub async fn photo_get(&self, hash: &PhotoHash) -> Result<Option<Vec<u8>>, SyncError> {
+        match send_optional(
+            self.get(&format!("/api/v1/photos/{hash}")),
+            StatusCode::NOT_FOUND,
+        )
+        .await?
+        {
+            None => Ok(None),
+            Some(resp) => Ok(Some(resp.bytes().await.map_err(network)?.to_vec())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(status: u16, body: &str) -> (String, Option<bool>) {
+        match problem_of(status, body.as_bytes()) {
+            SyncError::Server {
+                status: s,
+                code,
+                retryable,
+            } => {
+                assert_eq!(s, status);
+                (code, Some(retryable))
+            }
+            other => (other.code(), None),
+        }
+    }
+
+    #[test]
+    fn error_answers_become_errors_with_codes_and_retry_advice() {
+        let problem = |code: &str, retryable: bool| {
+            format!(
+                r#"{{"type":"about:blank","status":0,"code":"{code}","retryable":{retryable}}}"#
+            )
+        };
+        // (status, body, code, retryable; None = a token error of its own)
+        let cases: Vec<(u16, String, &str, Option<bool>)> = vec![
+            (
+                400,
+                problem("bad_request", false),
+                "bad_request",
+                Some(false),
+            ),
+            (409, problem("busy", true), "busy", Some(true)),
+            (
+                503,
+                problem("unavailable", false),
+                "unavailable",
+                Some(true),
+            ),
+            (500, String::new(), "http_500", Some(true)),
+            (
+                502,
+                "<html>bad gateway</html>".into(),
+                "http_502",
+                Some(true),
+            ),
+            (429, String::new(), "http_429", Some(true)),
+            (
+                429,
+                problem("rate_limited", false),
+                "rate_limited",
+                Some(false),
+            ),
+            (404, String::new(), "http_404", Some(false)),
+            (401, problem("token_revoked", false), "token_revoked", None),
+            (401, problem("token_expired", false), "token_expired", None),
+            (
+                401,
+                problem("unauthenticated", false),
+                "unauthenticated",
+                None,
+            ),
+            (401, String::new(), "http_401", Some(false)),
+        ];
+        for (status, body, code, retryable) in cases {
+            assert_eq!(
+                decoded(status, &body),
+                (code.to_string(), retryable),
+                "{status} {body}"
+            );
+        }
+    }
+}
