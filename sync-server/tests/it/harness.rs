@@ -185,6 +185,10 @@ where
     }
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "creating and dropping a test's own schema is not the server's SQL"
+)]
 async fn admin_sql(url: &str, sql: &str) {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
