@@ -105,7 +105,7 @@ pub fn dummy_hash(cost: PasswordCost) -> &'static str {
 /// The arithmetic is `governor`'s GCRA over the server's injected clock: every
 /// attempt takes a cell before the password is checked (so concurrent
 /// guesses cannot slip past the count), and a success clears the name's
-/// state. governor has no per-key reset, so the state lives in [`Failures`],
+/// state. governor has no per-key reset, so the state lives in `Failures`,
 /// a map this module can clear.
 pub struct EnrolLimiter {
     limiter: RateLimiter<String, Failures, LimiterClock, NoOpMiddleware<Nanos>>,
@@ -121,9 +121,10 @@ impl std::fmt::Debug for EnrolLimiter {
 }
 
 impl EnrolLimiter {
-    /// Failures allowed in a row.
+    /// Attempts a user name has before it is refused (a success gives them
+    /// all back, so only failures use them up).
     pub const MAX_FAILURES: u32 = 10;
-    /// After those, one more attempt per this many milliseconds.
+    /// After those, one more attempt comes back per this many milliseconds.
     pub const WINDOW_MILLIS: i64 = 15 * 60 * 1000;
     /// Names remembered before the ones back at a full allowance are dropped.
     const MAX_NAMES: usize = 100_000;
