@@ -1,7 +1,8 @@
 //! The one place that reads the time: an injectable [`Clock`].
 //!
 //! Device clocks are wrong, so nothing in the product calls `SystemTime::now()`
-//! directly; it asks the clock it was given. Tests use [`ManualClock`] to set a
+//! directly; it asks the clock it was given. The workspace's `clippy.toml`
+//! enforces this: [`SystemClock`] is the one allowed caller. Tests use [`ManualClock`] to set a
 //! device a year off or to step time forward deterministically.
 
 use std::fmt::Debug;
@@ -25,6 +26,10 @@ pub struct SystemClock;
 
 #[cfg(not(target_arch = "wasm32"))]
 impl Clock for SystemClock {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one read of the wall clock; everything else is given a Clock"
+    )]
     fn now(&self) -> Timestamp {
         let since_epoch = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -1,15 +1,24 @@
-//! Ketepai's product logic: domain types, Automerge documents, the SQLite store,
-//! reference data and (in later modules) sync, permissions and statistics.
+//! Ketepai's product logic: domain types, Automerge documents, the SQLite
+//! store, reference data, the sync protocol and the device's sync engine,
+//! permissions, statistics and photo processing.
 //!
-//! The crate is layered so that the interface can take only what it needs:
+//! The crate is layered so that each user takes only what it needs:
 //!
-//! - [`domain`] and [`clock`] are plain Rust and serde with no I/O; they compile
-//!   to `wasm32-unknown-unknown` with default features off, which is how
-//!   `app-ui` uses them.
-//! - [`doc`] (feature `doc`) maps domain records to Automerge documents.
-//! - [`store`] and [`reference`] (feature `store`) own the SQLite file.
+//! - [`domain`], [`clock`], [`api`], [`scope`], [`stats`] and
+//!   [`sync::protocol`] are plain Rust and serde with no I/O; they compile to
+//!   `wasm32-unknown-unknown` with default features off, which is how
+//!   `app-ui` uses them. [`scope`] holds the read and write rules the server
+//!   enforces and the interface uses for hints.
+//! - `doc` (feature `doc`) maps domain records to Automerge documents.
+//! - `store` and `reference` (feature `store`, the default) own the device's
+//!   SQLite file and import the division register.
+//! - `photo` (feature `photos`) decodes, shrinks and reads EXIF on the device.
+//! - `sync::client` (feature `sync-client`) is the device's HTTP sync engine.
 //!
-//! See ARCHITECTURE.md at the repository root for the invariants of each part.
+//! [`clock`] is the one place that reads the time; everything else is given
+//! a [`Clock`] (the workspace's `clippy.toml` refuses `SystemTime::now`
+//! elsewhere). See ARCHITECTURE.md at the repository root for the invariants
+//! of each part.
 
 pub mod api;
 pub mod clock;
@@ -25,7 +34,13 @@ pub mod doc;
 pub mod photo;
 #[cfg(feature = "store")]
 pub mod reference;
+// The store is the only module that speaks SQL on a device: `clippy.toml`
+// refuses `rusqlite::Connection` everywhere else.
 #[cfg(feature = "store")]
+#[allow(
+    clippy::disallowed_types,
+    reason = "the store is the one module that owns the SQLite connection"
+)]
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -10,7 +10,9 @@
 //! every [`TOUCH_EVERY_MILLIS`] so that a reconnect does not cost a write.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -19,9 +21,15 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::StateStore;
+use governor::state::keyed::ShrinkableKeyedStateStore;
+use governor::{Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
-use app_core::domain::{CountyCode, Role, Team, Timestamp, User};
+use app_core::clock::SharedClock;
+use app_core::domain::{CountyCode, Role, Team, User};
 use app_core::scope::Principal;
 
 use crate::config::PasswordCost;
@@ -88,50 +96,120 @@ pub fn dummy_hash(cost: PasswordCost) -> &'static str {
     DUMMY.get_or_init(|| hash_password("ketepai-no-such-user", cost).unwrap_or_default())
 }
 
-/// Counts failed enrolments per user name in a sliding window, per server
-/// instance: after [`EnrolLimiter::MAX_FAILURES`] failures within
-/// [`EnrolLimiter::WINDOW_MILLIS`] the name is refused with `rate_limited`.
-#[derive(Debug, Default)]
+/// Limits enrolment attempts per user name, per server instance: a name
+/// has [`EnrolLimiter::MAX_FAILURES`] attempts, one more comes back each
+/// [`EnrolLimiter::WINDOW_MILLIS`], and a success gives all of them back.
+/// Past them the name is refused with `rate_limited`, even with the right
+/// password, so a refusal tells a guesser nothing.
+///
+/// The arithmetic is `governor`'s GCRA over the server's injected clock: every
+/// attempt takes a cell before the password is checked (so concurrent
+/// guesses cannot slip past the count), and a success clears the name's
+/// state. governor has no per-key reset, so the state lives in `Failures`,
+/// a map this module can clear.
 pub struct EnrolLimiter {
-    failures: Mutex<HashMap<String, (u32, i64)>>,
+    limiter: RateLimiter<String, Failures, LimiterClock, NoOpMiddleware<Nanos>>,
+    failures: Failures,
+}
+
+impl std::fmt::Debug for EnrolLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrolLimiter")
+            .field("names", &self.failures.lock().len())
+            .finish()
+    }
 }
 
 impl EnrolLimiter {
-    /// Failures allowed per window.
+    /// Attempts a user name has before it is refused (a success gives them
+    /// all back, so only failures use them up).
     pub const MAX_FAILURES: u32 = 10;
-    /// Window length.
+    /// After those, one more attempt comes back per this many milliseconds.
     pub const WINDOW_MILLIS: i64 = 15 * 60 * 1000;
+    /// Names remembered before the ones back at a full allowance are dropped.
+    const MAX_NAMES: usize = 100_000;
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, i64)>> {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Seconds to wait if `username` is blocked now.
-    pub fn blocked(&self, username: &str, now: Timestamp) -> Option<u64> {
-        let map = self.lock();
-        let (count, start) = *map.get(username)?;
-        let left = start + Self::WINDOW_MILLIS - now.as_millis();
-        (count >= Self::MAX_FAILURES && left > 0).then(|| (left as u64).div_ceil(1000))
-    }
-
-    /// Records a failure.
-    pub fn failed(&self, username: &str, now: Timestamp) {
-        let mut map = self.lock();
-        if map.len() > 100_000 {
-            map.retain(|_, (_, start)| now.as_millis() - *start < Self::WINDOW_MILLIS);
+    /// A limiter reading `clock`.
+    pub fn new(clock: SharedClock) -> EnrolLimiter {
+        let quota = Quota::with_period(Duration::from_millis(Self::WINDOW_MILLIS.unsigned_abs()))
+            .expect("the window is not zero")
+            .allow_burst(NonZeroU32::new(Self::MAX_FAILURES).expect("the limit is not zero"));
+        let failures = Failures::default();
+        EnrolLimiter {
+            limiter: RateLimiter::new(quota, failures.clone(), LimiterClock(clock)),
+            failures,
         }
-        let entry = map
-            .entry(username.to_string())
-            .or_insert((0, now.as_millis()));
-        if now.as_millis() - entry.1 >= Self::WINDOW_MILLIS {
-            *entry = (0, now.as_millis());
-        }
-        entry.0 += 1;
     }
 
-    /// Forgets failures after a success.
+    /// Takes one attempt of `username`'s allowance, before its password is
+    /// checked; `Err` holds the seconds to wait when none is left.
+    pub fn attempt(&self, username: &str) -> Result<(), u64> {
+        if self.limiter.len() > Self::MAX_NAMES {
+            self.limiter.retain_recent();
+        }
+        let key = username.to_string();
+        self.limiter.check_key(&key).map_err(|not_until| {
+            let now = governor::clock::Clock::now(self.limiter.clock());
+            not_until.wait_time_from(now).as_millis().div_ceil(1000) as u64
+        })
+    }
+
+    /// Forgets `username`'s failures after a success.
     pub fn succeeded(&self, username: &str) {
-        self.lock().remove(username);
+        self.failures.lock().remove(username);
+    }
+}
+
+/// The server's injected clock as governor reads it.
+#[derive(Debug, Clone)]
+struct LimiterClock(SharedClock);
+
+impl governor::clock::Clock for LimiterClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        let millis = u64::try_from(self.0.now().as_millis()).unwrap_or(0);
+        Nanos::from(millis.saturating_mul(1_000_000))
+    }
+}
+
+/// The limiter's state per user name (GCRA's theoretical arrival time), in
+/// a map that [`EnrolLimiter::succeeded`] can clear.
+#[derive(Debug, Clone, Default)]
+struct Failures(Arc<Mutex<HashMap<String, Nanos>>>);
+
+impl Failures {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Nanos>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl StateStore for Failures {
+    type Key = String;
+
+    fn measure_and_replace<T, F, E>(&self, key: &String, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        // The lock is held across the decision, so it is atomic.
+        let mut map = self.lock();
+        let (outcome, next) = f(map.get(key).copied())?;
+        map.insert(key.clone(), next);
+        Ok(outcome)
+    }
+}
+
+impl ShrinkableKeyedStateStore<String> for Failures {
+    fn retain_recent(&self, drop_below: Nanos) {
+        self.lock().retain(|_, tat| *tat > drop_below);
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lock().is_empty()
     }
 }
 
@@ -248,6 +326,8 @@ impl FromRequestParts<AppState> for Authed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app_core::clock::ManualClock;
+    use app_core::domain::Timestamp;
 
     #[test]
     fn tokens_are_43_url_safe_characters_and_distinct() {
@@ -274,15 +354,33 @@ mod tests {
 
     #[test]
     fn the_limiter_blocks_after_ten_failures_and_forgets_after_the_window() {
-        let l = EnrolLimiter::default();
-        let t0 = Timestamp::from_millis(1_000_000);
+        let clock = ManualClock::new(Timestamp::from_millis(1_000_000));
+        let l = EnrolLimiter::new(clock.shared());
         for _ in 0..EnrolLimiter::MAX_FAILURES {
-            assert_eq!(l.blocked("a", t0), None);
-            l.failed("a", t0);
+            assert_eq!(l.attempt("a"), Ok(()));
         }
-        assert!(l.blocked("a", t0).is_some());
-        assert_eq!(l.blocked("b", t0), None);
-        let later = Timestamp::from_millis(t0.as_millis() + EnrolLimiter::WINDOW_MILLIS);
-        assert_eq!(l.blocked("a", later), None);
+        let wait = l.attempt("a").unwrap_err();
+        assert_eq!(wait, 15 * 60, "the next try is a window away");
+        assert_eq!(l.attempt("b"), Ok(()), "another name is not affected");
+        clock.advance_millis(EnrolLimiter::WINDOW_MILLIS);
+        assert_eq!(l.attempt("a"), Ok(()));
+        assert!(
+            l.attempt("a").is_err(),
+            "one try per window after the burst"
+        );
+    }
+
+    #[test]
+    fn a_success_forgets_the_failures() {
+        let clock = ManualClock::new(Timestamp::from_millis(1_000_000));
+        let l = EnrolLimiter::new(clock.shared());
+        for _ in 0..EnrolLimiter::MAX_FAILURES {
+            l.attempt("a").unwrap();
+        }
+        l.succeeded("a");
+        for _ in 0..EnrolLimiter::MAX_FAILURES {
+            assert_eq!(l.attempt("a"), Ok(()));
+        }
+        assert!(l.attempt("a").is_err());
     }
 }

@@ -9,7 +9,7 @@ use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, LengthLimitError};
 
 use crate::error::ApiError;
 
@@ -36,12 +36,19 @@ pub fn check_length(headers: &HeaderMap, limit: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Reads a whole body, refusing it past `limit` bytes. A body cut short
-/// (the client went away) is an error, and nothing of it is used.
+/// Reads a whole body, refusing it past `limit` bytes (or past the
+/// router's global limit, whichever is lower). A body cut short (the client
+/// went away) is an error, and nothing of it is used.
 pub async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
     let mut buf: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
+        let frame = frame.map_err(|e| {
+            if over_global_limit(&e) {
+                ApiError::BodyTooLarge("body over the server's limit".into())
+            } else {
+                ApiError::BadRequest(format!("body: {e}"))
+            }
+        })?;
         if let Ok(data) = frame.into_data() {
             if buf.len() + data.len() > limit {
                 return Err(ApiError::BodyTooLarge(format!("body over {limit} bytes")));
@@ -50,6 +57,19 @@ pub async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, ApiError> 
         }
     }
     Ok(Bytes::from(buf))
+}
+
+/// Whether a body failed because it passed the router's global limit
+/// (tower-http's `RequestBodyLimitLayer`).
+fn over_global_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Whether the request's body is zstd; refuses other encodings.

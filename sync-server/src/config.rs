@@ -81,8 +81,9 @@ pub enum Backend {
     Postgres(String),
 }
 
-/// The resolved configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The resolved configuration. Its `Debug` form hides the database
+/// password ([`redact_url`]), so a configuration can be logged.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     /// Address to listen on (the binary binds it; [`crate::launch`] takes a
     /// listener).
@@ -99,6 +100,30 @@ pub struct Config {
     pub database_pool_size: usize,
     /// Password hashing cost.
     pub password_cost: PasswordCost,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured, so a new field cannot be left out by accident.
+        let Config {
+            listen,
+            data_dir,
+            database_url,
+            log_format,
+            token_idle_days,
+            database_pool_size,
+            password_cost,
+        } = self;
+        f.debug_struct("Config")
+            .field("listen", listen)
+            .field("data_dir", data_dir)
+            .field("database_url", &database_url.as_deref().map(redact_url))
+            .field("log_format", log_format)
+            .field("token_idle_days", token_idle_days)
+            .field("database_pool_size", database_pool_size)
+            .field("password_cost", password_cost)
+            .finish()
+    }
 }
 
 /// A configuration that cannot be used.
@@ -297,16 +322,35 @@ impl Config {
     }
 }
 
-/// A database URL with its password replaced, for logs and errors.
+/// A database URL with its password replaced, for logs and errors: the
+/// one in the user part and a `password=` query parameter.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let Some((creds, host)) = rest.rsplit_once('@') else {
-        return url.to_string();
+    let (user, host) = match rest.rsplit_once('@') {
+        Some((creds, host)) => (Some(creds.split(':').next().unwrap_or_default()), host),
+        None => (None, rest),
     };
-    let user = creds.split(':').next().unwrap_or_default();
-    format!("{scheme}://{user}:***@{host}")
+    let host = match host.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => host.to_string(),
+    };
+    match user {
+        Some(user) => format!("{scheme}://{user}:***@{host}"),
+        None => format!("{scheme}://{host}"),
+    }
 }
 
 #[cfg(test)]
@@ -385,10 +429,35 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_hides_the_database_password() {
+        let c = Config::load_with(
+            None,
+            env(&[(
+                "KETEPAI_DATABASE_URL",
+                "postgres://ketepai:hunter2@db:5432/k",
+            )]),
+        )
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "the password leaked: {shown}");
+        assert!(
+            shown.contains("postgres://ketepai:***@db:5432/k"),
+            "{shown}"
+        );
+        let shown = format!("{:#?}", Config::default());
+        assert!(shown.contains("database_url: None"), "{shown}");
+    }
+
+    #[test]
     fn urls_are_redacted() {
         assert_eq!(
             redact_url("postgres://ketepai:hunter2@127.0.0.1:5432/k"),
             "postgres://ketepai:***@127.0.0.1:5432/k"
         );
+        assert_eq!(
+            redact_url("postgresql://k@db/k?sslmode=disable&password=hunter2"),
+            "postgresql://k:***@db/k?sslmode=disable&password=***"
+        );
+        assert_eq!(redact_url("postgres://db/k"), "postgres://db/k");
     }
 }

@@ -11,8 +11,12 @@
 //! - [`store`]: the [`store::ServerStore`] trait, SQLite (default) and
 //!   PostgreSQL; the only place that speaks SQL.
 //! - [`sync`]: push validation, independent of the backend.
-//! - [`routes`]: the HTTP API (`docs/protocol.md` is the contract).
-//! - [`auth`]: device tokens, passwords, the authenticated-request extractor.
+//! - [`routes`]: the HTTP API (`docs/protocol.md` is the contract), under
+//!   tower-http's request timeout and body limit.
+//! - [`auth`]: device tokens, passwords, the authenticated-request extractor,
+//!   the enrolment limiter (governor).
+//! - [`error`]: the one [`ApiError`], sent as RFC 9457 problems.
+//! - [`metrics`]: the `/metrics` registry (prometheus-client).
 //! - [`photos`]: content-addressed photo files with resumable upload.
 //! - [`ops`]: operator actions (the binary's subcommands).
 
@@ -26,6 +30,13 @@ pub mod ops;
 pub mod photos;
 pub mod routes;
 pub mod state;
+// The only place with SQL: `clippy.toml` refuses `rusqlite::Connection` and
+// `tokio_postgres::connect` everywhere else.
+#[allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    reason = "the store is the one module that owns the database connections"
+)]
 pub mod store;
 pub mod sync;
 
@@ -104,11 +115,11 @@ impl Server {
         Ok(Server {
             state: AppState {
                 store,
-                clock,
+                clock: Arc::clone(&clock),
                 config: Arc::new(config),
                 photos,
                 metrics: Arc::new(Metrics::default()),
-                limiter: Arc::new(EnrolLimiter::default()),
+                limiter: Arc::new(EnrolLimiter::new(Arc::clone(&clock))),
             },
         })
     }

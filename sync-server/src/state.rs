@@ -23,8 +23,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Photo files.
     pub photos: PhotoStore,
-    /// Counters for `/metrics`.
+    /// The `/metrics` registry of this instance.
     pub metrics: Arc<Metrics>,
-    /// Failed enrolments per user name.
+    /// Enrolment attempts per user name.
     pub limiter: Arc<EnrolLimiter>,
 }

@@ -102,6 +102,22 @@ pub enum DocError {
     IdChanged,
 }
 
+impl DocError {
+    /// A stable code for the interface and logs, as `StoreError::code` has
+    /// (which passes this one on for a document failure).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DocError::Automerge(_) => "document_automerge",
+            DocError::BadChange(_) => "document_bad_change",
+            DocError::Reconcile(_) => "document_reconcile",
+            DocError::Hydrate { .. } => "document_hydrate",
+            DocError::UnknownKind(_) => "document_unknown_kind",
+            DocError::WrongKind { .. } => "document_wrong_kind",
+            DocError::IdChanged => "document_id_changed",
+        }
+    }
+}
+
 impl From<automerge::AutomergeError> for DocError {
     fn from(e: automerge::AutomergeError) -> Self {
         DocError::Automerge(Box::new(e))
@@ -309,4 +325,27 @@ impl RecordDoc {
 /// Decodes change bytes as they travel and are stored.
 pub fn decode_change(bytes: &[u8]) -> Result<Change, DocError> {
     Change::from_bytes(bytes.to_vec()).map_err(|e| DocError::BadChange(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_failures_carry_stable_codes() {
+        assert_eq!(
+            decode_change(b"not a change").unwrap_err().code(),
+            "document_bad_change"
+        );
+        assert_eq!(
+            RecordDoc::load(b"not a document").unwrap_err().code(),
+            "document_automerge"
+        );
+        let empty = RecordDoc::empty();
+        assert_eq!(empty.kind().unwrap_err().code(), "document_unknown_kind");
+        assert_eq!(
+            empty.read::<ServiceLog>().unwrap_err().code(),
+            "document_unknown_kind"
+        );
+    }
 }

@@ -92,7 +92,7 @@ impl StoreError {
     pub fn code(&self) -> &'static str {
         match self {
             StoreError::Sqlite(_) => "storage",
-            StoreError::Doc(_) => "document",
+            StoreError::Doc(e) => e.code(),
             StoreError::Invalid(_) => "invalid_input",
             StoreError::NotFound(_) => "not_found",
             StoreError::SchemaTooNew { .. } => "store_too_new",

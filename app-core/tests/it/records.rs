@@ -315,6 +315,10 @@ fn a_missing_record_is_not_found() {
 }
 
 #[test]
+#[allow(
+    clippy::disallowed_types,
+    reason = "the test reads the store's tables to see what compaction left"
+)]
 fn increments_are_compacted_into_the_snapshot() {
     let t = TestStore::new();
     let saved = t

@@ -4,7 +4,7 @@
 use app_core::api::{ConsultationSummary, LogSummary};
 use yew::prelude::*;
 
-use crate::i18n::labels::{Label, short_place};
+use crate::i18n::labels::{Label, industry, short_place};
 use crate::i18n::{Key, t, tf};
 use crate::state::{Action, AppContext, Page};
 
@@ -39,7 +39,7 @@ pub fn LogCard(props: &LogCardProps) -> Html {
                 <span class={classes!("badge", format!("status-{}", log.status.code()))}>{ log.status.label(lang) }</span>
             </span>
             <strong class="card-title">{ format!("{} · {}", place, log.activity.label(lang)) }</strong>
-            <span class="card-text">{ format!("{} · {}", log.industry, tf(lang, Key::FarmersCount, log.farmers_served)) }</span>
+            <span class="card-text">{ format!("{} · {}", industry(&log.industry, lang), tf(lang, Key::FarmersCount, log.farmers_served)) }</span>
             if !log.summary.is_empty() {
                 <span class="card-text muted">{ log.summary.clone() }</span>
             }

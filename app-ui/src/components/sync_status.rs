@@ -13,7 +13,7 @@ use crate::components::field::TextField;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::notice::ErrorLine;
 use crate::hooks::use_session_form;
-use crate::i18n::{Key, Lang, t, tf};
+use crate::i18n::{Key, Lang, Mark, t, tf};
 use crate::ipc;
 use crate::state::{AppContext, Connectivity};
 
@@ -32,12 +32,16 @@ pub struct SyncView {
     pub re_enrol: bool,
 }
 
-/// `1234567` bytes → `1.2 MB`.
-pub fn human_bytes(bytes: u64) -> String {
+/// `1234567` bytes → `1.2 MB`, with the units of `lang`.
+pub fn human_bytes(bytes: u64, lang: Lang) -> String {
     match bytes {
-        0..=1023 => format!("{bytes} B"),
-        1024..=1_048_575 => format!("{} KB", bytes.div_ceil(1024)),
-        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+        0..=1023 => tf(lang, Mark::Bytes, bytes),
+        1024..=1_048_575 => tf(lang, Mark::Kilobytes, bytes.div_ceil(1024)),
+        _ => tf(
+            lang,
+            Mark::Megabytes,
+            format!("{:.1}", bytes as f64 / 1_048_576.0),
+        ),
     }
 }
 
@@ -94,7 +98,7 @@ impl SyncView {
                 lines.push(tf(
                     lang,
                     Key::PendingPhotos,
-                    human_bytes(s.pending_photo_bytes),
+                    human_bytes(s.pending_photo_bytes, lang),
                 ));
             }
         }
@@ -331,8 +335,8 @@ mod tests {
 
     #[test]
     fn bytes_read_like_a_phone_shows_them() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(250 * 1024), "250 KB");
-        assert_eq!(human_bytes(3 * 1_048_576 + 100_000), "3.1 MB");
+        assert_eq!(human_bytes(512, Lang::ZhCn), "512 B");
+        assert_eq!(human_bytes(250 * 1024, Lang::En), "250 KB");
+        assert_eq!(human_bytes(3 * 1_048_576 + 100_000, Lang::ZhCn), "3.1 MB");
     }
 }

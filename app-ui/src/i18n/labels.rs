@@ -1,10 +1,37 @@
 //! Labels of the core's code enums in the interface language. Chinese
 //! comes from the core (`label_zh`), so the two never disagree; English is
-//! here.
+//! here. Also the common industries the log form offers, whose names are
+//! in `texts.rs`.
 
 use app_core::domain::{ActivityType, Channel, ConsultationStatus, LogStatus, Role};
 
-use super::Lang;
+use super::{Key, Lang, t};
+
+/// Common industries, one tap each in the log form. A record saves the
+/// industry's Chinese name (what teams, reports and statistics group by)
+/// whatever the interface language; the interface shows it in its own.
+pub const INDUSTRIES: [Key; 6] = [
+    Key::IndustryTea,
+    Key::IndustryKiwifruit,
+    Key::IndustryPotato,
+    Key::IndustryBeefCattle,
+    Key::IndustryMedicinalHerbs,
+    Key::IndustryVegetables,
+];
+
+/// The value a record saves for one of [`INDUSTRIES`].
+pub fn industry_value(key: Key) -> &'static str {
+    t(Lang::ZhCn, key)
+}
+
+/// A saved industry in `lang`: one of [`INDUSTRIES`] translated, anything
+/// else (typed by the user) as it was typed.
+pub fn industry(value: &str, lang: Lang) -> &str {
+    INDUSTRIES
+        .iter()
+        .find(|&&key| industry_value(key) == value.trim())
+        .map_or(value, |&key| t(lang, key))
+}
 
 /// A code enum the interface shows by name.
 pub trait Label: Copy {
@@ -119,6 +146,22 @@ mod tests {
             ConsultationStatus::FollowUpNeeded.label(Lang::ZhCn),
             "需回访"
         );
+    }
+
+    #[test]
+    fn common_industries_save_chinese_and_show_the_interface_language() {
+        assert_eq!(industry_value(Key::IndustryTea), "茶叶");
+        assert_eq!(industry("茶叶", Lang::En), "Tea");
+        assert_eq!(industry("茶叶", Lang::ZhCn), "茶叶");
+        assert_eq!(industry("肉牛", Lang::En), "Beef cattle");
+        assert_eq!(
+            industry("烤烟", Lang::En),
+            "烤烟",
+            "typed text stays as typed"
+        );
+        let values: std::collections::BTreeSet<_> =
+            INDUSTRIES.iter().map(|&k| industry_value(k)).collect();
+        assert_eq!(values.len(), INDUSTRIES.len());
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! Interface text: the [`Lang`] enum, the typed [`Key`]s, the [`t`] lookup,
-//! and the labels of the core's code enums ([`labels`]).
+//! Interface text: the [`Lang`] enum, the typed [`Key`]s and [`Mark`]s, the
+//! [`t`] lookup, and the labels of the core's code enums ([`labels`]).
 //!
 //! Chinese (zh-CN) is the default; English is switchable. Text is looked up
 //! by a typed key, never by a string. Every key is declared once in
 //! `texts.rs` with its Chinese and its English, side by side, so a missing
-//! translation is a compile error and translators see both at once.
+//! translation is a compile error and translators see both at once. No text
+//! reaches the screen from anywhere else, except what records hold (names,
+//! places, what the user typed) and the English of the core's code enums in
+//! [`labels`], whose Chinese comes from the core.
 //!
 //! This module owns wording only. Which error code maps to which key lives
 //! in [`crate::ipc`].
@@ -12,7 +15,25 @@
 pub mod labels;
 mod texts;
 
-pub use texts::Key;
+pub use texts::{Key, Mark};
+
+/// Something with a text in each language: a [`Key`] or a [`Mark`].
+pub trait Text: Copy {
+    /// (Chinese, English).
+    fn texts(self) -> (&'static str, &'static str);
+}
+
+impl Text for Key {
+    fn texts(self) -> (&'static str, &'static str) {
+        Key::texts(self)
+    }
+}
+
+impl Text for Mark {
+    fn texts(self) -> (&'static str, &'static str) {
+        Mark::texts(self)
+    }
+}
 
 /// An interface language.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -43,10 +64,7 @@ impl Lang {
 
     /// The language's name in itself, as shown on the language switch.
     pub fn native_name(self) -> &'static str {
-        match self {
-            Lang::ZhCn => "简体中文",
-            Lang::En => "English",
-        }
+        t(self, Key::LanguageName)
     }
 
     /// The other language of the two: what the language switch offers.
@@ -59,7 +77,7 @@ impl Lang {
 }
 
 /// The text of `key` in `lang`.
-pub fn t(lang: Lang, key: Key) -> &'static str {
+pub fn t(lang: Lang, key: impl Text) -> &'static str {
     let (zh, en) = key.texts();
     match lang {
         Lang::ZhCn => zh,
@@ -68,7 +86,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
 }
 
 /// `key`'s text with `{}` replaced by `value` (for counts and names).
-pub fn tf(lang: Lang, key: Key, value: impl std::fmt::Display) -> String {
+pub fn tf(lang: Lang, key: impl Text, value: impl std::fmt::Display) -> String {
     t(lang, key).replacen("{}", &value.to_string(), 1)
 }
 
@@ -108,6 +126,28 @@ mod tests {
                 "{key:?}"
             );
         }
+    }
+
+    #[test]
+    fn every_mark_has_its_placeholder_in_every_language() {
+        for &mark in Mark::ALL {
+            for lang in Lang::ALL {
+                assert!(!t(lang, mark).is_empty(), "{mark:?} is empty in {lang:?}");
+            }
+            assert_eq!(
+                t(Lang::ZhCn, mark).matches("{}").count(),
+                t(Lang::En, mark).matches("{}").count(),
+                "{mark:?}"
+            );
+        }
+        assert_eq!(tf(Lang::En, Mark::Kilobytes, 250), "250 KB");
+        assert_eq!(t(Lang::En, Mark::ListSeparator), ", ");
+    }
+
+    #[test]
+    fn each_language_names_itself() {
+        assert_eq!(Lang::ZhCn.native_name(), "简体中文");
+        assert_eq!(Lang::En.native_name(), "English");
     }
 
     #[test]

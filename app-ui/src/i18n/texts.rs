@@ -1,4 +1,6 @@
-//! Every piece of interface text, Chinese and English side by side.
+//! Every piece of interface text, Chinese and English side by side: the
+//! words ([`Key`]) and the marks that depend on the language ([`Mark`]:
+//! units, list punctuation).
 
 /// Declares [`Key`], `Key::ALL` and `Key::texts` from one table.
 macro_rules! texts {
@@ -24,6 +26,8 @@ macro_rules! texts {
 texts! {
     // --- App frame -------------------------------------------------------
     AppTitle => "科特派", "Ketepai";
+    /// The interface language's name in itself (the language switch).
+    LanguageName => "简体中文", "English";
     AppTagline => "科技特派员田间助手", "Field assistant for S&T commissioners";
     SwitchLanguage => "切换语言", "Switch language";
     Back => "返回", "Back";
@@ -103,6 +107,13 @@ texts! {
     VillageCode => "村代码（12位）", "Village code (12 digits)";
     FieldActivity => "活动类型", "Activity";
     FieldIndustry => "产业", "Industry";
+    // The common industries (a record saves the Chinese name).
+    IndustryTea => "茶叶", "Tea";
+    IndustryKiwifruit => "猕猴桃", "Kiwifruit";
+    IndustryPotato => "马铃薯", "Potato";
+    IndustryBeefCattle => "肉牛", "Beef cattle";
+    IndustryMedicinalHerbs => "中药材", "Medicinal herbs";
+    IndustryVegetables => "蔬菜", "Vegetables";
     FieldFarmersServed => "服务农户数", "Farmers served";
     FieldTrainees => "培训人次", "Trainees";
     FieldCooperatives => "服务的合作社", "Cooperatives served";
@@ -191,7 +202,7 @@ texts! {
     ReviewComment => "审核意见", "Review comment";
     PhotoNotHere => "照片在服务器上，联网后可查看", "The photo is on the server; connect to see it";
     ConflictNote => "这条记录在两台设备上被同时修改过", "This record was changed on two devices at once";
-    Author => "记录人", "Recorded by";
+    RecordedBy => "记录人：{}", "Recorded by {}";
     Me => "我", "me";
     Teammate => "队友", "a teammate";
 
@@ -260,4 +271,39 @@ texts! {
     Server => "服务器", "Server";
     Device => "设备编号", "Device ID";
     AboutApp => "关于", "About";
+}
+
+/// Units and punctuation that depend on the language. They are not words,
+/// so they are kept apart from [`Key`] (whose Chinese must be Chinese); a
+/// unit's symbol may be the same in both languages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mark {
+    /// Between the items of a list shown on one line.
+    ListSeparator,
+    /// A size in bytes.
+    Bytes,
+    /// A size in kilobytes.
+    Kilobytes,
+    /// A size in megabytes.
+    Megabytes,
+}
+
+impl Mark {
+    /// Every mark, in declaration order.
+    pub const ALL: &'static [Mark] = &[
+        Mark::ListSeparator,
+        Mark::Bytes,
+        Mark::Kilobytes,
+        Mark::Megabytes,
+    ];
+
+    /// (Chinese, English).
+    pub(super) const fn texts(self) -> (&'static str, &'static str) {
+        match self {
+            Mark::ListSeparator => ("、", ", "),
+            Mark::Bytes => ("{} B", "{} B"),
+            Mark::Kilobytes => ("{} KB", "{} KB"),
+            Mark::Megabytes => ("{} MB", "{} MB"),
+        }
+    }
 }

@@ -9,8 +9,8 @@ use crate::components::notice::ErrorLine;
 use crate::components::page_header::PageHeader;
 use crate::components::photos::PhotoStrip;
 use crate::hooks::use_fetch;
-use crate::i18n::labels::{Label, short_place};
-use crate::i18n::{Key, Lang, t};
+use crate::i18n::labels::{Label, industry, short_place};
+use crate::i18n::{Key, Lang, Mark, t, tf};
 use crate::ipc;
 use crate::state::{Action, AppContext, Page, Remote};
 
@@ -76,7 +76,7 @@ pub fn LogDetailView(props: &LogDetailViewProps) -> Html {
             .filter(|p| p.kind.code() == kind)
             .map(|p| p.name.clone())
             .collect::<Vec<_>>()
-            .join("、")
+            .join(t(lang, Mark::ListSeparator))
     };
     let row = |key: Key, value: String, id: &'static str| {
         if value.is_empty() {
@@ -93,20 +93,20 @@ pub fn LogDetailView(props: &LogDetailViewProps) -> Html {
                     { log.status.label(lang) }
                 </span>
                 if !d.mine {
-                    <span class="muted">{ format!(" {}：{}", t(lang, Key::Author), t(lang, Key::Teammate)) }</span>
+                    <span class="muted">{ format!(" {}", tf(lang, Key::RecordedBy, t(lang, Key::Teammate))) }</span>
                 }
             </p>
             <dl class="facts big">
                 { row(Key::FieldDate, time, "detail-time") }
                 { row(Key::FieldPlace, place, "detail-place") }
                 { row(Key::FieldActivity, log.activity.label(lang).to_owned(), "detail-activity") }
-                { row(Key::FieldIndustry, log.industry.clone(), "detail-industry") }
+                { row(Key::FieldIndustry, industry(&log.industry, lang).to_owned(), "detail-industry") }
                 { row(Key::FieldFarmersServed, log.farmers_served.to_string(), "detail-farmers") }
                 { row(Key::FieldTrainees, log.trainees.map(|n| n.to_string()).unwrap_or_default(), "detail-trainees") }
                 { row(Key::FieldCooperatives, names("cooperative"), "detail-cooperatives") }
                 { row(Key::FieldEnterprises, names("enterprise"), "detail-enterprises") }
-                { row(Key::FieldTechnologies, log.technologies.join("、"), "detail-technologies") }
-                { row(Key::FieldVarieties, log.varieties.join("、"), "detail-varieties") }
+                { row(Key::FieldTechnologies, log.technologies.join(t(lang, Mark::ListSeparator)), "detail-technologies") }
+                { row(Key::FieldVarieties, log.varieties.join(t(lang, Mark::ListSeparator)), "detail-varieties") }
             </dl>
             if !log.description.is_empty() {
                 <h2>{ t(lang, Key::FieldDescription) }</h2>

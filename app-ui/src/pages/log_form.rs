@@ -22,7 +22,7 @@ use crate::components::village_picker::VillagePicker;
 use crate::forms::log::{LogField, LogForm};
 use crate::forms::{FormAction, FormState, page};
 use crate::hooks::use_draft_autosave;
-use crate::i18n::labels::Label;
+use crate::i18n::labels::{INDUSTRIES, Label, industry_value};
 use crate::i18n::{Key, Lang, t, tf};
 use crate::ipc;
 use crate::state::{AppContext, Page};
@@ -47,9 +47,6 @@ pub enum Gps {
     /// None: the error's code (`gps.unavailable` on desktop).
     Failed(String),
 }
-
-/// Common industries, one tap each.
-pub const INDUSTRIES: [&str; 6] = ["茶叶", "猕猴桃", "马铃薯", "肉牛", "中药材", "蔬菜"];
 
 /// The log form page.
 #[derive(Clone, Debug, PartialEq, Properties)]
@@ -201,7 +198,12 @@ pub fn LogFormView(props: &LogFormViewProps) -> Html {
         .collect();
     let industries: Vec<(AttrValue, AttrValue)> = INDUSTRIES
         .iter()
-        .map(|i| (AttrValue::from(*i), AttrValue::from(*i)))
+        .map(|&i| {
+            (
+                AttrValue::from(industry_value(i)),
+                AttrValue::from(t(lang, i)),
+            )
+        })
         .collect();
     let on_pick = {
         let d = props.dispatch.clone();
@@ -457,6 +459,28 @@ mod tests {
             Lang::En,
         );
         assert!(html.contains("Located (about 12 m)"));
+    }
+
+    #[test]
+    fn industry_chips_speak_the_interface_language_and_save_chinese() {
+        let mut form = LogForm::new_at("2026-11-29", "09:30");
+        form.industry = "茶叶".into();
+        let html = view(loaded(form), Gps::Idle, Lang::En);
+        for text in [
+            "Tea",
+            "Kiwifruit",
+            "Potato",
+            "Beef cattle",
+            "Medicinal herbs",
+            "Vegetables",
+        ] {
+            assert!(html.contains(&format!(">{text}<")), "missing {text:?}");
+        }
+        // The chip still saves (and is found by) the Chinese name.
+        assert!(html.contains(r#"data-testid="industry-茶叶""#), "{html}");
+        for zh in ["猕猴桃", "马铃薯", "肉牛", "中药材", "蔬菜"] {
+            assert!(!html.contains(&format!(">{zh}<")), "{zh} shown in English");
+        }
     }
 
     #[test]

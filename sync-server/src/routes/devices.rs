@@ -48,11 +48,11 @@ pub async fn enrol(
     let req: EnrolRequest = serde_json::from_slice(&raw)
         .map_err(|e| ApiError::BadRequest(format!("enrolment body: {e}")))?;
     let now = app.clock.now();
-    if let Some(secs) = app.limiter.blocked(&req.username, now) {
-        return Err(ApiError::RateLimited {
+    app.limiter
+        .attempt(&req.username)
+        .map_err(|secs| ApiError::RateLimited {
             retry_after_secs: secs,
-        });
-    }
+        })?;
     let record = app.store.user_by_name(&req.username).await?;
     let cost = app.config.password_cost;
     let phc = record
@@ -64,7 +64,6 @@ pub async fn enrol(
         .await
         .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
     let Some(record) = record.filter(|_| ok) else {
-        app.limiter.failed(&req.username, now);
         tracing::info!(username = %req.username, "enrolment refused: bad credentials");
         return Err(ApiError::BadCredentials);
     };

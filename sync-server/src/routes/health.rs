@@ -20,7 +20,7 @@ pub async fn healthz(State(app): State<AppState>) -> Result<&'static str, ApiErr
 /// `GET /metrics`.
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         app.metrics.render(),
     )
 }

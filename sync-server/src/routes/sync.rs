@@ -67,7 +67,7 @@ pub async fn push(
         .map_err(|e| ApiError::Internal(format!("decoding a push: {e}")))?;
     let now = app.clock.now();
     let result = app.store.push(batch, now).await?;
-    app.metrics.push_latency.observe(started.elapsed());
+    app.metrics.push_took(started.elapsed());
     app.metrics.outcomes(&result.outcomes);
 
     let count = |f: fn(&ChangeOutcome) -> bool| result.outcomes.iter().filter(|o| f(o)).count();
@@ -175,7 +175,7 @@ pub async fn pull(
         query.after = 0;
         page = app.store.pull(&query).await?;
     }
-    app.metrics.pull_latency.observe(started.elapsed());
+    app.metrics.pull_took(started.elapsed());
     if page.changes.is_empty() {
         if page.high_water - after < SKIP_AHEAD {
             return Ok(StatusCode::NO_CONTENT.into_response());

@@ -207,6 +207,10 @@ impl Fixture for Env {
     }
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "creating and dropping a test's own schema is not the server's SQL"
+)]
 async fn admin_sql(url: &str, sql: &str) {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await

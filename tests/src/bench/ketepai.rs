@@ -68,6 +68,10 @@ pub struct KetepaiServer {
     _dir: tempfile::TempDir,
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "creating and dropping the benchmark's own schema is not the server's SQL"
+)]
 async fn admin_sql(url: &str, sql: &str) -> anyhow::Result<()> {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
