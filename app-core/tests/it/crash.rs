@@ -118,21 +118,33 @@ fn killed_writers_lose_nothing_that_was_saved() {
                 }
             }
         });
-        // Wait until the child has opened the store (most cycles), or kill it
-        // while it is still opening and migrating (some cycles).
+        // Where the kill lands follows the child's progress, not the wall
+        // clock, so a loaded machine kills as often mid-write as an idle
+        // one: most cycles wait until the child has opened the store and
+        // acknowledged 0 to 3 writes, then kill within the next few
+        // milliseconds (inside or between writes); some kill it while it
+        // is still opening and migrating.
         let mut early = Vec::new();
         if rng.random_bool(0.9) {
-            loop {
+            let acks_wanted = rng.random_range(0..4usize);
+            let mut ready = false;
+            let mut acks = 0;
+            while !ready || acks < acks_wanted {
                 match rx.recv_timeout(Duration::from_secs(60)) {
                     // libtest prints "test crash::child_writer ... " before
                     // the child's own first line.
-                    Ok(line) if line.ends_with("ready") => break,
-                    Ok(line) => early.push(line),
-                    Err(e) => panic!("cycle {cycle}: child never became ready: {e}"),
+                    Ok(line) if line.ends_with("ready") => ready = true,
+                    Ok(line) => {
+                        if ready {
+                            acks += 1;
+                        }
+                        early.push(line);
+                    }
+                    Err(e) => panic!("cycle {cycle}: child stalled: {e}"),
                 }
             }
         }
-        std::thread::sleep(Duration::from_micros(rng.random_range(0..50_000)));
+        std::thread::sleep(Duration::from_micros(rng.random_range(0..5_000)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         reader.join().unwrap();
