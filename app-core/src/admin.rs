@@ -615,8 +615,9 @@ mod tests {
 
     #[test]
     fn a_backlog_grows_after_three_rises_in_a_row_or_an_old_change() {
-        // (outbox at each report, oldest age in hours) → growing after it.
-        let cases: &[(&str, &[(u64, u64)], bool)] = &[
+        /// (label, (outbox, oldest age in hours) at each report, growing after).
+        type Case = (&'static str, &'static [(u64, u64)], bool);
+        let cases: &[Case] = &[
             (
                 "pushes go through",
                 &[(5, 1), (0, 0), (3, 1), (0, 0)],

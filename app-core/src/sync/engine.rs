@@ -176,6 +176,10 @@ pub struct SyncEngine {
     options: EngineOptions,
     status: Arc<Mutex<SyncStatus>>,
     counters: Arc<EngineCounters>,
+    /// The last report a pull carried that the server answered: a pull
+    /// sends the report only when it differs, so that a reconnect with
+    /// nothing new stays one bare request.
+    reported: Arc<Mutex<Option<DeviceReport>>>,
 }
 
 impl SyncEngine {
@@ -192,6 +196,7 @@ impl SyncEngine {
             options,
             status: Arc::new(Mutex::new(status)),
             counters: Arc::default(),
+            reported: Arc::default(),
         })
     }
 
@@ -342,11 +347,30 @@ impl SyncEngine {
         self.refresh_counts().await?;
         self.upload_photos(&client, &mut report).await?;
         // Pushes report the outbox as the round found it; pulls what the
-        // pushes left (the server watches whether that grows).
-        let client = client.reporting(self.outbox_report().await?);
-        self.push_all(&client, &mut report).await?;
-        let client = client.reporting(self.outbox_report().await?);
-        let announced = self.pull_all(&client, &mut report).await?;
+        // pushes left (the server watches whether that grows), unless the
+        // server has that report already.
+        let before_push = self.outbox_report().await?;
+        let pushing = client.reporting(before_push.clone());
+        let requests = report.requests;
+        self.push_all(&pushing, &mut report).await?;
+        if report.requests > requests {
+            // The server has the pushes' report now.
+            *self.reported.lock().unwrap_or_else(|p| p.into_inner()) = Some(before_push);
+        }
+        let after_push = self.outbox_report().await?;
+        let known = self
+            .reported
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            == Some(&after_push);
+        let pulling = if known {
+            client.clone()
+        } else {
+            client.reporting(after_push.clone())
+        };
+        let announced = self.pull_all(&pulling, &mut report).await?;
+        *self.reported.lock().unwrap_or_else(|p| p.into_inner()) = Some(after_push);
         if announced > 0 {
             self.collect_notices(&client, &mut report).await?;
         }

@@ -611,7 +611,7 @@ pub async fn a_change_refused_before_a_move_is_released_after_it(env: Env) {
     // A record that stays wrong: a 务川 visit filed under team 1.
     let (_, wrong) = Doc::create_log(&phone, &log_by(&x, Some(w.team1.id), wuchuan[1], T0 + 1));
     assert_eq!(
-        code(&env.push(&phone, &[wrong.clone()]).await[0]),
+        code(&env.push(&phone, std::slice::from_ref(&wrong)).await[0]),
         "out_of_scope"
     );
 

@@ -100,3 +100,24 @@ pub async fn the_device_hears_of_a_discard_and_reports_its_outbox(env: Env) {
     assert_eq!(status.phase, SyncPhase::Stopped);
     assert_eq!(status.remedy(), Some(Remedy::ContactAdmin));
 }
+
+/// The engine's reports cost nothing on a reconnect with nothing new: it
+/// sends one only when the server does not have it yet.
+pub async fn a_reconnect_with_nothing_new_stays_small_with_reports(env: Env) {
+    use std::sync::atomic::Ordering;
+
+    let w = env.world.clone();
+    let p1 = phone(&env, &w.c1).await;
+    p1.store
+        .create_service_log(&p1.who, &input("指导茶园冬季管理"), true)
+        .unwrap();
+    // The first round pushes and reports the outbox after it.
+    p1.engine.sync_once().await.unwrap();
+    let (proxy, up, down) = crate::pull::counting_proxy(env.handle.local_addr()).await;
+    app_core::sync::enrol::set_server(&p1.store, &format!("http://{proxy}")).unwrap();
+    let report = p1.engine.sync_once().await.unwrap();
+    assert_eq!(report.requests, 1, "one pull, answered 204");
+    let (up, down) = (up.load(Ordering::SeqCst), down.load(Ordering::SeqCst));
+    eprintln!("engine reconnect with nothing new: {up} bytes up, {down} bytes down");
+    assert!(up + down <= 300, "{up} + {down} bytes on the wire");
+}

@@ -95,7 +95,7 @@ pub async fn operator_subcommands(env: Env) {
     let v = villages(ZHENGAN, 1)[0];
     let (_, change) = Doc::create_log(&phone, &log_by(&w.c3.user, Some(w.team2.id), v, T0));
     assert_eq!(
-        code(&env.push(&phone, &[change.clone()]).await[0]),
+        code(&env.push(&phone, std::slice::from_ref(&change)).await[0]),
         "out_of_scope"
     );
     let listed = ok(&env, &["quarantine", "--open"]).await;

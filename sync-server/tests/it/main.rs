@@ -61,7 +61,10 @@ suite! {
         the_audit_log_filters_pages_and_exports,
         an_unknown_user_is_not_found,
     ],
-    admin_device: [the_device_hears_of_a_discard_and_reports_its_outbox],
+    admin_device: [
+        the_device_hears_of_a_discard_and_reports_its_outbox,
+        a_reconnect_with_nothing_new_stays_small_with_reports,
+    ],
     cli: [operator_subcommands],
     push: [
         replays_store_nothing_twice,
