@@ -72,6 +72,33 @@ pub async fn users_and_teams(env: Env) {
         .await
         .unwrap();
     assert_eq!((team.team.lead, team.members), (Some(lin), 1));
+    let province = console(&env, &env.enrol(&w.admin_guizhou).await);
+    for (by, county, name, code) in [
+        (&admin, zhengan(), "  ", "invalid_name"),
+        (
+            &admin,
+            CountyCode::parse("520399").unwrap(),
+            "别县团",
+            "out_of_scope",
+        ),
+        (
+            &province,
+            CountyCode::parse("520399").unwrap(),
+            "不存在县团",
+            "unknown_county",
+        ),
+    ] {
+        let status = if code == "out_of_scope" { 403 } else { 422 };
+        let r = by
+            .admin_create_team(&NewTeam {
+                county,
+                name: name.into(),
+                leading_industry: "茶叶".into(),
+                lead: None,
+            })
+            .await;
+        assert_eq!(refused(r), (status, code.to_string()), "{name}");
+    }
     let view = admin.admin_user(lin).await.unwrap();
     assert_eq!(view.user.role, Role::TeamLead);
     assert_eq!(view.user.team, Some(team.team.id));
@@ -103,6 +130,15 @@ pub async fn users_and_teams(env: Env) {
     );
     assert_eq!(env.enrol_raw("lin", "林的新密码-2026").await.status(), 201);
     assert!(!admin.admin_user(lin).await.unwrap().must_change_password);
+    let changed = admin
+        .admin_audit(&AuditQuery {
+            actor: Some(lin),
+            action: Some("user.password_change".into()),
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(changed.items.len(), 1, "the user's own change is recorded");
 
     // Bad input is refused with a code and its field, and changes nothing.
     let users_before = env.store().stats().await.unwrap().users;
