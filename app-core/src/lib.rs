@@ -4,7 +4,7 @@
 //!
 //! The crate is layered so that each user takes only what it needs:
 //!
-//! - [`domain`], [`clock`], [`api`], [`scope`], [`stats`] and
+//! - [`domain`], [`clock`], [`api`], [`admin`], [`scope`], [`stats`] and
 //!   [`sync::protocol`] are plain Rust and serde with no I/O; they compile to
 //!   `wasm32-unknown-unknown` with default features off, which is how
 //!   `app-ui` uses them. [`scope`] holds the read and write rules the server
@@ -20,6 +20,7 @@
 //! elsewhere). See ARCHITECTURE.md at the repository root for the invariants
 //! of each part.
 
+pub mod admin;
 pub mod api;
 pub mod clock;
 pub mod domain;

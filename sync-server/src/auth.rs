@@ -235,7 +235,7 @@ impl Authed {
         principal_county(&self.user, self.team.as_ref())
     }
 
-    /// Refuses unless the user is a sync admin.
+    /// Refuses unless the user is a sync admin (`403 forbidden`).
     pub fn require_admin(&self) -> Result<(), ApiError> {
         if self.user.role == Role::SyncAdmin {
             Ok(())
@@ -303,7 +303,7 @@ impl FromRequestParts<AppState> for Authed {
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         if !record.user.active {
-            return Err(ApiError::Forbidden("the account is disabled".into()));
+            return Err(ApiError::AccountDisabled);
         }
         let team = match record.user.team {
             Some(t) => app.store.team(t).await?,

@@ -1,20 +1,27 @@
 //! The operator command line: parses arguments, sets up logging and calls the
 //! library. `serve` runs the server; the other subcommands are operator
-//! actions on the configured store (see [`crate::ops`]). The `sync-server`
-//! binary and the end-to-end harness's server process both run [`main`].
+//! actions on the configured store (see [`crate::ops`]), the same actions
+//! a sync admin has in the API (teams, users, devices, quarantine, audit),
+//! without an area limit and audited with no actor. A user is named by
+//! sign-in name or ID. The `sync-server` binary and the end-to-end
+//! harness's server process both run [`main`]. A refused action prints
+//! its stable code (`error [code]: …`) and exits with status 2.
 
 use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio::net::TcpListener;
 
 use crate::config::{Config, LogFormat};
-use crate::ops::NewUser;
+use crate::ops::{Actor, Ops, OpsError};
 use crate::{Server, ServerHandle};
+use app_core::admin as wire;
 use app_core::clock::SystemClock;
-use app_core::domain::{CountyCode, CountyTag, DeviceId, ProvinceCode, Role, Scope, TeamId};
+use app_core::domain::{
+    CountyCode, CountyTag, DeviceId, DocId, ProvinceCode, Role, Scope, TeamId, Timestamp, UserId,
+};
 
 /// Ketepai (科特派) sync server.
 #[derive(Debug, Parser)]
@@ -67,6 +74,9 @@ enum Command {
         /// Leading industry (主导产业), e.g. 茶叶.
         #[arg(long)]
         industry: String,
+        /// An existing user (name or ID) who moves to it as its team lead.
+        #[arg(long)]
+        lead: Option<String>,
     },
     /// Add a user.
     AddUser {
@@ -89,11 +99,113 @@ enum Command {
         #[arg(long)]
         scope_code: Option<String>,
         /// Password (prefer --password-stdin: arguments show in `ps`).
+        /// Without either, a one-time password is made and printed: the
+        /// user sets their own at first sign-in.
         #[arg(long, conflicts_with = "password_stdin")]
         password: Option<String>,
         /// Read the password from standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// List users: name, ID, role, scope, team, county, state.
+    ListUsers {
+        /// Only this county's.
+        #[arg(long)]
+        county: Option<String>,
+        /// Only this team's (ID).
+        #[arg(long)]
+        team: Option<String>,
+        /// Only disabled accounts.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// List teams: ID, name, county, leading industry, lead, members.
+    ListTeams {
+        /// Only this county's.
+        #[arg(long)]
+        county: Option<String>,
+    },
+    /// Move a commissioner or team lead to another team.
+    MoveUser {
+        /// The user (name or ID).
+        user: String,
+        /// The team's ID.
+        #[arg(long)]
+        team: String,
+    },
+    /// Change how far a user reads.
+    SetScope {
+        /// The user (name or ID).
+        user: String,
+        /// Scope level.
+        #[arg(long, value_enum)]
+        scope: ScopeArg,
+        /// County (6 digits) or province (2 digits) code of the scope.
+        #[arg(long)]
+        scope_code: Option<String>,
+    },
+    /// Disable an account: its devices stop syncing.
+    DisableUser {
+        /// The user (name or ID).
+        user: String,
+    },
+    /// Enable a disabled account.
+    EnableUser {
+        /// The user (name or ID).
+        user: String,
+    },
+    /// Reset a password: prints a one-time password; the user sets a new
+    /// one at next sign-in.
+    ResetPassword {
+        /// The user (name or ID).
+        user: String,
+    },
+    /// List quarantined changes: row, state, device, user, document, code,
+    /// time, reason.
+    Quarantine {
+        /// Only open ones.
+        #[arg(long)]
+        open: bool,
+        /// Only this device's.
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Check a document's quarantined changes from a device again under
+    /// today's rules.
+    Release {
+        /// The device's ID.
+        device: String,
+        /// The document's ID.
+        doc: String,
+    },
+    /// Discard a document's quarantined changes from a device, with a
+    /// reason its user will see (archived, never deleted).
+    Discard {
+        /// The device's ID.
+        device: String,
+        /// The document's ID.
+        doc: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print the audit log, newest first (or as CSV).
+    Audit {
+        /// This action, or a family ending in `.` (`user.`).
+        #[arg(long)]
+        action: Option<String>,
+        /// By this user (name or ID).
+        #[arg(long)]
+        actor: Option<String>,
+        /// On this subject.
+        #[arg(long)]
+        subject: Option<String>,
+        /// At most this many entries (not with --csv).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Every matching entry as CSV (UTF-8 with BOM).
+        #[arg(long)]
+        csv: bool,
     },
     /// Import the embedded division register and county lists.
     ImportDivisions {
@@ -164,8 +276,91 @@ fn county(code: &str) -> anyhow::Result<CountyCode> {
     CountyCode::parse(code).with_context(|| format!("county code {code:?}"))
 }
 
-/// Runs the command line given to this process.
+fn parsed<T: std::str::FromStr>(text: &str, what: &str) -> anyhow::Result<T> {
+    text.parse()
+        .ok()
+        .with_context(|| format!("{what} {text:?}"))
+}
+
+/// A scope from its level and code (the team's for `team`).
+fn scope_of(level: ScopeArg, code: Option<&str>, team: Option<TeamId>) -> anyhow::Result<Scope> {
+    Ok(match level {
+        ScopeArg::Own => Scope::Own,
+        ScopeArg::Team => Scope::Team(team.context("--scope team needs the user's team")?),
+        ScopeArg::County => {
+            Scope::County(county(code.context("--scope county needs --scope-code")?)?)
+        }
+        ScopeArg::Province => {
+            let c = code.context("--scope province needs --scope-code")?;
+            Scope::Province(ProvinceCode::parse(c).with_context(|| format!("province code {c:?}"))?)
+        }
+    })
+}
+
+/// A user named by sign-in name or ID.
+async fn user_ref(ops: &Ops, text: &str) -> anyhow::Result<UserId> {
+    if let Ok(id) = text.parse::<UserId>() {
+        return Ok(id);
+    }
+    Ok(ops
+        .find_username(&Actor::Operator, text)
+        .await?
+        .record
+        .user
+        .id)
+}
+
+fn time(t: Option<Timestamp>) -> String {
+    t.and_then(Timestamp::to_china)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn scope_text(scope: &Scope) -> String {
+    match scope {
+        Scope::Own => "own".into(),
+        Scope::Team(_) => "team".into(),
+        Scope::County(c) => format!("county:{c}"),
+        Scope::Province(p) => format!("province:{p}"),
+    }
+}
+
+fn print_user(u: &wire::UserView) {
+    println!(
+        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+        u.user.username,
+        u.user.id,
+        u.user.role.code(),
+        scope_text(&u.user.scope),
+        u.team_name.as_deref().unwrap_or("-"),
+        u.county
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into()),
+        if u.user.active { "active" } else { "disabled" },
+        if u.must_change_password {
+            "must-change-password"
+        } else {
+            "-"
+        },
+    );
+}
+
+/// Runs the command line given to this process; a refused action exits
+/// with status 2 after printing its code.
 pub async fn main() -> anyhow::Result<()> {
+    match run().await {
+        Err(e) => {
+            if let Some(ops) = e.downcast_ref::<OpsError>() {
+                eprintln!("error [{}]: {ops}", ops.code());
+                std::process::exit(2);
+            }
+            Err(e)
+        }
+        ok => ok,
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref()).context("configuration")?;
     init_logging(config.log_format);
@@ -173,6 +368,7 @@ pub async fn main() -> anyhow::Result<()> {
         .await
         .context("opening the store")?;
     let ops = server.ops();
+    let disable = matches!(cli.command, Some(Command::DisableUser { .. }));
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let listener = TcpListener::bind(config.listen)
@@ -196,9 +392,24 @@ pub async fn main() -> anyhow::Result<()> {
             name,
             county: code,
             industry,
+            lead,
         } => {
-            let team = ops.add_team(&name, county(&code)?, &industry).await?;
-            println!("team {} {}", team.id, team.name);
+            let lead = match lead {
+                Some(l) => Some(user_ref(&ops, &l).await?),
+                None => None,
+            };
+            let team = ops
+                .create_team(
+                    &Actor::Operator,
+                    &wire::NewTeam {
+                        county: county(&code)?,
+                        name,
+                        leading_industry: industry,
+                        lead,
+                    },
+                )
+                .await?;
+            println!("team {} {}", team.team.id, team.team.name);
         }
         Command::AddUser {
             username,
@@ -211,50 +422,212 @@ pub async fn main() -> anyhow::Result<()> {
             password_stdin,
         } => {
             let password = match (password, password_stdin) {
-                (Some(p), _) => p,
+                (Some(p), _) => Some(p),
                 (None, true) => {
                     let mut s = String::new();
                     std::io::stdin().read_to_string(&mut s)?;
-                    s.trim_end_matches(['\n', '\r']).to_string()
+                    Some(s.trim_end_matches(['\n', '\r']).to_string())
                 }
-                (None, false) => bail!("give --password or --password-stdin"),
+                (None, false) => None,
             };
-            let team: Option<TeamId> = team
-                .map(|t| t.parse().with_context(|| format!("team id {t:?}")))
+            let team: Option<TeamId> = team.map(|t| parsed(&t, "team id")).transpose()?;
+            let scope = scope
+                .map(|s| scope_of(s, scope_code.as_deref(), team))
                 .transpose()?;
-            let code = scope_code.as_deref();
-            let scope = match scope {
-                None => None,
-                Some(ScopeArg::Own) => Some(Scope::Own),
-                Some(ScopeArg::Team) => {
-                    Some(Scope::Team(team.context("--scope team needs --team")?))
-                }
-                Some(ScopeArg::County) => Some(Scope::County(county(
-                    code.context("--scope county needs --scope-code")?,
-                )?)),
-                Some(ScopeArg::Province) => {
-                    let c = code.context("--scope province needs --scope-code")?;
-                    Some(Scope::Province(
-                        ProvinceCode::parse(c).with_context(|| format!("province code {c:?}"))?,
-                    ))
-                }
-            };
             let role = match role {
                 RoleArg::Commissioner => Role::Commissioner,
                 RoleArg::TeamLead => Role::TeamLead,
                 RoleArg::SyncAdmin => Role::SyncAdmin,
             };
-            let user = ops
-                .add_user(NewUser {
-                    username,
-                    display_name,
-                    role,
-                    scope,
-                    team,
-                    password,
-                })
-                .await?;
+            let new = wire::NewUser {
+                username,
+                display_name,
+                role,
+                scope,
+                team,
+            };
+            let (row, otp) = ops.create_user(&Actor::Operator, &new, password).await?;
+            let user = &row.record.user;
             println!("user {} {} ({})", user.id, user.username, user.role.code());
+            if let Some(otp) = otp {
+                println!("one-time password: {otp}");
+            }
+        }
+        Command::ListUsers {
+            county: code,
+            team,
+            disabled,
+        } => {
+            let mut q = wire::UserQuery {
+                county: code.as_deref().map(county).transpose()?,
+                team: team.map(|t| parsed(&t, "team id")).transpose()?,
+                active: disabled.then_some(false),
+                limit: Some(wire::MAX_PAGE),
+                ..wire::UserQuery::default()
+            };
+            loop {
+                let page = ops.users(&Actor::Operator, &q).await?;
+                page.items.iter().for_each(print_user);
+                match page.next {
+                    Some(next) => q.cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        Command::ListTeams { county: code } => {
+            let mut q = wire::TeamQuery {
+                county: code.as_deref().map(county).transpose()?,
+                limit: Some(wire::MAX_PAGE),
+                ..wire::TeamQuery::default()
+            };
+            loop {
+                let page = ops.teams(&Actor::Operator, &q).await?;
+                for t in &page.items {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        t.team.id,
+                        t.team.name,
+                        t.team.county,
+                        t.team.leading_industry,
+                        t.team
+                            .lead
+                            .map(|l| l.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        t.members
+                    );
+                }
+                match page.next {
+                    Some(next) => q.cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        Command::MoveUser { user, team } => {
+            let id = user_ref(&ops, &user).await?;
+            let row = ops
+                .move_user(&Actor::Operator, id, parsed(&team, "team id")?)
+                .await?;
+            print_user(&crate::ops::user_view(&row));
+        }
+        Command::SetScope {
+            user,
+            scope,
+            scope_code,
+        } => {
+            let id = user_ref(&ops, &user).await?;
+            let team = ops.find_user(&Actor::Operator, id).await?.record.user.team;
+            let scope = scope_of(scope, scope_code.as_deref(), team)?;
+            let row = ops.change_scope(&Actor::Operator, id, scope).await?;
+            print_user(&crate::ops::user_view(&row));
+        }
+        Command::DisableUser { user } | Command::EnableUser { user } => {
+            let active = !disable;
+            let id = user_ref(&ops, &user).await?;
+            let row = ops.set_active(&Actor::Operator, id, active).await?;
+            print_user(&crate::ops::user_view(&row));
+        }
+        Command::ResetPassword { user } => {
+            let id = user_ref(&ops, &user).await?;
+            let (row, otp) = ops.reset_password(&Actor::Operator, id).await?;
+            println!("user {} {}", row.record.user.id, row.record.user.username);
+            println!("one-time password: {otp}");
+        }
+        Command::Quarantine { open, device } => {
+            let mut q = wire::QuarantineQuery {
+                state: open.then_some(wire::QuarantineState::Open),
+                device: device.map(|d| parsed(&d, "device id")).transpose()?,
+                limit: Some(wire::MAX_PAGE),
+                ..wire::QuarantineQuery::default()
+            };
+            loop {
+                let page = ops.quarantine(&Actor::Operator, &q).await?;
+                for d in &page.items {
+                    for c in &d.changes {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                            c.id,
+                            c.state.as_str(),
+                            d.device,
+                            d.username,
+                            d.doc,
+                            c.code,
+                            time(Some(c.at)),
+                            c.reason
+                        );
+                    }
+                }
+                match page.next {
+                    Some(next) => q.cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        Command::Release { device, doc } => {
+            let target = wire::QuarantineTarget {
+                device: parsed::<DeviceId>(&device, "device id")?,
+                doc: parsed::<DocId>(&doc, "document id")?,
+            };
+            let r = ops.release(&Actor::Operator, &target).await?;
+            println!(
+                "stored {}, already stored {}, still refused {}",
+                r.stored,
+                r.duplicate,
+                r.still_refused.len()
+            );
+            for s in &r.still_refused {
+                println!("{}\t{}\t{}", s.id, s.code, s.reason);
+            }
+        }
+        Command::Discard {
+            device,
+            doc,
+            reason,
+        } => {
+            let discard = wire::Discard {
+                device: parsed(&device, "device id")?,
+                doc: parsed(&doc, "document id")?,
+                reason,
+            };
+            let r = ops.discard(&Actor::Operator, &discard).await?;
+            println!("discarded {}", r.discarded);
+        }
+        Command::Audit {
+            action,
+            actor,
+            subject,
+            limit,
+            csv,
+        } => {
+            let actor = match actor {
+                Some(a) => Some(user_ref(&ops, &a).await?),
+                None => None,
+            };
+            let q = wire::AuditQuery {
+                actor,
+                action,
+                subject,
+                limit: Some(limit),
+                ..wire::AuditQuery::default()
+            };
+            if csv {
+                let (text, truncated) = ops.audit_csv(&Actor::Operator, &q).await?;
+                print!("{text}");
+                if truncated {
+                    eprintln!("(only the newest {} entries)", crate::ops::MAX_CSV_ROWS);
+                }
+            } else {
+                for e in ops.audit_log(&Actor::Operator, &q).await?.items {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        e.id,
+                        time(Some(e.at)),
+                        e.actor_name.as_deref().unwrap_or("operator"),
+                        e.action,
+                        e.subject,
+                        e.detail
+                    );
+                }
+            }
         }
         Command::ImportDivisions { counties } => {
             let only = counties

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use app_core::sync::protocol::Problem;
 
+use crate::ops::OpsError;
 use crate::store::StoreError;
 
 /// Media type of problem documents.
@@ -39,6 +40,35 @@ pub enum ApiError {
     /// The user may not do this at all.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The account is disabled: its devices stop syncing.
+    #[error("the account is disabled")]
+    AccountDisabled,
+    /// The password is a one-time password (after a reset or a new
+    /// account): it only sets a new one (`POST /api/v1/account/password`).
+    #[error("a new password must be set first")]
+    PasswordChangeRequired,
+    /// A sync admin acting outside their county or province.
+    #[error("out of scope: {0}")]
+    OutOfScope(String),
+    /// A value of the request is not acceptable; `code` says which rule,
+    /// `field` which part of the body.
+    #[error("{message}")]
+    Invalid {
+        /// Stable code, e.g. `weak_password`.
+        code: &'static str,
+        /// The body's field, if one.
+        field: Option<&'static str>,
+        /// Details.
+        message: String,
+    },
+    /// The request conflicts with the state of the resource.
+    #[error("{message}")]
+    Conflict {
+        /// Stable code, e.g. `username_taken`.
+        code: &'static str,
+        /// Details.
+        message: String,
+    },
     /// No such resource in the caller's scope.
     #[error("not found")]
     NotFound,
@@ -96,7 +126,12 @@ impl ApiError {
             | ApiError::BadCredentials
             | ApiError::TokenExpired
             | ApiError::TokenRevoked => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_)
+            | ApiError::AccountDisabled
+            | ApiError::PasswordChangeRequired
+            | ApiError::OutOfScope(_) => StatusCode::FORBIDDEN,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::UploadOffsetMismatch { .. } => StatusCode::CONFLICT,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -120,6 +155,10 @@ impl ApiError {
             ApiError::TokenExpired => "token_expired",
             ApiError::TokenRevoked => "token_revoked",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::AccountDisabled => "account_disabled",
+            ApiError::PasswordChangeRequired => "password_change_required",
+            ApiError::OutOfScope(_) => "out_of_scope",
+            ApiError::Invalid { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::NotFound => "not_found",
             ApiError::UploadOffsetMismatch { .. } => "upload_offset_mismatch",
             ApiError::BodyTooLarge(_) => "body_too_large",
@@ -150,6 +189,11 @@ impl ApiError {
             ApiError::TokenExpired => "device token expired",
             ApiError::TokenRevoked => "device token revoked",
             ApiError::Forbidden(_) => "not allowed",
+            ApiError::AccountDisabled => "the account is disabled",
+            ApiError::PasswordChangeRequired => "a new password must be set first",
+            ApiError::OutOfScope(_) => "outside the admin's county or province",
+            ApiError::Invalid { .. } => "a value is not acceptable",
+            ApiError::Conflict { .. } => "conflicts with what is there",
             ApiError::NotFound => "not found",
             ApiError::UploadOffsetMismatch { .. } => "upload offset mismatch",
             ApiError::BodyTooLarge(_) => "body too large",
@@ -181,6 +225,10 @@ impl ApiError {
             code: self.code().to_string(),
             detail: self.detail(),
             retryable: self.retryable(),
+            field: match self {
+                ApiError::Invalid { field, .. } => field.map(str::to_owned),
+                _ => None,
+            },
         }
     }
 }
@@ -228,6 +276,34 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<OpsError> for ApiError {
+    fn from(e: OpsError) -> Self {
+        match e {
+            OpsError::Store(e) => e.into(),
+            OpsError::Password(e) => ApiError::Internal(e.to_string()),
+            OpsError::Reference(e) => ApiError::Internal(e),
+            OpsError::Invalid {
+                code: "bad_cursor",
+                message,
+                ..
+            } => ApiError::BadCursor(message),
+            OpsError::Invalid {
+                code,
+                field,
+                message,
+            } => ApiError::Invalid {
+                code,
+                field,
+                message,
+            },
+            OpsError::NotFound(_) => ApiError::NotFound,
+            OpsError::OutOfScope(m) => ApiError::OutOfScope(m),
+            OpsError::Forbidden(m) => ApiError::Forbidden(m),
+            OpsError::Conflict { code, message } => ApiError::Conflict { code, message },
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         if e.is_unavailable() {
@@ -254,6 +330,18 @@ mod tests {
     }
 
     #[test]
+    fn an_invalid_field_is_named_in_the_problem() {
+        let p = ApiError::Invalid {
+            code: "weak_password",
+            field: Some("new_password"),
+            message: "a password has at least 8 characters".into(),
+        }
+        .problem();
+        assert_eq!(p.field.as_deref(), Some("new_password"));
+        assert_eq!(ApiError::NotFound.problem().field, None);
+    }
+
+    #[test]
     fn codes_match_the_protocol_table() {
         let cases = [
             (ApiError::BadCursor("x".into()), 400, "bad_cursor"),
@@ -277,6 +365,30 @@ mod tests {
                 ApiError::ProtocolUnsupported("2".into()),
                 426,
                 "protocol_unsupported",
+            ),
+            (ApiError::AccountDisabled, 403, "account_disabled"),
+            (
+                ApiError::PasswordChangeRequired,
+                403,
+                "password_change_required",
+            ),
+            (ApiError::OutOfScope("x".into()), 403, "out_of_scope"),
+            (
+                ApiError::Invalid {
+                    code: "weak_password",
+                    field: Some("password"),
+                    message: "x".into(),
+                },
+                422,
+                "weak_password",
+            ),
+            (
+                ApiError::Conflict {
+                    code: "username_taken",
+                    message: "x".into(),
+                },
+                409,
+                "username_taken",
             ),
         ];
         for (e, status, code) in cases {

@@ -18,16 +18,20 @@
 //! - [`error`]: the one [`ApiError`], sent as RFC 9457 problems.
 //! - [`metrics`]: the `/metrics` registry (prometheus-client).
 //! - [`photos`]: content-addressed photo files with resumable upload.
-//! - [`ops`]: operator actions (the binary's subcommands).
+//! - [`ops`]: operator and sync admin actions, one implementation behind
+//!   the binary's subcommands and the admin API.
+//! - [`quarantine`]: what a refused change tries to write, for the console.
 
 pub mod auth;
 pub mod cli;
 mod codec;
 pub mod config;
+mod csv;
 pub mod error;
 pub mod metrics;
 pub mod ops;
 pub mod photos;
+pub mod quarantine;
 pub mod routes;
 pub mod state;
 // The only place with SQL: `clippy.toml` refuses `rusqlite::Connection` and

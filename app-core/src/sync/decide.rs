@@ -1,7 +1,9 @@
 //! The sync engine's decisions, as pure functions of plain data: which
 //! outbox entries make the next push, what an answer means for the outbox,
 //! the cursor and the status, when to try again, where a photo upload
-//! resumes, and whether downloaded photo bytes may be kept.
+//! resumes, whether downloaded photo bytes may be kept, what the device
+//! reports about its outbox, and what a sync admin's notices mean for the
+//! outbox and the notices kept.
 //!
 //! Nothing here does I/O or needs the engine's state (the way atuin's
 //! `record::sync::operations()` and matrix-rust-sdk's no-I/O base client
@@ -12,8 +14,10 @@
 use std::ops::Range;
 use std::time::Duration;
 
+use automerge::ChangeHash;
+
 use super::error::SyncError;
-use super::protocol::{ChangeOutcome, PullResponse};
+use super::protocol::{ChangeOutcome, DeviceReport, Notice, NoticeKind, PullResponse};
 use super::status::{SyncErrorInfo, SyncPhase, SyncStatus};
 use crate::domain::{PhotoHash, Timestamp};
 use crate::store::{PendingPhoto, hash_bytes};
@@ -359,6 +363,67 @@ pub fn after_patch(sent_at: u64, answer: Result<u64, &SyncError>) -> PatchNext {
 /// does not have.
 pub fn verified_photo(hash: &PhotoHash, bytes: Option<Vec<u8>>) -> Option<Vec<u8>> {
     bytes.filter(|b| hash_bytes(b) == *hash)
+}
+
+// --- Reports and notices ----------------------------------------------
+
+/// What the device reports with its next request: the outbox size, and
+/// how long ago (by this device's clock, in seconds) its oldest change was
+/// made — the time the change itself carries, in seconds since the epoch.
+/// An age, not a time: a clock set wrong shifts both ends alike.
+pub fn device_report(
+    outbox_changes: u64,
+    oldest_change_secs: Option<i64>,
+    now: Timestamp,
+    app_version: &str,
+) -> DeviceReport {
+    DeviceReport {
+        outbox_changes,
+        oldest_pending_secs: oldest_change_secs
+            .filter(|_| outbox_changes > 0)
+            .map(|t| u64::try_from(now.as_secs().saturating_sub(t)).unwrap_or(0)),
+        app_version: (!app_version.is_empty()).then(|| app_version.to_owned()),
+    }
+}
+
+/// Most notices a device keeps for its user.
+pub const KEEP_NOTICES: usize = 50;
+
+/// The notices kept after `new` ones arrive: each once (by ID, a notice
+/// fetched again after a lost acknowledgement is not shown twice), oldest
+/// first, at most [`KEEP_NOTICES`] (the newest).
+pub fn merge_notices(kept: Vec<Notice>, new: Vec<Notice>) -> Vec<Notice> {
+    let mut all: Vec<Notice> = kept;
+    for n in new {
+        if !all.iter().any(|k| k.id == n.id) {
+            all.push(n);
+        }
+    }
+    all.sort_by_key(|n| n.id);
+    let drop = all.len().saturating_sub(KEEP_NOTICES);
+    all.drain(..drop);
+    all
+}
+
+/// The outbox entries a batch of notices settles: a discarded change still
+/// in the outbox (its push answer was lost, so the device never moved it)
+/// moves to the refused list with the admin's reason, and is never sent
+/// again. As `(hash, reason)`; notices without a readable hash are left.
+pub fn discarded_changes(notices: &[Notice]) -> Vec<(ChangeHash, String)> {
+    notices
+        .iter()
+        .filter(|n| n.kind == NoticeKind::Discarded)
+        .filter_map(|n| {
+            let hash: ChangeHash = n.hash.as_deref()?.parse().ok()?;
+            Some((hash, n.reason.clone()))
+        })
+        .collect()
+}
+
+/// The highest notice ID of a batch: what the device acknowledges once
+/// it has kept them.
+pub fn notices_up_to(notices: &[Notice]) -> Option<i64> {
+    notices.iter().map(|n| n.id).max()
 }
 
 #[cfg(test)]
@@ -721,5 +786,73 @@ mod tests {
         );
         assert_eq!(verified_photo(&hash, Some(bytes[..4].to_vec())), None);
         assert_eq!(verified_photo(&hash, None), None);
+    }
+
+    fn notice(id: i64, kind: NoticeKind, hash: Option<&str>) -> Notice {
+        Notice {
+            id,
+            doc: "0192f000-0000-7000-8000-000000000001".parse().unwrap(),
+            hash: hash.map(str::to_owned),
+            kind,
+            code: kind.as_str().into(),
+            reason: format!("reason {id}"),
+            at: Timestamp::from_millis(id),
+        }
+    }
+
+    #[test]
+    fn a_report_gives_the_age_of_the_oldest_change() {
+        let now = Timestamp::from_millis(10_000_000);
+        let cases = [
+            // (outbox, oldest change in seconds, version) → (age, version)
+            (3, Some(9_000), "0.1.0", Some(1_000), Some("0.1.0")),
+            (3, Some(20_000), "0.1.0", Some(0), Some("0.1.0")),
+            (0, Some(9_000), "", None, None),
+            (2, None, "1.2", None, Some("1.2")),
+        ];
+        for (changes, oldest, version, age, v) in cases {
+            let r = device_report(changes, oldest, now, version);
+            assert_eq!(r.outbox_changes, changes);
+            assert_eq!(r.oldest_pending_secs, age, "{changes} {oldest:?}");
+            assert_eq!(r.app_version.as_deref(), v);
+        }
+    }
+
+    #[test]
+    fn notices_are_kept_once_in_order_and_only_the_newest() {
+        let kept = vec![
+            notice(1, NoticeKind::Released, None),
+            notice(3, NoticeKind::Refused, None),
+        ];
+        let merged = merge_notices(
+            kept,
+            vec![
+                notice(3, NoticeKind::Refused, None),
+                notice(2, NoticeKind::Discarded, None),
+            ],
+        );
+        assert_eq!(merged.iter().map(|n| n.id).collect::<Vec<_>>(), [1, 2, 3]);
+        let many: Vec<Notice> = (0..(KEEP_NOTICES as i64 + 5))
+            .map(|i| notice(i, NoticeKind::Released, None))
+            .collect();
+        let merged = merge_notices(Vec::new(), many);
+        assert_eq!(merged.len(), KEEP_NOTICES);
+        assert_eq!(merged[0].id, 5, "the oldest go first");
+        assert_eq!(notices_up_to(&merged), Some(KEEP_NOTICES as i64 + 4));
+        assert_eq!(notices_up_to(&[]), None);
+    }
+
+    #[test]
+    fn only_discarded_changes_with_a_hash_settle_the_outbox() {
+        let hash = "00".repeat(32);
+        let notices = [
+            notice(1, NoticeKind::Discarded, Some(&hash)),
+            notice(2, NoticeKind::Released, Some(&hash)),
+            notice(3, NoticeKind::Refused, Some(&hash)),
+            notice(4, NoticeKind::Discarded, None),
+            notice(5, NoticeKind::Discarded, Some("not hex")),
+        ];
+        let settled = discarded_changes(&notices);
+        assert_eq!(settled, vec![(ChangeHash([0; 32]), "reason 1".to_owned())]);
     }
 }

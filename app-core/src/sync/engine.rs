@@ -8,11 +8,14 @@
 //! only starts [`SyncEngine::run`] and reads [`SyncEngine::status_now`].
 //!
 //! A round ([`SyncEngine::sync_once`]) is: upload photos, push the outbox in
-//! batches, pull pages until the server has nothing more, repair documents
-//! whose changes arrived without their dependencies. Each step leaves the
-//! store consistent, so a connection cut anywhere loses nothing: the next
-//! round resends what was not acknowledged and re-pulls from the last saved
-//! cursor.
+//! batches, pull pages until the server has nothing more, collect the
+//! notices a pull announces (what sync admins decided about this device's
+//! refused changes), repair documents whose changes arrived without their
+//! dependencies. Each step leaves the store consistent, so a connection cut
+//! anywhere loses nothing: the next round resends what was not acknowledged
+//! and re-pulls from the last saved cursor. Pushes and pulls carry a report
+//! of the outbox ([`protocol::DeviceReport`]), so a sync admin sees a
+//! device whose backlog does not go out.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,7 +27,7 @@ use super::decide::{self, PatchNext, PullNext, PushLimits, UploadStart, Wait};
 use super::enrol::stored_enrolment;
 use super::error::SyncError;
 use super::http::SyncClient;
-use super::protocol::{self, WireChange};
+use super::protocol::{self, DeviceReport, Notice, WireChange};
 use super::status::{Progress, SyncPhase, SyncStatus};
 use crate::domain::{PhotoHash, Timestamp};
 use crate::store::{DocChange, OutboxEntry, PendingPhoto, Store, StoreError};
@@ -37,6 +40,8 @@ pub const META_REGISTER_ETAG: &str = "sync.register_etag";
 /// kept across restarts. (Named before the engine kept it, when the shell
 /// did; devices in the field have it under this name.)
 pub const META_LAST_SUCCESS: &str = "ui.last_sync";
+/// Meta key holding the notices kept for the user (JSON).
+pub const META_NOTICES: &str = "sync.notices";
 
 /// Tuning of the engine; the defaults suit 2G.
 #[derive(Debug, Clone)]
@@ -64,6 +69,8 @@ pub struct EngineOptions {
     pub min_backoff: Duration,
     /// Longest retry delay.
     pub max_backoff: Duration,
+    /// The app's version, reported to the server with pushes and pulls.
+    pub app_version: String,
 }
 
 impl Default for EngineOptions {
@@ -79,6 +86,7 @@ impl Default for EngineOptions {
             keep_alive: true,
             min_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
+            app_version: env!("CARGO_PKG_VERSION").to_owned(),
         }
     }
 }
@@ -113,6 +121,8 @@ pub struct SyncReport {
     pub applied: usize,
     /// Photos completed.
     pub photos_uploaded: usize,
+    /// Notices collected (a sync admin's decisions on refused changes).
+    pub notices: usize,
     /// Photo bytes sent.
     pub photo_bytes_sent: u64,
     /// HTTP requests made.
@@ -139,6 +149,19 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(SyncError::from)
 }
 
+fn kept_notices(store: &Store) -> Result<Vec<Notice>, StoreError> {
+    Ok(store
+        .meta_get(META_NOTICES)?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default())
+}
+
+fn keep_notices(store: &Store, notices: &[Notice]) -> Result<(), StoreError> {
+    let json = serde_json::to_string(notices)
+        .map_err(|e| StoreError::Corrupt(format!("notices as JSON: {e}")))?;
+    store.meta_set(META_NOTICES, &json)
+}
+
 fn kept_last_success(store: &Store) -> Result<Option<Timestamp>, StoreError> {
     Ok(store
         .meta_get(META_LAST_SUCCESS)?
@@ -153,6 +176,10 @@ pub struct SyncEngine {
     options: EngineOptions,
     status: Arc<Mutex<SyncStatus>>,
     counters: Arc<EngineCounters>,
+    /// The last report a pull carried that the server answered: a pull
+    /// sends the report only when it differs, so that a reconnect with
+    /// nothing new stays one bare request.
+    reported: Arc<Mutex<Option<DeviceReport>>>,
 }
 
 impl SyncEngine {
@@ -161,6 +188,7 @@ impl SyncEngine {
     pub fn new(store: Arc<Store>, options: EngineOptions) -> Result<Self, SyncError> {
         let status = SyncStatus {
             last_success: kept_last_success(&store)?,
+            notices: kept_notices(&store)?,
             ..SyncStatus::default()
         };
         Ok(SyncEngine {
@@ -168,6 +196,7 @@ impl SyncEngine {
             options,
             status: Arc::new(Mutex::new(status)),
             counters: Arc::default(),
+            reported: Arc::default(),
         })
     }
 
@@ -195,7 +224,23 @@ impl SyncEngine {
         let pending = self.store.pending_work()?;
         let mut status = self.status();
         status.set_pending(&pending);
+        status.notices = kept_notices(&self.store)?;
         Ok(status)
+    }
+
+    /// The notices kept for the user: what sync admins decided about this
+    /// device's refused changes, oldest first.
+    pub fn notices(&self) -> Result<Vec<Notice>, SyncError> {
+        Ok(kept_notices(&self.store)?)
+    }
+
+    /// Forgets a notice the user has read.
+    pub fn dismiss_notice(&self, id: i64) -> Result<(), SyncError> {
+        let mut notices = kept_notices(&self.store)?;
+        notices.retain(|n| n.id != id);
+        keep_notices(&self.store, &notices)?;
+        self.update(|st| st.notices = notices);
+        Ok(())
     }
 
     fn update(&self, f: impl FnOnce(&mut SyncStatus)) {
@@ -301,10 +346,88 @@ impl SyncEngine {
         let mut report = SyncReport::default();
         self.refresh_counts().await?;
         self.upload_photos(&client, &mut report).await?;
-        self.push_all(&client, &mut report).await?;
-        self.pull_all(&client, &mut report).await?;
+        // Pushes report the outbox as the round found it; pulls what the
+        // pushes left (the server watches whether that grows), unless the
+        // server has that report already.
+        let before_push = self.outbox_report().await?;
+        let pushing = client.reporting(before_push.clone());
+        let requests = report.requests;
+        self.push_all(&pushing, &mut report).await?;
+        if report.requests > requests {
+            // The server has the pushes' report now.
+            *self.reported.lock().unwrap_or_else(|p| p.into_inner()) = Some(before_push);
+        }
+        let after_push = self.outbox_report().await?;
+        let known = self
+            .reported
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            == Some(&after_push);
+        let pulling = if known {
+            client.clone()
+        } else {
+            client.reporting(after_push.clone())
+        };
+        let announced = self.pull_all(&pulling, &mut report).await?;
+        *self.reported.lock().unwrap_or_else(|p| p.into_inner()) = Some(after_push);
+        if announced > 0 {
+            self.collect_notices(&client, &mut report).await?;
+        }
         self.repair(&client, &mut report).await?;
         Ok(report)
+    }
+
+    /// What this device reports about its outbox now.
+    async fn outbox_report(&self) -> Result<DeviceReport, SyncError> {
+        let (changes, oldest) = blocking(&self.store, |s| {
+            let changes = s.outbox_stats()?.changes;
+            // The oldest waiting change carries the time it was made.
+            let oldest = s
+                .outbox_peek(1, usize::MAX)?
+                .first()
+                .and_then(|e| crate::doc::decode_change(&e.change.bytes).ok())
+                .map(|c| c.timestamp());
+            Ok((changes, oldest))
+        })
+        .await?;
+        Ok(decide::device_report(
+            changes,
+            oldest,
+            self.store.clock().now(),
+            &self.options.app_version,
+        ))
+    }
+
+    /// Fetches the notices waiting on the server, settles the outbox
+    /// entries they concern, keeps them for the user and acknowledges them.
+    async fn collect_notices(
+        &self,
+        client: &SyncClient,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        report.requests += 1;
+        let new = client.notices().await?.notices;
+        let Some(up_to) = decide::notices_up_to(&new) else {
+            return Ok(());
+        };
+        report.notices += new.len();
+        for n in &new {
+            tracing::info!(doc = %n.doc, kind = n.kind.as_str(), code = %n.code, reason = %n.reason, "notice");
+        }
+        let settle = decide::discarded_changes(&new);
+        let kept = blocking(&self.store, move |s| {
+            for (hash, reason) in &settle {
+                s.outbox_refuse(hash, "discarded", reason)?;
+            }
+            let kept = decide::merge_notices(kept_notices(s)?, new);
+            keep_notices(s, &kept)?;
+            Ok(kept)
+        })
+        .await?;
+        self.update(|st| st.notices = kept);
+        report.requests += 1;
+        client.ack_notices(up_to).await
     }
 
     /// Where the server stands on a photo's upload, creating the upload
@@ -421,20 +544,24 @@ impl SyncEngine {
         }
     }
 
+    /// Pulls every page; returns how many notices the answers announced.
     async fn pull_all(
         &self,
         client: &SyncClient,
         report: &mut SyncReport,
-    ) -> Result<(), SyncError> {
+    ) -> Result<u64, SyncError> {
         let mut cursor = blocking(&self.store, |s| s.meta_get(META_CURSOR)).await?;
+        let mut announced = 0;
         loop {
             self.enter(SyncPhase::Pulling, report.pulled as u64, None);
             report.requests += 1;
-            let page = client
-                .pull(cursor.as_deref(), self.options.pull_limit)
+            let answer = client
+                .pull_page(cursor.as_deref(), self.options.pull_limit)
                 .await?;
+            announced = announced.max(answer.notices);
+            let page = answer.page;
             let (next, more) = match decide::read_pull_answer(page.as_ref()) {
-                PullNext::CaughtUp => return Ok(()),
+                PullNext::CaughtUp => return Ok(announced),
                 PullNext::Apply { cursor, more } => (cursor, more),
             };
             let changes = page.map(|p| p.changes).unwrap_or_default();
@@ -444,7 +571,7 @@ impl SyncEngine {
             blocking(&self.store, move |s| s.meta_set(META_CURSOR, &saved)).await?;
             cursor = Some(next);
             if !more {
-                return Ok(());
+                return Ok(announced);
             }
         }
     }

@@ -1,32 +1,54 @@
 //! The HTTP side of the sync protocol, without state: one method per
 //! request (push, pull, repair fetch, register slice, photo upload and
-//! download, enrolment), each turning an error answer into a [`SyncError`]
-//! ([`problem_of`]). It decides nothing about what to send or what an
-//! answer means for the store; the engine ([`super::engine`]) does.
+//! download, enrolment, notices, a new password), each turning an error
+//! answer into a [`SyncError`] ([`problem_of`]). It decides nothing about
+//! what to send or what an answer means for the store; the engine
+//! ([`super::engine`]) does.
+//!
+//! The sync admin's console calls the server through the same client: one
+//! method per `/api/v1/admin/…` endpoint, typed with [`crate::admin`]'s
+//! wire types, so a shell calls them in a line each.
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::Deserialize;
+use serde::Serialize;
 
 use super::engine::EngineOptions;
 use super::error::SyncError;
 use super::protocol::{
-    self, EnrolRequest, EnrolResponse, Me, Problem, PullResponse, PushRequest, PushResponse,
-    WireChange,
+    self, DeviceReport, EnrolRequest, EnrolResponse, Me, NoticeAck, Notices, PasswordChange,
+    Problem, PullResponse, PushRequest, PushResponse, WireChange,
 };
-use crate::domain::{CountyCode, DocId, PhotoHash};
+use crate::admin::{
+    AuditQuery, AuditView, ChangeScope, CreatedUser, DeviceQuery, DeviceView, Discard, Discarded,
+    MoveUser, NewTeam, NewUser, Page, PasswordReset, QuarantineQuery, QuarantineTarget,
+    QuarantinedDoc, Released, Revoked, TeamQuery, TeamView, UserQuery, UserView,
+};
+use crate::domain::{CountyCode, DeviceId, DocId, PhotoHash, UserId};
 use crate::store::RegisterSlice;
 
 fn network(e: reqwest::Error) -> SyncError {
     SyncError::Network(e.to_string())
 }
 
-/// The HTTP side of the protocol, without state.
+/// The HTTP side of the protocol, without state (but for the report it
+/// sends with pushes and pulls, see [`SyncClient::reporting`]).
 #[derive(Debug, Clone)]
 pub struct SyncClient {
     http: reqwest::Client,
     base: String,
     token: String,
+    report: Option<DeviceReport>,
+}
+
+/// A pull's answer with what its headers announce.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PullAnswer {
+    /// The page; `None` when nothing is new (`204`).
+    pub page: Option<PullResponse>,
+    /// Notices waiting for this device ([`protocol::NOTICES_HEADER`]).
+    pub notices: u64,
 }
 
 fn build_http(options: &EngineOptions) -> Result<reqwest::Client, SyncError> {
@@ -134,7 +156,43 @@ impl SyncClient {
             http: build_http(options)?,
             base: server.trim_end_matches('/').to_string(),
             token: token.to_string(),
+            report: None,
         })
+    }
+
+    /// This client, sending `report` with its pushes and pulls (what the
+    /// device holds unsent, its app version).
+    pub fn reporting(&self, report: DeviceReport) -> SyncClient {
+        SyncClient {
+            report: Some(report),
+            ..self.clone()
+        }
+    }
+
+    fn with_report(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if let Some(report) = &self.report {
+            for (name, value) in report.headers() {
+                req = req.header(name, value);
+            }
+        }
+        req
+    }
+
+    /// `POST /api/v1/account/password`: sets a new password with the
+    /// current (or one-time) one; no token needed.
+    pub async fn change_password(
+        server: &str,
+        request: &PasswordChange,
+        options: &EngineOptions,
+    ) -> Result<(), SyncError> {
+        let http = build_http(options)?;
+        let req = http
+            .post(format!(
+                "{}/api/v1/account/password",
+                server.trim_end_matches('/')
+            ))
+            .json(request);
+        send(req).await.map(|_| ())
     }
 
     /// `POST /api/v1/devices/enrol`: enrols a device with a user's
@@ -160,6 +218,32 @@ impl SyncClient {
             .bearer_auth(&self.token)
     }
 
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    async fn get_json<T: for<'de> Deserialize<'de>, Q: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> Result<T, SyncError> {
+        read_json(send(self.get(path).query(query)).await?).await
+    }
+
+    async fn post_json<T: for<'de> Deserialize<'de>, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, SyncError> {
+        read_json(send(self.post(path).json(body)).await?).await
+    }
+
+    async fn post_empty<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, SyncError> {
+        read_json(send(self.post(path)).await?).await
+    }
+
     /// `GET /api/v1/me`.
     pub async fn me(&self) -> Result<Me, SyncError> {
         read_json(send(self.get("/api/v1/me")).await?).await
@@ -170,11 +254,12 @@ impl SyncClient {
         let n = changes.len();
         let body = protocol::encode(&PushRequest { changes })
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
-        let mut req = self
-            .http
-            .post(format!("{}/api/v1/sync/push", self.base))
-            .bearer_auth(&self.token)
-            .header(reqwest::header::CONTENT_TYPE, protocol::MEDIA_TYPE);
+        let mut req = self.with_report(
+            self.http
+                .post(format!("{}/api/v1/sync/push", self.base))
+                .bearer_auth(&self.token)
+                .header(reqwest::header::CONTENT_TYPE, protocol::MEDIA_TYPE),
+        );
         let body = if body.len() > 1024 {
             req = req.header(reqwest::header::CONTENT_ENCODING, "zstd");
             zstd::bulk::compress(&body, 3).map_err(|e| SyncError::Protocol(e.to_string()))?
@@ -197,16 +282,52 @@ impl SyncClient {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Option<PullResponse>, SyncError> {
+        Ok(self.pull_page(cursor, limit).await?.page)
+    }
+
+    /// Pulls a page after `cursor`, with the notices its answer announces.
+    pub async fn pull_page(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<PullAnswer, SyncError> {
         let limit = limit.to_string();
         let mut query: Vec<(&str, &str)> = vec![("limit", &limit)];
         if let Some(c) = cursor {
             query.push(("cursor", c));
         }
-        let req = self.get("/api/v1/sync/pull").query(&query);
-        match send_optional(req, StatusCode::NO_CONTENT).await? {
-            None => Ok(None),
-            Some(resp) => read_msgpack(resp).await.map(Some),
+        let req = self.with_report(self.get("/api/v1/sync/pull").query(&query));
+        let resp = req.send().await.map_err(network)?;
+        if !resp.status().is_success() {
+            return Err(problem(resp).await);
         }
+        let notices = resp
+            .headers()
+            .get(protocol::NOTICES_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        let page = if resp.status() == StatusCode::NO_CONTENT {
+            None
+        } else {
+            Some(read_msgpack(resp).await?)
+        };
+        Ok(PullAnswer { page, notices })
+    }
+
+    /// `GET /api/v1/sync/notices`: what sync admins decided about this
+    /// device's refused changes, not yet acknowledged.
+    pub async fn notices(&self) -> Result<Notices, SyncError> {
+        read_json(send(self.get("/api/v1/sync/notices")).await?).await
+    }
+
+    /// `POST /api/v1/sync/notices/ack`: the device keeps the notices up to
+    /// `up_to`.
+    pub async fn ack_notices(&self, up_to: i64) -> Result<(), SyncError> {
+        let req = self
+            .post("/api/v1/sync/notices/ack")
+            .json(&NoticeAck { up_to });
+        send(req).await.map(|_| ())
     }
 
     /// Fetches every change of one document (repair); `None` outside scope.
@@ -300,6 +421,138 @@ impl SyncClient {
             None => Ok(None),
             Some(resp) => Ok(Some(resp.bytes().await.map_err(network)?.to_vec())),
         }
+    }
+}
+
+/// The sync admin's console: one method per `/api/v1/admin/…` endpoint
+/// (docs/protocol.md, "Administration"). Errors are the server's problem
+/// codes ([`SyncError::Server`]); a device whose user is not a sync admin
+/// gets `forbidden`.
+impl SyncClient {
+    /// `GET /api/v1/admin/teams`.
+    pub async fn admin_teams(&self, query: &TeamQuery) -> Result<Page<TeamView>, SyncError> {
+        self.get_json("/api/v1/admin/teams", query).await
+    }
+
+    /// `POST /api/v1/admin/teams`.
+    pub async fn admin_create_team(&self, team: &NewTeam) -> Result<TeamView, SyncError> {
+        self.post_json("/api/v1/admin/teams", team).await
+    }
+
+    /// `GET /api/v1/admin/users`.
+    pub async fn admin_users(&self, query: &UserQuery) -> Result<Page<UserView>, SyncError> {
+        self.get_json("/api/v1/admin/users", query).await
+    }
+
+    /// `GET /api/v1/admin/users/{id}`.
+    pub async fn admin_user(&self, id: UserId) -> Result<UserView, SyncError> {
+        read_json(send(self.get(&format!("/api/v1/admin/users/{id}"))).await?).await
+    }
+
+    /// `POST /api/v1/admin/users`: the answer holds the one-time password,
+    /// shown once.
+    pub async fn admin_create_user(&self, user: &NewUser) -> Result<CreatedUser, SyncError> {
+        self.post_json("/api/v1/admin/users", user).await
+    }
+
+    /// `POST /api/v1/admin/users/{id}/team`.
+    pub async fn admin_move_user(&self, id: UserId, to: &MoveUser) -> Result<UserView, SyncError> {
+        self.post_json(&format!("/api/v1/admin/users/{id}/team"), to)
+            .await
+    }
+
+    /// `POST /api/v1/admin/users/{id}/scope`.
+    pub async fn admin_change_scope(
+        &self,
+        id: UserId,
+        scope: &ChangeScope,
+    ) -> Result<UserView, SyncError> {
+        self.post_json(&format!("/api/v1/admin/users/{id}/scope"), scope)
+            .await
+    }
+
+    /// `POST /api/v1/admin/users/{id}/disable`: its devices stop syncing
+    /// (`account_disabled`).
+    pub async fn admin_disable_user(&self, id: UserId) -> Result<UserView, SyncError> {
+        self.post_empty(&format!("/api/v1/admin/users/{id}/disable"))
+            .await
+    }
+
+    /// `POST /api/v1/admin/users/{id}/enable`.
+    pub async fn admin_enable_user(&self, id: UserId) -> Result<UserView, SyncError> {
+        self.post_empty(&format!("/api/v1/admin/users/{id}/enable"))
+            .await
+    }
+
+    /// `POST /api/v1/admin/users/{id}/password-reset`: the answer holds the
+    /// one-time password, shown once.
+    pub async fn admin_reset_password(&self, id: UserId) -> Result<PasswordReset, SyncError> {
+        self.post_empty(&format!("/api/v1/admin/users/{id}/password-reset"))
+            .await
+    }
+
+    /// `GET /api/v1/admin/devices`.
+    pub async fn admin_devices(&self, query: &DeviceQuery) -> Result<Page<DeviceView>, SyncError> {
+        self.get_json("/api/v1/admin/devices", query).await
+    }
+
+    /// `POST /api/v1/admin/devices/{id}/revoke`.
+    pub async fn admin_revoke_device(&self, id: DeviceId) -> Result<Revoked, SyncError> {
+        self.post_empty(&format!("/api/v1/admin/devices/{id}/revoke"))
+            .await
+    }
+
+    /// `GET /api/v1/admin/quarantine`.
+    pub async fn admin_quarantine(
+        &self,
+        query: &QuarantineQuery,
+    ) -> Result<Page<QuarantinedDoc>, SyncError> {
+        self.get_json("/api/v1/admin/quarantine", query).await
+    }
+
+    /// `POST /api/v1/admin/quarantine/release`: checks the document's
+    /// refused changes again under today's rules.
+    pub async fn admin_release(&self, target: &QuarantineTarget) -> Result<Released, SyncError> {
+        self.post_json("/api/v1/admin/quarantine/release", target)
+            .await
+    }
+
+    /// `POST /api/v1/admin/quarantine/discard`.
+    pub async fn admin_discard(&self, discard: &Discard) -> Result<Discarded, SyncError> {
+        self.post_json("/api/v1/admin/quarantine/discard", discard)
+            .await
+    }
+
+    /// `GET /api/v1/admin/audit`.
+    pub async fn admin_audit(&self, query: &AuditQuery) -> Result<Page<AuditView>, SyncError> {
+        self.get_json("/api/v1/admin/audit", query).await
+    }
+
+    /// `GET /api/v1/admin/audit.csv`: every entry the query matches, as a
+    /// CSV file (UTF-8 with a byte-order mark, for spreadsheets).
+    pub async fn admin_audit_csv(&self, query: &AuditQuery) -> Result<Vec<u8>, SyncError> {
+        let resp = send(self.get("/api/v1/admin/audit.csv").query(query)).await?;
+        Ok(resp.bytes().await.map_err(network)?.to_vec())
+    }
+
+    /// `PUT` or `DELETE /api/v1/admin/counties/{code}/tags/{tag}`.
+    pub async fn admin_tag_county(
+        &self,
+        county: CountyCode,
+        tag: crate::domain::CountyTag,
+        on: bool,
+    ) -> Result<(), SyncError> {
+        let url = format!(
+            "{}/api/v1/admin/counties/{county}/tags/{}",
+            self.base,
+            tag.code()
+        );
+        let req = if on {
+            self.http.put(url)
+        } else {
+            self.http.delete(url)
+        };
+        send(req.bearer_auth(&self.token)).await.map(|_| ())
     }
 }
 

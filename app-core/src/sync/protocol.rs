@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CountyCode, DeviceId, DocId, Team, User};
+use crate::domain::{CountyCode, DeviceId, DocId, Team, Timestamp, User};
 
 /// The protocol version this code speaks; sent as `Ketepai-Protocol`.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -30,6 +30,19 @@ pub const MAX_PUSH_DECODED: usize = 16 * 1024 * 1024;
 pub const MAX_PUSH_CHANGES: usize = 5_000;
 /// Default and largest pull page, in changes.
 pub const MAX_PULL_CHANGES: u32 = 2_000;
+
+/// Request header of push and pull: how many changes the device's outbox
+/// holds (see [`DeviceReport`]). Optional; older devices do not send it.
+pub const OUTBOX_HEADER: &str = "ketepai-outbox";
+/// Request header of push and pull: how long ago, in seconds by the
+/// device's own clock, its oldest unsent change was made. An age rather
+/// than a time, so that a device clock set wrong does not matter.
+pub const OUTBOX_OLDEST_HEADER: &str = "ketepai-outbox-oldest";
+/// Request header of push and pull: the app's version.
+pub const APP_VERSION_HEADER: &str = "ketepai-app-version";
+/// Response header of a pull (`200` or `204`): how many notices wait for
+/// this device at `GET /api/v1/sync/notices`. Absent when none wait.
+pub const NOTICES_HEADER: &str = "ketepai-notices";
 
 /// One change of one document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +118,41 @@ pub enum RefusalCode {
 }
 
 impl RefusalCode {
+    /// Every code.
+    pub const ALL: &'static [RefusalCode] = &[
+        RefusalCode::Undecodable,
+        RefusalCode::InvalidRecord,
+        RefusalCode::NotYourRecord,
+        RefusalCode::FieldNotAllowed,
+        RefusalCode::OutOfScope,
+        RefusalCode::ForeignActor,
+        RefusalCode::Quarantined,
+        RefusalCode::WrongDocument,
+    ];
+
+    /// Parses a code.
+    pub fn from_code(code: &str) -> Option<RefusalCode> {
+        RefusalCode::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == code)
+    }
+
+    /// What the refusal means, in Chinese words for the people who read it
+    /// (the sync admin's console, the device's notices).
+    pub const fn label_zh(self) -> &'static str {
+        match self {
+            RefusalCode::Undecodable => "数据无法解析",
+            RefusalCode::InvalidRecord => "修改后的记录无效",
+            RefusalCode::NotYourRecord => "无权修改他人的记录",
+            RefusalCode::FieldNotAllowed => "无权修改这些字段",
+            RefusalCode::OutOfScope => "记录超出本人范围",
+            RefusalCode::ForeignActor => "修改来自另一台设备",
+            RefusalCode::Quarantined => "此前的修改被拒，记录已隔离",
+            RefusalCode::WrongDocument => "修改与记录不符",
+        }
+    }
+
     /// The code as a string.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -208,6 +256,153 @@ pub struct Problem {
     /// Whether the same request can succeed later.
     #[serde(default)]
     pub retryable: bool,
+    /// The field of the request the problem is about, when it is one
+    /// (`username`, `password`, `scope`, …), so that a form can mark it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// What a device tells the server about itself with each push and pull,
+/// as optional request headers ([`OUTBOX_HEADER`],
+/// [`OUTBOX_OLDEST_HEADER`], [`APP_VERSION_HEADER`]): how much it still
+/// holds unsent and how old the oldest of it is, so that a sync admin sees
+/// a device whose backlog does not go out. A request without them is
+/// served as before.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DeviceReport {
+    /// Changes in the outbox.
+    pub outbox_changes: u64,
+    /// Seconds since the oldest change in the outbox was made, by the
+    /// device's clock; `None` when the outbox is empty.
+    pub oldest_pending_secs: Option<u64>,
+    /// The app's version.
+    pub app_version: Option<String>,
+}
+
+impl DeviceReport {
+    /// Longest app version kept.
+    pub const MAX_VERSION_CHARS: usize = 32;
+
+    /// The report as request headers.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![(OUTBOX_HEADER, self.outbox_changes.to_string())];
+        if let Some(age) = self.oldest_pending_secs {
+            out.push((OUTBOX_OLDEST_HEADER, age.to_string()));
+        }
+        if let Some(v) = &self.app_version {
+            out.push((APP_VERSION_HEADER, v.clone()));
+        }
+        out
+    }
+
+    /// The report a request carries, read with `header` (a header's value
+    /// by its lowercase name); `None` when it carries no outbox size. A
+    /// value that does not parse is left out, never refused: the report is
+    /// advice, and an odd one must not stop a sync.
+    pub fn from_headers<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<DeviceReport> {
+        let number = |name: &str| header(name).and_then(|v| v.trim().parse::<u64>().ok());
+        let outbox_changes = number(OUTBOX_HEADER)?;
+        let app_version = header(APP_VERSION_HEADER)
+            .map(|v| {
+                v.trim()
+                    .chars()
+                    .filter(|c| c.is_ascii_graphic())
+                    .take(Self::MAX_VERSION_CHARS)
+                    .collect::<String>()
+            })
+            .filter(|v| !v.is_empty());
+        Some(DeviceReport {
+            outbox_changes,
+            oldest_pending_secs: number(OUTBOX_OLDEST_HEADER).filter(|_| outbox_changes > 0),
+            app_version,
+        })
+    }
+}
+
+/// What happened to a change of this device that the server had refused,
+/// once a sync admin looked at it: the answer to `GET /api/v1/sync/notices`
+/// holds these (JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// Checked again under today's rules and stored: it reaches the team.
+    Released,
+    /// Checked again and still refused (`code` and `reason` say why now).
+    Refused,
+    /// Discarded by a sync admin, with a reason; the server keeps it
+    /// archived, never deleted, but it will not reach anyone.
+    Discarded,
+}
+
+impl NoticeKind {
+    /// The kind as a string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Released => "released",
+            NoticeKind::Refused => "refused",
+            NoticeKind::Discarded => "discarded",
+        }
+    }
+
+    /// Parses a kind.
+    pub fn from_code(code: &str) -> Option<NoticeKind> {
+        [
+            NoticeKind::Released,
+            NoticeKind::Refused,
+            NoticeKind::Discarded,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == code)
+    }
+}
+
+/// One notice for a device about a change it pushed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// Increasing per server; acknowledge up to it.
+    pub id: i64,
+    /// The record (document).
+    pub doc: DocId,
+    /// The change's hash (hex), when the bytes decoded.
+    pub hash: Option<String>,
+    /// What happened.
+    pub kind: NoticeKind,
+    /// For `refused`, the refusal code; for `discarded`, `discarded`; for
+    /// `released`, `stored`.
+    pub code: String,
+    /// Why, for people (a discard's reason is the sync admin's words).
+    pub reason: String,
+    /// When (server clock).
+    pub at: Timestamp,
+}
+
+/// Answer to `GET /api/v1/sync/notices`: the notices this device has not
+/// acknowledged, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Notices {
+    /// The notices.
+    pub notices: Vec<Notice>,
+}
+
+/// `POST /api/v1/sync/notices/ack`: the device keeps every notice up to
+/// `up_to`; the server stops announcing them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeAck {
+    /// The highest notice ID kept.
+    pub up_to: i64,
+}
+
+/// `POST /api/v1/account/password` (JSON): a user sets a new password with
+/// the current one: after a sync admin reset it (the one-time password
+/// enrols nothing and answers `password_change_required`), or at will.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChange {
+    /// Sign-in name.
+    pub username: String,
+    /// The current (or one-time) password.
+    pub password: String,
+    /// The new password, at least 8 characters, not the current one.
+    pub new_password: String,
 }
 
 /// An error in a message's encoding.

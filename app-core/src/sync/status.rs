@@ -1,8 +1,11 @@
 //! What the sync engine tells the interface: pending work, progress, last
-//! success, last error. Plain serde, so it crosses IPC and compiles to wasm.
+//! success, last error and what the user can do about it ([`Remedy`]), and
+//! the notices a sync admin's decisions left for this device. Plain serde,
+//! so it crosses IPC and compiles to wasm.
 
 use serde::{Deserialize, Serialize};
 
+use super::protocol::Notice;
 use crate::domain::Timestamp;
 
 /// What the engine is doing now.
@@ -44,6 +47,49 @@ pub struct SyncErrorInfo {
     pub at: Timestamp,
 }
 
+impl SyncErrorInfo {
+    /// What the user can do about this error.
+    pub fn remedy(&self) -> Remedy {
+        Remedy::for_error(&self.code, self.retryable)
+    }
+}
+
+/// What the user of a device can do about a sync error: the interface
+/// shows the matching advice (and, for [`Remedy::EnrolAgain`], the
+/// password box that enrols the device again in its own place).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Remedy {
+    /// Nothing: the engine tries again by itself (no signal, a busy server).
+    Wait,
+    /// Enrol this device again with the password: a sync admin revoked it,
+    /// or its token expired from long disuse, or the server does not know
+    /// it. The work it holds is kept and syncs once it is enrolled.
+    EnrolAgain,
+    /// Set a new password: a sync admin reset it, and the one-time password
+    /// works only to set a new one.
+    SetNewPassword,
+    /// Ask the sync admin: the account is disabled, or the server refuses
+    /// what the device sends in a way the device cannot fix.
+    ContactAdmin,
+    /// Update the app: the server speaks a newer protocol.
+    UpdateApp,
+}
+
+impl Remedy {
+    /// The remedy for an error with this code (as in [`SyncErrorInfo`]).
+    pub fn for_error(code: &str, retryable: bool) -> Remedy {
+        match code {
+            "token_revoked" | "token_expired" | "unauthenticated" => Remedy::EnrolAgain,
+            "password_change_required" => Remedy::SetNewPassword,
+            "protocol_unsupported" => Remedy::UpdateApp,
+            _ if retryable => Remedy::Wait,
+            "network" | "protocol" => Remedy::Wait,
+            _ => Remedy::ContactAdmin,
+        }
+    }
+}
+
 /// The sync state of a device.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SyncStatus {
@@ -65,6 +111,11 @@ pub struct SyncStatus {
     pub last_success: Option<Timestamp>,
     /// The last error, cleared by a success.
     pub last_error: Option<SyncErrorInfo>,
+    /// What sync admins decided about changes of this device the server
+    /// had refused (released, still refused, discarded with a reason),
+    /// newest last, until the user dismisses them.
+    #[serde(default)]
+    pub notices: Vec<Notice>,
 }
 
 /// Work waiting on this device, as the store counts it.
@@ -84,6 +135,11 @@ impl SyncStatus {
     /// Whether everything made here has reached the server.
     pub fn is_up_to_date(&self) -> bool {
         self.pending_changes == 0 && self.pending_photo_bytes == 0
+    }
+
+    /// What the user can do about the last error, if there is one.
+    pub fn remedy(&self) -> Option<Remedy> {
+        self.last_error.as_ref().map(SyncErrorInfo::remedy)
     }
 
     /// Sets the pending counts; the phase, progress and history stay.
@@ -125,5 +181,35 @@ mod tests {
             ..PendingWork::default()
         });
         assert!(!status.is_up_to_date(), "a photo still to upload");
+    }
+
+    #[test]
+    fn each_stop_says_what_the_user_can_do() {
+        let cases = [
+            ("token_revoked", false, Remedy::EnrolAgain),
+            ("token_expired", false, Remedy::EnrolAgain),
+            ("unauthenticated", false, Remedy::EnrolAgain),
+            ("password_change_required", false, Remedy::SetNewPassword),
+            ("account_disabled", false, Remedy::ContactAdmin),
+            ("forbidden", false, Remedy::ContactAdmin),
+            ("protocol_unsupported", false, Remedy::UpdateApp),
+            ("network", true, Remedy::Wait),
+            ("unavailable", true, Remedy::Wait),
+            ("protocol", true, Remedy::Wait),
+            ("store_corrupt", false, Remedy::ContactAdmin),
+        ];
+        for (code, retryable, remedy) in cases {
+            let status = SyncStatus {
+                phase: SyncPhase::Stopped,
+                last_error: Some(SyncErrorInfo {
+                    code: code.into(),
+                    retryable,
+                    at: Timestamp::from_millis(0),
+                }),
+                ..SyncStatus::default()
+            };
+            assert_eq!(status.remedy(), Some(remedy), "{code}");
+        }
+        assert_eq!(SyncStatus::default().remedy(), None);
     }
 }

@@ -1,5 +1,6 @@
-//! Enrolment (`POST /api/v1/devices/enrol`) and the caller's profile
-//! (`GET /api/v1/me`).
+//! Enrolment (`POST /api/v1/devices/enrol`), setting a new password
+//! (`POST /api/v1/account/password`, the way out of a one-time password)
+//! and the caller's profile (`GET /api/v1/me`).
 
 use axum::Json;
 use axum::body::Body;
@@ -7,13 +8,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 
 use app_core::domain::DeviceId;
-use app_core::sync::protocol::{EnrolRequest, EnrolResponse, Me};
+use app_core::sync::protocol::{EnrolRequest, EnrolResponse, Me, PasswordChange};
 
 use crate::auth::{self, Authed, principal_county};
 use crate::codec;
 use crate::error::ApiError;
+use crate::ops;
 use crate::state::AppState;
-use crate::store::{AuditEntry, DeviceRecord, NewDevice};
+use crate::store::{AuditEntry, DeviceRecord, DeviceSync, NewDevice, UserRecord};
 
 /// Largest enrolment body.
 const MAX_ENROL_BODY: usize = 16 * 1024;
@@ -48,28 +50,11 @@ pub async fn enrol(
     let req: EnrolRequest = serde_json::from_slice(&raw)
         .map_err(|e| ApiError::BadRequest(format!("enrolment body: {e}")))?;
     let now = app.clock.now();
-    app.limiter
-        .attempt(&req.username)
-        .map_err(|secs| ApiError::RateLimited {
-            retry_after_secs: secs,
-        })?;
-    let record = app.store.user_by_name(&req.username).await?;
-    let cost = app.config.password_cost;
-    let phc = record
-        .as_ref()
-        .map(|r| r.password_hash.clone())
-        .unwrap_or_else(|| auth::dummy_hash(cost).to_string());
-    let password = req.password.clone();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &phc))
-        .await
-        .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
-    let Some(record) = record.filter(|_| ok) else {
-        tracing::info!(username = %req.username, "enrolment refused: bad credentials");
-        return Err(ApiError::BadCredentials);
-    };
-    app.limiter.succeeded(&req.username);
-    if !record.user.active {
-        return Err(ApiError::Forbidden("the account is disabled".into()));
+    let record = signed_in(&app, &req.username, &req.password).await?;
+    if record.must_change_password {
+        // The password is right, but it is a one-time password: it only
+        // sets a new one.
+        return Err(ApiError::PasswordChangeRequired);
     }
     // A device enrolling again in place of one of this user's devices
     // (revoked, most often): checked before anything is created. Another
@@ -95,6 +80,7 @@ pub async fn enrol(
         created_at: now,
         last_seen_at: now,
         revoked_at: None,
+        sync: DeviceSync::default(),
     };
     app.store
         .create_device(&NewDevice {
@@ -102,30 +88,42 @@ pub async fn enrol(
             token_sha256: digest,
         })
         .await?;
+    let county = principal_county(&record.user, team.as_ref());
+    let province = match record.user.scope {
+        app_core::domain::Scope::Province(p) => Some(p),
+        _ => None,
+    };
     app.store
-        .audit(&AuditEntry {
-            at: now,
-            actor: Some(record.user.id),
-            action: "device.enrol".into(),
-            subject: device.id.to_string(),
-            detail: serde_json::json!({ "name": device.name, "platform": device.platform }),
-        })
+        .audit(
+            &AuditEntry::new(
+                now,
+                Some(record.user.id),
+                "device.enrol",
+                device.id.to_string(),
+                serde_json::json!({ "name": device.name, "platform": device.platform }),
+            )
+            .from_device(Some(device.id))
+            .within(county, province),
+        )
         .await?;
     if let Some(old) = req.replaces {
         app.store.replace_device(old, device.id, now).await?;
         app.store
-            .audit(&AuditEntry {
-                at: now,
-                actor: Some(record.user.id),
-                action: "device.replace".into(),
-                subject: device.id.to_string(),
-                detail: serde_json::json!({ "replaces": old.to_string() }),
-            })
+            .audit(
+                &AuditEntry::new(
+                    now,
+                    Some(record.user.id),
+                    "device.replace",
+                    device.id.to_string(),
+                    serde_json::json!({ "replaces": old.to_string() }),
+                )
+                .from_device(Some(device.id))
+                .within(county, province),
+            )
             .await?;
         tracing::info!(device = %device.id, %old, "device replaces an earlier one");
     }
     tracing::info!(device = %device.id, user = %record.user.username, "device enrolled");
-    let county = principal_county(&record.user, team.as_ref());
     Ok((
         StatusCode::CREATED,
         Json(EnrolResponse {
@@ -139,6 +137,96 @@ pub async fn enrol(
             server_time: now.as_millis(),
         }),
     ))
+}
+
+/// Checks a user name and password under the enrolment limiter: the user,
+/// if both are right and the account is enabled.
+async fn signed_in(app: &AppState, username: &str, password: &str) -> Result<UserRecord, ApiError> {
+    app.limiter
+        .attempt(username)
+        .map_err(|secs| ApiError::RateLimited {
+            retry_after_secs: secs,
+        })?;
+    let record = app.store.user_by_name(username).await?;
+    let cost = app.config.password_cost;
+    let phc = record
+        .as_ref()
+        .map(|r| r.password_hash.clone())
+        .unwrap_or_else(|| auth::dummy_hash(cost).to_string());
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &phc))
+        .await
+        .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
+    let Some(record) = record.filter(|_| ok) else {
+        tracing::info!(%username, "sign-in refused: bad credentials");
+        return Err(ApiError::BadCredentials);
+    };
+    app.limiter.succeeded(username);
+    if !record.user.active {
+        return Err(ApiError::AccountDisabled);
+    }
+    Ok(record)
+}
+
+/// `POST /api/v1/account/password`: a new password for the current (or
+/// one-time) one; `204`. Under the enrolment limiter like enrolment.
+pub async fn change_password(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    if !codec::content_type_is(&headers, "application/json") {
+        return Err(ApiError::UnsupportedMediaType(
+            "a password change is application/json".into(),
+        ));
+    }
+    codec::check_length(&headers, MAX_ENROL_BODY)?;
+    let raw = codec::read_body(body, MAX_ENROL_BODY).await?;
+    let req: PasswordChange = serde_json::from_slice(&raw)
+        .map_err(|e| ApiError::BadRequest(format!("password change body: {e}")))?;
+    let record = signed_in(&app, &req.username, &req.password).await?;
+    ops::check_password(&req.new_password, "new_password")?;
+    if req.new_password == req.password {
+        return Err(ApiError::Invalid {
+            code: "same_password",
+            field: Some("new_password"),
+            message: "the new password must differ from the current one".into(),
+        });
+    }
+    let cost = app.config.password_cost;
+    let new = req.new_password.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&new, cost))
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing: {e}")))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    app.store
+        .set_user_password(record.user.id, &hash, false)
+        .await?;
+    let team = match record.user.team {
+        Some(t) => app.store.team(t).await?,
+        None => None,
+    };
+    let province = match record.user.scope {
+        app_core::domain::Scope::Province(p) => Some(p),
+        _ => None,
+    };
+    app.store
+        .audit(
+            &AuditEntry::new(
+                app.clock.now(),
+                Some(record.user.id),
+                "user.password_change",
+                record.user.id.to_string(),
+                serde_json::json!({
+                    "username": record.user.username,
+                    "after_reset": record.must_change_password,
+                }),
+            )
+            .within(principal_county(&record.user, team.as_ref()), province),
+        )
+        .await?;
+    tracing::info!(user = %record.user.username, "password changed");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/me`: who the token acts for.

@@ -45,10 +45,13 @@ pub const MAX_BODY: usize = MAX_PUSH_BODY;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/devices/enrol", post(devices::enrol))
+        .route("/account/password", post(devices::change_password))
         .route("/me", get(devices::me))
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
         .route("/sync/docs/{id}", get(sync::document))
+        .route("/sync/notices", get(sync::notices))
+        .route("/sync/notices/ack", post(sync::ack_notices))
         .route("/reference/county/{code}", get(reference::county))
         .route("/photos", post(photos::create))
         .route(
@@ -57,10 +60,36 @@ pub fn router(state: AppState) -> Router {
                 .head(photos::offset)
                 .patch(photos::patch),
         )
-        .route("/admin/devices", get(admin::devices))
-        .route("/admin/devices/{id}/revoke", post(admin::revoke_device))
-        .route("/admin/quarantine", get(admin::quarantine))
-        .route("/admin/quarantine/release", post(admin::release))
+        .route(
+            "/admin/teams",
+            get(admin::users::teams).post(admin::users::create_team),
+        )
+        .route(
+            "/admin/users",
+            get(admin::users::users).post(admin::users::create_user),
+        )
+        .route("/admin/users/{id}", get(admin::users::user))
+        .route("/admin/users/{id}/team", post(admin::users::move_user))
+        .route("/admin/users/{id}/scope", post(admin::users::change_scope))
+        .route("/admin/users/{id}/disable", post(admin::users::disable))
+        .route("/admin/users/{id}/enable", post(admin::users::enable))
+        .route(
+            "/admin/users/{id}/password-reset",
+            post(admin::users::reset_password),
+        )
+        .route("/admin/devices", get(admin::devices::devices))
+        .route("/admin/devices/{id}/revoke", post(admin::devices::revoke))
+        .route("/admin/quarantine", get(admin::quarantine::list))
+        .route(
+            "/admin/quarantine/release",
+            post(admin::quarantine::release),
+        )
+        .route(
+            "/admin/quarantine/discard",
+            post(admin::quarantine::discard),
+        )
+        .route("/admin/audit", get(admin::audit::list))
+        .route("/admin/audit.csv", get(admin::audit::csv))
         .route(
             "/admin/counties/{code}/tags/{tag}",
             put(admin::tag_county).delete(admin::untag_county),

@@ -1,27 +1,35 @@
-//! Record sync: `POST /api/v1/sync/push`, `GET /api/v1/sync/pull` and the
-//! repair fetch `GET /api/v1/sync/docs/{id}`.
+//! Record sync: `POST /api/v1/sync/push`, `GET /api/v1/sync/pull`, the
+//! repair fetch `GET /api/v1/sync/docs/{id}`, and the notices a sync
+//! admin's decisions leave for a device (`GET /api/v1/sync/notices`,
+//! `POST /api/v1/sync/notices/ack`).
 //!
 //! A pull with nothing new is answered `204` with no body and no headers
-//! beyond what HTTP needs, so that a reconnect costs one small request
-//! whatever the number of records on the device.
+//! beyond what HTTP needs (and `Ketepai-Notices` while notices wait), so
+//! that a reconnect costs one small request whatever the number of
+//! records on the device. Pushes and pulls record the device's sync
+//! health: when it last pushed and pulled, and what it reports about its
+//! outbox ([`record_sync`]).
 
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use app_core::domain::{DocId, Role};
+use app_core::admin::Backlog;
+use app_core::domain::{DocId, Role, Timestamp};
 use app_core::scope::can_read;
 use app_core::sync::protocol::{
-    self, ChangeOutcome, MAX_PULL_CHANGES, MAX_PUSH_BODY, MAX_PUSH_CHANGES, MAX_PUSH_DECODED,
-    MEDIA_TYPE, PullResponse, PushRequest, PushResponse, WireChange,
+    self, ChangeOutcome, DeviceReport, MAX_PULL_CHANGES, MAX_PUSH_BODY, MAX_PUSH_CHANGES,
+    MAX_PUSH_DECODED, MEDIA_TYPE, NOTICES_HEADER, NoticeAck, Notices, PullResponse, PushRequest,
+    PushResponse, WireChange,
 };
 
-use crate::auth::Authed;
+use crate::auth::{Authed, TOUCH_EVERY_MILLIS};
 use crate::codec;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -86,6 +94,7 @@ pub async fn push(
             tracing::warn!(device = %device, %doc, code = code.as_str(), %reason, "change refused");
         }
     }
+    record_sync(&app, &authed, &headers, Request::Push, now).await?;
     if authed.user.role == Role::SyncAdmin {
         // A sync admin writing someone's record (resolving a conflict) is
         // recorded, document by document.
@@ -96,14 +105,23 @@ pub async fn push(
             .map(|(d, _)| *d)
             .collect();
         for doc in written {
+            let (county, province) = match authed.user.scope {
+                app_core::domain::Scope::County(c) => (Some(c), None),
+                app_core::domain::Scope::Province(p) => (None, Some(p)),
+                _ => (None, None),
+            };
             app.store
-                .audit(&AuditEntry {
-                    at: now,
-                    actor: Some(authed.user.id),
-                    action: "record.admin_write".into(),
-                    subject: doc.to_string(),
-                    detail: serde_json::json!({ "device": device.to_string() }),
-                })
+                .audit(
+                    &AuditEntry::new(
+                        now,
+                        Some(authed.user.id),
+                        "record.admin_write",
+                        doc.to_string(),
+                        serde_json::json!({ "device": device.to_string() }),
+                    )
+                    .from_device(Some(device))
+                    .within(county, province),
+                )
                 .await?;
         }
     }
@@ -176,9 +194,11 @@ pub async fn pull(
         page = app.store.pull(&query).await?;
     }
     app.metrics.pull_took(started.elapsed());
+    record_sync(&app, &authed, &headers, Request::Pull, app.clock.now()).await?;
+    let notices = authed.device.sync.notices_pending;
     if page.changes.is_empty() {
         if page.high_water - after < SKIP_AHEAD {
-            return Ok(StatusCode::NO_CONTENT.into_response());
+            return Ok(announce(StatusCode::NO_CONTENT.into_response(), notices));
         }
         let body = protocol::encode(&PullResponse {
             changes: Vec::new(),
@@ -186,7 +206,10 @@ pub async fn pull(
             more: false,
         })
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-        return Ok(codec::encoded(&headers, MEDIA_TYPE, body));
+        return Ok(announce(
+            codec::encoded(&headers, MEDIA_TYPE, body),
+            notices,
+        ));
     }
     let next = if page.more {
         page.changes.last().map_or(after, |c| c.seq)
@@ -206,7 +229,107 @@ pub async fn pull(
         more: page.more,
     };
     let body = protocol::encode(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(codec::encoded(&headers, MEDIA_TYPE, body))
+    Ok(announce(
+        codec::encoded(&headers, MEDIA_TYPE, body),
+        notices,
+    ))
+}
+
+/// Adds [`NOTICES_HEADER`] to a pull's answer while notices wait.
+fn announce(mut resp: Response, notices: u64) -> Response {
+    if notices > 0
+        && let Ok(v) = HeaderValue::from_str(&notices.to_string())
+    {
+        resp.headers_mut().insert(NOTICES_HEADER, v);
+    }
+    resp
+}
+
+/// Which sync request a device made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Request {
+    Push,
+    Pull,
+}
+
+/// Records a device's sync health after a successful push or pull: its
+/// time, and what the request's headers report (the outbox, the app
+/// version; see [`DeviceReport`]). A pull writes only when something
+/// changed or the last write is older than [`TOUCH_EVERY_MILLIS`], so a
+/// reconnect with nothing new costs no write.
+async fn record_sync(
+    app: &AppState,
+    authed: &Authed,
+    headers: &HeaderMap,
+    request: Request,
+    at: Timestamp,
+) -> Result<(), ApiError> {
+    let old = &authed.device.sync;
+    let mut new = old.clone();
+    if let Some(report) =
+        DeviceReport::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+    {
+        if report.app_version.is_some() {
+            new.app_version = report.app_version.clone();
+        }
+        new.backlog = Some(Backlog::after_report(old.backlog.as_ref(), &report, at));
+    }
+    let stale = |t: Option<Timestamp>| t.is_none_or(|t| at.millis_since(t) > TOUCH_EVERY_MILLIS);
+    let write = match request {
+        Request::Push => {
+            new.last_push_at = Some(at);
+            true
+        }
+        Request::Pull => {
+            let changed = new.app_version != old.app_version
+                || new
+                    .backlog
+                    .map(|b| (b.changes, b.oldest_at, b.rises, b.growing))
+                    != old
+                        .backlog
+                        .map(|b| (b.changes, b.oldest_at, b.rises, b.growing));
+            let write = changed || stale(old.last_pull_at);
+            if write {
+                new.last_pull_at = Some(at);
+            }
+            write
+        }
+    };
+    if write {
+        app.store.record_sync(authed.device.id, &new, at).await?;
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/sync/notices`: what sync admins decided about this
+/// device's refused changes, until acknowledged (JSON).
+pub async fn notices(
+    State(app): State<AppState>,
+    authed: Authed,
+) -> Result<Json<Notices>, ApiError> {
+    Ok(Json(Notices {
+        notices: app.store.notices(authed.device.id).await?,
+    }))
+}
+
+/// `POST /api/v1/sync/notices/ack` with `{"up_to": id}`: the device keeps
+/// the notices up to `up_to`; `204`.
+pub async fn ack_notices(
+    State(app): State<AppState>,
+    authed: Authed,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<StatusCode, ApiError> {
+    if !codec::content_type_is(&headers, "application/json") {
+        return Err(ApiError::UnsupportedMediaType("application/json".into()));
+    }
+    let raw = codec::read_body(body, 1024).await?;
+    let ack: NoticeAck =
+        serde_json::from_slice(&raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    app.store
+        .ack_notices(authed.device.id, ack.up_to, app.clock.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/sync/docs/{id}`: every change of one document in scope.

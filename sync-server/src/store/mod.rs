@@ -20,6 +20,10 @@
 //! - `photo`: what announcing an upload does ([`PhotoStart::decide`]).
 //! - `slice`: which divisions a county's register slice needs, and the
 //!   slice from them.
+//! - [`admin`]: the sync admin's console: the area a listing is cut to
+//!   and its filters, rows of the listings, and the release sequence
+//!   (check a document's refused changes again under today's rules, in the
+//!   push's write transaction, with the push's plan).
 //! - Migrations: SQLite runs `app_core::store::migrate`, the runner the
 //!   device uses too; PostgreSQL its own SQL over the same decision
 //!   (`migrate::pending`).
@@ -33,6 +37,7 @@
 //! numbers become visible in commit order, and a pull reads the highest
 //! committed `seq` first and then only rows up to it.
 
+pub mod admin;
 mod photo;
 pub mod postgres;
 mod pull;
@@ -41,16 +46,22 @@ mod rows;
 mod slice;
 pub mod sqlite;
 
+use app_core::admin::Backlog;
 use app_core::domain::{
-    CountyCode, CountyTag, DeviceId, DivisionLevel, DocId, PhotoHash, Role, Scope, Team, TeamId,
-    Timestamp, User, UserId,
+    CountyCode, CountyTag, DeviceId, DivisionLevel, DocId, PhotoHash, ProvinceCode, Role, Scope,
+    Team, TeamId, Timestamp, User, UserId,
 };
 use app_core::scope::{Placement, Principal};
 use app_core::store::RegisterSlice;
 use app_core::store::migrate::{MigrateError, SchemaTooNew};
 use app_core::sync::protocol::ChangeOutcome;
+use app_core::sync::protocol::Notice;
 use serde::Serialize;
 
+pub use admin::{
+    Area, AuditPage, AuditRecord, DevicePage, DeviceRow, QuarantinePage, QuarantineRow,
+    Quarantined, ReleaseReport, RowVerdict, TeamPage, UserPage, UserRow,
+};
 pub use postgres::PostgresStore;
 pub use pull::MAX_PULL_BYTES;
 pub use sqlite::SqliteStore;
@@ -143,6 +154,8 @@ pub struct UserRecord {
     /// Bumped whenever the user's scope or team changes; part of the pull
     /// cursor, so that a device re-reads its whole scope.
     pub scope_epoch: i64,
+    /// The password is a one-time password: it only sets a new one.
+    pub must_change_password: bool,
 }
 
 /// An enrolled device.
@@ -163,6 +176,26 @@ pub struct DeviceRecord {
     pub last_seen_at: Timestamp,
     /// When a sync admin revoked it.
     pub revoked_at: Option<Timestamp>,
+    /// Its sync health: what it reports, when it last pushed and pulled.
+    #[serde(flatten)]
+    pub sync: DeviceSync,
+}
+
+/// A device's sync health as the server keeps it: written from its
+/// reports and requests ([`ServerStore::record_sync`]), except
+/// `notices_pending`, which the notices keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeviceSync {
+    /// The app version it last reported.
+    pub app_version: Option<String>,
+    /// When a push of it last succeeded.
+    pub last_push_at: Option<Timestamp>,
+    /// When a pull of it last succeeded.
+    pub last_pull_at: Option<Timestamp>,
+    /// Its outbox by its last report.
+    pub backlog: Option<Backlog>,
+    /// Notices it has not acknowledged.
+    pub notices_pending: u64,
 }
 
 /// A new device and the digest of its token.
@@ -294,6 +327,69 @@ pub struct AuditEntry {
     pub subject: String,
     /// Details as JSON.
     pub detail: serde_json::Value,
+    /// From which device the actor acted.
+    pub device: Option<DeviceId>,
+    /// The county the subject belongs to (who may read the entry).
+    pub county: Option<CountyCode>,
+    /// The province the subject belongs to.
+    pub province: Option<ProvinceCode>,
+    /// The subject before the action.
+    pub before: Option<serde_json::Value>,
+    /// The subject after it.
+    pub after: Option<serde_json::Value>,
+}
+
+impl AuditEntry {
+    /// An entry with no device, area, before or after.
+    pub fn new(
+        at: Timestamp,
+        actor: Option<UserId>,
+        action: &str,
+        subject: impl Into<String>,
+        detail: serde_json::Value,
+    ) -> AuditEntry {
+        AuditEntry {
+            at,
+            actor,
+            action: action.into(),
+            subject: subject.into(),
+            detail,
+            device: None,
+            county: None,
+            province: None,
+            before: None,
+            after: None,
+        }
+    }
+
+    /// From `device`.
+    pub fn from_device(mut self, device: Option<DeviceId>) -> AuditEntry {
+        self.device = device;
+        self
+    }
+
+    /// About something in `county` (or, without one, `province`): the
+    /// sync admins of either read the entry.
+    pub fn within(
+        mut self,
+        county: Option<CountyCode>,
+        province: Option<ProvinceCode>,
+    ) -> AuditEntry {
+        self.county = county;
+        self.province = county.map(CountyCode::province).or(province);
+        self
+    }
+
+    /// With the subject before and after.
+    pub fn changing(
+        mut self,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> AuditEntry {
+        self.before = before;
+        self.after = after;
+        self
+    }
 }
 
 /// Counts for health and tests.
@@ -395,14 +491,6 @@ pub trait ServerStore: Send + Sync + std::fmt::Debug {
     /// Every change of a document, with its placement.
     async fn document(&self, doc: DocId) -> Result<Option<DocumentChanges>>;
 
-    // ---- quarantine ----
-
-    /// Quarantined changes, newest first, at most `limit`.
-    async fn quarantine(&self, limit: u32) -> Result<Vec<QuarantineEntry>>;
-    /// Releases a document for a device: its next pushes are checked anew.
-    /// Returns how many entries were released.
-    async fn release_quarantine(&self, device: DeviceId, doc: DocId, at: Timestamp) -> Result<u64>;
-
     // ---- reference data ----
 
     /// Imports divisions (insert or rename); returns how many rows.
@@ -441,4 +529,60 @@ pub trait ServerStore: Send + Sync + std::fmt::Debug {
     async fn audit(&self, entry: &AuditEntry) -> Result<()>;
     /// The newest audit entries.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    // ==== the sync admin's console (routes/admin, ops) ====================
+    //
+    // Listings filter the admin's area and the query's filters in SQL and
+    // page by cursor ([`admin`]); nothing is cut after the query.
+
+    /// Enables or disables a user; false if there is no such user.
+    async fn set_user_active(&self, id: UserId, active: bool) -> Result<bool>;
+    /// Replaces a user's password hash; `must_change` makes it one-time.
+    async fn set_user_password(&self, id: UserId, hash: &str, must_change: bool) -> Result<()>;
+    /// A page of users, by sign-in name.
+    async fn user_page(&self, query: &UserPage) -> Result<Vec<UserRow>>;
+    /// A page of teams with their member counts, in creation order.
+    async fn team_page(&self, query: &TeamPage) -> Result<Vec<(Team, u64)>>;
+    /// A page of devices with their users, in enrolment order.
+    async fn device_page(&self, query: &DevicePage) -> Result<Vec<DeviceRow>>;
+    /// Writes a device's sync health (not `notices_pending`) and moves its
+    /// `last_seen_at` to `at` if later.
+    async fn record_sync(&self, id: DeviceId, sync: &DeviceSync, at: Timestamp) -> Result<()>;
+    /// A page of quarantined documents (per device), newest first, with
+    /// their changes that match the query.
+    async fn quarantine_page(&self, query: &QuarantinePage) -> Result<Vec<QuarantineRow>>;
+    /// Every change quarantined for `device` in `doc` (every state), with
+    /// its bytes, in the order received, and the document's stored snapshot
+    /// (to decode what they write).
+    async fn quarantined(&self, device: DeviceId, doc: DocId) -> Result<Quarantined>;
+    /// Checks the open quarantined changes of `doc` from `device` again as
+    /// `principal` (the device's user as they are now), in a push's write
+    /// transaction: what passes is stored and its rows released (by `by`),
+    /// what fails stays open with today's code and reason; a notice for
+    /// each goes to the device.
+    async fn release_quarantine(
+        &self,
+        device: DeviceId,
+        doc: DocId,
+        principal: app_core::scope::Principal,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<ReleaseReport>;
+    /// Discards the open quarantined changes of `doc` from `device` with a
+    /// reason: archived (never deleted), closed, and a notice for each to
+    /// the device. Returns the rows as they were.
+    async fn discard_quarantine(
+        &self,
+        device: DeviceId,
+        doc: DocId,
+        reason: &str,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<Vec<QuarantineEntry>>;
+    /// The notices `device` has not acknowledged, oldest first.
+    async fn notices(&self, device: DeviceId) -> Result<Vec<Notice>>;
+    /// Acknowledges `device`'s notices up to `up_to`; returns how many.
+    async fn ack_notices(&self, device: DeviceId, up_to: i64, at: Timestamp) -> Result<u64>;
+    /// A page of the audit log, newest first.
+    async fn audit_page(&self, query: &AuditPage) -> Result<Vec<AuditRecord>>;
 }

@@ -31,19 +31,27 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 use uuid::Uuid;
 
+use app_core::scope::Principal;
+use app_core::sync::protocol::Notice;
+
+use super::admin::{self as shared, OpenRow, ReleaseBackend, ReleaseWrites, RowVerdict};
 use super::push::{self, PushBackend};
-use super::rows::{self, AUDIT_COLUMNS, Columns, DEVICE_COLUMNS, DIVISION_COLUMNS};
+use super::rows::{self, AUDIT_COLUMNS, Columns, DEVICE_COLUMNS, DIVISION_COLUMNS, prefixed};
 use super::rows::{PHOTO_COLUMNS, PLACEMENT_COLUMNS, TEAM_COLUMNS, USER_COLUMNS, scope_columns};
 use super::{
-    AuditEntry, DeviceRecord, DivisionImport, DocumentChanges, NewDevice, PhotoRecord, PhotoStart,
-    PullPage, PullQuery, PushResult, QuarantineEntry, Result, ServerStore, StoreError, StoreStats,
-    UserRecord, pull, slice,
+    AuditEntry, AuditPage, AuditRecord, DevicePage, DeviceRecord, DeviceRow, DeviceSync,
+    DivisionImport, DocumentChanges, NewDevice, PhotoRecord, PhotoStart, PullPage, PullQuery,
+    PushResult, QuarantineEntry, QuarantinePage, QuarantineRow, Quarantined, ReleaseReport, Result,
+    ServerStore, StoreError, StoreStats, TeamPage, UserPage, UserRecord, UserRow, pull, slice,
 };
 use crate::config::redact_url;
 use crate::sync::{PushBatch, PushFetched, PushWrites};
 
 /// Numbered migrations, recorded in `schema_migrations`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_admin.sql"),
+];
 
 /// Advisory lock serialising pushes (`"KTPPUSH1"`).
 pub const PUSH_LOCK: i64 = 0x4b54_5050_5553_4831;
@@ -683,6 +691,16 @@ impl ServerStore for PostgresStore {
             &[old.as_uuid(), &at.as_millis()],
         )
         .await?;
+        // Notices not collected yet go to the device that holds the
+        // changes now.
+        tx.execute(
+            "UPDATE device_notices SET device_id = $2 WHERE device_id = $1 AND acked_at IS NULL",
+            &[old.as_uuid(), new.as_uuid()],
+        )
+        .await?;
+        for d in [old, new] {
+            recount_notices(&tx, d).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -747,31 +765,6 @@ impl ServerStore for PostgresStore {
         .await?;
         tx.commit().await?;
         Ok(Some(DocumentChanges { placement, changes }))
-    }
-
-    async fn quarantine(&self, limit: u32) -> Result<Vec<QuarantineEntry>> {
-        all(
-            &self.client().await?,
-            "SELECT q.id, q.device_id, d.user_id, q.doc_id, q.hash, octet_length(q.bytes)::bigint,
-                    q.code, q.reason, q.at, q.released_at
-             FROM quarantine q JOIN devices d ON d.id = q.device_id
-             ORDER BY q.id DESC LIMIT $1",
-            &[&i64::from(limit)],
-            rows::quarantine,
-        )
-        .await
-    }
-
-    async fn release_quarantine(&self, device: DeviceId, doc: DocId, at: Timestamp) -> Result<u64> {
-        Ok(self
-            .client()
-            .await?
-            .execute(
-                "UPDATE quarantine SET released_at = $3
-                 WHERE device_id = $1 AND doc_id = $2 AND released_at IS NULL",
-                &[device.as_uuid(), doc.as_uuid(), &at.as_millis()],
-            )
-            .await?)
     }
 
     async fn import_divisions(&self, rows: Vec<DivisionImport>) -> Result<u64> {
@@ -923,20 +916,7 @@ impl ServerStore for PostgresStore {
     }
 
     async fn audit(&self, entry: &AuditEntry) -> Result<()> {
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO audit(at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    &entry.at.as_millis(),
-                    &entry.actor.map(|u| *u.as_uuid()),
-                    &entry.action,
-                    &entry.subject,
-                    &entry.detail.to_string(),
-                ],
-            )
-            .await?;
-        Ok(())
+        insert_audit(&self.client().await?, entry).await
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
@@ -948,5 +928,462 @@ impl ServerStore for PostgresStore {
             rows::audit,
         )
         .await
+    }
+
+    // ==== the sync admin's console ====
+
+    async fn set_user_active(&self, user: UserId, active: bool) -> Result<bool> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE users SET active = $2 WHERE id = $1",
+                &[user.as_uuid(), &active],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn set_user_password(&self, user: UserId, hash: &str, must_change: bool) -> Result<()> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE users SET password_hash = $2, must_change_password = $3 WHERE id = $1",
+                &[user.as_uuid(), &hash, &must_change],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::Missing(format!("user {user}")));
+        }
+        Ok(())
+    }
+
+    async fn user_page(&self, q: &UserPage) -> Result<Vec<UserRow>> {
+        let sql = format!(
+            "SELECT {}, t.name, h.county, h.province
+             FROM users u JOIN user_homes h ON h.user_id = u.id LEFT JOIN teams t ON t.id = u.team
+             WHERE ($1::bigint IS NULL OR h.county = $1) AND ($2::bigint IS NULL OR h.province = $2)
+               AND ($3::uuid IS NULL OR u.id = $3) AND ($4::uuid IS NULL OR u.team = $4)
+               AND ($5::bigint IS NULL OR h.county = $5) AND ($6::text IS NULL OR u.role = $6)
+               AND ($7::boolean IS NULL OR u.active = $7)
+               AND ($8::text IS NULL OR lower(u.username) LIKE $8 ESCAPE '\\'
+                    OR lower(u.display_name) LIKE $8 ESCAPE '\\')
+               AND ($9::text IS NULL OR u.username COLLATE \"C\" > $9)
+             ORDER BY u.username COLLATE \"C\" LIMIT $10",
+            prefixed(USER_COLUMNS, "u")
+        );
+        all(
+            &self.client().await?,
+            &sql,
+            &[
+                &q.area.county_int(),
+                &q.area.province_int(),
+                &q.user.map(|u| *u.as_uuid()),
+                &q.team.map(|t| *t.as_uuid()),
+                &q.county.map(|c| c.as_int() as i64),
+                &q.role.map(|r| r.code()),
+                &q.active,
+                &q.text,
+                &q.after,
+                &i64::from(q.limit),
+            ],
+            shared::user_row,
+        )
+        .await
+    }
+
+    async fn team_page(&self, q: &TeamPage) -> Result<Vec<(Team, u64)>> {
+        let sql = format!(
+            "SELECT {}, (SELECT count(*) FROM users m WHERE m.team = t.id) FROM teams t
+             WHERE ($1::bigint IS NULL OR t.county = $1) AND ($2::bigint IS NULL OR t.county / 10000 = $2)
+               AND ($3::bigint IS NULL OR t.county = $3) AND ($4::uuid IS NULL OR t.id > $4)
+             ORDER BY t.id LIMIT $5",
+            prefixed(TEAM_COLUMNS, "t")
+        );
+        all(
+            &self.client().await?,
+            &sql,
+            &[
+                &q.area.county_int(),
+                &q.area.province_int(),
+                &q.county.map(|c| c.as_int() as i64),
+                &q.after.map(|t| *t.as_uuid()),
+                &i64::from(q.limit),
+            ],
+            shared::team_with_members,
+        )
+        .await
+    }
+
+    async fn device_page(&self, q: &DevicePage) -> Result<Vec<DeviceRow>> {
+        let sql = format!(
+            "SELECT {}, u.username, u.display_name
+             FROM devices d JOIN users u ON u.id = d.user_id JOIN user_homes h ON h.user_id = d.user_id
+             WHERE ($1::bigint IS NULL OR h.county = $1) AND ($2::bigint IS NULL OR h.province = $2)
+               AND ($3::uuid IS NULL OR d.id = $3) AND ($4::uuid IS NULL OR d.user_id = $4)
+               AND ($5::uuid IS NULL OR u.team = $5)
+               AND ($6::boolean IS NULL OR (d.revoked_at IS NOT NULL) = $6)
+               AND ((NOT $7::boolean AND NOT $8::boolean)
+                    OR (d.revoked_at IS NULL
+                        AND (($7 AND d.last_seen_at < $9) OR ($8 AND d.backlog_growing))))
+               AND ($10::uuid IS NULL OR d.id > $10)
+             ORDER BY d.id LIMIT $11",
+            prefixed(DEVICE_COLUMNS, "d")
+        );
+        all(
+            &self.client().await?,
+            &sql,
+            &[
+                &q.area.county_int(),
+                &q.area.province_int(),
+                &q.device.map(|d| *d.as_uuid()),
+                &q.user.map(|u| *u.as_uuid()),
+                &q.team.map(|t| *t.as_uuid()),
+                &q.revoked,
+                &q.flag_silent,
+                &q.flag_backlog,
+                &q.silent_before.as_millis(),
+                &q.after.map(|d| *d.as_uuid()),
+                &i64::from(q.limit),
+            ],
+            shared::device_row,
+        )
+        .await
+    }
+
+    async fn record_sync(&self, device: DeviceId, sync: &DeviceSync, at: Timestamp) -> Result<()> {
+        let b = sync.backlog.as_ref();
+        self.client()
+            .await?
+            .execute(
+                "UPDATE devices SET app_version = $2, last_push_at = $3, last_pull_at = $4,
+                   outbox_changes = $5, outbox_oldest_at = $6, reported_at = $7, backlog_rises = $8,
+                   backlog_growing = $9, last_seen_at = greatest(last_seen_at, $10)
+                 WHERE id = $1",
+                &[
+                    device.as_uuid(),
+                    &sync.app_version,
+                    &sync.last_push_at.map(Timestamp::as_millis),
+                    &sync.last_pull_at.map(Timestamp::as_millis),
+                    &b.map(|b| b.changes as i64),
+                    &b.and_then(|b| b.oldest_at).map(Timestamp::as_millis),
+                    &b.map(|b| b.reported_at.as_millis()),
+                    &b.map_or(0, |b| i64::from(b.rises)),
+                    &b.is_some_and(|b| b.growing),
+                    &at.as_millis(),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn quarantine_page(&self, q: &QuarantinePage) -> Result<Vec<QuarantineRow>> {
+        let mut client = self.client().await?;
+        let tx = snapshot(&mut client).await?;
+        let filter = shared::quarantine_filter([
+            "$1::bigint",
+            "$2::bigint",
+            "$3::text",
+            "$4::uuid",
+            "$5::uuid",
+            "$6::uuid",
+            "$7::text",
+            "$8::bigint",
+            "$9::bigint",
+        ]);
+        let (county, province, state) =
+            (q.area.county_int(), q.area.province_int(), q.state_code());
+        let device = q.device.map(|d| *d.as_uuid());
+        let user = q.user.map(|u| *u.as_uuid());
+        let doc = q.doc.map(|d| *d.as_uuid());
+        let (since, until) = (
+            q.since.map(Timestamp::as_millis),
+            q.until.map(Timestamp::as_millis),
+        );
+        let filters: [&(dyn ToSql + Sync); 9] = [
+            &county, &province, &state, &device, &user, &doc, &q.code, &since, &until,
+        ];
+        let groups_sql = format!(
+            "SELECT q.device_id, q.doc_id, max(q.id) AS k
+             FROM quarantine q JOIN devices d ON d.id = q.device_id
+               JOIN user_homes h ON h.user_id = d.user_id
+             WHERE {filter}
+             GROUP BY q.device_id, q.doc_id HAVING ($10::bigint IS NULL OR max(q.id) < $10)
+             ORDER BY k DESC LIMIT $11"
+        );
+        let limit = i64::from(q.limit);
+        let mut p: Vec<&(dyn ToSql + Sync)> = filters.to_vec();
+        p.push(&q.before);
+        p.push(&limit);
+        let groups = all(&tx, &groups_sql, &p, |r| {
+            Ok((r.uuid(0)?, r.uuid(1)?, r.int(2)?))
+        })
+        .await?;
+        let rows_sql = format!(
+            "SELECT {} FROM quarantine q JOIN devices d ON d.id = q.device_id
+               JOIN users u ON u.id = d.user_id JOIN user_homes h ON h.user_id = d.user_id
+               LEFT JOIN documents doc ON doc.doc_id = q.doc_id
+             WHERE {filter} AND q.device_id = $10 AND q.doc_id = $11 ORDER BY q.id",
+            shared::quarantine_row_columns("octet_length(q.bytes)::bigint")
+        );
+        let mut out = Vec::new();
+        for (device, doc, key) in groups {
+            let mut p: Vec<&(dyn ToSql + Sync)> = filters.to_vec();
+            p.push(&device);
+            p.push(&doc);
+            let mut rows = all(&tx, &rows_sql, &p, shared::quarantine_row).await?;
+            for r in &mut rows {
+                r.key = key;
+            }
+            out.extend(rows);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn quarantined(&self, device: DeviceId, doc: DocId) -> Result<Quarantined> {
+        let mut client = self.client().await?;
+        let tx = snapshot(&mut client).await?;
+        let snapshot = first(
+            &tx,
+            "SELECT snapshot FROM documents WHERE doc_id = $1",
+            &[doc.as_uuid()],
+            |r| r.bytes(0),
+        )
+        .await?;
+        let rows = all(
+            &tx,
+            "SELECT id, bytes FROM quarantine WHERE device_id = $1 AND doc_id = $2 ORDER BY id",
+            &[device.as_uuid(), doc.as_uuid()],
+            |r| Ok((r.int(0)?, r.bytes(1)?)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Quarantined { snapshot, rows })
+    }
+
+    async fn release_quarantine(
+        &self,
+        device: DeviceId,
+        doc: DocId,
+        principal: Principal,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<ReleaseReport> {
+        shared::release(self, device, doc, principal, by, at).await
+    }
+
+    async fn discard_quarantine(
+        &self,
+        device: DeviceId,
+        doc: DocId,
+        reason: &str,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<Vec<QuarantineEntry>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // In turn with pushes, which read the quarantine under this lock.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
+            .await?;
+        let sql = format!(
+            "SELECT {} FROM quarantine q JOIN devices d ON d.id = q.device_id
+             WHERE q.device_id = $1 AND q.doc_id = $2 AND q.released_at IS NULL ORDER BY q.id",
+            shared::quarantine_entry_columns("octet_length(q.bytes)::bigint")
+        );
+        let entries = all(
+            &tx,
+            &sql,
+            &[device.as_uuid(), doc.as_uuid()],
+            rows::quarantine,
+        )
+        .await?;
+        let now = at.as_millis();
+        tx.execute(
+            "INSERT INTO device_notices(device_id, doc_id, hash, kind, code, reason, at)
+             SELECT device_id, doc_id, hash, 'discarded', 'discarded', $3, $4
+             FROM quarantine WHERE device_id = $1 AND doc_id = $2 AND released_at IS NULL
+             ORDER BY id",
+            &[device.as_uuid(), doc.as_uuid(), &reason, &now],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE quarantine SET released_at = $3, discarded_at = $3, discard_reason = $4,
+               resolved_by = $5
+             WHERE device_id = $1 AND doc_id = $2 AND released_at IS NULL",
+            &[
+                device.as_uuid(),
+                doc.as_uuid(),
+                &now,
+                &reason,
+                &by.map(|u| *u.as_uuid()),
+            ],
+        )
+        .await?;
+        recount_notices(&tx, device).await?;
+        tx.commit().await?;
+        Ok(entries)
+    }
+
+    async fn notices(&self, device: DeviceId) -> Result<Vec<Notice>> {
+        let sql = format!(
+            "SELECT {} FROM device_notices WHERE device_id = $1 AND acked_at IS NULL ORDER BY id",
+            shared::NOTICE_COLUMNS
+        );
+        all(
+            &self.client().await?,
+            &sql,
+            &[device.as_uuid()],
+            shared::notice,
+        )
+        .await
+    }
+
+    async fn ack_notices(&self, device: DeviceId, up_to: i64, at: Timestamp) -> Result<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "UPDATE device_notices SET acked_at = $3
+                 WHERE device_id = $1 AND id <= $2 AND acked_at IS NULL",
+                &[device.as_uuid(), &up_to, &at.as_millis()],
+            )
+            .await?;
+        recount_notices(&tx, device).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn audit_page(&self, q: &AuditPage) -> Result<Vec<AuditRecord>> {
+        let sql = format!(
+            "SELECT a.id, {}, u.username FROM audit a LEFT JOIN users u ON u.id = a.actor
+             WHERE ($1::bigint IS NULL OR a.county = $1) AND ($2::bigint IS NULL OR a.province = $2)
+               AND ($3::uuid IS NULL OR a.actor = $3) AND ($4::text IS NULL OR a.action = $4)
+               AND ($5::text IS NULL OR a.action LIKE $5 ESCAPE '\\')
+               AND ($6::text IS NULL OR a.subject = $6)
+               AND ($7::bigint IS NULL OR a.at >= $7) AND ($8::bigint IS NULL OR a.at < $8)
+               AND ($9::bigint IS NULL OR a.id < $9)
+             ORDER BY a.id DESC LIMIT $10",
+            prefixed(AUDIT_COLUMNS, "a")
+        );
+        all(
+            &self.client().await?,
+            &sql,
+            &[
+                &q.area.county_int(),
+                &q.area.province_int(),
+                &q.actor.map(|u| *u.as_uuid()),
+                &q.action,
+                &q.action_like,
+                &q.subject,
+                &q.since.map(Timestamp::as_millis),
+                &q.until.map(Timestamp::as_millis),
+                &q.before,
+                &i64::from(q.limit),
+            ],
+            shared::audit_record,
+        )
+        .await
+    }
+}
+
+async fn insert_audit(c: &impl GenericClient, e: &AuditEntry) -> Result<()> {
+    let v = rows::audit_values(e);
+    c.execute(
+        "INSERT INTO audit(at, actor, action, subject, detail, device, county, province,
+                           before_json, after_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[&v.0, &v.1, &v.2, &v.3, &v.4, &v.5, &v.6, &v.7, &v.8, &v.9],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets a device's count of notices it has not acknowledged.
+async fn recount_notices(c: &impl GenericClient, device: DeviceId) -> Result<()> {
+    c.execute(
+        "UPDATE devices SET notices_pending =
+           (SELECT count(*) FROM device_notices WHERE device_id = $1 AND acked_at IS NULL)
+         WHERE id = $1",
+        &[device.as_uuid()],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn open_rows(c: &impl GenericClient, device: DeviceId, doc: DocId) -> Result<Vec<OpenRow>> {
+    all(
+        c,
+        "SELECT id, hash, code, bytes FROM quarantine
+         WHERE device_id = $1 AND doc_id = $2 AND released_at IS NULL ORDER BY id",
+        &[device.as_uuid(), doc.as_uuid()],
+        shared::open_row,
+    )
+    .await
+}
+
+impl ReleaseBackend for PostgresStore {
+    async fn open_rows(&self, device: DeviceId, doc: DocId) -> Result<Vec<OpenRow>> {
+        open_rows(&self.client().await?, device, doc).await
+    }
+
+    async fn open_ids_in(
+        &self,
+        tx: WriteTx,
+        device: DeviceId,
+        doc: DocId,
+    ) -> Result<(WriteTx, Vec<i64>)> {
+        let ids = open_rows(tx.client(), device, doc)
+            .await?
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        Ok((tx, ids))
+    }
+
+    async fn finish(&self, mut tx: WriteTx, w: ReleaseWrites) -> Result<()> {
+        let c = tx.client();
+        write_push(c, w.device, &w.writes, w.at).await?;
+        let by = w.by.map(|u| *u.as_uuid());
+        let at = w.at.as_millis();
+        for v in &w.verdicts {
+            match v {
+                RowVerdict::Stored { id } | RowVerdict::Duplicate { id } => {
+                    c.execute(
+                        "UPDATE quarantine SET released_at = $2, resolved_by = $3 WHERE id = $1",
+                        &[id, &at, &by],
+                    )
+                    .await?;
+                }
+                RowVerdict::Refused { id, code, reason } => {
+                    c.execute(
+                        "UPDATE quarantine SET code = $2, reason = $3, rechecked_at = $4 WHERE id = $1",
+                        &[id, code, reason, &at],
+                    )
+                    .await?;
+                }
+            }
+        }
+        for n in &w.notices {
+            c.execute(
+                "INSERT INTO device_notices(device_id, doc_id, hash, kind, code, reason, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    w.device.as_uuid(),
+                    n.doc.as_uuid(),
+                    &n.hash,
+                    &n.kind.as_str(),
+                    &n.code,
+                    &n.reason,
+                    &at,
+                ],
+            )
+            .await?;
+        }
+        recount_notices(c, w.device).await?;
+        c.batch_execute("COMMIT").await?;
+        drop(tx.client.take());
+        Ok(())
     }
 }

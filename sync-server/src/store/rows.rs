@@ -7,8 +7,8 @@
 //! schemas share. Also here: a scope as its two columns and back.
 
 use app_core::domain::{
-    CountyCode, DeviceId, DocId, PhotoHash, RecordKind, Role, Scope, Team, TeamId, Timestamp, User,
-    UserId,
+    CountyCode, DeviceId, DocId, PhotoHash, ProvinceCode, RecordKind, Role, Scope, Team, TeamId,
+    Timestamp, User, UserId,
 };
 use app_core::scope::Placement;
 use app_core::store::SliceDivision;
@@ -77,9 +77,22 @@ macro_rules! columns_by_getter {
 }
 pub(crate) use columns_by_getter;
 
+/// `columns` (a `*_COLUMNS` list) with each name prefixed by `alias.`,
+/// for queries that join tables.
+pub(crate) fn prefixed(columns: &str, alias: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Columns of [`user`].
 pub(crate) const USER_COLUMNS: &str = "id, username, display_name, role, scope_level, scope_code, \
-                                       team, active, password_hash, scope_epoch";
+                                       team, active, password_hash, scope_epoch, \
+                                       must_change_password";
+/// How many [`USER_COLUMNS`] there are.
+pub(crate) const USER_COLUMN_COUNT: usize = 11;
 
 /// A user from [`USER_COLUMNS`].
 pub(crate) fn user(r: &dyn Columns) -> Result<UserRecord> {
@@ -95,12 +108,17 @@ pub(crate) fn user(r: &dyn Columns) -> Result<UserRecord> {
         },
         password_hash: r.text(8)?,
         scope_epoch: r.int(9)?,
+        must_change_password: r.flag(10)?,
     })
 }
 
-/// Columns of [`device`].
-pub(crate) const DEVICE_COLUMNS: &str =
-    "id, user_id, name, platform, created_at, last_seen_at, revoked_at";
+/// Columns of [`device`]: the device, then its sync health
+/// (`super::admin::device_sync`).
+pub(crate) const DEVICE_COLUMNS: &str = "id, user_id, name, platform, created_at, last_seen_at, revoked_at, app_version, \
+     last_push_at, last_pull_at, outbox_changes, outbox_oldest_at, reported_at, backlog_rises, \
+     backlog_growing, notices_pending";
+/// How many [`DEVICE_COLUMNS`] there are.
+pub(crate) const DEVICE_COLUMN_COUNT: usize = 16;
 
 /// A device from [`DEVICE_COLUMNS`].
 pub(crate) fn device(r: &dyn Columns) -> Result<DeviceRecord> {
@@ -112,6 +130,7 @@ pub(crate) fn device(r: &dyn Columns) -> Result<DeviceRecord> {
         created_at: r.time(4)?,
         last_seen_at: r.time(5)?,
         revoked_at: r.opt_time(6)?,
+        sync: super::admin::device_sync(r, 7)?,
     })
 }
 
@@ -160,17 +179,75 @@ pub(crate) fn division(r: &dyn Columns) -> Result<SliceDivision> {
 }
 
 /// Columns of [`audit`].
-pub(crate) const AUDIT_COLUMNS: &str = "at, actor, action, subject, detail";
+pub(crate) const AUDIT_COLUMNS: &str =
+    "at, actor, action, subject, detail, device, county, province, before_json, after_json";
+/// How many [`AUDIT_COLUMNS`] there are.
+pub(crate) const AUDIT_COLUMN_COUNT: usize = 10;
 
 /// An audit entry from [`AUDIT_COLUMNS`].
 pub(crate) fn audit(r: &dyn Columns) -> Result<AuditEntry> {
+    audit_at(r, 0)
+}
+
+fn json(text: Option<String>) -> Option<serde_json::Value> {
+    text.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::Null))
+}
+
+/// An audit entry from [`AUDIT_COLUMNS`] starting at column `i`.
+pub(crate) fn audit_at(r: &dyn Columns, i: usize) -> Result<AuditEntry> {
     Ok(AuditEntry {
-        at: r.time(0)?,
-        actor: r.opt_uuid(1)?.map(UserId::from_uuid),
-        action: r.text(2)?,
-        subject: r.text(3)?,
-        detail: serde_json::from_str(&r.text(4)?).unwrap_or(serde_json::Value::Null),
+        at: r.time(i)?,
+        actor: r.opt_uuid(i + 1)?.map(UserId::from_uuid),
+        action: r.text(i + 2)?,
+        subject: r.text(i + 3)?,
+        detail: json(Some(r.text(i + 4)?)).unwrap_or(serde_json::Value::Null),
+        device: r.opt_uuid(i + 5)?.map(DeviceId::from_uuid),
+        county: r
+            .opt_int(i + 6)?
+            .and_then(|c| u64::try_from(c).ok())
+            .and_then(|c| CountyCode::from_int(c).ok()),
+        province: r
+            .opt_int(i + 7)?
+            .and_then(|c| u64::try_from(c).ok())
+            .and_then(|c| ProvinceCode::from_int(c).ok()),
+        before: json(r.opt_text(i + 8)?),
+        after: json(r.opt_text(i + 9)?),
     })
+}
+
+/// The values an audit entry is written with, in [`AUDIT_COLUMNS`] order:
+/// time, actor, action, subject, detail, device, county, province, before,
+/// after.
+#[allow(
+    clippy::type_complexity,
+    reason = "one tuple per written row, read in place"
+)]
+pub(crate) fn audit_values(
+    e: &AuditEntry,
+) -> (
+    i64,
+    Option<Uuid>,
+    &str,
+    &str,
+    String,
+    Option<Uuid>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+) {
+    (
+        e.at.as_millis(),
+        e.actor.map(|u| *u.as_uuid()),
+        &e.action,
+        &e.subject,
+        e.detail.to_string(),
+        e.device.map(|d| *d.as_uuid()),
+        e.county.map(|c| c.as_int() as i64),
+        e.province.map(|p| p.as_int() as i64),
+        e.before.as_ref().map(|v| v.to_string()),
+        e.after.as_ref().map(|v| v.to_string()),
+    )
 }
 
 /// A quarantine entry from its columns: id, device, the device's user,
@@ -241,7 +318,8 @@ fn role_from_code(code: &str) -> Result<Role> {
     Role::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("role {code:?}")))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -249,6 +327,18 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use app_core::testing::team_id;
+
+    #[test]
+    fn column_counts_match_the_lists() {
+        for (list, n) in [
+            (USER_COLUMNS, USER_COLUMN_COUNT),
+            (DEVICE_COLUMNS, DEVICE_COLUMN_COUNT),
+            (AUDIT_COLUMNS, AUDIT_COLUMN_COUNT),
+        ] {
+            assert_eq!(list.split(',').count(), n, "{list}");
+        }
+        assert_eq!(prefixed("a, b,\n c", "t"), "t.a, t.b, t.c");
+    }
 
     #[test]
     fn a_scope_survives_its_columns() {

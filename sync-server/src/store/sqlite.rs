@@ -30,18 +30,26 @@ use rusqlite::{Connection, OpenFlags, Params, TransactionBehavior, params};
 use tokio::sync::OwnedMutexGuard;
 use uuid::Uuid;
 
+use app_core::scope::Principal;
+use app_core::sync::protocol::Notice;
+
+use super::admin::{self as shared, OpenRow, ReleaseBackend, ReleaseWrites, RowVerdict};
 use super::push::{self, PushBackend};
 use super::rows::{self, AUDIT_COLUMNS, Columns, DEVICE_COLUMNS, PHOTO_COLUMNS, PLACEMENT_COLUMNS};
-use super::rows::{DIVISION_COLUMNS, TEAM_COLUMNS, USER_COLUMNS, scope_columns};
+use super::rows::{DIVISION_COLUMNS, TEAM_COLUMNS, USER_COLUMNS, prefixed, scope_columns};
 use super::{
-    AuditEntry, DeviceRecord, DivisionImport, DocumentChanges, NewDevice, PhotoRecord, PhotoStart,
-    PullPage, PullQuery, PushResult, QuarantineEntry, Result, ServerStore, StoreError, StoreStats,
-    UserRecord, pull, slice,
+    AuditEntry, AuditPage, AuditRecord, DevicePage, DeviceRecord, DeviceRow, DeviceSync,
+    DivisionImport, DocumentChanges, NewDevice, PhotoRecord, PhotoStart, PullPage, PullQuery,
+    PushResult, QuarantineEntry, QuarantinePage, QuarantineRow, Quarantined, ReleaseReport, Result,
+    ServerStore, StoreError, StoreStats, TeamPage, UserPage, UserRecord, UserRow, pull, slice,
 };
 use crate::sync::{PushBatch, PushFetched, PushWrites};
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/sqlite/0001_init.sql"),
+    include_str!("migrations/sqlite/0002_admin.sql"),
+];
 
 /// Most idle read connections kept.
 const READ_POOL: usize = 8;
@@ -708,6 +716,15 @@ impl ServerStore for SqliteStore {
                 "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
                 params![old, at.as_millis()],
             )?;
+            // Notices not collected yet go to the device that holds the
+            // changes now.
+            tx.execute(
+                "UPDATE device_notices SET device_id = ?2 WHERE device_id = ?1 AND acked_at IS NULL",
+                params![old, new],
+            )?;
+            for d in [old, new] {
+                recount_notices(tx, d)?;
+            }
             Ok(())
         })
         .await
@@ -768,33 +785,6 @@ impl ServerStore for SqliteStore {
                 rows::change,
             )?;
             Ok(Some(DocumentChanges { placement, changes }))
-        })
-        .await
-    }
-
-    async fn quarantine(&self, limit: u32) -> Result<Vec<QuarantineEntry>> {
-        self.read(move |c| {
-            all(
-                c,
-                "SELECT q.id, q.device_id, d.user_id, q.doc_id, q.hash, length(q.bytes), q.code,
-                        q.reason, q.at, q.released_at
-                 FROM quarantine q JOIN devices d ON d.id = q.device_id
-                 ORDER BY q.id DESC LIMIT ?1",
-                [i64::from(limit)],
-                rows::quarantine,
-            )
-        })
-        .await
-    }
-
-    async fn release_quarantine(&self, device: DeviceId, doc: DocId, at: Timestamp) -> Result<u64> {
-        self.write(move |c| {
-            let n = c.execute(
-                "UPDATE quarantine SET released_at = ?3
-                 WHERE device_id = ?1 AND doc_id = ?2 AND released_at IS NULL",
-                params![id(device.as_uuid()), id(doc.as_uuid()), at.as_millis()],
-            )?;
-            Ok(n as u64)
         })
         .await
     }
@@ -938,20 +928,7 @@ impl ServerStore for SqliteStore {
 
     async fn audit(&self, entry: &AuditEntry) -> Result<()> {
         let e = entry.clone();
-        self.write(move |c| {
-            c.execute(
-                "INSERT INTO audit(at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    e.at.as_millis(),
-                    e.actor.as_ref().map(|u| id(u.as_uuid())),
-                    e.action,
-                    e.subject,
-                    e.detail.to_string()
-                ],
-            )?;
-            Ok(())
-        })
-        .await
+        self.write(move |c| insert_audit(c, &e)).await
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
@@ -961,6 +938,470 @@ impl ServerStore for SqliteStore {
         })
         .await
     }
+
+    // ==== the sync admin's console ====
+
+    async fn set_user_active(&self, user: UserId, active: bool) -> Result<bool> {
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE users SET active = ?2 WHERE id = ?1",
+                params![id(user.as_uuid()), active],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn set_user_password(&self, user: UserId, hash: &str, must_change: bool) -> Result<()> {
+        let hash = hash.to_owned();
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE users SET password_hash = ?2, must_change_password = ?3 WHERE id = ?1",
+                params![id(user.as_uuid()), hash, must_change],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Missing(format!("user {user}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user_page(&self, q: &UserPage) -> Result<Vec<UserRow>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {}, t.name, h.county, h.province
+                 FROM users u JOIN user_homes h ON h.user_id = u.id LEFT JOIN teams t ON t.id = u.team
+                 WHERE (?1 IS NULL OR h.county = ?1) AND (?2 IS NULL OR h.province = ?2)
+                   AND (?3 IS NULL OR u.id = ?3) AND (?4 IS NULL OR u.team = ?4)
+                   AND (?5 IS NULL OR h.county = ?5) AND (?6 IS NULL OR u.role = ?6)
+                   AND (?7 IS NULL OR u.active = ?7)
+                   AND (?8 IS NULL OR lower(u.username) LIKE ?8 ESCAPE '\\'
+                        OR lower(u.display_name) LIKE ?8 ESCAPE '\\')
+                   AND (?9 IS NULL OR u.username > ?9)
+                 ORDER BY u.username LIMIT ?10",
+                prefixed(USER_COLUMNS, "u")
+            );
+            all(
+                c,
+                &sql,
+                params![
+                    q.area.county_int(),
+                    q.area.province_int(),
+                    q.user.as_ref().map(|u| id(u.as_uuid())),
+                    q.team.as_ref().map(|t| id(t.as_uuid())),
+                    q.county.map(|c| c.as_int() as i64),
+                    q.role.map(|r| r.code()),
+                    q.active,
+                    q.text,
+                    q.after,
+                    i64::from(q.limit)
+                ],
+                shared::user_row,
+            )
+        })
+        .await
+    }
+
+    async fn team_page(&self, q: &TeamPage) -> Result<Vec<(Team, u64)>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {}, (SELECT count(*) FROM users m WHERE m.team = t.id) FROM teams t
+                 WHERE (?1 IS NULL OR t.county = ?1) AND (?2 IS NULL OR t.county / 10000 = ?2)
+                   AND (?3 IS NULL OR t.county = ?3) AND (?4 IS NULL OR t.id > ?4)
+                 ORDER BY t.id LIMIT ?5",
+                prefixed(TEAM_COLUMNS, "t")
+            );
+            all(
+                c,
+                &sql,
+                params![
+                    q.area.county_int(),
+                    q.area.province_int(),
+                    q.county.map(|c| c.as_int() as i64),
+                    q.after.as_ref().map(|t| id(t.as_uuid())),
+                    i64::from(q.limit)
+                ],
+                shared::team_with_members,
+            )
+        })
+        .await
+    }
+
+    async fn device_page(&self, q: &DevicePage) -> Result<Vec<DeviceRow>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {}, u.username, u.display_name
+                 FROM devices d JOIN users u ON u.id = d.user_id JOIN user_homes h ON h.user_id = d.user_id
+                 WHERE (?1 IS NULL OR h.county = ?1) AND (?2 IS NULL OR h.province = ?2)
+                   AND (?3 IS NULL OR d.id = ?3) AND (?4 IS NULL OR d.user_id = ?4)
+                   AND (?5 IS NULL OR u.team = ?5)
+                   AND (?6 IS NULL OR (d.revoked_at IS NOT NULL) = ?6)
+                   AND ((?7 = 0 AND ?8 = 0)
+                        OR (d.revoked_at IS NULL
+                            AND ((?7 = 1 AND d.last_seen_at < ?9) OR (?8 = 1 AND d.backlog_growing = 1))))
+                   AND (?10 IS NULL OR d.id > ?10)
+                 ORDER BY d.id LIMIT ?11",
+                prefixed(DEVICE_COLUMNS, "d")
+            );
+            all(
+                c,
+                &sql,
+                params![
+                    q.area.county_int(),
+                    q.area.province_int(),
+                    q.device.as_ref().map(|d| id(d.as_uuid())),
+                    q.user.as_ref().map(|u| id(u.as_uuid())),
+                    q.team.as_ref().map(|t| id(t.as_uuid())),
+                    q.revoked,
+                    q.flag_silent,
+                    q.flag_backlog,
+                    q.silent_before.as_millis(),
+                    q.after.as_ref().map(|d| id(d.as_uuid())),
+                    i64::from(q.limit)
+                ],
+                shared::device_row,
+            )
+        })
+        .await
+    }
+
+    async fn record_sync(&self, device: DeviceId, sync: &DeviceSync, at: Timestamp) -> Result<()> {
+        let sync = sync.clone();
+        self.write(move |c| {
+            let b = sync.backlog.as_ref();
+            c.prepare_cached(
+                "UPDATE devices SET app_version = ?2, last_push_at = ?3, last_pull_at = ?4,
+                   outbox_changes = ?5, outbox_oldest_at = ?6, reported_at = ?7, backlog_rises = ?8,
+                   backlog_growing = ?9, last_seen_at = max(last_seen_at, ?10)
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id(device.as_uuid()),
+                sync.app_version,
+                sync.last_push_at.map(Timestamp::as_millis),
+                sync.last_pull_at.map(Timestamp::as_millis),
+                b.map(|b| b.changes as i64),
+                b.and_then(|b| b.oldest_at).map(Timestamp::as_millis),
+                b.map(|b| b.reported_at.as_millis()),
+                b.map_or(0, |b| i64::from(b.rises)),
+                b.is_some_and(|b| b.growing),
+                at.as_millis()
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn quarantine_page(&self, q: &QuarantinePage) -> Result<Vec<QuarantineRow>> {
+        let q = q.clone();
+        self.read_tx(move |c| {
+            let filter =
+                shared::quarantine_filter(["?1", "?2", "?3", "?4", "?5", "?6", "?7", "?8", "?9"]);
+            let (county, province, state) =
+                (q.area.county_int(), q.area.province_int(), q.state_code());
+            let device = q.device.map(|d| d.to_bytes().to_vec());
+            let user = q.user.map(|u| u.to_bytes().to_vec());
+            let doc = q.doc.map(|d| d.to_bytes().to_vec());
+            let (since, until) = (
+                q.since.map(Timestamp::as_millis),
+                q.until.map(Timestamp::as_millis),
+            );
+            let filters: [&dyn rusqlite::ToSql; 9] = [
+                &county, &province, &state, &device, &user, &doc, &q.code, &since, &until,
+            ];
+            let groups_sql = format!(
+                "SELECT q.device_id, q.doc_id, max(q.id) AS k
+                 FROM quarantine q JOIN devices d ON d.id = q.device_id
+                   JOIN user_homes h ON h.user_id = d.user_id
+                 WHERE {filter}
+                 GROUP BY q.device_id, q.doc_id HAVING (?10 IS NULL OR max(q.id) < ?10)
+                 ORDER BY k DESC LIMIT ?11"
+            );
+            let mut stmt = c.prepare_cached(&groups_sql)?;
+            let mut all_params: Vec<&dyn rusqlite::ToSql> = filters.to_vec();
+            let before = q.before;
+            let limit = i64::from(q.limit);
+            all_params.push(&before);
+            all_params.push(&limit);
+            let mut groups = Vec::new();
+            let mut found = stmt.query(&all_params[..])?;
+            while let Some(r) = found.next()? {
+                groups.push((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                ));
+            }
+            drop(found);
+            let rows_sql = format!(
+                "SELECT {} FROM quarantine q JOIN devices d ON d.id = q.device_id
+                   JOIN users u ON u.id = d.user_id JOIN user_homes h ON h.user_id = d.user_id
+                   LEFT JOIN documents doc ON doc.doc_id = q.doc_id
+                 WHERE {filter} AND q.device_id = ?10 AND q.doc_id = ?11 ORDER BY q.id",
+                shared::quarantine_row_columns("length(q.bytes)")
+            );
+            let mut out = Vec::new();
+            for (device, doc, key) in groups {
+                let mut p: Vec<&dyn rusqlite::ToSql> = filters.to_vec();
+                p.push(&device);
+                p.push(&doc);
+                let mut rows = all(c, &rows_sql, &p[..], shared::quarantine_row)?;
+                for r in &mut rows {
+                    r.key = key;
+                }
+                out.extend(rows);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn quarantined(&self, device: DeviceId, doc: DocId) -> Result<Quarantined> {
+        self.read_tx(move |c| {
+            let key = id(doc.as_uuid());
+            let snapshot = first(
+                c,
+                "SELECT snapshot FROM documents WHERE doc_id = ?1",
+                [key],
+                |r| r.bytes(0),
+            )?;
+            let rows = all(
+                c,
+                "SELECT id, bytes FROM quarantine WHERE device_id = ?1 AND doc_id = ?2 ORDER BY id",
+                params![id(device.as_uuid()), key],
+                |r| Ok((r.int(0)?, r.bytes(1)?)),
+            )?;
+            Ok(Quarantined { snapshot, rows })
+        })
+        .await
+    }
+
+    async fn release_quarantine(
+        &self,
+        device: DeviceId,
+        doc: DocId,
+        principal: Principal,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<ReleaseReport> {
+        shared::release(self, device, doc, principal, by, at).await
+    }
+
+    async fn discard_quarantine(
+        &self,
+        device: DeviceId,
+        doc: DocId,
+        reason: &str,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<Vec<QuarantineEntry>> {
+        let reason = reason.to_owned();
+        self.write_tx(move |tx| {
+            let (dev, key) = (id(device.as_uuid()), id(doc.as_uuid()));
+            let sql = format!(
+                "SELECT {} FROM quarantine q JOIN devices d ON d.id = q.device_id
+                 WHERE q.device_id = ?1 AND q.doc_id = ?2 AND q.released_at IS NULL ORDER BY q.id",
+                shared::quarantine_entry_columns("length(q.bytes)")
+            );
+            let entries = all(tx, &sql, params![dev, key], rows::quarantine)?;
+            for e in &entries {
+                tx.execute(
+                    "INSERT INTO device_notices(device_id, doc_id, hash, kind, code, reason, at)
+                     SELECT device_id, doc_id, hash, 'discarded', 'discarded', ?2, ?3
+                     FROM quarantine WHERE id = ?1",
+                    params![e.id, reason, at.as_millis()],
+                )?;
+            }
+            tx.execute(
+                "UPDATE quarantine SET released_at = ?3, discarded_at = ?3, discard_reason = ?4,
+                   resolved_by = ?5
+                 WHERE device_id = ?1 AND doc_id = ?2 AND released_at IS NULL",
+                params![
+                    dev,
+                    key,
+                    at.as_millis(),
+                    reason,
+                    by.as_ref().map(|u| id(u.as_uuid()))
+                ],
+            )?;
+            recount_notices(tx, dev)?;
+            Ok(entries)
+        })
+        .await
+    }
+
+    async fn notices(&self, device: DeviceId) -> Result<Vec<Notice>> {
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {} FROM device_notices WHERE device_id = ?1 AND acked_at IS NULL ORDER BY id",
+                shared::NOTICE_COLUMNS
+            );
+            all(c, &sql, [id(device.as_uuid())], shared::notice)
+        })
+        .await
+    }
+
+    async fn ack_notices(&self, device: DeviceId, up_to: i64, at: Timestamp) -> Result<u64> {
+        self.write_tx(move |tx| {
+            let dev = id(device.as_uuid());
+            let n = tx.execute(
+                "UPDATE device_notices SET acked_at = ?3
+                 WHERE device_id = ?1 AND id <= ?2 AND acked_at IS NULL",
+                params![dev, up_to, at.as_millis()],
+            )?;
+            recount_notices(tx, dev)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn audit_page(&self, q: &AuditPage) -> Result<Vec<AuditRecord>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT a.id, {}, u.username FROM audit a LEFT JOIN users u ON u.id = a.actor
+                 WHERE (?1 IS NULL OR a.county = ?1) AND (?2 IS NULL OR a.province = ?2)
+                   AND (?3 IS NULL OR a.actor = ?3) AND (?4 IS NULL OR a.action = ?4)
+                   AND (?5 IS NULL OR a.action LIKE ?5 ESCAPE '\\') AND (?6 IS NULL OR a.subject = ?6)
+                   AND (?7 IS NULL OR a.at >= ?7) AND (?8 IS NULL OR a.at < ?8)
+                   AND (?9 IS NULL OR a.id < ?9)
+                 ORDER BY a.id DESC LIMIT ?10",
+                prefixed(AUDIT_COLUMNS, "a")
+            );
+            all(
+                c,
+                &sql,
+                params![
+                    q.area.county_int(),
+                    q.area.province_int(),
+                    q.actor.as_ref().map(|u| id(u.as_uuid())),
+                    q.action,
+                    q.action_like,
+                    q.subject,
+                    q.since.map(Timestamp::as_millis),
+                    q.until.map(Timestamp::as_millis),
+                    q.before,
+                    i64::from(q.limit)
+                ],
+                shared::audit_record,
+            )
+        })
+        .await
+    }
+}
+
+fn insert_audit(c: &Connection, e: &AuditEntry) -> Result<()> {
+    let v = rows::audit_values(e);
+    c.prepare_cached(
+        "INSERT INTO audit(at, actor, action, subject, detail, device, county, province,
+                           before_json, after_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        v.0,
+        v.1.as_ref().map(id),
+        v.2,
+        v.3,
+        v.4,
+        v.5.as_ref().map(id),
+        v.6,
+        v.7,
+        v.8,
+        v.9
+    ])?;
+    Ok(())
+}
+
+/// Sets a device's count of notices it has not acknowledged.
+fn recount_notices(c: &Connection, device: &[u8]) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE devices SET notices_pending =
+           (SELECT count(*) FROM device_notices WHERE device_id = ?1 AND acked_at IS NULL)
+         WHERE id = ?1",
+    )?
+    .execute([device])?;
+    Ok(())
+}
+
+impl ReleaseBackend for SqliteStore {
+    async fn open_rows(&self, device: DeviceId, doc: DocId) -> Result<Vec<OpenRow>> {
+        self.read(move |c| open_rows(c, device, doc)).await
+    }
+
+    async fn open_ids_in(
+        &self,
+        tx: WriteTx,
+        device: DeviceId,
+        doc: DocId,
+    ) -> Result<(WriteTx, Vec<i64>)> {
+        blocking(move || {
+            let ids = open_rows(&tx.0, device, doc)?
+                .iter()
+                .map(|r| r.id)
+                .collect();
+            Ok((tx, ids))
+        })
+        .await
+    }
+
+    async fn finish(&self, tx: WriteTx, w: ReleaseWrites) -> Result<()> {
+        blocking(move || {
+            let WriteTx(writer) = tx;
+            let c: &Connection = &writer;
+            write_push(c, w.device, &w.writes, w.at)?;
+            let by = w.by.as_ref().map(|u| id(u.as_uuid()).to_vec());
+            for v in &w.verdicts {
+                match v {
+                    RowVerdict::Stored { id: row } | RowVerdict::Duplicate { id: row } => {
+                        c.prepare_cached(
+                            "UPDATE quarantine SET released_at = ?2, resolved_by = ?3 WHERE id = ?1",
+                        )?
+                        .execute(params![row, w.at.as_millis(), by])?;
+                    }
+                    RowVerdict::Refused { id: row, code, reason } => {
+                        c.prepare_cached(
+                            "UPDATE quarantine SET code = ?2, reason = ?3, rechecked_at = ?4 WHERE id = ?1",
+                        )?
+                        .execute(params![row, code, reason, w.at.as_millis()])?;
+                    }
+                }
+            }
+            let dev = id(w.device.as_uuid());
+            for n in &w.notices {
+                c.prepare_cached(
+                    "INSERT INTO device_notices(device_id, doc_id, hash, kind, code, reason, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    dev,
+                    id(n.doc.as_uuid()),
+                    n.hash,
+                    n.kind.as_str(),
+                    n.code,
+                    n.reason,
+                    w.at.as_millis()
+                ])?;
+            }
+            recount_notices(c, dev)?;
+            writer.execute_batch("COMMIT")?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn open_rows(c: &Connection, device: DeviceId, doc: DocId) -> Result<Vec<OpenRow>> {
+    all(
+        c,
+        "SELECT id, hash, code, bytes FROM quarantine
+         WHERE device_id = ?1 AND doc_id = ?2 AND released_at IS NULL ORDER BY id",
+        params![id(device.as_uuid()), id(doc.as_uuid())],
+        shared::open_row,
+    )
 }
 
 /// Divisions of one level with codes in `[lo, hi]`, by code.
@@ -1026,13 +1467,13 @@ mod tests {
         tx.unwrap();
         assert!(store.audit_log(10).await.unwrap().is_empty());
         store
-            .audit(&AuditEntry {
-                at: Timestamp::from_millis(2),
-                actor: None,
-                action: "next".into(),
-                subject: "writer".into(),
-                detail: serde_json::Value::Null,
-            })
+            .audit(&AuditEntry::new(
+                Timestamp::from_millis(2),
+                None,
+                "next",
+                "writer",
+                serde_json::Value::Null,
+            ))
             .await
             .unwrap();
         let log = store.audit_log(10).await.unwrap();

@@ -13,14 +13,16 @@ use app_core::sync::{self, EngineOptions, SyncEngine};
 
 use crate::harness::{Account, Env, T0, ZHENGAN, villages};
 
-struct Phone {
-    store: Arc<Store>,
-    engine: SyncEngine,
-    who: Identity,
+/// A device with its own store and sync engine, enrolled with the server.
+pub struct Phone {
+    pub store: Arc<Store>,
+    pub engine: SyncEngine,
+    pub who: Identity,
     _dir: tempfile::TempDir,
 }
 
-async fn phone(env: &Env, account: &Account) -> Phone {
+/// Enrols a new device for `account` and fetches its county register.
+pub async fn phone(env: &Env, account: &Account) -> Phone {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(Timestamp::from_millis(T0));
     let store = Arc::new(Store::open(dir.path().join("device.sqlite"), clock.shared()).unwrap());
@@ -54,7 +56,8 @@ async fn phone(env: &Env, account: &Account) -> Phone {
     }
 }
 
-fn input(description: &str) -> ServiceLogInput {
+/// A service log's form input in 正安.
+pub fn input(description: &str) -> ServiceLogInput {
     ServiceLogInput {
         farmers_served: 15,
         description: description.into(),

@@ -9,10 +9,14 @@
 //! `sync-server/scripts/ci-postgres.sh`); without it the PostgreSQL tests
 //! print SKIP and pass, unless `KETEPAI_REQUIRE_POSTGRES=1`.
 
+mod admin;
+mod admin_device;
+mod cli;
 mod client;
 mod harness;
 mod limits;
 mod matrix;
+mod matrix_admin;
 mod operations;
 mod photos;
 mod pull;
@@ -47,6 +51,21 @@ macro_rules! suite {
 
 suite! {
     matrix: [writes, reads],
+    matrix_admin: [admin_actions],
+    admin: [
+        users_and_teams,
+        devices_and_their_health,
+        the_quarantine_is_filtered_in_the_query,
+        a_change_refused_before_a_move_is_released_after_it,
+        a_discarded_change_is_archived_and_its_device_told,
+        the_audit_log_filters_pages_and_exports,
+        an_unknown_user_is_not_found,
+    ],
+    admin_device: [
+        the_device_hears_of_a_discard_and_reports_its_outbox,
+        a_reconnect_with_nothing_new_stays_small_with_reports,
+    ],
+    cli: [operator_subcommands],
     push: [
         replays_store_nothing_twice,
         a_push_cut_mid_body_stores_nothing,

@@ -102,7 +102,7 @@ pub async fn many_changes_out_of_scope_are_skipped(env: Env) {
 }
 
 /// A TCP proxy that counts the bytes of one connection each way.
-async fn counting_proxy(
+pub async fn counting_proxy(
     target: std::net::SocketAddr,
 ) -> (std::net::SocketAddr, Arc<AtomicUsize>, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

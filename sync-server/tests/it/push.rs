@@ -134,16 +134,24 @@ pub async fn undecodable_bytes_are_refused(env: Env) {
         vec!["stored", "undecodable", "quarantined", "stored"]
     );
     assert_eq!(env.counts().await, (2, 2, 2));
-    // A sync admin sees what was refused.
+    // A sync admin sees what was refused: one document, its two changes
+    // in the order received, and why neither can be read.
     let admin = env.enrol(&w.admin_zhengan).await;
-    let q: Vec<serde_json::Value> = env
+    let q: app_core::admin::Page<app_core::admin::QuarantinedDoc> = env
         .get(&admin, "/api/v1/admin/quarantine")
         .fetch_json()
         .await;
-    let q_codes: Vec<&str> = q.iter().map(|e| e["code"].as_str().unwrap()).collect();
-    assert_eq!(q_codes, vec!["quarantined", "undecodable"]);
-    assert_eq!(q[1]["doc"], bad_doc.to_string());
-    assert!(q[1]["hash"].is_null());
+    assert_eq!(q.items.len(), 1);
+    let doc = &q.items[0];
+    assert_eq!(doc.doc, bad_doc);
+    let q_codes: Vec<&str> = doc.changes.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(q_codes, vec!["undecodable", "quarantined"]);
+    assert!(doc.changes[0].hash.is_none());
+    assert!(
+        doc.changes
+            .iter()
+            .all(|c| c.writes.is_none() && c.undecoded.is_some())
+    );
 }
 
 pub async fn missing_dependencies_wait(env: Env) {
@@ -221,11 +229,11 @@ pub async fn one_bad_change_among_a_hundred(env: Env) {
     );
     // Out of the admin's county: not shown, not released.
     let elsewhere = env.enrol(&w.admin_wuchuan).await;
-    let q: Vec<serde_json::Value> = env
+    let q: serde_json::Value = env
         .get(&elsewhere, "/api/v1/admin/quarantine")
         .fetch_json()
         .await;
-    assert!(q.is_empty());
+    assert_eq!(q["items"], serde_json::json!([]));
     let release = serde_json::json!({ "device": c1.id, "doc": bad.0.to_string() });
     let resp = env
         .post(&elsewhere, "/api/v1/admin/quarantine/release")
@@ -234,8 +242,8 @@ pub async fn one_bad_change_among_a_hundred(env: Env) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 404);
-    // The county's admin releases it; the change is checked anew (and is
-    // still not the device user's record).
+    // The county's admin releases it: both changes are checked again under
+    // today's rules, and the record is still not the device user's.
     let admin = env.enrol(&w.admin_zhengan).await;
     let resp = env
         .post(&admin, "/api/v1/admin/quarantine/release")
@@ -244,9 +252,16 @@ pub async fn one_bad_change_among_a_hundred(env: Env) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let released: serde_json::Value = resp.json().await.unwrap();
-    assert_eq!(released["released"], 2);
-    assert_eq!(codes(&env.push(&c1, &[bad]).await), vec!["not_your_record"]);
+    let released: app_core::admin::Released = resp.json().await.unwrap();
+    assert_eq!((released.stored, released.duplicate), (0, 0));
+    let still: Vec<&str> = released
+        .still_refused
+        .iter()
+        .map(|r| r.code.as_str())
+        .collect();
+    assert_eq!(still, ["not_your_record", "quarantined"]);
+    assert!(released.still_open);
+    assert_eq!(codes(&env.push(&c1, &[bad]).await), vec!["quarantined"]);
     // A commissioner has no admin endpoints.
     let resp = env
         .get(&c1, "/api/v1/admin/quarantine")

@@ -24,8 +24,8 @@ use automerge::ActorId;
 use sync_server::config::Config;
 use sync_server::store::push::{self, PushBackend};
 use sync_server::store::{
-    DeviceRecord, MAX_PULL_BYTES, NewDevice, PhotoStart, PostgresStore, PullPage, PullQuery,
-    ServerStore, SqliteStore,
+    Area, DeviceRecord, DeviceSync, MAX_PULL_BYTES, NewDevice, PhotoStart, PostgresStore, PullPage,
+    PullQuery, QuarantinePage, ServerStore, SqliteStore,
 };
 use sync_server::sync::{PushBatch, PushFetched, PushWrites};
 
@@ -231,6 +231,7 @@ async fn add_device(store: &dyn ServerStore, id: DeviceId, user: UserId) {
         created_at: at,
         last_seen_at: at,
         revoked_at: None,
+        sync: DeviceSync::default(),
     };
     let mut token_sha256 = [0u8; 32];
     token_sha256[..16].copy_from_slice(id.as_uuid().as_bytes());
@@ -609,8 +610,9 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     assert_eq!(store.photo(&other).await.unwrap(), None);
 }
 
-/// Replacing a device moves its actors and its open quarantines to the new
-/// one and revokes the old; a released quarantine stays where it was.
+/// Replacing a device moves its actors, its open quarantines and the
+/// notices it has not collected to the new one and revokes the old; a
+/// closed (discarded) quarantine stays where it was.
 pub async fn replacing_a_device_moves_actors_and_quarantines(s: Stores) {
     let p = &s.people;
     let store = s.store();
@@ -620,7 +622,7 @@ pub async fn replacing_a_device_moves_actors_and_quarantines(s: Stores) {
     let id = created.0;
     assert_eq!(s.push(&p.c1, &[created]).await, ["stored"]);
     // Two of c2's records that c1's device tries to edit: both refused,
-    // so both are quarantined for the old device; one is released.
+    // so both are quarantined for the old device; one is discarded.
     let mut theirs = Vec::new();
     for n in 1..=2 {
         let c2_actor = ActorId::random();
@@ -635,12 +637,17 @@ pub async fn replacing_a_device_moves_actors_and_quarantines(s: Stores) {
         let hijack = edit(doc, &actor, *their_id, |l| l.farmers_served += 100);
         assert_eq!(s.push(&p.c1, &[hijack]).await, ["not_your_record"]);
     }
-    let released = theirs[1].1;
+    let discarded = theirs[1].1;
     let at = Timestamp::from_millis(T0 + 5);
     assert_eq!(
-        store.release_quarantine(old, released, at).await.unwrap(),
+        store
+            .discard_quarantine(old, discarded, "不是本人的记录", None, at)
+            .await
+            .unwrap()
+            .len(),
         1
     );
+    assert_eq!(store.notices(old).await.unwrap().len(), 1);
 
     let new = device_id(0x41);
     add_device(store, new, p.c1.user).await;
@@ -651,14 +658,35 @@ pub async fn replacing_a_device_moves_actors_and_quarantines(s: Stores) {
         Some(at)
     );
     assert_eq!(store.device(new).await.unwrap().unwrap().revoked_at, None);
+    // The notice about the discard waits for the device that holds the work.
+    assert!(store.notices(old).await.unwrap().is_empty());
+    let moved = store.notices(new).await.unwrap();
+    assert_eq!((moved.len(), moved[0].doc), (1, discarded));
+    assert_eq!(
+        store
+            .device(new)
+            .await
+            .unwrap()
+            .unwrap()
+            .sync
+            .notices_pending,
+        1
+    );
     // The old actor writes as the new device.
     let offline = edit(&mut mine, &actor, id, |l| l.description.push_str("回访。"));
     assert_eq!(s.push_from(new, &p.c1, &[offline]).await, ["stored"]);
-    // The open quarantine came along; the released one did not.
+    // The open quarantine came along; the discarded one did not.
     let (blocked_doc, blocked_id) = &mut theirs[0];
     let retry = edit(blocked_doc, &actor, *blocked_id, |l| l.farmers_served += 1);
     assert_eq!(s.push_from(new, &p.c1, &[retry]).await, ["quarantined"]);
-    let entries = store.quarantine(10).await.unwrap();
+    let entries = store
+        .quarantine_page(&QuarantinePage {
+            area: Area::ALL,
+            limit: 10,
+            ..QuarantinePage::default()
+        })
+        .await
+        .unwrap();
     let open: Vec<(DeviceId, DocId)> = entries
         .iter()
         .filter(|e| e.released_at.is_none())
