@@ -4,13 +4,20 @@
 //! `check_write` itself uses) before it offers or makes an edit, so the
 //! interface's hints cannot drift from what the server accepts.
 //!
-//! - A commissioner creates and edits their own records and reads the team's.
+//! - A commissioner creates and edits their own records and reads the team's;
+//!   as the author they resolve conflicts of their records' content and mark
+//!   their records as duplicates, but never write a review.
 //! - A team lead reads everything of the team and writes only review fields
-//!   (status approved/returned, review comment) on the team's logs, besides
-//!   their own records as a commissioner.
+//!   on the team's logs once handed in: appends a decision (by themselves,
+//!   covering the content they saw, a comment to return), sets the status
+//!   approved/returned and the review, and resolves conflicts of those
+//!   fields; besides their own records as a commissioner.
 //! - A sync admin reads everything in their county or province and may write
-//!   any field of a record in scope except its identity (to resolve
-//!   conflicts); the server records each such write.
+//!   any field of a record in scope except its identity: resolves any
+//!   conflict, marks duplicates, decides; the server records each such write.
+//! - Everyone: entries of the review history and of the resolutions are
+//!   never edited or removed, and every new entry names its writer; a new
+//!   record carries no decision, resolution or duplicate mark.
 //! - Nobody reads or writes outside their scope, whatever a device sends:
 //!   the record's place (its county, from its village) and team are taken
 //!   from the record itself, never from what the device claims.
@@ -18,9 +25,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::Identity;
+use crate::domain::review::LOG_CONTENT_FIELDS;
 use crate::domain::{
-    Consultation, CountyCode, LogStatus, ProvinceCode, RecordKind, Role, Scope, ServiceLog, Team,
-    TeamId, User, UserId,
+    Consultation, CountyCode, Decision, DocId, DuplicateMark, LogStatus, ProvinceCode, RecordKind,
+    Resolution, ReviewState, Role, Scope, ServiceLog, Team, TeamId, User, UserId,
 };
 use crate::sync::protocol::RefusalCode;
 
@@ -112,6 +120,38 @@ impl AnyRecord {
         match self {
             AnyRecord::ServiceLog(l) => l.into(),
             AnyRecord::Consultation(c) => c.into(),
+        }
+    }
+
+    /// The record's ID.
+    pub fn id(&self) -> DocId {
+        match self {
+            AnyRecord::ServiceLog(l) => l.id.into(),
+            AnyRecord::Consultation(c) => c.id.into(),
+        }
+    }
+
+    /// Its review decisions (none for a consultation).
+    pub fn reviews(&self) -> &[Decision] {
+        match self {
+            AnyRecord::ServiceLog(l) => &l.reviews,
+            AnyRecord::Consultation(_) => &[],
+        }
+    }
+
+    /// Its conflict resolutions.
+    pub fn resolutions(&self) -> &[Resolution] {
+        match self {
+            AnyRecord::ServiceLog(l) => &l.resolutions,
+            AnyRecord::Consultation(c) => &c.resolutions,
+        }
+    }
+
+    /// Its duplicate mark.
+    pub fn duplicate(&self) -> Option<&DuplicateMark> {
+        match self {
+            AnyRecord::ServiceLog(l) => l.duplicate.as_ref(),
+            AnyRecord::Consultation(c) => c.duplicate.as_ref(),
         }
     }
 
@@ -221,6 +261,49 @@ pub fn may_review(who: &Principal, at: &Placement) -> bool {
     write_right(who, at) == Some(WriteRight::Review)
 }
 
+/// Whether `who` may decide on the log at `at` (append a decision): its
+/// team's lead, or a sync admin in scope.
+pub fn may_decide(who: &Principal, at: &Placement) -> bool {
+    at.kind == RecordKind::ServiceLog
+        && matches!(
+            write_right(who, at),
+            Some(WriteRight::Review | WriteRight::Resolve)
+        )
+}
+
+/// Whether `who` may mark the record at `at` as a duplicate, or clear the
+/// mark: its author, or a sync admin in scope.
+pub fn may_mark_duplicate(who: &Principal, at: &Placement) -> bool {
+    matches!(
+        write_right(who, at),
+        Some(WriteRight::Author | WriteRight::Resolve)
+    )
+}
+
+/// Whether a right lets its holder resolve a conflict of the top-level
+/// `field` of a record of `kind`: the author the content (not team, status
+/// beyond the author's own, review or history), the team lead the review
+/// fields, a sync admin anything but identity.
+pub fn right_resolves(right: WriteRight, kind: RecordKind, field: &str) -> bool {
+    if IDENTITY_FIELDS.contains(&field) || HISTORY_FIELDS.contains(&field) {
+        return false;
+    }
+    match right {
+        WriteRight::Resolve => true,
+        WriteRight::Review => kind == RecordKind::ServiceLog && REVIEW_FIELDS.contains(&field),
+        WriteRight::Author => match kind {
+            RecordKind::ServiceLog => LOG_CONTENT_FIELDS.contains(&field),
+            RecordKind::Consultation => !matches!(field, "team" | "duplicate"),
+        },
+    }
+}
+
+/// Whether `who` may resolve a conflict of the top-level `field` of the
+/// record at `at` ([`right_resolves`] of their [`write_right`]).
+pub fn may_resolve(who: &Principal, at: &Placement, field: &str) -> bool {
+    write_right(who, at).is_some_and(|right| right_resolves(right, at.kind, field))
+}
+
 fn in_write_area(who: &Principal, at: &Placement) -> bool {
     match who.scope {
         Scope::Own | Scope::Team(_) => who.county.is_none_or(|c| c == at.county),
@@ -231,8 +314,125 @@ fn in_write_area(who: &Principal, at: &Placement) -> bool {
 
 /// Fields no one may change after creation.
 const IDENTITY_FIELDS: &[&str] = &["id", "author", "created_at"];
-/// Fields a team lead may write on a team member's log.
-const REVIEW_FIELDS: &[&str] = &["status", "review"];
+/// Fields a team lead may write on a team member's log: the status, the
+/// review (the last decision's mirror), the decisions, and resolutions of
+/// conflicts of the first two.
+const REVIEW_FIELDS: &[&str] = &["status", "review", "reviews", "resolutions"];
+/// The append-only lists: written by appending entries, never resolved.
+const HISTORY_FIELDS: &[&str] = &["reviews", "resolutions"];
+
+/// Whether `after` keeps every entry of `before`, unchanged and in order.
+fn keeps<T: PartialEq, K: PartialEq>(before: &[T], after: &[T], key: impl Fn(&T) -> K) -> bool {
+    let mut rest = after.iter();
+    before.iter().all(|old| {
+        rest.by_ref().any(|new| key(new) == key(old))
+            && after.iter().find(|new| key(new) == key(old)) == Some(old)
+    })
+}
+
+/// The entries of `after` that `before` lacks.
+fn added<'a, T, K: PartialEq>(before: &[T], after: &'a [T], key: impl Fn(&T) -> K) -> Vec<&'a T> {
+    after
+        .iter()
+        .filter(|new| !before.iter().any(|old| key(old) == key(new)))
+        .collect()
+}
+
+/// The review history, the resolutions and the duplicate mark of an edit:
+/// nothing removed or rewritten, and each new entry is its writer's own
+/// and one their right allows.
+fn check_history(
+    who: &Principal,
+    right: WriteRight,
+    before: &AnyRecord,
+    after: &AnyRecord,
+) -> Result<(), Refusal> {
+    let kind = before.placement().kind;
+    if !keeps(before.reviews(), after.reviews(), |d| d.id)
+        || !keeps(before.resolutions(), after.resolutions(), |r| r.id)
+    {
+        return refuse(
+            RefusalCode::FieldNotAllowed,
+            "decisions and resolutions are never changed or removed",
+        );
+    }
+    let decisions = added(before.reviews(), after.reviews(), |d| d.id);
+    if !decisions.is_empty() {
+        let (AnyRecord::ServiceLog(b), AnyRecord::ServiceLog(a)) = (before, after) else {
+            unreachable!("only logs have decisions");
+        };
+        if !matches!(right, WriteRight::Review | WriteRight::Resolve) {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "only a team lead decides on a log",
+            );
+        }
+        if b.review_state() == ReviewState::Draft {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "a draft is not ready for review",
+            );
+        }
+        for d in &decisions {
+            if d.by != who.user {
+                return refuse(
+                    RefusalCode::FieldNotAllowed,
+                    "a decision is its decider's own",
+                );
+            }
+            if !d.is_well_formed() {
+                return refuse(
+                    RefusalCode::InvalidRecord,
+                    "a decision needs the content it covers, the heads seen and, to return, a comment",
+                );
+            }
+        }
+        let last = decisions.last().expect("not empty");
+        if a.status != last.verdict.status() {
+            return refuse(
+                RefusalCode::InvalidRecord,
+                "the status must follow the decision",
+            );
+        }
+    }
+    for r in added(before.resolutions(), after.resolutions(), |r| r.id) {
+        if r.by != who.user || r.role != who.role {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "a resolution is its resolver's own",
+            );
+        }
+        if !r.is_well_formed() {
+            return refuse(
+                RefusalCode::InvalidRecord,
+                "a resolution needs a path and values as JSON",
+            );
+        }
+        if !right_resolves(right, kind, r.field()) {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                format!("{} is not a field this user resolves", r.path),
+            );
+        }
+    }
+    if before.duplicate() != after.duplicate() {
+        if !matches!(right, WriteRight::Author | WriteRight::Resolve) {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "only the author or a sync admin marks a duplicate",
+            );
+        }
+        if let Some(mark) = after.duplicate()
+            && (mark.by != who.user || mark.of == after.id())
+        {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "a duplicate mark is its marker's own and names another record",
+            );
+        }
+    }
+    Ok(())
+}
 
 /// Checks that `who` may turn `before` (none for a new record) into `after`.
 pub fn check_write(
@@ -305,6 +505,13 @@ pub fn check_write(
             "a new log cannot carry a review",
         );
     }
+    if !after.reviews().is_empty() || !after.resolutions().is_empty() || after.duplicate().is_some()
+    {
+        return refuse(
+            RefusalCode::FieldNotAllowed,
+            "a new record carries no decision, resolution or duplicate mark",
+        );
+    }
     Ok(())
 }
 
@@ -322,18 +529,26 @@ fn check_edit(
             "the record is outside the author's scope",
         );
     }
-    match write_right(who, was) {
-        None if !can_read(who, was) => refuse(
-            RefusalCode::OutOfScope,
-            "the record is outside the author's scope",
-        ),
-        None => refuse(
-            RefusalCode::NotYourRecord,
-            "only the author edits this record",
-        ),
-        Some(WriteRight::Resolve) => Ok(()),
-        Some(WriteRight::Author) => check_author_edit(who, at, before, after, changed),
-        Some(WriteRight::Review) => check_review(before, after, changed),
+    let right = match write_right(who, was) {
+        None if !can_read(who, was) => {
+            return refuse(
+                RefusalCode::OutOfScope,
+                "the record is outside the author's scope",
+            );
+        }
+        None => {
+            return refuse(
+                RefusalCode::NotYourRecord,
+                "only the author edits this record",
+            );
+        }
+        Some(right) => right,
+    };
+    check_history(who, right, before, after)?;
+    match right {
+        WriteRight::Resolve => Ok(()),
+        WriteRight::Author => check_author_edit(who, at, before, after, changed),
+        WriteRight::Review => check_review(before, after, changed),
     }
 }
 

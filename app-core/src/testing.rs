@@ -79,6 +79,9 @@ pub fn service_log(author: UserId, team: Option<TeamId>, village: VillageCode) -
         status: LogStatus::Submitted,
         review: Review::default(),
         created_at: T0,
+        reviews: vec![],
+        resolutions: vec![],
+        duplicate: None,
     }
 }
 
@@ -104,6 +107,8 @@ pub fn consultation(author: UserId, team: Option<TeamId>, village: VillageCode) 
         follow_ups: vec![],
         photos: vec![],
         created_at: T0,
+        resolutions: vec![],
+        duplicate: None,
     }
 }
 

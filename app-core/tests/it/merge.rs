@@ -113,11 +113,26 @@ fn concurrent_edits_of_one_scalar_keep_both_values_as_a_conflict() {
         assert_eq!(values, [30, 45]);
         let listed = t.store.list_service_logs(&LogQuery::default()).unwrap();
         assert!(listed[0].has_conflicts, "the list shows the conflict");
+        let shown = t.store.service_log(id).unwrap().farmers_served;
+        assert_eq!(
+            conflicts[0].values[0].value.as_u64(),
+            Some(u64::from(shown)),
+            "the value shown is listed first"
+        );
     }
-    // Editing the field again resolves the conflict everywhere.
-    edit(&a.store, id, |l| l.farmers_served = 45);
+    // Editing other fields, or saving the value the field shows, keeps the
+    // conflict for someone to resolve …
+    edit(&a.store, id, |l| l.industry = "白茶".into());
+    edit(&a.store, id, |l| l.farmers_served = winner_a);
+    sync(&a.store, &b.store);
+    for t in [&a, &b] {
+        assert_eq!(t.store.conflicts(id.into()).unwrap().len(), 1);
+    }
+    // … and writing another value supersedes both, everywhere.
+    edit(&a.store, id, |l| l.farmers_served = 46);
     sync(&a.store, &b.store);
     assert!(b.store.conflicts(id.into()).unwrap().is_empty());
+    assert_eq!(b.store.service_log(id).unwrap().farmers_served, 46);
 }
 
 #[test]
