@@ -1021,4 +1021,288 @@ mod tests {
             "a team lead reviews logs, not consultations"
         );
     }
+
+    // ---- schema 2: decisions, resolutions, duplicate marks ----
+
+    use crate::domain::review::content_stamp;
+    use crate::domain::{DecisionId, ResolutionId, Verdict};
+
+    fn decision(by: u8, verdict: Verdict, log: &ServiceLog) -> Decision {
+        Decision {
+            id: DecisionId::from_uuid(uuid::Uuid::from_u128(0xd0 + u128::from(by))),
+            verdict,
+            by: uid(by),
+            at: Timestamp::from_millis(9),
+            comment: if verdict == Verdict::Returned {
+                "请补充照片".into()
+            } else {
+                String::new()
+            },
+            covers: content_stamp(log),
+            heads: vec!["ab".repeat(32)],
+        }
+    }
+
+    /// `who` (user `by`) decides on the log.
+    fn decide(l: &mut ServiceLog, by: u8, verdict: Verdict) {
+        let d = decision(by, verdict, l);
+        l.reviews.push(d);
+        l.status = verdict.status();
+        l.review.by = Some(uid(by));
+    }
+
+    fn resolution(by: u8, role: Role, path: &str) -> Resolution {
+        Resolution {
+            id: ResolutionId::from_uuid(uuid::Uuid::from_u128(0xe0 + u128::from(by))),
+            path: path.into(),
+            chosen: "13".into(),
+            superseded: vec!["12".into()],
+            by: uid(by),
+            role,
+            at: Timestamp::from_millis(9),
+        }
+    }
+
+    fn mark(by: u8, of: DocId) -> DuplicateMark {
+        DuplicateMark {
+            of,
+            by: uid(by),
+            at: Timestamp::from_millis(9),
+        }
+    }
+
+    fn other_log() -> DocId {
+        DocId::from_uuid(uuid::Uuid::from_u128(0x0bbb_0000))
+    }
+
+    /// A submitted log of user 2 in team 1, with one approval by lead 5.
+    fn reviewed() -> AnyRecord {
+        edit(&log(2, 1, ZHENGAN_VILLAGE), |l| {
+            decide(l, 5, Verdict::Approved);
+            l.resolutions
+                .push(resolution(2, Role::Commissioner, "farmers_served"));
+        })
+    }
+
+    /// The record-level matrix of the schema-2 actions: who (author 2,
+    /// teammate 1, lead 5 of team 1, lead 6 of team 2, the county's sync
+    /// admin) does what to user 2's log, and what `check_write` answers.
+    #[test]
+    fn decisions_resolutions_and_duplicate_marks() {
+        use RefusalCode::{FieldNotAllowed, InvalidRecord, NotYourRecord, OutOfScope};
+        let zhengan_admin = admin(Scope::County(county(ZHENGAN)));
+        let submitted = log(2, 1, ZHENGAN_VILLAGE);
+        let draft = edit(&submitted, |l| l.status = LogStatus::Draft);
+        let reviewed = reviewed();
+        type Edit = fn(&mut ServiceLog);
+        /// (why, who, before, edit, answer)
+        type Case = (
+            &'static str,
+            Principal,
+            AnyRecord,
+            Edit,
+            Option<RefusalCode>,
+        );
+        #[rustfmt::skip]
+        let cases: Vec<Case> = vec![
+            // Deciding.
+            ("the lead approves", lead(5, 1), submitted.clone(), |l| decide(l, 5, Verdict::Approved), None),
+            ("the lead returns with a comment", lead(5, 1), submitted.clone(), |l| decide(l, 5, Verdict::Returned), None),
+            ("the lead returns without a comment", lead(5, 1), submitted.clone(), |l| {
+                decide(l, 5, Verdict::Returned);
+                l.reviews[0].comment.clear();
+            }, Some(InvalidRecord)),
+            ("a decision without the content it covers", lead(5, 1), submitted.clone(), |l| {
+                decide(l, 5, Verdict::Approved);
+                l.reviews[0].covers = "not a stamp".into();
+            }, Some(InvalidRecord)),
+            ("a decision the status does not follow", lead(5, 1), submitted.clone(), |l| {
+                decide(l, 5, Verdict::Approved);
+                l.status = LogStatus::Returned;
+            }, Some(InvalidRecord)),
+            ("the lead decides in another's name", lead(5, 1), submitted.clone(), |l| decide(l, 6, Verdict::Approved), Some(FieldNotAllowed)),
+            ("the lead decides on a draft", lead(5, 1), draft.clone(), |l| decide(l, 5, Verdict::Approved), Some(FieldNotAllowed)),
+            ("the lead decides and edits content", lead(5, 1), submitted.clone(), |l| {
+                decide(l, 5, Verdict::Approved);
+                l.farmers_served = 99;
+            }, Some(FieldNotAllowed)),
+            ("the author decides", commissioner(2, 1), submitted.clone(), |l| decide(l, 2, Verdict::Approved), Some(FieldNotAllowed)),
+            ("a teammate decides", commissioner(1, 1), submitted.clone(), |l| decide(l, 1, Verdict::Approved), Some(NotYourRecord)),
+            ("another team's lead decides", lead(6, 2), submitted.clone(), |l| decide(l, 6, Verdict::Approved), Some(OutOfScope)),
+            ("the sync admin decides", zhengan_admin, submitted.clone(), |l| decide(l, 0x99, Verdict::Returned), None),
+            // The history is append-only, for everyone.
+            ("the lead rewrites a decision", lead(5, 1), reviewed.clone(), |l| l.reviews[0].comment = "改".into(), Some(FieldNotAllowed)),
+            ("the lead removes a decision", lead(5, 1), reviewed.clone(), |l| l.reviews.clear(), Some(FieldNotAllowed)),
+            ("the admin removes a decision", zhengan_admin, reviewed.clone(), |l| l.reviews.clear(), Some(FieldNotAllowed)),
+            ("the admin rewrites a resolution", zhengan_admin, reviewed.clone(), |l| l.resolutions[0].chosen = "1".into(), Some(FieldNotAllowed)),
+            ("the author removes a resolution", commissioner(2, 1), reviewed.clone(), |l| l.resolutions.clear(), Some(FieldNotAllowed)),
+            ("the lead approves again after an edit", lead(5, 1), reviewed.clone(), |l| {
+                l.reviews.push(Decision { id: DecisionId::from_uuid(uuid::Uuid::from_u128(0xd9)), ..decision(5, Verdict::Approved, l) });
+            }, None),
+            // Resolving: the author the content, the lead the review, the
+            // admin anything but identity; each resolution its resolver's.
+            ("the author resolves a count", commissioner(2, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(2, Role::Commissioner, "farmers_served"));
+                l.farmers_served = 13;
+            }, None),
+            ("the author resolves a party's name", commissioner(2, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(2, Role::Commissioner, "served.0.name"));
+            }, None),
+            ("the author resolves the status", commissioner(2, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(2, Role::Commissioner, "status"));
+            }, Some(FieldNotAllowed)),
+            ("the author resolves in another's name", commissioner(2, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(9, Role::Commissioner, "farmers_served"));
+            }, Some(FieldNotAllowed)),
+            ("the author claims another role", commissioner(2, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(2, Role::SyncAdmin, "farmers_served"));
+            }, Some(FieldNotAllowed)),
+            ("the lead resolves the status", lead(5, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(5, Role::TeamLead, "status"));
+            }, None),
+            ("the lead resolves a count", lead(5, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(5, Role::TeamLead, "farmers_served"));
+            }, Some(FieldNotAllowed)),
+            ("the admin resolves the team", zhengan_admin, submitted.clone(), |l| {
+                l.resolutions.push(resolution(0x99, Role::SyncAdmin, "team"));
+            }, None),
+            ("the admin resolves the author", zhengan_admin, submitted.clone(), |l| {
+                l.resolutions.push(resolution(0x99, Role::SyncAdmin, "author"));
+            }, Some(FieldNotAllowed)),
+            ("a resolution that is not JSON", zhengan_admin, submitted.clone(), |l| {
+                l.resolutions.push(Resolution { chosen: "{".into(), ..resolution(0x99, Role::SyncAdmin, "farmers_served") });
+            }, Some(InvalidRecord)),
+            ("a teammate resolves", commissioner(1, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(1, Role::Commissioner, "farmers_served"));
+            }, Some(NotYourRecord)),
+            // Duplicate marks: the author and the admin.
+            ("the author marks a duplicate", commissioner(2, 1), submitted.clone(), |l| l.duplicate = Some(mark(2, other_log())), None),
+            ("the admin marks a duplicate", zhengan_admin, submitted.clone(), |l| l.duplicate = Some(mark(0x99, other_log())), None),
+            ("a mark in another's name", commissioner(2, 1), submitted.clone(), |l| l.duplicate = Some(mark(5, other_log())), Some(FieldNotAllowed)),
+            ("a log marked a duplicate of itself", commissioner(2, 1), submitted.clone(), |l| l.duplicate = Some(mark(2, l.id.into())), Some(FieldNotAllowed)),
+            ("the lead marks a duplicate", lead(5, 1), submitted.clone(), |l| l.duplicate = Some(mark(5, other_log())), Some(FieldNotAllowed)),
+            ("a teammate marks a duplicate", commissioner(1, 1), submitted.clone(), |l| l.duplicate = Some(mark(1, other_log())), Some(NotYourRecord)),
+        ];
+        for (why, who, before, f, expected) in cases {
+            let after = edit(&before, f);
+            assert_eq!(
+                code(check_write(&who, Some(&before), &after)),
+                expected,
+                "{why}"
+            );
+        }
+        // Clearing a mark: its author or the admin.
+        let marked = edit(&submitted, |l| l.duplicate = Some(mark(2, other_log())));
+        let cleared = edit(&marked, |l| l.duplicate = None);
+        assert_eq!(
+            code(check_write(&commissioner(2, 1), Some(&marked), &cleared)),
+            None
+        );
+        assert_eq!(
+            code(check_write(&zhengan_admin, Some(&marked), &cleared)),
+            None
+        );
+        assert_eq!(
+            code(check_write(&lead(5, 1), Some(&marked), &cleared)),
+            Some(FieldNotAllowed)
+        );
+    }
+
+    #[test]
+    fn a_new_record_carries_no_history() {
+        let who = commissioner(1, 1);
+        let fresh = log(1, 1, ZHENGAN_VILLAGE);
+        type Edit = fn(&mut ServiceLog);
+        let carried: [(&str, Edit); 3] = [
+            ("a decision", |l| {
+                let d = decision(5, Verdict::Approved, l);
+                l.reviews.push(d)
+            }),
+            ("a resolution", |l| {
+                l.resolutions
+                    .push(resolution(1, Role::Commissioner, "farmers_served"))
+            }),
+            ("a duplicate mark", |l| {
+                l.duplicate = Some(mark(1, other_log()))
+            }),
+        ];
+        for (what, f) in carried {
+            assert_eq!(
+                code(check_write(&who, None, &edit(&fresh, f))),
+                Some(RefusalCode::FieldNotAllowed),
+                "{what}"
+            );
+        }
+        let AnyRecord::Consultation(c) = consultation_of(1) else {
+            unreachable!()
+        };
+        let with_mark = AnyRecord::Consultation(Consultation {
+            duplicate: Some(mark(1, other_log())),
+            ..c
+        });
+        assert_eq!(
+            code(check_write(&who, None, &with_mark)),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+    }
+
+    fn consultation_of(author: u8) -> AnyRecord {
+        AnyRecord::Consultation(testing::consultation(
+            uid(author),
+            Some(team(1)),
+            VillageCode::parse(ZHENGAN_VILLAGE).unwrap(),
+        ))
+    }
+
+    #[test]
+    fn consultations_are_resolved_and_marked_by_their_author_and_the_admin() {
+        let before = consultation_of(1);
+        let AnyRecord::Consultation(c) = &before else {
+            unreachable!()
+        };
+        let resolved = AnyRecord::Consultation(Consultation {
+            resolutions: vec![resolution(1, Role::Commissioner, "farmer.name")],
+            ..c.clone()
+        });
+        let marked = AnyRecord::Consultation(Consultation {
+            duplicate: Some(mark(1, other_log())),
+            ..c.clone()
+        });
+        assert_eq!(
+            code(check_write(&commissioner(1, 1), Some(&before), &resolved)),
+            None
+        );
+        assert_eq!(
+            code(check_write(&commissioner(1, 1), Some(&before), &marked)),
+            None
+        );
+        assert_eq!(
+            code(check_write(&lead(5, 1), Some(&before), &marked)),
+            Some(RefusalCode::NotYourRecord)
+        );
+    }
+
+    #[test]
+    fn the_hints_for_deciding_resolving_and_marking() {
+        let at = log(2, 1, ZHENGAN_VILLAGE).placement();
+        let zhengan = admin(Scope::County(county(ZHENGAN)));
+        /// (who, may decide, may mark, resolves farmers_served, resolves status, why)
+        type Case = (Principal, bool, bool, bool, bool, &'static str);
+        #[rustfmt::skip]
+        let cases: [Case; 6] = [
+            (commissioner(2, 1), false, true, true, false, "the author"),
+            (commissioner(1, 1), false, false, false, false, "a teammate"),
+            (lead(5, 1), true, false, false, true, "the team's lead"),
+            (lead(6, 2), false, false, false, false, "another team's lead"),
+            (zhengan, true, true, true, true, "the county's sync admin"),
+            (admin(Scope::County(county("520326"))), false, false, false, false, "another county's admin"),
+        ];
+        for (who, decide, mark, count, status, why) in cases {
+            assert_eq!(may_decide(&who, &at), decide, "{why}");
+            assert_eq!(may_mark_duplicate(&who, &at), mark, "{why}");
+            assert_eq!(may_resolve(&who, &at, "farmers_served"), count, "{why}");
+            assert_eq!(may_resolve(&who, &at, "status"), status, "{why}");
+            assert!(!may_resolve(&who, &at, "author"), "{why}: identity never");
+        }
+    }
 }
