@@ -14,8 +14,8 @@ use app_core::domain::{
 };
 use app_core::scope::{AnyRecord, Placement, can_read};
 use app_core::sync::protocol::PullResponse;
-use automerge::{Automerge, ReadDoc};
 use automerge::transaction::Transactable;
+use automerge::{Automerge, ReadDoc};
 
 use crate::harness::{
     Account, Device, Doc, Env, Fetch, T0, WUCHUAN, World, ZHENGAN, code, consultation_by, log_by,
