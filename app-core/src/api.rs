@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     ActivityType, Consultation, ConsultationId, ConsultationInput, ConsultationStatus, CountyCode,
-    DeviceId, DocId, LogStatus, PhotoHash, PhotoMeta, Role, ServiceLog, ServiceLogId,
-    ServiceLogInput, TeamId, Timestamp, UserId, VillageCode, Warning,
+    Decision, DeviceId, DocId, DuplicateMark, FieldChange, LogStatus, PhotoHash, PhotoMeta,
+    RecordKind, Resolution, ReviewState, Role, ServiceLog, ServiceLogId, ServiceLogInput, TeamId,
+    Timestamp, TownshipCode, UserId, VillageCode, Warning,
 };
 
 /// A page of service logs to list.
@@ -61,8 +62,13 @@ pub struct LogSummary {
     pub trainees: Option<u32>,
     /// Photos attached.
     pub photo_count: u32,
-    /// Review status.
+    /// Review status as stored (the latest writer's).
     pub status: LogStatus,
+    /// Where the log stands in review, derived from its decisions
+    /// (`domain::review::review_state`): what badges and the queue show.
+    pub review_state: ReviewState,
+    /// Set when the log is marked as a duplicate of this one.
+    pub duplicate_of: Option<DocId>,
     /// Whether a field has concurrent values to resolve.
     pub has_conflicts: bool,
     /// Start of the description.
@@ -109,6 +115,8 @@ pub struct ConsultationSummary {
     pub status: ConsultationStatus,
     /// Number of follow-ups.
     pub follow_up_count: u32,
+    /// Set when the consultation is marked as a duplicate of this one.
+    pub duplicate_of: Option<DocId>,
     /// Whether a field has concurrent values to resolve.
     pub has_conflicts: bool,
     /// Start of the problem.
@@ -360,6 +368,20 @@ pub struct LogDetail {
     /// lead of its team).
     #[serde(default)]
     pub may_review: bool,
+    /// Where it stands in review (derived; the stored status may lag).
+    pub review_state: ReviewState,
+    /// When the last decision no longer covers the content (changed since
+    /// approval, or edited after a return): what changed since the version
+    /// decided on, field by field. The history itself is `log.reviews`.
+    #[serde(default)]
+    pub changes_since_decision: Vec<FieldChange>,
+    /// Whether the signed-in user may mark it as a duplicate, or clear the
+    /// mark (`scope::may_mark_duplicate`: its author or a sync admin).
+    #[serde(default)]
+    pub may_mark_duplicate: bool,
+    /// Whether a field holds concurrent values to resolve.
+    #[serde(default)]
+    pub has_conflicts: bool,
 }
 
 /// `get_consultation`: a consultation with the names the interface shows.
@@ -375,6 +397,13 @@ pub struct ConsultationDetail {
     /// (`scope::may_edit`: its author).
     #[serde(default)]
     pub may_edit: bool,
+    /// Whether the signed-in user may mark it as a duplicate, or clear the
+    /// mark (its author or a sync admin).
+    #[serde(default)]
+    pub may_mark_duplicate: bool,
+    /// Whether a field holds concurrent values to resolve.
+    #[serde(default)]
+    pub has_conflicts: bool,
 }
 
 /// A record addressed by ID (`get_service_log`, `close_consultation` …).
@@ -448,4 +477,234 @@ pub struct Period {
     pub from: NaiveDate,
     /// Last day, inclusive.
     pub to: NaiveDate,
+}
+
+// ---------------------------------------------------------------------------
+// Review (团长审核), conflicts (冲突) and duplicates (重复记录): the commands
+// of the team lead's review and of the sync admin's console that work on
+// the device's records, offline.
+// ---------------------------------------------------------------------------
+
+/// `review_queue`: the team's logs waiting for review (handed in, or
+/// changed since approval), not the lead's own, not duplicates.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewQueueQuery {
+    /// The team; none for the signed-in user's team.
+    pub team: Option<TeamId>,
+    /// Only this member's logs.
+    pub member: Option<UserId>,
+    /// Only logs in this township.
+    pub township: Option<TownshipCode>,
+    /// From this date, inclusive.
+    pub from: Option<NaiveDate>,
+    /// To this date, inclusive.
+    pub to: Option<NaiveDate>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u32>,
+    /// Rows to skip.
+    pub offset: Option<u32>,
+}
+
+/// A page of the review queue, newest first, and how many wait in all
+/// (with the same filters): the count on the queue's tab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewQueue {
+    /// Logs waiting that match the filters, all pages.
+    pub total: u64,
+    /// This page.
+    pub logs: Vec<LogSummary>,
+}
+
+/// `review_detail`: a log under review with the conflicts it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewDetail {
+    /// The log, its state, history (`detail.log.reviews`) and what changed
+    /// since the last decision.
+    pub detail: LogDetail,
+    /// Its fields with concurrent values.
+    pub conflicts: Vec<FieldConflict>,
+}
+
+/// `approve_logs`: approve several logs at once (all or none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApproveInput {
+    /// The logs.
+    pub ids: Vec<ServiceLogId>,
+}
+
+/// What `approve_logs` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approved {
+    /// Each log, now approved (a log already approved as it stands is left
+    /// as it is and listed too).
+    pub ids: Vec<ServiceLogId>,
+}
+
+/// `return_log`: return a log to its author with a comment (required).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnInput {
+    /// The log.
+    pub id: ServiceLogId,
+    /// What to fix.
+    pub comment: String,
+}
+
+/// `record_history`: who decided, resolved and marked what on a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordHistory {
+    /// The record.
+    pub id: DocId,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// Review decisions, oldest first (logs only).
+    pub reviews: Vec<Decision>,
+    /// Conflict resolutions, oldest first.
+    pub resolutions: Vec<Resolution>,
+    /// The duplicate mark, if marked.
+    pub duplicate: Option<DuplicateMark>,
+}
+
+/// Where a concurrent value came from, as far as this device can tell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueOrigin {
+    /// The Automerge actor (hex) that wrote it: one app session on one
+    /// device.
+    pub actor: String,
+    /// When, by that device's clock at the change (to the second).
+    pub at: Option<Timestamp>,
+    /// Who wrote it, when the record shows it (the actor created the record,
+    /// or wrote a decision, resolution or mark by that person).
+    pub author: Option<UserId>,
+}
+
+/// One of a conflicted field's values, with its origin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictChoice {
+    /// The value as JSON (what `resolve_conflict` takes back).
+    pub value: serde_json::Value,
+    /// The operation that wrote it (`counter@actor`): pick it by this.
+    pub op: String,
+    /// Where it came from.
+    pub origin: ValueOrigin,
+}
+
+/// A field with concurrent values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldConflict {
+    /// Where: `farmers_served`, `farmer.name`, `served.1.name`.
+    pub path: String,
+    /// The values; the first is the one shown now.
+    pub values: Vec<ConflictChoice>,
+    /// Whether the signed-in user may resolve it (`scope::may_resolve`).
+    pub may_resolve: bool,
+}
+
+/// `list_conflicts`: records on this device with fields to resolve.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictQuery {
+    /// Only records of this kind.
+    pub kind: Option<RecordKind>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u32>,
+    /// Rows to skip.
+    pub offset: Option<u32>,
+}
+
+/// A record with fields to resolve, and the record around them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordConflicts {
+    /// The record.
+    pub id: DocId,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// Its author.
+    pub author: UserId,
+    /// Its team.
+    pub team: Option<TeamId>,
+    /// Its county.
+    pub county: CountyCode,
+    /// Its village (a log's, or the farmer's).
+    pub village: VillageCode,
+    /// The village's name, when the register is loaded.
+    pub village_name: Option<String>,
+    /// The work date (a log), or the day asked (a consultation).
+    pub date: NaiveDate,
+    /// When the record was made: its age.
+    pub created_at: Timestamp,
+    /// Start of its description or problem.
+    pub summary: String,
+    /// The fields with concurrent values.
+    pub fields: Vec<FieldConflict>,
+}
+
+/// How a conflict is resolved: one of its values, or a new one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Choice {
+    /// The value written by this operation (`ConflictChoice::op`).
+    Pick {
+        /// The operation.
+        op: String,
+    },
+    /// A value typed in, as JSON in the form the values are listed; it must
+    /// pass the record's validation.
+    Value {
+        /// The value.
+        value: serde_json::Value,
+    },
+}
+
+/// `resolve_conflict`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolveInput {
+    /// The record.
+    pub id: DocId,
+    /// The conflicted field (`FieldConflict::path`).
+    pub path: String,
+    /// The value to keep.
+    pub choice: Choice,
+}
+
+/// `mark_duplicate`: mark `id` as a duplicate of `of` (the one kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkDuplicateInput {
+    /// The record that duplicates.
+    pub id: DocId,
+    /// The record kept.
+    pub of: DocId,
+}
+
+/// One of two records that may be the same visit or question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateSide {
+    /// The record.
+    pub id: DocId,
+    /// When it was made (which device wrote it first).
+    pub created_at: Timestamp,
+    /// Start of its description or problem.
+    pub summary: String,
+    /// Photos attached.
+    pub photo_count: u32,
+}
+
+/// `duplicate_candidates`: two records by one author, of one day, in one
+/// village, with similar text (`domain::resolution::similar_texts`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicatePair {
+    /// Their kind.
+    pub kind: RecordKind,
+    /// Their author.
+    pub author: UserId,
+    /// The day (the work date, or the day asked).
+    pub date: NaiveDate,
+    /// The village.
+    pub village: VillageCode,
+    /// Its name, when the register is loaded.
+    pub village_name: Option<String>,
+    /// The older record.
+    pub first: DuplicateSide,
+    /// The newer one.
+    pub second: DuplicateSide,
+    /// How alike their texts are, 0 to 1.
+    pub similarity: f64,
 }

@@ -4,13 +4,20 @@
 //! `check_write` itself uses) before it offers or makes an edit, so the
 //! interface's hints cannot drift from what the server accepts.
 //!
-//! - A commissioner creates and edits their own records and reads the team's.
+//! - A commissioner creates and edits their own records and reads the team's;
+//!   as the author they resolve conflicts of their records' content and mark
+//!   their records as duplicates, but never write a review.
 //! - A team lead reads everything of the team and writes only review fields
-//!   (status approved/returned, review comment) on the team's logs, besides
-//!   their own records as a commissioner.
+//!   on the team's logs once handed in: appends a decision (by themselves,
+//!   covering the content they saw, a comment to return), sets the status
+//!   approved/returned and the review, and resolves conflicts of those
+//!   fields; besides their own records as a commissioner.
 //! - A sync admin reads everything in their county or province and may write
-//!   any field of a record in scope except its identity (to resolve
-//!   conflicts); the server records each such write.
+//!   any field of a record in scope except its identity: resolves any
+//!   conflict, marks duplicates, decides; the server records each such write.
+//! - Everyone: entries of the review history and of the resolutions are
+//!   never edited or removed, and every new entry names its writer; a new
+//!   record carries no decision, resolution or duplicate mark.
 //! - Nobody reads or writes outside their scope, whatever a device sends:
 //!   the record's place (its county, from its village) and team are taken
 //!   from the record itself, never from what the device claims.
@@ -18,9 +25,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::Identity;
+use crate::domain::review::LOG_CONTENT_FIELDS;
 use crate::domain::{
-    Consultation, CountyCode, LogStatus, ProvinceCode, RecordKind, Role, Scope, ServiceLog, Team,
-    TeamId, User, UserId,
+    Consultation, CountyCode, Decision, DocId, DuplicateMark, LogStatus, ProvinceCode, RecordKind,
+    Resolution, ReviewState, Role, Scope, ServiceLog, Team, TeamId, User, UserId,
 };
 use crate::sync::protocol::RefusalCode;
 
@@ -112,6 +120,38 @@ impl AnyRecord {
         match self {
             AnyRecord::ServiceLog(l) => l.into(),
             AnyRecord::Consultation(c) => c.into(),
+        }
+    }
+
+    /// The record's ID.
+    pub fn id(&self) -> DocId {
+        match self {
+            AnyRecord::ServiceLog(l) => l.id.into(),
+            AnyRecord::Consultation(c) => c.id.into(),
+        }
+    }
+
+    /// Its review decisions (none for a consultation).
+    pub fn reviews(&self) -> &[Decision] {
+        match self {
+            AnyRecord::ServiceLog(l) => &l.reviews,
+            AnyRecord::Consultation(_) => &[],
+        }
+    }
+
+    /// Its conflict resolutions.
+    pub fn resolutions(&self) -> &[Resolution] {
+        match self {
+            AnyRecord::ServiceLog(l) => &l.resolutions,
+            AnyRecord::Consultation(c) => &c.resolutions,
+        }
+    }
+
+    /// Its duplicate mark.
+    pub fn duplicate(&self) -> Option<&DuplicateMark> {
+        match self {
+            AnyRecord::ServiceLog(l) => l.duplicate.as_ref(),
+            AnyRecord::Consultation(c) => c.duplicate.as_ref(),
         }
     }
 
@@ -221,6 +261,49 @@ pub fn may_review(who: &Principal, at: &Placement) -> bool {
     write_right(who, at) == Some(WriteRight::Review)
 }
 
+/// Whether `who` may decide on the log at `at` (append a decision): its
+/// team's lead, or a sync admin in scope.
+pub fn may_decide(who: &Principal, at: &Placement) -> bool {
+    at.kind == RecordKind::ServiceLog
+        && matches!(
+            write_right(who, at),
+            Some(WriteRight::Review | WriteRight::Resolve)
+        )
+}
+
+/// Whether `who` may mark the record at `at` as a duplicate, or clear the
+/// mark: its author, or a sync admin in scope.
+pub fn may_mark_duplicate(who: &Principal, at: &Placement) -> bool {
+    matches!(
+        write_right(who, at),
+        Some(WriteRight::Author | WriteRight::Resolve)
+    )
+}
+
+/// Whether a right lets its holder resolve a conflict of the top-level
+/// `field` of a record of `kind`: the author the content (not team, status
+/// beyond the author's own, review or history), the team lead the review
+/// fields, a sync admin anything but identity.
+pub fn right_resolves(right: WriteRight, kind: RecordKind, field: &str) -> bool {
+    if IDENTITY_FIELDS.contains(&field) || HISTORY_FIELDS.contains(&field) {
+        return false;
+    }
+    match right {
+        WriteRight::Resolve => true,
+        WriteRight::Review => kind == RecordKind::ServiceLog && REVIEW_FIELDS.contains(&field),
+        WriteRight::Author => match kind {
+            RecordKind::ServiceLog => LOG_CONTENT_FIELDS.contains(&field),
+            RecordKind::Consultation => !matches!(field, "team" | "duplicate"),
+        },
+    }
+}
+
+/// Whether `who` may resolve a conflict of the top-level `field` of the
+/// record at `at` ([`right_resolves`] of their [`write_right`]).
+pub fn may_resolve(who: &Principal, at: &Placement, field: &str) -> bool {
+    write_right(who, at).is_some_and(|right| right_resolves(right, at.kind, field))
+}
+
 fn in_write_area(who: &Principal, at: &Placement) -> bool {
     match who.scope {
         Scope::Own | Scope::Team(_) => who.county.is_none_or(|c| c == at.county),
@@ -231,8 +314,125 @@ fn in_write_area(who: &Principal, at: &Placement) -> bool {
 
 /// Fields no one may change after creation.
 const IDENTITY_FIELDS: &[&str] = &["id", "author", "created_at"];
-/// Fields a team lead may write on a team member's log.
-const REVIEW_FIELDS: &[&str] = &["status", "review"];
+/// Fields a team lead may write on a team member's log: the status, the
+/// review (the last decision's mirror), the decisions, and resolutions of
+/// conflicts of the first two.
+const REVIEW_FIELDS: &[&str] = &["status", "review", "reviews", "resolutions"];
+/// The append-only lists: written by appending entries, never resolved.
+const HISTORY_FIELDS: &[&str] = &["reviews", "resolutions"];
+
+/// Whether `after` keeps every entry of `before`, unchanged and in order.
+fn keeps<T: PartialEq, K: PartialEq>(before: &[T], after: &[T], key: impl Fn(&T) -> K) -> bool {
+    let mut rest = after.iter();
+    before.iter().all(|old| {
+        rest.by_ref().any(|new| key(new) == key(old))
+            && after.iter().find(|new| key(new) == key(old)) == Some(old)
+    })
+}
+
+/// The entries of `after` that `before` lacks.
+fn added<'a, T, K: PartialEq>(before: &[T], after: &'a [T], key: impl Fn(&T) -> K) -> Vec<&'a T> {
+    after
+        .iter()
+        .filter(|new| !before.iter().any(|old| key(old) == key(new)))
+        .collect()
+}
+
+/// The review history, the resolutions and the duplicate mark of an edit:
+/// nothing removed or rewritten, and each new entry is its writer's own
+/// and one their right allows.
+fn check_history(
+    who: &Principal,
+    right: WriteRight,
+    before: &AnyRecord,
+    after: &AnyRecord,
+) -> Result<(), Refusal> {
+    let kind = before.placement().kind;
+    if !keeps(before.reviews(), after.reviews(), |d| d.id)
+        || !keeps(before.resolutions(), after.resolutions(), |r| r.id)
+    {
+        return refuse(
+            RefusalCode::FieldNotAllowed,
+            "decisions and resolutions are never changed or removed",
+        );
+    }
+    let decisions = added(before.reviews(), after.reviews(), |d| d.id);
+    if !decisions.is_empty() {
+        let (AnyRecord::ServiceLog(b), AnyRecord::ServiceLog(a)) = (before, after) else {
+            unreachable!("only logs have decisions");
+        };
+        if !matches!(right, WriteRight::Review | WriteRight::Resolve) {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "only a team lead decides on a log",
+            );
+        }
+        if b.review_state() == ReviewState::Draft {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "a draft is not ready for review",
+            );
+        }
+        for d in &decisions {
+            if d.by != who.user {
+                return refuse(
+                    RefusalCode::FieldNotAllowed,
+                    "a decision is its decider's own",
+                );
+            }
+            if !d.is_well_formed() {
+                return refuse(
+                    RefusalCode::InvalidRecord,
+                    "a decision needs the content it covers, the heads seen and, to return, a comment",
+                );
+            }
+        }
+        let last = decisions.last().expect("not empty");
+        if a.status != last.verdict.status() {
+            return refuse(
+                RefusalCode::InvalidRecord,
+                "the status must follow the decision",
+            );
+        }
+    }
+    for r in added(before.resolutions(), after.resolutions(), |r| r.id) {
+        if r.by != who.user || r.role != who.role {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "a resolution is its resolver's own",
+            );
+        }
+        if !r.is_well_formed() {
+            return refuse(
+                RefusalCode::InvalidRecord,
+                "a resolution needs a path and values as JSON",
+            );
+        }
+        if !right_resolves(right, kind, r.field()) {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                format!("{} is not a field this user resolves", r.path),
+            );
+        }
+    }
+    if before.duplicate() != after.duplicate() {
+        if !matches!(right, WriteRight::Author | WriteRight::Resolve) {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "only the author or a sync admin marks a duplicate",
+            );
+        }
+        if let Some(mark) = after.duplicate()
+            && (mark.by != who.user || mark.of == after.id())
+        {
+            return refuse(
+                RefusalCode::FieldNotAllowed,
+                "a duplicate mark is its marker's own and names another record",
+            );
+        }
+    }
+    Ok(())
+}
 
 /// Checks that `who` may turn `before` (none for a new record) into `after`.
 pub fn check_write(
@@ -305,6 +505,13 @@ pub fn check_write(
             "a new log cannot carry a review",
         );
     }
+    if !after.reviews().is_empty() || !after.resolutions().is_empty() || after.duplicate().is_some()
+    {
+        return refuse(
+            RefusalCode::FieldNotAllowed,
+            "a new record carries no decision, resolution or duplicate mark",
+        );
+    }
     Ok(())
 }
 
@@ -322,18 +529,26 @@ fn check_edit(
             "the record is outside the author's scope",
         );
     }
-    match write_right(who, was) {
-        None if !can_read(who, was) => refuse(
-            RefusalCode::OutOfScope,
-            "the record is outside the author's scope",
-        ),
-        None => refuse(
-            RefusalCode::NotYourRecord,
-            "only the author edits this record",
-        ),
-        Some(WriteRight::Resolve) => Ok(()),
-        Some(WriteRight::Author) => check_author_edit(who, at, before, after, changed),
-        Some(WriteRight::Review) => check_review(before, after, changed),
+    let right = match write_right(who, was) {
+        None if !can_read(who, was) => {
+            return refuse(
+                RefusalCode::OutOfScope,
+                "the record is outside the author's scope",
+            );
+        }
+        None => {
+            return refuse(
+                RefusalCode::NotYourRecord,
+                "only the author edits this record",
+            );
+        }
+        Some(right) => right,
+    };
+    check_history(who, right, before, after)?;
+    match right {
+        WriteRight::Resolve => Ok(()),
+        WriteRight::Author => check_author_edit(who, at, before, after, changed),
+        WriteRight::Review => check_review(before, after, changed),
     }
 }
 
@@ -805,5 +1020,289 @@ mod tests {
             Some(RefusalCode::NotYourRecord),
             "a team lead reviews logs, not consultations"
         );
+    }
+
+    // ---- schema 2: decisions, resolutions, duplicate marks ----
+
+    use crate::domain::review::content_stamp;
+    use crate::domain::{DecisionId, ResolutionId, Verdict};
+
+    fn decision(by: u8, verdict: Verdict, log: &ServiceLog) -> Decision {
+        Decision {
+            id: DecisionId::from_uuid(uuid::Uuid::from_u128(0xd0 + u128::from(by))),
+            verdict,
+            by: uid(by),
+            at: Timestamp::from_millis(9),
+            comment: if verdict == Verdict::Returned {
+                "请补充照片".into()
+            } else {
+                String::new()
+            },
+            covers: content_stamp(log),
+            heads: vec!["ab".repeat(32)],
+        }
+    }
+
+    /// `who` (user `by`) decides on the log.
+    fn decide(l: &mut ServiceLog, by: u8, verdict: Verdict) {
+        let d = decision(by, verdict, l);
+        l.reviews.push(d);
+        l.status = verdict.status();
+        l.review.by = Some(uid(by));
+    }
+
+    fn resolution(by: u8, role: Role, path: &str) -> Resolution {
+        Resolution {
+            id: ResolutionId::from_uuid(uuid::Uuid::from_u128(0xe0 + u128::from(by))),
+            path: path.into(),
+            chosen: "13".into(),
+            superseded: vec!["12".into()],
+            by: uid(by),
+            role,
+            at: Timestamp::from_millis(9),
+        }
+    }
+
+    fn mark(by: u8, of: DocId) -> DuplicateMark {
+        DuplicateMark {
+            of,
+            by: uid(by),
+            at: Timestamp::from_millis(9),
+        }
+    }
+
+    fn other_log() -> DocId {
+        DocId::from_uuid(uuid::Uuid::from_u128(0x0bbb_0000))
+    }
+
+    /// A submitted log of user 2 in team 1, with one approval by lead 5.
+    fn reviewed() -> AnyRecord {
+        edit(&log(2, 1, ZHENGAN_VILLAGE), |l| {
+            decide(l, 5, Verdict::Approved);
+            l.resolutions
+                .push(resolution(2, Role::Commissioner, "farmers_served"));
+        })
+    }
+
+    /// The record-level matrix of the schema-2 actions: who (author 2,
+    /// teammate 1, lead 5 of team 1, lead 6 of team 2, the county's sync
+    /// admin) does what to user 2's log, and what `check_write` answers.
+    #[test]
+    fn decisions_resolutions_and_duplicate_marks() {
+        use RefusalCode::{FieldNotAllowed, InvalidRecord, NotYourRecord, OutOfScope};
+        let zhengan_admin = admin(Scope::County(county(ZHENGAN)));
+        let submitted = log(2, 1, ZHENGAN_VILLAGE);
+        let draft = edit(&submitted, |l| l.status = LogStatus::Draft);
+        let reviewed = reviewed();
+        type Edit = fn(&mut ServiceLog);
+        /// (why, who, before, edit, answer)
+        type Case = (
+            &'static str,
+            Principal,
+            AnyRecord,
+            Edit,
+            Option<RefusalCode>,
+        );
+        #[rustfmt::skip]
+        let cases: Vec<Case> = vec![
+            // Deciding.
+            ("the lead approves", lead(5, 1), submitted.clone(), |l| decide(l, 5, Verdict::Approved), None),
+            ("the lead returns with a comment", lead(5, 1), submitted.clone(), |l| decide(l, 5, Verdict::Returned), None),
+            ("the lead returns without a comment", lead(5, 1), submitted.clone(), |l| {
+                decide(l, 5, Verdict::Returned);
+                l.reviews[0].comment.clear();
+            }, Some(InvalidRecord)),
+            ("a decision without the content it covers", lead(5, 1), submitted.clone(), |l| {
+                decide(l, 5, Verdict::Approved);
+                l.reviews[0].covers = "not a stamp".into();
+            }, Some(InvalidRecord)),
+            ("a decision the status does not follow", lead(5, 1), submitted.clone(), |l| {
+                decide(l, 5, Verdict::Approved);
+                l.status = LogStatus::Returned;
+            }, Some(InvalidRecord)),
+            ("the lead decides in another's name", lead(5, 1), submitted.clone(), |l| decide(l, 6, Verdict::Approved), Some(FieldNotAllowed)),
+            ("the lead decides on a draft", lead(5, 1), draft.clone(), |l| decide(l, 5, Verdict::Approved), Some(FieldNotAllowed)),
+            ("the lead decides and edits content", lead(5, 1), submitted.clone(), |l| {
+                decide(l, 5, Verdict::Approved);
+                l.farmers_served = 99;
+            }, Some(FieldNotAllowed)),
+            ("the author decides", commissioner(2, 1), submitted.clone(), |l| decide(l, 2, Verdict::Approved), Some(FieldNotAllowed)),
+            ("a teammate decides", commissioner(1, 1), submitted.clone(), |l| decide(l, 1, Verdict::Approved), Some(NotYourRecord)),
+            ("another team's lead decides", lead(6, 2), submitted.clone(), |l| decide(l, 6, Verdict::Approved), Some(OutOfScope)),
+            ("the sync admin decides", zhengan_admin, submitted.clone(), |l| decide(l, 0x99, Verdict::Returned), None),
+            // The history is append-only, for everyone.
+            ("the lead rewrites a decision", lead(5, 1), reviewed.clone(), |l| l.reviews[0].comment = "改".into(), Some(FieldNotAllowed)),
+            ("the lead removes a decision", lead(5, 1), reviewed.clone(), |l| l.reviews.clear(), Some(FieldNotAllowed)),
+            ("the admin removes a decision", zhengan_admin, reviewed.clone(), |l| l.reviews.clear(), Some(FieldNotAllowed)),
+            ("the admin rewrites a resolution", zhengan_admin, reviewed.clone(), |l| l.resolutions[0].chosen = "1".into(), Some(FieldNotAllowed)),
+            ("the author removes a resolution", commissioner(2, 1), reviewed.clone(), |l| l.resolutions.clear(), Some(FieldNotAllowed)),
+            ("the lead approves again after an edit", lead(5, 1), reviewed.clone(), |l| {
+                l.reviews.push(Decision { id: DecisionId::from_uuid(uuid::Uuid::from_u128(0xd9)), ..decision(5, Verdict::Approved, l) });
+            }, None),
+            // Resolving: the author the content, the lead the review, the
+            // admin anything but identity; each resolution its resolver's.
+            ("the author resolves a count", commissioner(2, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(2, Role::Commissioner, "farmers_served"));
+                l.farmers_served = 13;
+            }, None),
+            ("the author resolves a party's name", commissioner(2, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(2, Role::Commissioner, "served.0.name"));
+            }, None),
+            ("the author resolves the status", commissioner(2, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(2, Role::Commissioner, "status"));
+            }, Some(FieldNotAllowed)),
+            ("the author resolves in another's name", commissioner(2, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(9, Role::Commissioner, "farmers_served"));
+            }, Some(FieldNotAllowed)),
+            ("the author claims another role", commissioner(2, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(2, Role::SyncAdmin, "farmers_served"));
+            }, Some(FieldNotAllowed)),
+            ("the lead resolves the status", lead(5, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(5, Role::TeamLead, "status"));
+            }, None),
+            ("the lead resolves a count", lead(5, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(5, Role::TeamLead, "farmers_served"));
+            }, Some(FieldNotAllowed)),
+            ("the admin resolves the team", zhengan_admin, submitted.clone(), |l| {
+                l.resolutions.push(resolution(0x99, Role::SyncAdmin, "team"));
+            }, None),
+            ("the admin resolves the author", zhengan_admin, submitted.clone(), |l| {
+                l.resolutions.push(resolution(0x99, Role::SyncAdmin, "author"));
+            }, Some(FieldNotAllowed)),
+            ("a resolution that is not JSON", zhengan_admin, submitted.clone(), |l| {
+                l.resolutions.push(Resolution { chosen: "{".into(), ..resolution(0x99, Role::SyncAdmin, "farmers_served") });
+            }, Some(InvalidRecord)),
+            ("a teammate resolves", commissioner(1, 1), submitted.clone(), |l| {
+                l.resolutions.push(resolution(1, Role::Commissioner, "farmers_served"));
+            }, Some(NotYourRecord)),
+            // Duplicate marks: the author and the admin.
+            ("the author marks a duplicate", commissioner(2, 1), submitted.clone(), |l| l.duplicate = Some(mark(2, other_log())), None),
+            ("the admin marks a duplicate", zhengan_admin, submitted.clone(), |l| l.duplicate = Some(mark(0x99, other_log())), None),
+            ("a mark in another's name", commissioner(2, 1), submitted.clone(), |l| l.duplicate = Some(mark(5, other_log())), Some(FieldNotAllowed)),
+            ("a log marked a duplicate of itself", commissioner(2, 1), submitted.clone(), |l| l.duplicate = Some(mark(2, l.id.into())), Some(FieldNotAllowed)),
+            ("the lead marks a duplicate", lead(5, 1), submitted.clone(), |l| l.duplicate = Some(mark(5, other_log())), Some(FieldNotAllowed)),
+            ("a teammate marks a duplicate", commissioner(1, 1), submitted.clone(), |l| l.duplicate = Some(mark(1, other_log())), Some(NotYourRecord)),
+        ];
+        for (why, who, before, f, expected) in cases {
+            let after = edit(&before, f);
+            assert_eq!(
+                code(check_write(&who, Some(&before), &after)),
+                expected,
+                "{why}"
+            );
+        }
+        // Clearing a mark: its author or the admin.
+        let marked = edit(&submitted, |l| l.duplicate = Some(mark(2, other_log())));
+        let cleared = edit(&marked, |l| l.duplicate = None);
+        assert_eq!(
+            code(check_write(&commissioner(2, 1), Some(&marked), &cleared)),
+            None
+        );
+        assert_eq!(
+            code(check_write(&zhengan_admin, Some(&marked), &cleared)),
+            None
+        );
+        assert_eq!(
+            code(check_write(&lead(5, 1), Some(&marked), &cleared)),
+            Some(FieldNotAllowed)
+        );
+    }
+
+    #[test]
+    fn a_new_record_carries_no_history() {
+        let who = commissioner(1, 1);
+        let fresh = log(1, 1, ZHENGAN_VILLAGE);
+        type Edit = fn(&mut ServiceLog);
+        let carried: [(&str, Edit); 3] = [
+            ("a decision", |l| {
+                let d = decision(5, Verdict::Approved, l);
+                l.reviews.push(d)
+            }),
+            ("a resolution", |l| {
+                l.resolutions
+                    .push(resolution(1, Role::Commissioner, "farmers_served"))
+            }),
+            ("a duplicate mark", |l| {
+                l.duplicate = Some(mark(1, other_log()))
+            }),
+        ];
+        for (what, f) in carried {
+            assert_eq!(
+                code(check_write(&who, None, &edit(&fresh, f))),
+                Some(RefusalCode::FieldNotAllowed),
+                "{what}"
+            );
+        }
+        let AnyRecord::Consultation(c) = consultation_of(1) else {
+            unreachable!()
+        };
+        let with_mark = AnyRecord::Consultation(Consultation {
+            duplicate: Some(mark(1, other_log())),
+            ..c
+        });
+        assert_eq!(
+            code(check_write(&who, None, &with_mark)),
+            Some(RefusalCode::FieldNotAllowed)
+        );
+    }
+
+    fn consultation_of(author: u8) -> AnyRecord {
+        AnyRecord::Consultation(testing::consultation(
+            uid(author),
+            Some(team(1)),
+            VillageCode::parse(ZHENGAN_VILLAGE).unwrap(),
+        ))
+    }
+
+    #[test]
+    fn consultations_are_resolved_and_marked_by_their_author_and_the_admin() {
+        let before = consultation_of(1);
+        let AnyRecord::Consultation(c) = &before else {
+            unreachable!()
+        };
+        let resolved = AnyRecord::Consultation(Consultation {
+            resolutions: vec![resolution(1, Role::Commissioner, "farmer.name")],
+            ..c.clone()
+        });
+        let marked = AnyRecord::Consultation(Consultation {
+            duplicate: Some(mark(1, other_log())),
+            ..c.clone()
+        });
+        assert_eq!(
+            code(check_write(&commissioner(1, 1), Some(&before), &resolved)),
+            None
+        );
+        assert_eq!(
+            code(check_write(&commissioner(1, 1), Some(&before), &marked)),
+            None
+        );
+        assert_eq!(
+            code(check_write(&lead(5, 1), Some(&before), &marked)),
+            Some(RefusalCode::NotYourRecord)
+        );
+    }
+
+    #[test]
+    fn the_hints_for_deciding_resolving_and_marking() {
+        let at = log(2, 1, ZHENGAN_VILLAGE).placement();
+        let zhengan = admin(Scope::County(county(ZHENGAN)));
+        /// (who, may decide, may mark, resolves farmers_served, resolves status, why)
+        type Case = (Principal, bool, bool, bool, bool, &'static str);
+        #[rustfmt::skip]
+        let cases: [Case; 6] = [
+            (commissioner(2, 1), false, true, true, false, "the author"),
+            (commissioner(1, 1), false, false, false, false, "a teammate"),
+            (lead(5, 1), true, false, false, true, "the team's lead"),
+            (lead(6, 2), false, false, false, false, "another team's lead"),
+            (zhengan, true, true, true, true, "the county's sync admin"),
+            (admin(Scope::County(county("520326"))), false, false, false, false, "another county's admin"),
+        ];
+        for (who, decide, mark, count, status, why) in cases {
+            assert_eq!(may_decide(&who, &at), decide, "{why}");
+            assert_eq!(may_mark_duplicate(&who, &at), mark, "{why}");
+            assert_eq!(may_resolve(&who, &at, "farmers_served"), count, "{why}");
+            assert_eq!(may_resolve(&who, &at, "status"), status, "{why}");
+            assert!(!may_resolve(&who, &at, "author"), "{why}: identity never");
+        }
     }
 }

@@ -16,9 +16,9 @@
 //! ```
 
 use crate::domain::{
-    ActivityType, Channel, Consultation, ConsultationId, ConsultationStatus, DeviceId,
-    FarmerContact, LogStatus, Review, ServiceLog, ServiceLogId, ServiceLogInput, TeamId, Timestamp,
-    UserId, VillageCode,
+    ActivityType, Channel, Consultation, ConsultationId, ConsultationStatus, DecisionId, DeviceId,
+    DocId, DuplicateMark, FarmerContact, LogStatus, Review, ServiceLog, ServiceLogId,
+    ServiceLogInput, TeamId, Timestamp, UserId, Verdict, VillageCode,
 };
 
 /// 2026-11-29 08:00 China time (UTC+8): the time fixtures are made at.
@@ -79,6 +79,9 @@ pub fn service_log(author: UserId, team: Option<TeamId>, village: VillageCode) -
         status: LogStatus::Submitted,
         review: Review::default(),
         created_at: T0,
+        reviews: vec![],
+        resolutions: vec![],
+        duplicate: None,
     }
 }
 
@@ -104,6 +107,39 @@ pub fn consultation(author: UserId, team: Option<TeamId>, village: VillageCode) 
         follow_ups: vec![],
         photos: vec![],
         created_at: T0,
+        resolutions: vec![],
+        duplicate: None,
+    }
+}
+
+/// `log` with `by`'s decision appended (covering its content as it stands,
+/// made at [`T0`], a comment when it returns) and mirrored in the status and
+/// the review: what a lead's device writes. Append again after editing the
+/// content to make it "approved again".
+pub fn decided(mut log: ServiceLog, by: UserId, verdict: Verdict) -> ServiceLog {
+    let n = log.reviews.len() as u8;
+    let comment = match verdict {
+        Verdict::Approved => "",
+        Verdict::Returned => "请补充现场照片",
+    };
+    log.decide(
+        DecisionId::from_uuid(stable(0x0dd0, n)),
+        verdict,
+        by,
+        T0,
+        comment,
+        vec!["ab".repeat(32)],
+    )
+    .expect("a well-formed decision");
+    log
+}
+
+/// A duplicate mark by `by` naming `of` as the record kept, made at [`T0`].
+pub fn duplicate_of(of: impl Into<DocId>, by: UserId) -> DuplicateMark {
+    DuplicateMark {
+        of: of.into(),
+        by,
+        at: T0,
     }
 }
 
@@ -138,6 +174,24 @@ mod tests {
             service_log(user_id(1), None, village()).id.to_string(),
             consultation(user_id(1), None, village()).id.to_string()
         );
+    }
+
+    #[test]
+    fn decided_logs_have_the_state_their_decisions_give() {
+        use crate::domain::ReviewState;
+        let log = service_log(user_id(1), Some(team_id(1)), village());
+        let approved = decided(log.clone(), user_id(5), Verdict::Approved);
+        assert_eq!(approved.review_state(), ReviewState::Approved);
+        assert_eq!(approved.status, LogStatus::Approved);
+        let mut changed = approved.clone();
+        changed.farmers_served += 1;
+        assert_eq!(changed.review_state(), ReviewState::ChangedSinceApproval);
+        let again = decided(changed, user_id(5), Verdict::Approved);
+        assert_eq!(again.review_state(), ReviewState::Approved);
+        assert_ne!(again.reviews[0].id, again.reviews[1].id);
+        let returned = decided(log.clone(), user_id(5), Verdict::Returned);
+        assert_eq!(returned.review_state(), ReviewState::Returned);
+        assert_eq!(duplicate_of(log.id, user_id(1)).of, DocId::from(log.id));
     }
 
     #[test]

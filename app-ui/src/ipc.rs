@@ -14,13 +14,15 @@
 //! Tauri, and every call returns [`codes::UNAVAILABLE`].
 
 use app_core::api::{
-    AddedPhoto, AnswerInput, AppInfo, ConsultationDetail, ConsultationQuery, ConsultationSummary,
-    DraftKey, EnrolInput, FollowUpInput, FormDraft, LanguageInput, LogDetail, LogQuery, LogSummary,
-    Now, Period, PhotoRef, RecordRef, RegisterView, SaveConsultationInput, SaveLogInput, Saved,
-    SessionState, SignInInput,
+    AddedPhoto, AnswerInput, AppInfo, ApproveInput, Approved, Choice, ConflictQuery,
+    ConsultationDetail, ConsultationQuery, ConsultationSummary, DraftKey, DuplicatePair,
+    EnrolInput, FieldConflict, FollowUpInput, FormDraft, LanguageInput, LogDetail, LogQuery,
+    LogSummary, MarkDuplicateInput, Now, Period, PhotoRef, RecordConflicts, RecordHistory,
+    RecordRef, RegisterView, ResolveInput, ReturnInput, ReviewDetail, ReviewQueue,
+    ReviewQueueQuery, SaveConsultationInput, SaveLogInput, Saved, SessionState, SignInInput,
 };
 pub use app_core::api::{FieldIssue, IpcError};
-use app_core::domain::{DocId, GeoPoint, PhotoHash, Warning};
+use app_core::domain::{DocId, GeoPoint, PhotoHash, ServiceLogId, Warning};
 use app_core::stats::WorkStats;
 use app_core::sync::status::SyncStatus;
 use serde::Serialize;
@@ -50,7 +52,8 @@ pub fn error_key(code: &str) -> Key {
         "input.invalid" => Key::FixErrors,
         "record.not_found" => Key::ErrNotFound,
         "record.not_yours" => Key::ErrNotYours,
-        "record.not_allowed" => Key::ErrNotAllowed,
+        "record.not_allowed" | "record.refused" => Key::ErrNotAllowed,
+        "conflict.not_found" => Key::ErrNotFound,
         "sync.network" | "sync.protocol" => Key::ErrNetwork,
         "sync.bad_credentials" => Key::ErrBadCredentials,
         "sync.rate_limited" => Key::ErrRateLimited,
@@ -253,6 +256,70 @@ pub async fn close_consultation(id: DocId) -> Result<ConsultationDetail, IpcErro
     call_with("close_consultation", RecordRef { id }).await
 }
 
+/// The team's logs waiting for review (handed in, or changed since
+/// approval), newest first, and how many wait: the lead's queue.
+pub async fn get_review_queue(query: ReviewQueueQuery) -> Result<ReviewQueue, IpcError> {
+    call_with("get_review_queue", query).await
+}
+
+/// A log under review: its detail (review state, history in
+/// `detail.log.reviews`, what changed since the last decision) and its
+/// conflicts.
+pub async fn get_review_detail(id: ServiceLogId) -> Result<ReviewDetail, IpcError> {
+    call_with("get_review_detail", RecordRef { id: id.into() }).await
+}
+
+/// Approves several logs at once, offline (all or none: `record.not_allowed`
+/// for a draft, `record.not_yours` for a log the user may not decide on).
+pub async fn approve_logs(ids: Vec<ServiceLogId>) -> Result<Approved, IpcError> {
+    call_with("approve_logs", ApproveInput { ids }).await
+}
+
+/// Returns a log to its author with a comment (`input.invalid` with the
+/// field `comment` when it is empty).
+pub async fn return_log(id: ServiceLogId, comment: String) -> Result<LogDetail, IpcError> {
+    call_with("return_log", ReturnInput { id, comment }).await
+}
+
+/// Records on this device with fields holding concurrent values, each value
+/// with its origin, by county, team and age.
+pub async fn list_conflicts(query: ConflictQuery) -> Result<Vec<RecordConflicts>, IpcError> {
+    call_with("list_conflicts", query).await
+}
+
+/// Resolves the conflict at `path` of a record with `choice` (a listed
+/// value by its `op`, or a new value that must pass validation:
+/// `input.invalid`); `conflict.not_found` when it was resolved meanwhile.
+/// Answers the record's conflicts left.
+pub async fn resolve_conflict(
+    id: DocId,
+    path: String,
+    choice: Choice,
+) -> Result<Vec<FieldConflict>, IpcError> {
+    call_with("resolve_conflict", ResolveInput { id, path, choice }).await
+}
+
+/// Possible duplicates (one author, one day, one village, similar text) the
+/// user may mark.
+pub async fn list_duplicate_candidates() -> Result<Vec<DuplicatePair>, IpcError> {
+    call("list_duplicate_candidates").await
+}
+
+/// Marks `id` as a duplicate of `of` (the record kept).
+pub async fn mark_duplicate(id: DocId, of: DocId) -> Result<RecordHistory, IpcError> {
+    call_with("mark_duplicate", MarkDuplicateInput { id, of }).await
+}
+
+/// Clears a record's duplicate mark.
+pub async fn unmark_duplicate(id: DocId) -> Result<RecordHistory, IpcError> {
+    call_with("unmark_duplicate", RecordRef { id }).await
+}
+
+/// Who decided, resolved and marked what on a record.
+pub async fn get_record_history(id: DocId) -> Result<RecordHistory, IpcError> {
+    call_with("get_record_history", RecordRef { id }).await
+}
+
 /// A stored image as a `data:` URL; none when not on this device.
 pub async fn get_photo(hash: PhotoHash) -> Result<Option<String>, IpcError> {
     call_with("get_photo", PhotoRef { hash }).await
@@ -447,6 +514,32 @@ mod tests {
         let bare: IpcError =
             serde_json::from_str(r#"{"code":"data_dir.not_utf8","message":"x"}"#).unwrap();
         assert!(bare.fields.is_empty());
+    }
+
+    /// The inputs of the review and conflict commands as the shell reads
+    /// them.
+    #[test]
+    fn review_and_conflict_inputs_on_the_wire() {
+        let pick = ResolveInput {
+            id: "0192f000-0000-7000-8000-0000000000e1".parse().unwrap(),
+            path: "farmers_served".into(),
+            choice: Choice::Pick { op: "35@ab".into() },
+        };
+        assert_eq!(
+            serde_json::to_value(&pick).unwrap(),
+            serde_json::json!({
+                "id": "0192f000-0000-7000-8000-0000000000e1",
+                "path": "farmers_served",
+                "choice": { "by": "pick", "op": "35@ab" }
+            })
+        );
+        let typed: Choice = serde_json::from_str(r#"{"by":"value","value":40}"#).unwrap();
+        assert_eq!(typed, Choice::Value { value: 40.into() });
+        let query: ReviewQueueQuery =
+            serde_json::from_str(r#"{"township":"520324001","from":"2026-11-01"}"#).unwrap();
+        assert_eq!(query.township.unwrap().to_string(), "520324001");
+        assert_eq!(error_key("conflict.not_found"), Key::ErrNotFound);
+        assert_eq!(error_key("record.refused"), Key::ErrNotAllowed);
     }
 
     #[test]

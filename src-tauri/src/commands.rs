@@ -10,10 +10,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use app_core::api::{
-    AddedPhoto, AnswerInput, AppInfo, ConsultationDetail, ConsultationQuery, ConsultationSummary,
-    DraftKey, EnrolInput, FollowUpInput, FormDraft, LanguageInput, LogDetail, LogQuery, LogSummary,
-    Now, Period, PhotoRef, RecordRef, RegisterView, SaveConsultationInput, SaveLogInput, Saved,
-    SessionState, SignInInput,
+    AddedPhoto, AnswerInput, AppInfo, ApproveInput, Approved, ConflictQuery, ConsultationDetail,
+    ConsultationQuery, ConsultationSummary, DraftKey, DuplicatePair, EnrolInput, FieldConflict,
+    FollowUpInput, FormDraft, LanguageInput, LogDetail, LogQuery, LogSummary, MarkDuplicateInput,
+    Now, Period, PhotoRef, RecordConflicts, RecordHistory, RecordRef, RegisterView, ResolveInput,
+    ReturnInput, ReviewDetail, ReviewQueue, ReviewQueueQuery, SaveConsultationInput, SaveLogInput,
+    Saved, SessionState, SignInInput,
 };
 use app_core::domain::GeoPoint;
 use app_core::stats::WorkStats;
@@ -205,6 +207,66 @@ pub async fn add_follow_up(slot: Slot<'_>, input: FollowUpInput) -> Answer<Consu
 #[tauri::command]
 pub async fn close_consultation(slot: Slot<'_>, input: RecordRef) -> Answer<ConsultationDetail> {
     blocking(&slot, move |c| c.close_consultation(input.id)).await
+}
+
+/// The team's logs waiting for review, with their count.
+#[tauri::command]
+pub async fn get_review_queue(slot: Slot<'_>, input: ReviewQueueQuery) -> Answer<ReviewQueue> {
+    blocking(&slot, move |c| c.review_queue(&input)).await
+}
+
+/// A log under review: detail, state, history, what changed, conflicts.
+#[tauri::command]
+pub async fn get_review_detail(slot: Slot<'_>, input: RecordRef) -> Answer<ReviewDetail> {
+    blocking(&slot, move |c| c.review_detail(input.id)).await
+}
+
+/// Approves several logs at once (all or none).
+#[tauri::command]
+pub async fn approve_logs(slot: Slot<'_>, input: ApproveInput) -> Answer<Approved> {
+    blocking(&slot, move |c| c.approve_logs(&input)).await
+}
+
+/// Returns a log to its author with a comment (required).
+#[tauri::command]
+pub async fn return_log(slot: Slot<'_>, input: ReturnInput) -> Answer<LogDetail> {
+    blocking(&slot, move |c| c.return_log(&input)).await
+}
+
+/// Records on this device with fields to resolve.
+#[tauri::command]
+pub async fn list_conflicts(slot: Slot<'_>, input: ConflictQuery) -> Answer<Vec<RecordConflicts>> {
+    blocking(&slot, move |c| c.conflicts(&input)).await
+}
+
+/// Resolves a conflict; answers the record's conflicts left.
+#[tauri::command]
+pub async fn resolve_conflict(slot: Slot<'_>, input: ResolveInput) -> Answer<Vec<FieldConflict>> {
+    blocking(&slot, move |c| c.resolve_conflict(&input)).await
+}
+
+/// Possible duplicates the user may mark.
+#[tauri::command]
+pub async fn list_duplicate_candidates(slot: Slot<'_>) -> Answer<Vec<DuplicatePair>> {
+    blocking(&slot, |c| c.duplicate_candidates()).await
+}
+
+/// Marks a record as a duplicate of another.
+#[tauri::command]
+pub async fn mark_duplicate(slot: Slot<'_>, input: MarkDuplicateInput) -> Answer<RecordHistory> {
+    blocking(&slot, move |c| c.mark_duplicate(&input)).await
+}
+
+/// Clears a record's duplicate mark.
+#[tauri::command]
+pub async fn unmark_duplicate(slot: Slot<'_>, input: RecordRef) -> Answer<RecordHistory> {
+    blocking(&slot, move |c| c.unmark_duplicate(input.id)).await
+}
+
+/// Who decided, resolved and marked what on a record.
+#[tauri::command]
+pub async fn get_record_history(slot: Slot<'_>, input: RecordRef) -> Answer<RecordHistory> {
+    blocking(&slot, move |c| c.record_history(input.id)).await
 }
 
 /// Processes and stores a photo sent as the raw request body.

@@ -12,9 +12,11 @@
 use std::sync::{Arc, Mutex};
 
 use app_core::api::{
-    AddedPhoto, AnswerInput, ConsultationDetail, ConsultationQuery, ConsultationSummary, DraftKey,
-    EnrolInput, FollowUpInput, FormDraft, LogDetail, LogQuery, LogSummary, Now, Period, Profile,
-    RegisterView, SaveConsultationInput, SaveLogInput, Saved, SessionState,
+    AddedPhoto, AnswerInput, ApproveInput, Approved, ConflictQuery, ConsultationDetail,
+    ConsultationQuery, ConsultationSummary, DraftKey, DuplicatePair, EnrolInput, FieldConflict,
+    FollowUpInput, FormDraft, LogDetail, LogQuery, LogSummary, MarkDuplicateInput, Now, Period,
+    Profile, RecordConflicts, RecordHistory, RegisterView, ResolveInput, ReturnInput, ReviewDetail,
+    ReviewQueue, ReviewQueueQuery, SaveConsultationInput, SaveLogInput, Saved, SessionState,
 };
 use app_core::clock::SharedClock;
 use app_core::domain::{ConsultationId, DivisionLevel, DocId, PhotoHash, PhotoMeta, ServiceLogId};
@@ -355,6 +357,78 @@ impl Core {
         Ok(detail)
     }
 
+    // --- Review, conflicts, duplicates (offline, through the outbox) ------
+
+    /// The team's logs waiting for review (the lead's queue).
+    pub fn review_queue(&self, query: &ReviewQueueQuery) -> Result<ReviewQueue> {
+        let me = self.principal()?;
+        Ok(self.store.review_queue_as(&me, query)?)
+    }
+
+    /// A log under review: detail, state, what changed, its conflicts.
+    pub fn review_detail(&self, id: DocId) -> Result<ReviewDetail> {
+        let me = self.principal()?;
+        Ok(self.store.review_detail_as(&me, ServiceLogId::from(id))?)
+    }
+
+    /// Approves logs, all or none, and wakes the sync.
+    pub fn approve_logs(&self, input: &ApproveInput) -> Result<Approved> {
+        let me = self.principal()?;
+        let approved = self.store.approve_logs_as(&me, &input.ids)?;
+        self.sync.wake();
+        Ok(approved)
+    }
+
+    /// Returns a log with a comment, and wakes the sync.
+    pub fn return_log(&self, input: &ReturnInput) -> Result<LogDetail> {
+        let me = self.principal()?;
+        let detail = self.store.return_log_as(&me, input)?;
+        self.sync.wake();
+        Ok(detail)
+    }
+
+    /// Records on this device with fields to resolve.
+    pub fn conflicts(&self, query: &ConflictQuery) -> Result<Vec<RecordConflicts>> {
+        let me = self.principal()?;
+        Ok(self.store.conflicts_as(&me, query)?)
+    }
+
+    /// Resolves a conflict, and wakes the sync; answers what is left.
+    pub fn resolve_conflict(&self, input: &ResolveInput) -> Result<Vec<FieldConflict>> {
+        let me = self.principal()?;
+        let left = self.store.resolve_conflict_as(&me, input)?;
+        self.sync.wake();
+        Ok(left)
+    }
+
+    /// Possible duplicates the user may mark.
+    pub fn duplicate_candidates(&self) -> Result<Vec<DuplicatePair>> {
+        let me = self.principal()?;
+        Ok(self.store.duplicate_candidates_as(&me)?)
+    }
+
+    /// Marks a record as a duplicate of another, and wakes the sync.
+    pub fn mark_duplicate(&self, input: &MarkDuplicateInput) -> Result<RecordHistory> {
+        let me = self.principal()?;
+        let history = self.store.mark_duplicate_as(&me, input)?;
+        self.sync.wake();
+        Ok(history)
+    }
+
+    /// Clears a record's duplicate mark, and wakes the sync.
+    pub fn unmark_duplicate(&self, id: DocId) -> Result<RecordHistory> {
+        let me = self.principal()?;
+        let history = self.store.unmark_duplicate_as(&me, id)?;
+        self.sync.wake();
+        Ok(history)
+    }
+
+    /// Who decided, resolved and marked what on a record.
+    pub fn record_history(&self, id: DocId) -> Result<RecordHistory> {
+        let me = self.principal()?;
+        Ok(self.store.record_history_as(&me, id)?)
+    }
+
     // --- Photos and statistics ------------------------------------------
 
     /// Processes a photo from the camera or a file and stores the image and
@@ -500,6 +574,10 @@ mod tests {
 
     impl Device {
         fn enrolled() -> Device {
+            Device::enrolled_as(me(), Role::Commissioner)
+        }
+
+        fn enrolled_as(user: UserId, role: Role) -> Device {
             let dir = tempfile::tempdir().unwrap();
             let clock = ManualClock::new(NOW);
             let store = Store::open(dir.path().join(STORE_FILE), clock.shared()).unwrap();
@@ -512,10 +590,10 @@ mod tests {
                 token: "t".repeat(43),
                 me: Me {
                     user: User {
-                        id: me(),
+                        id: user,
                         username: "zhengan-zhang".into(),
                         display_name: "张三".into(),
-                        role: Role::Commissioner,
+                        role,
                         scope: Scope::Team(team),
                         team: Some(team),
                         active: true,
@@ -891,6 +969,89 @@ mod tests {
         assert!(fengyi.villages.iter().any(|v| v.code == VILLAGE));
         let villages: usize = view.townships.iter().map(|t| t.villages.len()).sum();
         assert_eq!(villages, slice().villages.len());
+    }
+
+    #[test]
+    fn a_lead_reviews_offline_and_the_rules_stay_in_the_core() {
+        let lead: UserId = "0192f000-0000-7000-8000-000000000005".parse().unwrap();
+        let device = Device::enrolled_as(lead, Role::TeamLead);
+        let core = device.signed_in();
+        let member = Identity {
+            user: me(),
+            team: Some("0192f000-0000-7000-8000-0000000000aa".parse().unwrap()),
+        };
+        let mut ids = Vec::new();
+        for description in ["茶园修剪", "茶园施肥"] {
+            let mut input = log_input();
+            input.description = description.into();
+            let log = core
+                .store()
+                .create_service_log(&member, &input, true)
+                .unwrap()
+                .value;
+            ids.push(log.id);
+        }
+        let queue = core.review_queue(&ReviewQueueQuery::default()).unwrap();
+        assert_eq!(queue.total, 2);
+
+        let error = core
+            .return_log(&ReturnInput {
+                id: ids[0],
+                comment: String::new(),
+            })
+            .unwrap_err();
+        let error = ipc(error);
+        assert_eq!(error.code, "input.invalid");
+        assert_eq!(
+            error.fields,
+            [FieldIssue {
+                field: "comment".into(),
+                code: "required".into()
+            }]
+        );
+        let returned = core
+            .return_log(&ReturnInput {
+                id: ids[0],
+                comment: "请补充照片".into(),
+            })
+            .unwrap();
+        assert_eq!(
+            returned.review_state,
+            app_core::domain::ReviewState::Returned
+        );
+        let approved = core
+            .approve_logs(&ApproveInput { ids: vec![ids[1]] })
+            .unwrap();
+        assert_eq!(approved.ids, [ids[1]]);
+        assert_eq!(
+            core.review_queue(&ReviewQueueQuery::default())
+                .unwrap()
+                .total,
+            0
+        );
+        let history = core.record_history(ids[0].into()).unwrap();
+        assert_eq!(history.reviews[0].comment, "请补充照片");
+        assert!(
+            core.review_detail(ids[1].into())
+                .unwrap()
+                .conflicts
+                .is_empty()
+        );
+        assert!(
+            core.conflicts(&ConflictQuery::default())
+                .unwrap()
+                .is_empty()
+        );
+        assert!(core.duplicate_candidates().unwrap().is_empty());
+        // A lead does not mark duplicates (the author or a sync admin does).
+        let error = core
+            .mark_duplicate(&MarkDuplicateInput {
+                id: ids[1].into(),
+                of: ids[0].into(),
+            })
+            .unwrap_err();
+        assert_eq!(ipc(error).code, "record.not_yours");
+        assert!(core.sync_status().unwrap().pending_changes >= 4);
     }
 
     #[test]

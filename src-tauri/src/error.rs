@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 
 use app_core::api::{FieldIssue, IpcError};
+use app_core::doc::DocError;
 use app_core::photo::PhotoError;
 use app_core::store::StoreError;
 use app_core::sync::SyncError;
@@ -79,7 +80,11 @@ impl CommandError {
             CommandError::DataDirNotUtf8(_) => "data_dir.not_utf8".into(),
             CommandError::StoreOpen(_) => "store.open_failed".into(),
             CommandError::Store(e) => match e {
-                StoreError::Invalid(_) => "input.invalid".into(),
+                StoreError::Invalid(_) | StoreError::Doc(DocError::BadValue { .. }) => {
+                    "input.invalid".into()
+                }
+                StoreError::NoConflict(_) => "conflict.not_found".into(),
+                StoreError::Refused(..) => "record.refused".into(),
                 StoreError::NotFound(_) => "record.not_found".into(),
                 StoreError::NotAllowed(_) => "record.not_allowed".into(),
                 StoreError::NotYours(_) => "record.not_yours".into(),
@@ -116,6 +121,13 @@ impl CommandError {
                     code: e.code().to_owned(),
                 })
                 .collect(),
+            // A value typed to resolve a conflict that the field cannot hold.
+            CommandError::Store(StoreError::Doc(DocError::BadValue { path, .. })) => {
+                vec![FieldIssue {
+                    field: path.clone(),
+                    code: "bad_value".to_owned(),
+                }]
+            }
             _ => Vec::new(),
         };
         IpcError {
@@ -173,6 +185,28 @@ mod tests {
                 ("farmers_served", "negative_count")
             ]
         );
+    }
+
+    #[test]
+    fn review_and_conflict_failures_have_their_codes() {
+        let bad = CommandError::Store(StoreError::Doc(DocError::BadValue {
+            path: "farmers_served".into(),
+            value: "\"很多\"".into(),
+            reason: "a number of the wrong kind".into(),
+        }));
+        let ipc = bad.to_ipc();
+        assert_eq!(ipc.code, "input.invalid");
+        assert_eq!(
+            ipc.fields,
+            [FieldIssue {
+                field: "farmers_served".into(),
+                code: "bad_value".into()
+            }]
+        );
+        let gone = CommandError::Store(StoreError::NoConflict("farmers_served".into()));
+        assert_eq!(gone.code(), "conflict.not_found");
+        let refused = CommandError::Store(StoreError::Refused("field_not_allowed", "x".into()));
+        assert_eq!(refused.code(), "record.refused");
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! admin can see them and pick one.
 //!
 //! Text objects never conflict (their edits merge); list items are visited so
-//! that a conflict inside, say, a photo's caption is found too.
+//! that a conflict inside, say, a photo's caption is found too. Values are
+//! shown as JSON in the record's serde form (timestamps as milliseconds,
+//! objects by their content), which is also the form a resolution's chosen
+//! value takes ([`crate::doc::RecordDoc::read_with`]).
 
 use automerge::{Automerge, ObjId, ObjType, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
@@ -31,11 +34,31 @@ impl std::fmt::Display for PathSegment {
 /// One of the values a conflicted field holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConflictValue {
-    /// The value, rendered for display (scalars as JSON, objects by type).
+    /// The value as JSON (objects by their content).
     pub value: serde_json::Value,
     /// The Automerge operation that wrote it (`counter@actor`), which names
     /// the value when a resolution picks it.
     pub op: String,
+}
+
+impl ConflictValue {
+    /// The actor (hex) of the operation that wrote the value.
+    pub fn actor(&self) -> &str {
+        self.op.split_once('@').map_or("", |(_, actor)| actor)
+    }
+
+    /// The operation's counter.
+    pub fn counter(&self) -> Option<u64> {
+        self.op.split_once('@').and_then(|(c, _)| c.parse().ok())
+    }
+}
+
+/// A path as `a.b.0.c`.
+pub fn path_string(path: &[PathSegment]) -> String {
+    path.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// A field with concurrent values.
@@ -50,27 +73,64 @@ pub struct Conflict {
 impl Conflict {
     /// The path as `a.b.0.c`.
     pub fn path_string(&self) -> String {
-        self.path
+        path_string(&self.path)
+    }
+
+    /// Whether every value is a scalar (not an object).
+    pub fn is_scalar(&self) -> bool {
+        self.values
             .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(".")
+            .all(|v| !v.value.is_object() && !v.value.is_array())
     }
 }
 
-/// Every field of `doc` with more than one distinct concurrent value.
-pub fn find(doc: &Automerge) -> Vec<Conflict> {
+/// Every field of `doc` with more than one distinct concurrent value, but
+/// none under the root keys in `skip`.
+pub fn find(doc: &Automerge, skip: &[&str]) -> Vec<Conflict> {
     let mut out = Vec::new();
     let mut path = Vec::new();
-    visit_map(doc, &automerge::ROOT, &mut path, &mut out);
+    let keys: Vec<String> = doc
+        .keys(automerge::ROOT)
+        .filter(|k| !skip.contains(&k.as_str()))
+        .collect();
+    for key in keys {
+        path.push(PathSegment::Key(key.clone()));
+        check_prop(doc, &automerge::ROOT, key.into(), &mut path, &mut out);
+        path.pop();
+    }
     out
 }
 
-fn render(doc: &Automerge, value: &Value<'_>, id: &ObjId) -> serde_json::Value {
+/// How deep objects are rendered; deeper content shows as null.
+const RENDER_DEPTH: usize = 8;
+
+/// A value of the document as JSON in the record's serde form.
+pub(crate) fn render(doc: &Automerge, value: &Value<'_>, id: &ObjId) -> serde_json::Value {
+    render_at(doc, value, id, RENDER_DEPTH)
+}
+
+fn render_at(doc: &Automerge, value: &Value<'_>, id: &ObjId, depth: usize) -> serde_json::Value {
+    if depth == 0 {
+        return serde_json::Value::Null;
+    }
     match value {
         Value::Scalar(s) => scalar_json(s.as_ref()),
         Value::Object(ObjType::Text) => serde_json::Value::String(doc.text(id).unwrap_or_default()),
-        Value::Object(t) => serde_json::json!({ "object": t.to_string() }),
+        Value::Object(ObjType::Map) | Value::Object(ObjType::Table) => {
+            let mut map = serde_json::Map::new();
+            for key in doc.keys(id) {
+                if let Ok(Some((v, child))) = doc.get(id, key.as_str()) {
+                    map.insert(key, render_at(doc, &v, &child, depth - 1));
+                }
+            }
+            serde_json::Value::Object(map)
+        }
+        Value::Object(ObjType::List) => serde_json::Value::Array(
+            (0..doc.length(id))
+                .filter_map(|i| doc.get(id, i).ok().flatten())
+                .map(|(v, child)| render_at(doc, &v, &child, depth - 1))
+                .collect(),
+        ),
     }
 }
 
@@ -83,8 +143,8 @@ fn scalar_json(s: &ScalarValue) -> serde_json::Value {
             .map(serde_json::Value::Number)
             .unwrap_or(serde_json::Value::Null),
         ScalarValue::Boolean(b) => (*b).into(),
-        ScalarValue::Timestamp(t) => serde_json::json!({ "timestamp": t }),
-        ScalarValue::Counter(c) => serde_json::json!({ "counter": i64::from(c) }),
+        ScalarValue::Timestamp(t) => (*t).into(),
+        ScalarValue::Counter(c) => i64::from(c).into(),
         ScalarValue::Null => serde_json::Value::Null,
         ScalarValue::Bytes(b) => serde_json::json!({ "bytes": b.len() }),
         ScalarValue::Unknown { type_code, .. } => serde_json::json!({ "unknown": type_code }),
@@ -98,9 +158,12 @@ fn check_prop(
     path: &mut Vec<PathSegment>,
     out: &mut Vec<Conflict>,
 ) {
-    let Ok(all) = doc.get_all(obj, prop) else {
+    let Ok(mut all) = doc.get_all(obj, prop) else {
         return;
     };
+    // `get_all` lists the values in operation order; the one the key shows
+    // (what `get` answers) is the last. List it first.
+    all.reverse();
     if all.len() > 1 {
         let values: Vec<ConflictValue> = all
             .iter()

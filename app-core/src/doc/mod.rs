@@ -8,8 +8,12 @@
 //! [`conflicts`] surfaces.
 //!
 //! Edits go through [`RecordDoc::edit`]: hydrate, change the Rust value,
-//! reconcile. Reconciling writes only what differs, so two devices editing
-//! different fields never touch each other's keys.
+//! reconcile. Reconciling writes only what differs ([`guard`]: not even a
+//! scalar whose value is unchanged, which Automerge would take as resolving
+//! that key's conflict), so two devices editing different fields never touch
+//! each other's keys and concurrent values stay until someone resolves them
+//! ([`RecordDoc::resolve`]). Append-only lists (review decisions,
+//! resolutions) are read and written by [`append_only`].
 //!
 //! # Schema versions
 //!
@@ -20,18 +24,23 @@
 //! `tests/fixtures/` holds documents saved by each released version; the
 //! tests load them.
 
+pub mod append_only;
 pub mod conflicts;
+mod guard;
+mod resolve;
 pub(crate) mod text;
 
-use automerge::transaction::{CommitOptions, Transactable};
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc, ScalarValue, Value};
 
 use crate::domain::{Consultation, DocId, RecordKind, ServiceLog, Timestamp};
 
-pub use conflicts::Conflict;
+pub use conflicts::{Conflict, ConflictValue, PathSegment};
 
-/// The schema version this code writes.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The schema version this code writes. Schema 2 added the review history
+/// (`reviews`), conflict resolutions (`resolutions`) and the duplicate mark
+/// (`duplicate`); schema-1 documents read with them empty.
+pub const SCHEMA_VERSION: u64 = 2;
 /// Root key holding the record kind's code.
 pub const KEY_KIND: &str = "_kind";
 /// Root key holding the schema version that last wrote the document.
@@ -44,25 +53,101 @@ pub trait Record:
     /// The kind written to [`KEY_KIND`].
     const KIND: RecordKind;
 
+    /// Root keys of the record's append-only lists ([`append_only`]).
+    const APPEND_ONLY: &'static [&'static str] = &[];
+
     /// The document's ID.
     fn doc_id(&self) -> DocId;
 
     /// Brings a record read from a document of schema `from` up to date. Called
     /// only when `from < SCHEMA_VERSION`.
     fn upgrade(&mut self, _from: u64) {}
+
+    /// Reads the append-only lists from the document into the record.
+    fn read_appends(&mut self, _doc: &Automerge) -> Result<(), autosurgeon::HydrateError> {
+        Ok(())
+    }
+
+    /// Checks that the record keeps every append-only entry of `before` and
+    /// writes the entries it adds; with no `before` (a new document), creates
+    /// the lists and writes every entry.
+    fn write_appends(
+        &self,
+        _before: Option<&Self>,
+        _tx: &mut Transaction<'_>,
+    ) -> Result<(), DocError> {
+        Ok(())
+    }
+}
+
+/// Writes the new entries of one append-only field.
+fn write_list<T: append_only::Entry>(
+    tx: &mut Transaction<'_>,
+    key: &str,
+    before: Option<&[T]>,
+    after: &[T],
+) -> Result<(), DocError> {
+    if before.is_none() {
+        append_only::create(tx, key)?;
+    }
+    append_only::append(tx, key, before.unwrap_or_default(), after)
 }
 
 impl Record for ServiceLog {
     const KIND: RecordKind = RecordKind::ServiceLog;
+    const APPEND_ONLY: &'static [&'static str] = &["reviews", "resolutions"];
     fn doc_id(&self) -> DocId {
         self.id.into()
+    }
+    fn read_appends(&mut self, doc: &Automerge) -> Result<(), autosurgeon::HydrateError> {
+        self.reviews = append_only::read(doc, "reviews")?;
+        self.resolutions = append_only::read(doc, "resolutions")?;
+        Ok(())
+    }
+    fn write_appends(
+        &self,
+        before: Option<&Self>,
+        tx: &mut Transaction<'_>,
+    ) -> Result<(), DocError> {
+        write_list(tx, "reviews", before.map(|b| &b.reviews[..]), &self.reviews)?;
+        write_list(
+            tx,
+            "resolutions",
+            before.map(|b| &b.resolutions[..]),
+            &self.resolutions,
+        )
     }
 }
 
 impl Record for Consultation {
     const KIND: RecordKind = RecordKind::Consultation;
+    const APPEND_ONLY: &'static [&'static str] = &["resolutions"];
     fn doc_id(&self) -> DocId {
         self.id.into()
+    }
+    fn read_appends(&mut self, doc: &Automerge) -> Result<(), autosurgeon::HydrateError> {
+        self.resolutions = append_only::read(doc, "resolutions")?;
+        Ok(())
+    }
+    fn write_appends(
+        &self,
+        before: Option<&Self>,
+        tx: &mut Transaction<'_>,
+    ) -> Result<(), DocError> {
+        write_list(
+            tx,
+            "resolutions",
+            before.map(|b| &b.resolutions[..]),
+            &self.resolutions,
+        )
+    }
+}
+
+/// The append-only root keys of a kind of record.
+pub fn append_only_keys(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::ServiceLog => ServiceLog::APPEND_ONLY,
+        RecordKind::Consultation => Consultation::APPEND_ONLY,
     }
 }
 
@@ -100,6 +185,25 @@ pub enum DocError {
     /// An edit tried to change the record's ID.
     #[error("an edit may not change a record's id")]
     IdChanged,
+    /// An edit tried to change or remove an entry of an append-only list.
+    #[error("entries of {0} are never changed or removed")]
+    AppendOnly(String),
+    /// A resolution names a field that holds no concurrent values.
+    #[error("{0} holds no concurrent values")]
+    NoConflict(String),
+    /// A value that the record's field cannot hold.
+    #[error("{path} cannot hold {value}: {reason}")]
+    BadValue {
+        /// The field.
+        path: String,
+        /// The value, as JSON.
+        value: String,
+        /// Why not.
+        reason: String,
+    },
+    /// Heads that are not hex change hashes or not in the document.
+    #[error("heads {0:?} are not in this document")]
+    UnknownHeads(Vec<String>),
 }
 
 impl DocError {
@@ -114,6 +218,10 @@ impl DocError {
             DocError::UnknownKind(_) => "document_unknown_kind",
             DocError::WrongKind { .. } => "document_wrong_kind",
             DocError::IdChanged => "document_id_changed",
+            DocError::AppendOnly(_) => "document_append_only",
+            DocError::NoConflict(_) => "document_no_conflict",
+            DocError::BadValue { .. } => "document_bad_value",
+            DocError::UnknownHeads(_) => "document_unknown_heads",
         }
     }
 }
@@ -164,6 +272,7 @@ impl RecordDoc {
                 tx.put(automerge::ROOT, KEY_KIND, R::KIND.code())?;
                 tx.put(automerge::ROOT, KEY_SCHEMA, SCHEMA_VERSION)?;
                 autosurgeon::reconcile(tx, record)?;
+                record.write_appends(None, tx)?;
                 Ok(())
             },
         );
@@ -225,11 +334,12 @@ impl RecordDoc {
                 found: kind,
             });
         }
-        let mut record: R =
-            autosurgeon::hydrate(&self.doc).map_err(|source| DocError::Hydrate {
-                kind: R::KIND,
-                source: Box::new(source),
-            })?;
+        let hydrate_error = |source| DocError::Hydrate {
+            kind: R::KIND,
+            source: Box::new(source),
+        };
+        let mut record: R = autosurgeon::hydrate(&self.doc).map_err(hydrate_error)?;
+        record.read_appends(&self.doc).map_err(hydrate_error)?;
         let schema = self.schema();
         if schema < SCHEMA_VERSION {
             record.upgrade(schema);
@@ -253,8 +363,24 @@ impl RecordDoc {
         let before: R = self.read()?;
         let mut record = before.clone();
         let output = f(&mut record)?;
+        let change = self.write(actor, at, &before, &record, None)?;
+        Ok(Edited { output, change })
+    }
+
+    /// Writes `record` over `before` (what [`RecordDoc::read`] gave) as one
+    /// change: only what differs, append-only entries appended; with
+    /// `collapse`, the concurrent values at that path become the one
+    /// `record` holds ([`RecordDoc::resolve`]).
+    fn write<R: Record>(
+        &mut self,
+        actor: &ActorId,
+        at: Timestamp,
+        before: &R,
+        record: &R,
+        collapse: Option<&[PathSegment]>,
+    ) -> Result<Option<Change>, DocError> {
         if record.doc_id() != before.doc_id() {
-            return Err(DocError::IdChanged.into());
+            return Err(DocError::IdChanged);
         }
         let upgrade = self.schema() < SCHEMA_VERSION;
         self.doc.set_actor(actor.clone());
@@ -264,15 +390,147 @@ impl RecordDoc {
                 if upgrade {
                     tx.put(automerge::ROOT, KEY_SCHEMA, SCHEMA_VERSION)?;
                 }
-                autosurgeon::reconcile(tx, &record)?;
+                match collapse {
+                    None => autosurgeon::reconcile(&mut guard::Guarded::new(tx), record)?,
+                    Some(path) => resolve::collapse(tx, path, record)?,
+                }
+                record.write_appends(Some(before), tx)?;
                 Ok(())
             },
         );
-        let change = match result {
-            Ok(success) => success.hash.and_then(|h| self.doc.get_change_by_hash(&h)),
-            Err(failure) => return Err(failure.error.into()),
-        };
+        match result {
+            Ok(success) => Ok(success.hash.and_then(|h| self.doc.get_change_by_hash(&h))),
+            Err(failure) => Err(failure.error),
+        }
+    }
+
+    /// Resolves the conflict at `path` (a path [`RecordDoc::conflicts`]
+    /// lists): `f` sets the chosen value on the record (and may append to
+    /// its lists, as the record of the resolution); the change writes it
+    /// over every concurrent value the document holds there, so that every
+    /// replica converges on it, and writes nothing else that did not change.
+    pub fn resolve<R, T, E>(
+        &mut self,
+        actor: &ActorId,
+        at: Timestamp,
+        path: &[PathSegment],
+        f: impl FnOnce(&mut R) -> Result<T, E>,
+    ) -> Result<Edited<T>, E>
+    where
+        R: Record,
+        E: From<DocError>,
+    {
+        let before: R = self.read()?;
+        let mut record = before.clone();
+        let output = f(&mut record)?;
+        let change = self.write(actor, at, &before, &record, Some(path))?;
         Ok(Edited { output, change })
+    }
+
+    /// The record as the document held it at `heads` (what someone saw when
+    /// they decided), or [`DocError::UnknownHeads`] when the document does
+    /// not hold them.
+    pub fn read_at<R: Record>(&self, heads: &[String]) -> Result<R, DocError> {
+        let unknown = || DocError::UnknownHeads(heads.to_vec());
+        let hashes = heads
+            .iter()
+            .map(|h| h.parse::<ChangeHash>().map_err(|_| unknown()))
+            .collect::<Result<Vec<_>, _>>()?;
+        if hashes.is_empty() || !hashes.iter().all(|h| self.has_change(h)) {
+            return Err(unknown());
+        }
+        let doc = self.doc.fork_at(&hashes)?;
+        RecordDoc { doc }.read()
+    }
+
+    /// The record with the JSON `value` (as [`RecordDoc::conflicts`] shows
+    /// values) at `path`, typed and checked by the record's own mapping:
+    /// [`DocError::BadValue`] when the field cannot hold it. The document is
+    /// not changed.
+    pub fn read_with<R: Record>(
+        &self,
+        path: &[PathSegment],
+        value: &serde_json::Value,
+    ) -> Result<R, DocError> {
+        let bad = |reason: String| DocError::BadValue {
+            path: conflicts::path_string(path),
+            value: value.to_string(),
+            reason,
+        };
+        let mut fork = self.doc.fork();
+        fork.transact::<_, _, DocError>(|tx| resolve::put_json(tx, path, value))
+            .map_err(|f| f.error)?;
+        RecordDoc { doc: fork }
+            .read()
+            .map_err(|e| bad(e.to_string()))
+    }
+
+    /// The actor (hex) and time of the change that holds operation `op`
+    /// (`counter@actor`, as [`ConflictValue::op`]).
+    pub fn origin_of(&self, op: &str) -> Option<(String, Option<Timestamp>)> {
+        let (counter, actor) = op.split_once('@')?;
+        let counter: u64 = counter.parse().ok()?;
+        let at = self
+            .doc
+            .get_changes(&[])
+            .into_iter()
+            .find(|c| {
+                let start = c.start_op().get();
+                c.actor_id().to_hex_string() == actor
+                    && (start..start + c.len() as u64).contains(&counter)
+            })
+            .map(|c| c.timestamp())
+            .filter(|secs| *secs > 0)
+            .map(|secs| Timestamp::from_millis(secs.saturating_mul(1000)));
+        Some((actor.to_string(), at))
+    }
+
+    /// The actor (hex) of the change that created the document.
+    pub fn creator(&self) -> Option<String> {
+        self.doc
+            .get_changes(&[])
+            .into_iter()
+            .find(|c| c.deps().is_empty())
+            .map(|c| c.actor_id().to_hex_string())
+    }
+
+    /// For each entry of the append-only list(s) at `key`: the actor (hex)
+    /// that wrote it and the entry's `id`.
+    pub fn entry_actors(&self, key: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (_, list) in self.doc.get_all(automerge::ROOT, key).unwrap_or_default() {
+            for i in 0..self.doc.length(&list) {
+                let Ok(Some((_, item))) = self.doc.get(&list, i) else {
+                    continue;
+                };
+                let id = match self.doc.get(&item, "id") {
+                    Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+                        ScalarValue::Str(s) => s.to_string(),
+                        _ => continue,
+                    },
+                    _ => continue,
+                };
+                if let automerge::ObjId::Id(_, actor, _) = &item {
+                    out.push((actor.to_hex_string(), id));
+                }
+            }
+        }
+        out
+    }
+
+    /// The actor (hex) that wrote the object the root key `key` shows.
+    pub fn object_actor(&self, key: &str) -> Option<String> {
+        match self.doc.get(automerge::ROOT, key) {
+            Ok(Some((Value::Object(_), automerge::ObjId::Id(_, actor, _)))) => {
+                Some(actor.to_hex_string())
+            }
+            _ => None,
+        }
+    }
+
+    /// The document's heads as hex, as a decision records them.
+    pub fn heads_hex(&self) -> Vec<String> {
+        self.heads().iter().map(ToString::to_string).collect()
     }
 
     /// Applies changes from elsewhere. Changes already present are ignored;
@@ -311,9 +569,11 @@ impl RecordDoc {
         self.doc.save()
     }
 
-    /// The fields with concurrent values.
+    /// The fields with concurrent values (not the append-only lists, whose
+    /// concurrent copies are read as one).
     pub fn conflicts(&self) -> Vec<Conflict> {
-        conflicts::find(&self.doc)
+        let skip = self.kind().map(append_only_keys).unwrap_or_default();
+        conflicts::find(&self.doc, skip)
     }
 
     /// The underlying Automerge document, read-only.

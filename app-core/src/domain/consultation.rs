@@ -4,7 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::validate::{self, Context, FieldError, ValidationError, Warning};
-use super::{ConsultationId, FollowUpId, PhotoMeta, TeamId, Timestamp, UserId, VillageCode};
+use super::{
+    ConsultationId, DuplicateMark, FollowUpId, PhotoMeta, Resolution, TeamId, Timestamp, UserId,
+    VillageCode,
+};
 
 code_enum! {
     /// How the question came in (渠道).
@@ -95,6 +98,14 @@ pub struct Consultation {
     pub photos: Vec<PhotoMeta>,
     /// When it was first saved, by the author's device clock.
     pub created_at: Timestamp,
+    /// 冲突处理记录: every conflict resolution; append-only (schema 2).
+    #[serde(default)]
+    #[cfg_attr(feature = "doc", autosurgeon(with = "crate::doc::append_only"))]
+    pub resolutions: Vec<Resolution>,
+    /// 重复标记: set when this consultation duplicates another (schema 2).
+    #[serde(default)]
+    #[cfg_attr(feature = "doc", autosurgeon(missing = "Default::default"))]
+    pub duplicate: Option<DuplicateMark>,
 }
 
 /// A consultation as a form sends it.
@@ -224,6 +235,8 @@ impl ConsultationInput {
                 follow_ups: Vec::new(),
                 photos: p.photos,
                 created_at: ctx.now,
+                resolutions: Vec::new(),
+                duplicate: None,
             },
             warnings,
         })
@@ -255,6 +268,45 @@ impl ConsultationInput {
 }
 
 impl Consultation {
+    /// The input that would reproduce this consultation's editable fields.
+    pub fn to_input(&self) -> ConsultationInput {
+        ConsultationInput {
+            farmer_name: self.farmer.name.clone(),
+            farmer_phone: self.farmer.phone.clone(),
+            farmer_village: self.farmer.village.to_string(),
+            subject: self.subject.clone(),
+            problem: self.problem.clone(),
+            channel: self.channel.code().to_string(),
+            asked_at: self
+                .asked_at
+                .to_china()
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
+            photos: self.photos.clone(),
+        }
+    }
+
+    /// Checks the consultation against the same rules as a form's input and
+    /// its answer and notes against their limits (a value typed to resolve
+    /// a conflict must pass them too).
+    pub fn validate(&self, ctx: &Context<'_>) -> Result<Vec<Warning>, ValidationError> {
+        let mut copy = self.clone();
+        let result = self.to_input().apply_to(&mut copy, ctx);
+        let mut errors = match &result {
+            Ok(_) => Vec::new(),
+            Err(e) => e.errors.clone(),
+        };
+        validate::long_text("advice", &self.advice, MAX_NOTE_CHARS, &mut errors);
+        for f in &self.follow_ups {
+            validate::long_text("note", &f.note, MAX_NOTE_CHARS, &mut errors);
+        }
+        if errors.is_empty() {
+            result
+        } else {
+            Err(ValidationError::new(errors))
+        }
+    }
+
     /// Records the diagnosis and advice. The first answer fixes
     /// `first_answered_at`; an open consultation becomes answered.
     pub fn answer(&mut self, advice: &str, at: Timestamp) -> Result<(), ValidationError> {

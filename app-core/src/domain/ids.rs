@@ -125,6 +125,14 @@ id_type!(
     /// A named farmer, cooperative or enterprise served (服务对象) within a log.
     PartyId
 );
+id_type!(
+    /// A team lead's review decision (审核记录) within a log's review history.
+    DecisionId
+);
+id_type!(
+    /// A conflict resolution (冲突处理记录) within a record's history.
+    ResolutionId
+);
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,8 @@ pub mod ids;
 pub mod people;
 pub mod photo;
 pub mod record;
+pub mod resolution;
+pub mod review;
 pub mod service_log;
 pub mod time;
 pub mod validate;
@@ -33,11 +35,14 @@ pub use division::{
 };
 pub use geo::GeoPoint;
 pub use ids::{
-    ConsultationId, DeviceId, FollowUpId, IdError, PartyId, ServiceLogId, TeamId, UserId,
+    ConsultationId, DecisionId, DeviceId, FollowUpId, IdError, PartyId, ResolutionId, ServiceLogId,
+    TeamId, UserId,
 };
 pub use people::{Commissioner, CommissionerKind, CommissionerLevel, Role, Scope, Team, User};
 pub use photo::{PhotoHash, PhotoMeta};
 pub use record::{DocId, RecordKind};
+pub use resolution::{DuplicateMark, Resolution};
+pub use review::{Decision, FieldChange, ReviewState, Verdict};
 pub use service_log::{
     ActivityType, LogStatus, PartyKind, Review, ServedParty, ServiceLog, ServiceLogInput,
 };

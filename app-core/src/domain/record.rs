@@ -65,6 +65,8 @@ impl std::str::FromStr for DocId {
     }
 }
 
+doc_as_string!(DocId);
+
 impl From<ServiceLogId> for DocId {
     fn from(id: ServiceLogId) -> Self {
         DocId(*id.as_uuid())

@@ -4,7 +4,10 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use super::validate::{self, Context, FieldError, ValidationError, Warning};
-use super::{GeoPoint, PartyId, PhotoMeta, ServiceLogId, TeamId, Timestamp, UserId, VillageCode};
+use super::{
+    Decision, DuplicateMark, GeoPoint, PartyId, PhotoMeta, Resolution, ServiceLogId, TeamId,
+    Timestamp, UserId, VillageCode,
+};
 
 code_enum! {
     /// The kind of activity (活动类型).
@@ -134,10 +137,23 @@ pub struct ServiceLog {
     pub photos: Vec<PhotoMeta>,
     /// Where the log is in review.
     pub status: LogStatus,
-    /// The team lead's review.
+    /// The team lead's latest review, mirrored from the last decision so
+    /// that schema-1 readers see it.
     pub review: Review,
     /// When the log was first saved, by the author's device clock.
     pub created_at: Timestamp,
+    /// 审核记录: every review decision, oldest first; append-only (schema 2).
+    #[serde(default)]
+    #[cfg_attr(feature = "doc", autosurgeon(with = "crate::doc::append_only"))]
+    pub reviews: Vec<Decision>,
+    /// 冲突处理记录: every conflict resolution; append-only (schema 2).
+    #[serde(default)]
+    #[cfg_attr(feature = "doc", autosurgeon(with = "crate::doc::append_only"))]
+    pub resolutions: Vec<Resolution>,
+    /// 重复标记: set when this log duplicates another (schema 2).
+    #[serde(default)]
+    #[cfg_attr(feature = "doc", autosurgeon(missing = "Default::default"))]
+    pub duplicate: Option<DuplicateMark>,
 }
 
 /// A named party as a form sends it.
@@ -321,6 +337,9 @@ impl ServiceLogInput {
             },
             review: Review::default(),
             created_at: ctx.now,
+            reviews: Vec::new(),
+            resolutions: Vec::new(),
+            duplicate: None,
         };
         Ok(super::Checked {
             value: log,
@@ -355,6 +374,13 @@ impl ServiceLogInput {
 }
 
 impl ServiceLog {
+    /// Checks the log's content against the same rules as a form's input
+    /// (a value typed to resolve a conflict must pass them too).
+    pub fn validate(&self, ctx: &Context<'_>) -> Result<Vec<Warning>, ValidationError> {
+        let mut copy = self.clone();
+        self.to_input().apply_to(&mut copy, ctx)
+    }
+
     /// The input that would reproduce this log's editable fields: what an edit
     /// form starts from.
     pub fn to_input(&self) -> ServiceLogInput {

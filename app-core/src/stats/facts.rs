@@ -12,14 +12,14 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    ActivityType, Consultation, ConsultationId, LogStatus, PartyKind, ServiceLog, ServiceLogId,
-    TeamId, Timestamp, UserId, VillageCode,
+    ActivityType, Consultation, ConsultationId, LogStatus, PartyKind, ReviewState, ServiceLog,
+    ServiceLogId, TeamId, Timestamp, UserId, VillageCode,
 };
 
-/// The effective review status of a log (审核状态) as the figures see it.
-///
-/// Includes [`FactStatus::ChangedSinceApproval`] (审核后已修改, waiting for
-/// re-review), which the explicit review history will produce.
+/// The effective review status of a log (审核状态) as the figures see it:
+/// the review state derived from the log's decisions
+/// ([`crate::domain::review::review_state`]), including
+/// [`FactStatus::ChangedSinceApproval`] (审核后已修改, waiting for re-review).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FactStatus {
@@ -68,6 +68,18 @@ impl FactStatus {
     /// Parses a stable code.
     pub fn from_code(code: &str) -> Option<Self> {
         FactStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+impl From<ReviewState> for FactStatus {
+    fn from(s: ReviewState) -> Self {
+        match s {
+            ReviewState::Draft => FactStatus::Draft,
+            ReviewState::Submitted => FactStatus::Submitted,
+            ReviewState::Approved => FactStatus::Approved,
+            ReviewState::Returned => FactStatus::Returned,
+            ReviewState::ChangedSinceApproval => FactStatus::ChangedSinceApproval,
+        }
     }
 }
 
@@ -171,7 +183,8 @@ impl LogFact {
         self.status.counts() && !self.duplicate
     }
 
-    /// The fact of a service log.
+    /// The fact of a service log, in its derived review state; `duplicate`
+    /// when it is marked as one (or the caller knows it is).
     pub fn of(log: &ServiceLog, duplicate: bool) -> Self {
         LogFact {
             id: log.id,
@@ -180,8 +193,8 @@ impl LogFact {
             village: log.village,
             date: log.date,
             activity: log.activity,
-            status: log.status.into(),
-            duplicate,
+            status: log.review_state().into(),
+            duplicate: duplicate || log.duplicate.is_some(),
             farmers_served: log.farmers_served,
             trainees: log.trainees,
             photos: log.photos.len() as u32,
@@ -246,7 +259,8 @@ pub struct ConsultationFact {
 }
 
 impl ConsultationFact {
-    /// The fact of a consultation.
+    /// The fact of a consultation; `duplicate` when it is marked as one (or
+    /// the caller knows it is).
     pub fn of(c: &Consultation, duplicate: bool) -> Self {
         ConsultationFact {
             id: c.id,
@@ -255,7 +269,7 @@ impl ConsultationFact {
             village: c.farmer.village,
             asked_at: c.asked_at,
             first_answered_at: c.first_answered_at,
-            duplicate,
+            duplicate: duplicate || c.duplicate.is_some(),
         }
     }
 

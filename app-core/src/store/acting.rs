@@ -9,6 +9,7 @@ use super::{Result, Store, StoreError};
 use crate::api::{
     AnswerInput, ConsultationDetail, FollowUpInput, LogDetail, SaveConsultationInput, SaveLogInput,
 };
+use crate::domain::review::{content_changes, content_stamp};
 use crate::domain::{
     Checked, Consultation, ConsultationId, DivisionLevel, ServiceLog, ServiceLogId,
 };
@@ -55,17 +56,35 @@ impl Store {
         Ok(checked)
     }
 
-    /// A log with its place names and what `who` may do with it.
+    /// A log with its place names, where it stands in review (and what
+    /// changed since the last decision, when that no longer covers it) and
+    /// what `who` may do with it. The review history is `log.reviews`.
     pub fn service_log_detail(&self, who: &Principal, id: ServiceLogId) -> Result<LogDetail> {
-        let log = self.service_log(id)?;
+        let doc = self.load_doc(id.into())?;
+        let log: ServiceLog = doc.read()?;
         let at = Placement::from(&log);
         let village = log.village.as_int();
+        let changes_since_decision = match log.last_decision() {
+            Some(d) if d.covers != content_stamp(&log) => match doc.read_at::<ServiceLog>(&d.heads)
+            {
+                Ok(decided) => content_changes(&decided, &log),
+                Err(e) => {
+                    tracing::warn!(%id, error = %e, "the decided version does not read");
+                    Vec::new()
+                }
+            },
+            _ => Vec::new(),
+        };
         Ok(LogDetail {
             village_name: self.division_name(DivisionLevel::Village, village)?,
             township_name: self.division_name(DivisionLevel::Township, village / 1000)?,
             mine: at.author == who.user,
             may_edit: scope::may_edit(who, &at),
             may_review: scope::may_review(who, &at),
+            review_state: log.review_state(),
+            changes_since_decision,
+            may_mark_duplicate: scope::may_mark_duplicate(who, &at),
+            has_conflicts: !doc.conflicts().is_empty(),
             log,
         })
     }
@@ -110,11 +129,14 @@ impl Store {
         consultation: Consultation,
     ) -> Result<ConsultationDetail> {
         let at = Placement::from(&consultation);
+        let has_conflicts = !self.conflicts(consultation.id.into())?.is_empty();
         Ok(ConsultationDetail {
             village_name: self
                 .division_name(DivisionLevel::Village, consultation.farmer.village.as_int())?,
             mine: at.author == who.user,
             may_edit: scope::may_edit(who, &at),
+            may_mark_duplicate: scope::may_mark_duplicate(who, &at),
+            has_conflicts,
             consultation,
         })
     }

@@ -11,6 +11,7 @@ use super::{Result, StoreError};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_photo_attached.sql"),
+    include_str!("migrations/0003_review_history.sql"),
 ];
 
 /// The schema version this code migrates to.

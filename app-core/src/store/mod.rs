@@ -28,6 +28,7 @@ mod photos;
 mod projection;
 mod records;
 mod register;
+mod review;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +49,7 @@ pub use documents::{ApplyReport, DocChange, Heads};
 pub use migrations::{SCHEMA_VERSION as STORE_SCHEMA_VERSION, migrations};
 pub use outbox::OutboxEntry;
 pub use photos::{PendingPhoto, hash_bytes};
+pub use records::EditContext;
 pub use register::{ImportStats, RegisterSlice, SliceDivision};
 
 /// A failure of the store.
@@ -82,6 +84,13 @@ pub enum StoreError {
     /// The signed-in user may not change this record (`scope::may_edit`).
     #[error("record {0} belongs to someone else")]
     NotYours(DocId),
+    /// The field named holds no concurrent values (any more).
+    #[error("{0} holds no concurrent values")]
+    NoConflict(String),
+    /// The write rules (`scope::check_write`, which the server applies too)
+    /// refuse the change.
+    #[error("refused ({0}): {1}")]
+    Refused(&'static str, String),
     /// Reading reference data failed.
     #[error("reference data: {0}")]
     Reference(String),
@@ -99,6 +108,8 @@ impl StoreError {
             StoreError::Corrupt(_) => "corrupt",
             StoreError::NotAllowed(_) => "not_allowed",
             StoreError::NotYours(_) => "not_yours",
+            StoreError::Refused(..) => "refused",
+            StoreError::NoConflict(_) => "no_conflict",
             StoreError::Reference(_) => "reference_data",
         }
     }
@@ -163,6 +174,7 @@ impl Store {
         )?;
         configure(&conn, options.durability)?;
         migrations::migrate(&mut conn)?;
+        projection::refresh(&mut conn)?;
         // A fresh actor per open: a store restored from a backup can never
         // reuse an (actor, seq) pair that already left the device.
         let actor = ActorId::random();

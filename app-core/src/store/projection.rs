@@ -9,14 +9,58 @@ use chrono::NaiveDate;
 use rusqlite::{Row, Transaction, params};
 
 use super::{Result, Store, StoreError};
-use crate::api::{ConsultationQuery, ConsultationSummary, LogQuery, LogSummary};
+use crate::api::{
+    ConsultationQuery, ConsultationSummary, LogQuery, LogSummary, ReviewQueue, ReviewQueueQuery,
+};
 use crate::doc::RecordDoc;
 use crate::domain::{
     ActivityType, Consultation, ConsultationId, ConsultationStatus, DocId, LogStatus, PhotoMeta,
-    RecordKind, ServiceLog, ServiceLogId, TeamId, Timestamp, UserId, VillageCode,
+    RecordKind, ReviewState, ServiceLog, ServiceLogId, TeamId, Timestamp, UserId, VillageCode,
 };
 
 const SUMMARY_CHARS: usize = 80;
+
+/// What the projection tables hold: 1, schema-1 rows; 2, the review state,
+/// the last decision and duplicate marks. A store whose rows an older
+/// version wrote re-projects every document when it opens.
+pub const PROJECTION_VERSION: u32 = 2;
+/// Meta key of the projection version.
+const META_PROJECTION: &str = "projection_version";
+
+/// Re-projects every document when the rows were written by an older
+/// version of the projection (after a migration added columns), in one
+/// transaction.
+pub(super) fn refresh(conn: &mut rusqlite::Connection) -> Result<()> {
+    use rusqlite::OptionalExtension;
+    let current: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [META_PROJECTION],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if current.as_deref() == Some(&PROJECTION_VERSION.to_string()) {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    let ids: Vec<Vec<u8>> = tx
+        .prepare("SELECT doc_id FROM documents")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        let id = DocId::from_slice(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let Some((doc, _)) = super::documents::load(&tx, id)? {
+            reproject(&tx, id, &doc)?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![META_PROJECTION, PROJECTION_VERSION.to_string()],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
 
 fn summary(text: &str) -> String {
     let mut s: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -123,12 +167,14 @@ pub(super) fn project_service_log(
         search.push(' ');
         search.push_str(t);
     }
+    let last = log.last_decision();
     tx.prepare_cached(
         "INSERT INTO service_logs(id, author, team, date, start_time, end_time, village, township,
              county, lat, lon, activity, industry, farmers_served, trainees, photo_count, status,
-             reviewed_by, reviewed_at, has_conflicts, created_at, summary, search)
+             reviewed_by, reviewed_at, has_conflicts, created_at, summary, search, review_state,
+             duplicate_of, last_decision_at, last_decision_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-             ?19, ?20, ?21, ?22, ?23)
+             ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)
          ON CONFLICT(id) DO UPDATE SET author = excluded.author, team = excluded.team,
              date = excluded.date, start_time = excluded.start_time, end_time = excluded.end_time,
              village = excluded.village, township = excluded.township, county = excluded.county,
@@ -137,7 +183,10 @@ pub(super) fn project_service_log(
              trainees = excluded.trainees, photo_count = excluded.photo_count,
              status = excluded.status, reviewed_by = excluded.reviewed_by,
              reviewed_at = excluded.reviewed_at, has_conflicts = excluded.has_conflicts,
-             created_at = excluded.created_at, summary = excluded.summary, search = excluded.search",
+             created_at = excluded.created_at, summary = excluded.summary, search = excluded.search,
+             review_state = excluded.review_state, duplicate_of = excluded.duplicate_of,
+             last_decision_at = excluded.last_decision_at,
+             last_decision_by = excluded.last_decision_by",
     )?
     .execute(params![
         log.id.to_bytes(),
@@ -163,6 +212,10 @@ pub(super) fn project_service_log(
         log.created_at.as_millis(),
         summary(&log.description),
         search.to_lowercase(),
+        log.review_state().code(),
+        log.duplicate.map(|d| d.of.to_bytes()),
+        last.map(|d| d.at.as_millis()),
+        last.map(|d| d.by.to_bytes()),
     ])?;
     let items = log
         .technologies
@@ -186,9 +239,10 @@ pub(super) fn project_consultation(
     tx.prepare_cached(
         "INSERT INTO consultations(id, author, team, farmer_name, farmer_phone, village, township,
              county, subject, channel, asked_at, first_answered_at, status, follow_up_count,
-             last_follow_up_at, photo_count, has_conflicts, created_at, summary, search)
+             last_follow_up_at, photo_count, has_conflicts, created_at, summary, search,
+             duplicate_of)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-             ?19, ?20)
+             ?19, ?20, ?21)
          ON CONFLICT(id) DO UPDATE SET author = excluded.author, team = excluded.team,
              farmer_name = excluded.farmer_name, farmer_phone = excluded.farmer_phone,
              village = excluded.village, township = excluded.township, county = excluded.county,
@@ -197,7 +251,8 @@ pub(super) fn project_consultation(
              follow_up_count = excluded.follow_up_count,
              last_follow_up_at = excluded.last_follow_up_at, photo_count = excluded.photo_count,
              has_conflicts = excluded.has_conflicts, created_at = excluded.created_at,
-             summary = excluded.summary, search = excluded.search",
+             summary = excluded.summary, search = excluded.search,
+             duplicate_of = excluded.duplicate_of",
     )?
     .execute(params![
         c.id.to_bytes(),
@@ -220,6 +275,7 @@ pub(super) fn project_consultation(
         c.created_at.as_millis(),
         summary(&c.problem),
         search.to_lowercase(),
+        c.duplicate.map(|d| d.of.to_bytes()),
     ])?;
     replace_items(
         tx,
@@ -255,10 +311,24 @@ fn blob_id<T>(row: &Row<'_>, idx: usize, f: fn([u8; 16]) -> T) -> rusqlite::Resu
     Ok(f(arr))
 }
 
-fn log_summary(row: &Row<'_>) -> rusqlite::Result<LogSummary> {
+fn doc_id_opt(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DocId>> {
+    let bytes: Option<Vec<u8>> = row.get(idx)?;
+    bytes
+        .map(|b| DocId::from_slice(&b).map_err(corrupt))
+        .transpose()
+}
+
+/// The columns [`log_summary`] reads, for `FROM service_logs l LEFT JOIN
+/// div_villages v … LEFT JOIN div_townships t …`.
+pub(super) const LOG_SUMMARY_COLUMNS: &str = "l.id, l.author, l.date, l.start_time, l.village,
+    v.name, t.name, l.activity, l.industry, l.farmers_served, l.trainees, l.photo_count, l.status,
+    l.has_conflicts, l.summary, l.review_state, l.duplicate_of";
+
+pub(super) fn log_summary(row: &Row<'_>) -> rusqlite::Result<LogSummary> {
     let date: String = row.get(2)?;
     let activity: String = row.get(7)?;
     let status: String = row.get(12)?;
+    let state: String = row.get(15)?;
     Ok(LogSummary {
         id: blob_id(row, 0, ServiceLogId::from_bytes)?,
         author: blob_id(row, 1, UserId::from_bytes)?,
@@ -273,6 +343,8 @@ fn log_summary(row: &Row<'_>) -> rusqlite::Result<LogSummary> {
         trainees: row.get(10)?,
         photo_count: row.get(11)?,
         status: LogStatus::from_code(&status).ok_or_else(|| corrupt(&status))?,
+        review_state: ReviewState::from_code(&state).ok_or_else(|| corrupt(&state))?,
+        duplicate_of: doc_id_opt(row, 16)?,
         has_conflicts: row.get(13)?,
         summary: row.get(14)?,
     })
@@ -291,6 +363,7 @@ fn consultation_summary(row: &Row<'_>) -> rusqlite::Result<ConsultationSummary> 
         first_answered_at: row.get::<_, Option<i64>>(7)?.map(Timestamp::from_millis),
         status: ConsultationStatus::from_code(&status).ok_or_else(|| corrupt(&status))?,
         follow_up_count: row.get(9)?,
+        duplicate_of: doc_id_opt(row, 12)?,
         has_conflicts: row.get(10)?,
         summary: row.get(11)?,
     })
@@ -301,10 +374,8 @@ impl Store {
     pub fn list_service_logs(&self, q: &LogQuery) -> Result<Vec<LogSummary>> {
         let (limit, offset) = page(q.limit, q.offset);
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT l.id, l.author, l.date, l.start_time, l.village, v.name, t.name, l.activity,
-                    l.industry, l.farmers_served, l.trainees, l.photo_count, l.status,
-                    l.has_conflicts, l.summary
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {LOG_SUMMARY_COLUMNS}
              FROM service_logs l
              LEFT JOIN div_villages v ON v.code = l.village
              LEFT JOIN div_townships t ON t.code = l.township
@@ -316,8 +387,8 @@ impl Store {
                AND (?6 IS NULL OR l.search LIKE ?6 ESCAPE '\\'
                     OR v.name LIKE ?6 ESCAPE '\\' OR t.name LIKE ?6 ESCAPE '\\')
              ORDER BY l.date DESC, l.start_time DESC, l.id DESC
-             LIMIT ?7 OFFSET ?8",
-        )?;
+             LIMIT ?7 OFFSET ?8"
+        ))?;
         let rows = stmt.query_map(
             params![
                 q.author.map(UserId::to_bytes),
@@ -343,7 +414,8 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT c.id, c.author, c.farmer_name, c.village, v.name, c.subject, c.asked_at,
-                    c.first_answered_at, c.status, c.follow_up_count, c.has_conflicts, c.summary
+                    c.first_answered_at, c.status, c.follow_up_count, c.has_conflicts, c.summary,
+                    c.duplicate_of
              FROM consultations c
              LEFT JOIN div_villages v ON v.code = c.village
              WHERE (?1 IS NULL OR c.author = ?1)
@@ -368,5 +440,58 @@ impl Store {
             consultation_summary,
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl Store {
+    /// The review queue of `team`, `lead` excluded: logs handed in or changed
+    /// since approval, not marked as duplicates, newest first, with the
+    /// number waiting under the same filters.
+    pub fn review_queue(
+        &self,
+        team: TeamId,
+        lead: UserId,
+        q: &ReviewQueueQuery,
+    ) -> Result<ReviewQueue> {
+        let (limit, offset) = page(q.limit, q.offset);
+        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let filters = "l.team = ?1 AND l.author <> ?2
+               AND l.review_state IN ('submitted', 'changed_since_approval')
+               AND l.duplicate_of IS NULL
+               AND (?3 IS NULL OR l.author = ?3)
+               AND (?4 IS NULL OR l.township = ?4)
+               AND (?5 IS NULL OR l.date >= ?5)
+               AND (?6 IS NULL OR l.date <= ?6)";
+        let (team, lead) = (team.to_bytes(), lead.to_bytes());
+        let member = q.member.map(UserId::to_bytes);
+        let township = q.township.map(|t| t.as_int() as i64);
+        let (from, to) = (q.from.map(day), q.to.map(day));
+        let conn = self.conn();
+        let total: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM service_logs l WHERE {filters}"
+            ))?
+            .query_row(params![team, lead, member, township, from, to], |r| {
+                r.get(0)
+            })?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {LOG_SUMMARY_COLUMNS}
+             FROM service_logs l
+             LEFT JOIN div_villages v ON v.code = l.village
+             LEFT JOIN div_townships t ON t.code = l.township
+             WHERE {filters}
+             ORDER BY l.date DESC, l.start_time DESC, l.id DESC
+             LIMIT ?7 OFFSET ?8"
+        ))?;
+        let logs = stmt
+            .query_map(
+                params![team, lead, member, township, from, to, limit, offset],
+                log_summary,
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ReviewQueue {
+            total: total as u64,
+            logs,
+        })
     }
 }

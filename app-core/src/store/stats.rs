@@ -59,8 +59,9 @@ impl Store {
         // Logs with their items, one row per item (or one row without), in
         // log order: each log is fed once with all its items.
         let mut stmt = conn.prepare_cached(
-            "SELECT l.id, l.author, l.team, l.date, l.village, l.activity, l.status,
-                    l.farmers_served, l.trainees, l.photo_count, i.kind, i.value
+            "SELECT l.id, l.author, l.team, l.date, l.village, l.activity, l.review_state,
+                    l.farmers_served, l.trainees, l.photo_count, i.kind, i.value,
+                    l.duplicate_of IS NOT NULL
              FROM service_logs l
              LEFT JOIN record_items i ON i.record = l.id
              WHERE l.date BETWEEN ?1 AND ?2
@@ -104,10 +105,11 @@ impl Store {
                         .map_err(|_| corrupt("date", &date))?,
                     activity: ActivityType::from_code(&activity)
                         .ok_or_else(|| corrupt("activity", &activity))?,
+                    // The derived review state (审核后已修改 included), not
+                    // the stored status.
                     status: FactStatus::from_code(&status)
-                        .ok_or_else(|| corrupt("status", &status))?,
-                    // The device has no duplicate mark yet.
-                    duplicate: false,
+                        .ok_or_else(|| corrupt("review_state", &status))?,
+                    duplicate: row.get(12)?,
                     farmers_served: row.get(7)?,
                     trainees: row.get(8)?,
                     photos: row.get(9)?,
@@ -124,7 +126,8 @@ impl Store {
         // Consultations asked within the period's instants (China time).
         let (start, end) = request.period.instants();
         let mut stmt = conn.prepare_cached(
-            "SELECT c.id, c.author, c.team, c.village, c.asked_at, c.first_answered_at
+            "SELECT c.id, c.author, c.team, c.village, c.asked_at, c.first_answered_at,
+                    c.duplicate_of IS NOT NULL
              FROM consultations c
              WHERE c.asked_at >= ?1 AND c.asked_at < ?2
                AND (?3 IS NULL OR c.author = ?3)
@@ -144,7 +147,7 @@ impl Store {
                     .map_err(|e| corrupt("village", e))?,
                 asked_at: Timestamp::from_millis(row.get(4)?),
                 first_answered_at: row.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
-                duplicate: false,
+                duplicate: row.get(6)?,
             });
         }
         Ok(b.finish())

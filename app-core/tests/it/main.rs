@@ -10,5 +10,6 @@ mod merge;
 mod photos;
 mod records;
 mod register;
+mod review;
 mod stats;
 mod support;

@@ -3,7 +3,8 @@
 
 use app_core::domain::validate::VillageLookup;
 use app_core::domain::{
-    ConsultationInput, ConsultationStatus, LogStatus, ServiceLogId, VillageCode, Warning,
+    ConsultationInput, ConsultationStatus, LogStatus, ReviewState, ServiceLogId, VillageCode,
+    Warning,
 };
 use app_core::store::{LogQuery, ReviewDecision, StoreError};
 
@@ -213,23 +214,30 @@ fn review_sets_only_status_and_review_and_returning_needs_a_comment() {
     assert_eq!(returned.status, LogStatus::Returned);
     assert_eq!(returned.review.comment, "请补充培训签到表照片");
     assert_eq!(returned.review.by, Some(team_lead()));
+    assert_eq!(returned.reviews.len(), 1, "the decision is in the history");
+    assert_eq!(returned.reviews[0].comment, "请补充培训签到表照片");
+    assert_eq!(returned.review_state(), ReviewState::Returned);
     let mut unchanged = returned.clone();
     unchanged.status = saved.value.status;
     unchanged.review = saved.value.review.clone();
+    unchanged.reviews = saved.value.reviews.clone();
     assert_eq!(
         unchanged, saved.value,
-        "nothing but status and review changed"
+        "nothing but status, review and the history changed"
     );
 
     let mut fixed = returned.to_input();
     fixed.description.push_str("已补充签到表。");
     let resubmitted = t.store.update_service_log(id, &fixed, false).unwrap();
     assert_eq!(resubmitted.value.status, LogStatus::Submitted);
+    assert_eq!(resubmitted.value.review_state(), ReviewState::Submitted);
     let approved = t
         .store
         .review_service_log(id, team_lead(), ReviewDecision::Approve, "")
         .unwrap();
     assert_eq!(approved.status, LogStatus::Approved);
+    assert_eq!(approved.review_state(), ReviewState::Approved);
+    assert_eq!(approved.reviews.len(), 2);
 }
 
 #[test]

@@ -214,6 +214,33 @@ fn the_device_figures_equal_the_pure_engines_on_the_same_records() {
     t.store
         .review_service_log(a, team_lead(), ReviewDecision::Approve, "")
         .unwrap();
+    // Approved, then edited: counts, but not as approved.
+    let changed = add(&me, "2026-09-09", VILLAGE, &plain, true);
+    t.store
+        .review_service_log(changed, team_lead(), ReviewDecision::Approve, "")
+        .unwrap();
+    t.store
+        .edit_record::<app_core::domain::ServiceLog, _>(changed.into(), |l, _| {
+            l.farmers_served += 1;
+            Ok(())
+        })
+        .unwrap();
+    // The same visit logged twice: the second is marked and never counts.
+    let twice = add(&me, "2026-09-09", VILLAGE, &plain, true);
+    let mark = |id: app_core::domain::DocId, of: app_core::domain::DocId| {
+        Some(app_core::domain::DuplicateMark {
+            of,
+            by: me.user,
+            at: NOW,
+        })
+        .filter(|_| id != of)
+    };
+    t.store
+        .edit_record::<app_core::domain::ServiceLog, _>(twice.into(), |l, _| {
+            l.duplicate = mark(twice.into(), changed.into());
+            Ok(())
+        })
+        .unwrap();
 
     // Consultations: three answered at the clock's 09:00 (after 60, 30 and
     // 120 minutes), one open, one asked on the last minute of the year. (A
@@ -243,6 +270,24 @@ fn the_device_figures_equal_the_pure_engines_on_the_same_records() {
     t.store
         .answer_consultation(consultations[4], "建议补施氮肥。")
         .unwrap();
+    // A consultation taken twice: the second marked.
+    let again = t
+        .store
+        .create_consultation(&me, &consult("2026-11-29 08:00", VILLAGE))
+        .unwrap()
+        .value
+        .id;
+    t.store
+        .edit_record::<app_core::domain::Consultation, _>(again.into(), |c, _| {
+            c.duplicate = mark(again.into(), consultations[0].into());
+            Ok(())
+        })
+        .unwrap();
+    consultations.push(again);
+    assert_eq!(
+        t.store.service_log(changed).unwrap().review_state(),
+        app_core::domain::ReviewState::ChangedSinceApproval
+    );
     let entries: Vec<LogEntry> = logs
         .iter()
         .map(|id| LogEntry::of(&t.store.service_log(*id).unwrap(), false))
@@ -280,24 +325,27 @@ fn the_device_figures_equal_the_pure_engines_on_the_same_records() {
     // And the figures are the ones the rules give.
     let all = t.store.stats_report(&requests[0], Some(&register)).unwrap();
     let f = &all.total;
-    assert_eq!(f.visits, 6, "two drafts/returned and one of 2025 left out");
-    assert_eq!(f.approved_logs, 2);
+    assert_eq!(
+        f.visits, 7,
+        "two drafts/returned, one of 2025 and a duplicate left out"
+    );
+    assert_eq!(f.approved_logs, 2, "changed since approval is not approved");
     assert_eq!(f.active_commissioners, 2);
-    assert_eq!(f.service_days, 4, "03-02, 06-30, 07-01, 12-31");
-    assert_eq!(f.person_days, 5);
+    assert_eq!(f.service_days, 5, "03-02, 06-30, 07-01, 09-09, 12-31");
+    assert_eq!(f.person_days, 6);
     assert_eq!(
         f.technologies, 2,
         "茶园绿色防控 and 测土配方施肥 written twice"
     );
     assert_eq!(f.enterprises, 1);
     assert_eq!(f.logs_outside_register, Some(1));
-    assert_eq!(f.consultations, 5);
+    assert_eq!(f.consultations, 5, "the duplicate question left out");
     assert_eq!(f.consultations_answered, 3);
     assert_eq!(f.answers_before_asked, 0);
     assert_eq!(f.median_minutes_to_first_answer, Some(60.0));
     let me_fig = all.commissioner(me.user).unwrap();
     assert_eq!(me_fig.teams, 2);
-    assert_eq!(me_fig.visits, 4);
+    assert_eq!(me_fig.visits, 5);
     assert_eq!(all.team(team_b).unwrap().visits, 3);
     // WorkStats is the total of the same engine.
     let ws = t
@@ -309,8 +357,8 @@ fn the_device_figures_equal_the_pure_engines_on_the_same_records() {
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(ws.visits, 4);
-    assert_eq!(ws.service_days, 3);
+    assert_eq!(ws.visits, 5);
+    assert_eq!(ws.service_days, 4);
 }
 
 #[test]

@@ -376,6 +376,8 @@ mod tests {
             village_name: Some("北苑社区居民委员会".into()),
             mine: true,
             may_edit: true,
+            may_mark_duplicate: true,
+            has_conflicts: false,
         }
     }
 

@@ -136,6 +136,8 @@ mod tests {
             trainees: Some(30),
             photo_count: 2,
             status: LogStatus::Submitted,
+            review_state: app_core::domain::ReviewState::Submitted,
+            duplicate_of: None,
             has_conflicts: false,
             summary: "茶园秋冬管理".into(),
         }

@@ -155,6 +155,10 @@ mod tests {
             mine,
             may_edit: mine,
             may_review: false,
+            review_state: app_core::domain::ReviewState::Submitted,
+            changes_since_decision: vec![],
+            may_mark_duplicate: mine,
+            has_conflicts: false,
         }
     }
 

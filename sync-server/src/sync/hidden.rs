@@ -4,11 +4,12 @@
 use std::collections::BTreeSet;
 
 use app_core::doc::RecordDoc;
-use app_core::domain::{LogStatus, RecordKind, Role};
+use app_core::domain::{RecordKind, ReviewState, Role};
 use app_core::scope::{AnyRecord, Principal, Refusal, can_read};
 use app_core::sync::protocol::RefusalCode;
 use automerge::{Change, ReadDoc};
 
+/// The top-level fields of the record that a change's operations write,
 /// whether or not the written value wins.
 pub fn touched_fields(change: &Change, doc_after: &RecordDoc) -> BTreeSet<String> {
     let am = doc_after.automerge();
@@ -44,13 +45,18 @@ pub fn touched_fields(change: &Change, doc_after: &RecordDoc) -> BTreeSet<String
 const SCHEMA_KEY: &str = app_core::doc::KEY_SCHEMA;
 /// Fields no one writes after creation, hidden or not.
 const IDENTITY: &[&str] = &["id", "author", "created_at", app_core::doc::KEY_KIND];
-/// What a team lead writes on a team member's log.
-const REVIEW: &[&str] = &["status", "review"];
+/// What a team lead writes on a team member's log: the status, the review,
+/// decisions, and resolutions (of the review fields, which the record shows
+/// and `check_write` judges).
+const REVIEW: &[&str] = &["status", "review", "reviews", "resolutions"];
+/// What an author never writes on their own record.
+const NOT_AUTHOR: &[&str] = &["team", "review", "reviews"];
 
 /// Checks writes that do not show in the record (values that lose to a
-/// concurrent value) against the rules of [`app_core::scope`]: identity
-/// never; an author anything but team and review; a team lead only the
-/// review fields of the team's logs; a sync admin anything in scope; anyone
+/// concurrent value, entries in a list the document does not show) against
+/// the rules of [`app_core::scope`]: identity never; an author anything but
+/// team, the review and decisions; a team lead only the review fields of the
+/// team's logs that are not drafts; a sync admin anything in scope; anyone
 /// else nothing.
 pub fn check_hidden_writes(
     who: &Principal,
@@ -83,7 +89,7 @@ pub fn check_hidden_writes(
         return Ok(());
     }
     if at.author == who.user {
-        if let Some(f) = hidden.iter().find(|f| matches!(**f, "team" | "review")) {
+        if let Some(f) = hidden.iter().find(|f| NOT_AUTHOR.contains(f)) {
             return refuse(
                 RefusalCode::FieldNotAllowed,
                 format!("the author does not write {f}"),
@@ -103,7 +109,7 @@ pub fn check_hidden_writes(
             );
         }
         if let AnyRecord::ServiceLog(l) = before
-            && l.status == LogStatus::Draft
+            && l.review_state() == ReviewState::Draft
         {
             return refuse(
                 RefusalCode::FieldNotAllowed,

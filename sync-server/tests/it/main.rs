@@ -73,6 +73,7 @@ suite! {
         missing_dependencies_wait,
         one_bad_change_among_a_hundred,
         concurrent_pushes_to_one_document_both_land,
+        a_conflicted_log_is_reviewed_then_resolved,
     ],
     limits: [oversized_bodies_are_refused, a_zstd_bomb_is_refused, wrong_media_types_and_versions],
     tokens: [

@@ -7,11 +7,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use app_core::domain::{Consultation, DocId, LogStatus, Review, ServiceLog, Timestamp};
+use app_core::domain::review::content_stamp;
+use app_core::domain::{
+    Consultation, Decision, DecisionId, DocId, DuplicateMark, LogStatus, Resolution, ResolutionId,
+    Review, Role, ServiceLog, Timestamp, Verdict,
+};
 use app_core::scope::{AnyRecord, Placement, can_read};
 use app_core::sync::protocol::PullResponse;
-use automerge::Automerge;
 use automerge::transaction::Transactable;
+use automerge::{Automerge, ReadDoc};
 
 use crate::harness::{
     Account, Device, Doc, Env, Fetch, T0, WUCHUAN, World, ZHENGAN, code, consultation_by, log_by,
@@ -57,12 +61,29 @@ impl Who {
 /// An edit of a log, knowing the world.
 type LogEdit = fn(&mut ServiceLog, &World);
 
+/// Which raw write [`Act::RewriteHistory`] makes.
+#[derive(Clone, Copy)]
+enum RawWrite {
+    /// Changes the comment of the first decision.
+    RewriteDecision,
+    /// Deletes the first resolution.
+    DeleteResolution,
+}
+
 /// What the actor does, on their own newly enrolled device.
 enum Act {
     /// Edits a submitted log of c1's.
     EditLog(LogEdit),
     /// Edits a log of c1's that c1 has set back to draft.
     EditDraft(LogEdit),
+    /// Edits a log of c1's that lead 1 has approved (a decision in its
+    /// history) and c1 has resolved a conflict of (a resolution).
+    EditReviewed(LogEdit),
+    /// Writes straight into the history of such a log, as a device that
+    /// does not keep the rules would (the ordinary edit refuses it).
+    RewriteHistory(RawWrite),
+    /// Edits a consultation of c1's.
+    EditConsultation(fn(&mut Consultation, &World)),
     /// Creates a log.
     CreateLog(fn(&World) -> ServiceLog),
     /// Creates a consultation of their own.
@@ -103,6 +124,53 @@ fn review(l: &mut ServiceLog, by: &Account, status: LogStatus, comment: &str) {
         by: Some(by.user.id),
         at: Some(Timestamp::from_millis(T0)),
     };
+}
+
+/// `by`'s decision on the log as it stands, appended and mirrored in the
+/// status and the review (what the device's `decide` writes).
+fn decide(l: &mut ServiceLog, by: &Account, verdict: Verdict, comment: &str) {
+    l.reviews.push(Decision {
+        id: DecisionId::new(Timestamp::from_millis(T0 + l.reviews.len() as i64)),
+        verdict,
+        by: by.user.id,
+        at: Timestamp::from_millis(T0),
+        comment: comment.into(),
+        covers: content_stamp(l),
+        heads: vec!["ab".repeat(32)],
+    });
+    l.status = verdict.status();
+    l.review = Review {
+        comment: comment.into(),
+        by: Some(by.user.id),
+        at: Some(Timestamp::from_millis(T0)),
+    };
+}
+
+/// `by`'s resolution of the conflict at `path`, in `role`.
+fn resolve(l: &mut ServiceLog, by: &Account, role: Role, path: &str) {
+    l.resolutions.push(resolution(by, role, path));
+}
+
+fn resolution(by: &Account, role: Role, path: &str) -> Resolution {
+    Resolution {
+        id: ResolutionId::new(Timestamp::from_millis(T0)),
+        path: path.into(),
+        chosen: "13".into(),
+        superseded: vec!["12".into()],
+        by: by.user.id,
+        role,
+        at: Timestamp::from_millis(T0),
+    }
+}
+
+/// `by` marks the log as a duplicate of another log.
+fn mark(l: &mut ServiceLog, by: &Account) {
+    let of = log_by(&by.user, None, zhengan(), T0 + 99).id.into();
+    l.duplicate = Some(DuplicateMark {
+        of,
+        by: by.user.id,
+        at: Timestamp::from_millis(T0),
+    });
 }
 
 fn zhengan() -> app_core::domain::VillageCode {
@@ -150,6 +218,61 @@ fn write_cases() -> Vec<Case> {
         case("province admin in province", AdminGuizhou, EditLog(|l, _| l.farmers_served = 13), "stored"),
         case("province admin of another province", AdminYunnan, EditLog(|l, _| l.farmers_served = 13), "out_of_scope"),
         case("county admin changes the author", AdminZhengan, EditLog(|l, w| l.author = w.admin_zhengan.user.id), "field_not_allowed"),
+        // Decisions (审核记录): the team's lead (or a sync admin in scope)
+        // appends, as themselves, on what they saw; a return needs a comment.
+        case("lead appends an approval", Lead1, EditLog(|l, w| decide(l, &w.lead1, Verdict::Approved, "")), "stored"),
+        case("lead appends a return with a comment", Lead1, EditLog(|l, w| decide(l, &w.lead1, Verdict::Returned, "请补充照片")), "stored"),
+        case("lead returns without a comment", Lead1, EditLog(|l, w| decide(l, &w.lead1, Verdict::Returned, "")), "invalid_record"),
+        case("lead decides in another's name", Lead1, EditLog(|l, w| decide(l, &w.lead2, Verdict::Approved, "")), "field_not_allowed"),
+        case("lead decides on a draft", Lead1, EditDraft(|l, w| decide(l, &w.lead1, Verdict::Approved, "")), "field_not_allowed"),
+        case("lead decides and edits content", Lead1, EditLog(|l, w| {
+            l.farmers_served = 99;
+            decide(l, &w.lead1, Verdict::Approved, "");
+        }), "field_not_allowed"),
+        case("author appends a decision", C1, EditLog(|l, w| decide(l, &w.c1, Verdict::Approved, "")), "field_not_allowed"),
+        case("teammate appends a decision", C2, EditLog(|l, w| decide(l, &w.c2, Verdict::Approved, "")), "not_your_record"),
+        case("other team's lead appends a decision", Lead2, EditLog(|l, w| decide(l, &w.lead2, Verdict::Approved, "")), "out_of_scope"),
+        case("county admin appends a decision", AdminZhengan, EditLog(|l, w| decide(l, &w.admin_zhengan, Verdict::Returned, "重复")), "stored"),
+        case("lead approves again", Lead1, EditReviewed(|l, w| {
+            l.description.push_str("（补）");
+            decide(l, &w.lead1, Verdict::Approved, "");
+        }), "field_not_allowed"),
+        case("lead approves the changed version", Lead1, EditReviewed(|l, w| decide(l, &w.lead1, Verdict::Approved, "")), "stored"),
+        case("lead rewrites a decision", Lead1, RewriteHistory(RawWrite::RewriteDecision), "field_not_allowed"),
+        case("admin rewrites a decision", AdminZhengan, RewriteHistory(RawWrite::RewriteDecision), "field_not_allowed"),
+        case("author deletes a resolution", C1, RewriteHistory(RawWrite::DeleteResolution), "field_not_allowed"),
+        // Resolutions (冲突处理): the author the content, the lead the
+        // review fields, a sync admin anything but identity.
+        case("author resolves a count", C1, EditLog(|l, w| {
+            resolve(l, &w.c1, Role::Commissioner, "farmers_served");
+            l.farmers_served = 13;
+        }), "stored"),
+        case("author resolves the status", C1, EditLog(|l, w| resolve(l, &w.c1, Role::Commissioner, "status")), "field_not_allowed"),
+        case("author resolves in another's name", C1, EditLog(|l, w| resolve(l, &w.c2, Role::Commissioner, "farmers_served")), "field_not_allowed"),
+        case("lead resolves the status", Lead1, EditLog(|l, w| resolve(l, &w.lead1, Role::TeamLead, "status")), "stored"),
+        case("lead resolves a count", Lead1, EditLog(|l, w| resolve(l, &w.lead1, Role::TeamLead, "farmers_served")), "field_not_allowed"),
+        case("teammate resolves", C2, EditLog(|l, w| resolve(l, &w.c2, Role::Commissioner, "farmers_served")), "not_your_record"),
+        case("county admin resolves the team", AdminZhengan, EditLog(|l, w| resolve(l, &w.admin_zhengan, Role::SyncAdmin, "team")), "stored"),
+        case("county admin resolves the author", AdminZhengan, EditLog(|l, w| resolve(l, &w.admin_zhengan, Role::SyncAdmin, "author")), "field_not_allowed"),
+        case("admin of another county resolves", AdminWuchuan, EditLog(|l, w| resolve(l, &w.admin_wuchuan, Role::SyncAdmin, "farmers_served")), "out_of_scope"),
+        // Duplicate marks (重复标记): the author and a sync admin in scope.
+        case("author marks a duplicate", C1, EditLog(|l, w| mark(l, &w.c1)), "stored"),
+        case("author marks in another's name", C1, EditLog(|l, w| mark(l, &w.c2)), "field_not_allowed"),
+        case("teammate marks a duplicate", C2, EditLog(|l, w| mark(l, &w.c2)), "not_your_record"),
+        case("lead marks a duplicate", Lead1, EditLog(|l, w| mark(l, &w.lead1)), "field_not_allowed"),
+        case("province admin marks a duplicate", AdminGuizhou, EditLog(|l, w| mark(l, &w.admin_guizhou)), "stored"),
+        case("admin of another province marks", AdminYunnan, EditLog(|l, w| mark(l, &w.admin_yunnan)), "out_of_scope"),
+        case("author resolves and marks a consultation", C1, EditConsultation(|c, w| {
+            c.resolutions.push(resolution(&w.c1, Role::Commissioner, "subject"));
+            c.duplicate = Some(DuplicateMark {
+                of: consultation_by(&w.c1.user, None, zhengan(), T0 + 99).id.into(),
+                by: w.c1.user.id,
+                at: Timestamp::from_millis(T0),
+            });
+        }), "stored"),
+        case("lead resolves a consultation", Lead1, EditConsultation(|c, w| {
+            c.resolutions.push(resolution(&w.lead1, Role::TeamLead, "status"));
+        }), "not_your_record"),
         // Creating records.
         case("commissioner creates own log", C1, CreateLog(|w| log_by(&w.c1.user, Some(w.team1.id), zhengan(), T0)), "stored"),
         case("creates a log in another's name", C1, CreateLog(|w| log_by(&w.c2.user, Some(w.team1.id), zhengan(), T0)), "not_your_record"),
@@ -164,6 +287,18 @@ fn write_cases() -> Vec<Case> {
             }),
             "field_not_allowed",
         ),
+        case("creates a log carrying a decision", C1, CreateLog(|w| {
+            let mut l = log_by(&w.c1.user, Some(w.team1.id), zhengan(), T0);
+            decide(&mut l, &w.lead1, Verdict::Approved, "");
+            l.status = LogStatus::Submitted;
+            l.review = Review::default();
+            l
+        }), "field_not_allowed"),
+        case("creates a log marked as a duplicate", C1, CreateLog(|w| {
+            let mut l = log_by(&w.c1.user, Some(w.team1.id), zhengan(), T0);
+            mark(&mut l, &w.c1);
+            l
+        }), "field_not_allowed"),
         case("sync admin authors a field record", AdminZhengan, CreateLog(|w| log_by(&w.admin_zhengan.user, None, zhengan(), T0)), "not_your_record"),
         case("team lead creates own log", Lead1, CreateLog(|w| log_by(&w.lead1.user, Some(w.team1.id), zhengan(), T0)), "stored"),
         case("other team creates own log in its county", C3, CreateLog(|w| log_by(&w.c3.user, Some(w.team2.id), wuchuan(), T0)), "stored"),
@@ -187,6 +322,23 @@ async fn stored_log(env: &Env, c1: &Device) -> Doc {
     doc
 }
 
+/// A log of c1's that lead 1 approved (from the lead's own device) and
+/// then c1 resolved a conflict of and edited, stored; and how many changes
+/// that stored.
+async fn reviewed_log(env: &Env, c1: &Device) -> (Doc, u64) {
+    let w = &env.world;
+    let mut doc = stored_log(env, c1).await;
+    let tablet = env.enrol(&w.lead1).await;
+    let approval = doc.edit_log(&tablet, |l| decide(l, &w.lead1, Verdict::Approved, ""));
+    assert_eq!(code(&env.push(&tablet, &[approval]).await[0]), "stored");
+    let fix = doc.edit_log(c1, |l| {
+        resolve(l, &w.c1, Role::Commissioner, "farmers_served");
+        l.farmers_served = 14;
+    });
+    assert_eq!(code(&env.push(c1, &[fix]).await[0]), "stored");
+    (doc, 3)
+}
+
 impl Act {
     /// Sets the case up and makes the change `who` pushes from `device`;
     /// also how many changes the setup stored (`c1` is c1's first device).
@@ -208,6 +360,43 @@ impl Act {
                 let to_draft = doc.edit_log(c1, |l| l.status = LogStatus::Draft);
                 assert_eq!(code(&env.push(c1, &[to_draft]).await[0]), "stored");
                 (doc.fork().edit_log(device, |l| f(l, w)), 2)
+            }
+            Act::EditReviewed(f) => {
+                let mut doc = reviewed_log(env, c1).await;
+                (doc.0.edit_log(device, |l| f(l, w)), doc.1)
+            }
+            Act::RewriteHistory(raw) => {
+                let (doc, setup) = reviewed_log(env, c1).await;
+                let mut am = doc.doc.automerge().clone().with_actor(device.actor.clone());
+                am.transact::<_, _, automerge::AutomergeError>(|tx| {
+                    let (key, i) = match raw {
+                        RawWrite::RewriteDecision => ("reviews", 0),
+                        RawWrite::DeleteResolution => ("resolutions", 0),
+                    };
+                    let Some((_, list)) = tx.get(automerge::ROOT, key)? else {
+                        panic!("the reviewed log has {key}");
+                    };
+                    match raw {
+                        RawWrite::RewriteDecision => {
+                            let Some((_, item)) = tx.get(&list, i)? else {
+                                panic!("a decision");
+                            };
+                            tx.put(&item, "comment", "改过的意见")?;
+                        }
+                        RawWrite::DeleteResolution => tx.delete(&list, i)?,
+                    }
+                    Ok(())
+                })
+                .unwrap();
+                let heads = doc.doc.heads();
+                let mut change = am.get_changes(&heads).into_iter().next().unwrap().clone();
+                ((doc.id, change.bytes().into_owned()), setup)
+            }
+            Act::EditConsultation(f) => {
+                let k: Consultation = consultation_by(&w.c1.user, Some(w.team1.id), zhengan(), T0);
+                let (doc, created) = Doc::create_consultation(c1, &k);
+                assert_eq!(code(&env.push(c1, &[created]).await[0]), "stored");
+                (doc.fork().edit_consultation(device, |c| f(c, w)), 1)
             }
             Act::CreateLog(f) => (Doc::create_log(device, &f(w)).1, 0),
             Act::CreateConsultation => {

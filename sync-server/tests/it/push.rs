@@ -313,3 +313,99 @@ pub async fn concurrent_pushes_to_one_document_both_land(env: Env) {
     let stored = env.store().document(on_phone.id).await.unwrap().unwrap();
     assert_eq!(stored.changes.len(), 1 + 2 * 12 + 1);
 }
+
+/// The document the server holds, as the repair fetch serves it.
+async fn served(
+    env: &Env,
+    device: &crate::harness::Device,
+    doc: DocId,
+) -> app_core::doc::RecordDoc {
+    let page: protocol::PullResponse = env
+        .get(device, &format!("/api/v1/sync/docs/{doc}"))
+        .fetch_msgpack()
+        .await;
+    let mut out = app_core::doc::RecordDoc::empty();
+    out.apply(
+        page.changes
+            .iter()
+            .map(|c| app_core::doc::decode_change(&c.bytes).unwrap()),
+    )
+    .unwrap();
+    out
+}
+
+/// A log whose count two devices of its author set at once holds both
+/// values; the team lead approves it and the approval is stored without
+/// touching the count (a lead may not write it), the conflict stays; the
+/// author resolves it and every value is superseded on the server.
+pub async fn a_conflicted_log_is_reviewed_then_resolved(env: Env) {
+    use app_core::doc::{DocError, PathSegment};
+    use app_core::domain::{
+        DecisionId, Resolution, ResolutionId, Role, ServiceLog, Timestamp, Verdict,
+    };
+
+    let w = env.world.clone();
+    let phone = env.enrol(&w.c1).await;
+    let tablet = env.enrol(&w.c1).await;
+    let lead = env.enrol(&w.lead1).await;
+    let village = villages(ZHENGAN, 1)[0];
+    let (mut on_phone, created) =
+        Doc::create_log(&phone, &log_by(&w.c1.user, Some(w.team1.id), village, T0));
+    let mut on_tablet = on_phone.fork();
+    let a = on_phone.edit_log(&phone, |l| l.farmers_served = 30);
+    let b = on_tablet.edit_log(&tablet, |l| l.farmers_served = 45);
+    assert_eq!(codes(&env.push(&phone, &[created, a]).await), ["stored"; 2]);
+    assert_eq!(codes(&env.push(&tablet, &[b]).await), ["stored"]);
+
+    let mut on_lead = Doc {
+        id: on_phone.id,
+        doc: served(&env, &lead, on_phone.id).await,
+    };
+    assert_eq!(on_lead.doc.conflicts().len(), 1);
+    let heads = on_lead.doc.heads_hex();
+    let approval = on_lead.edit_log(&lead, |l| {
+        l.decide(
+            DecisionId::new(Timestamp::from_millis(T0)),
+            Verdict::Approved,
+            w.lead1.user.id,
+            Timestamp::from_millis(T0),
+            "",
+            heads,
+        )
+        .unwrap();
+    });
+    assert_eq!(codes(&env.push(&lead, &[approval]).await), ["stored"]);
+    let server = served(&env, &phone, on_phone.id).await;
+    assert_eq!(
+        server.conflicts().len(),
+        1,
+        "the approval kept the conflict"
+    );
+
+    // The author resolves on the phone: 45, over both values.
+    let mut doc = served(&env, &phone, on_phone.id).await;
+    let path = [PathSegment::Key("farmers_served".into())];
+    let edited = doc
+        .resolve::<ServiceLog, (), DocError>(&phone.actor, Timestamp::from_millis(T0), &path, |l| {
+            l.farmers_served = 45;
+            l.resolutions.push(Resolution {
+                id: ResolutionId::new(Timestamp::from_millis(T0)),
+                path: "farmers_served".into(),
+                chosen: "45".into(),
+                superseded: vec!["30".into()],
+                by: w.c1.user.id,
+                role: Role::Commissioner,
+                at: Timestamp::from_millis(T0),
+            });
+            Ok(())
+        })
+        .unwrap();
+    let resolution = (on_phone.id, edited.change.unwrap().raw_bytes().to_vec());
+    assert_eq!(codes(&env.push(&phone, &[resolution]).await), ["stored"]);
+    let server = served(&env, &tablet, on_phone.id).await;
+    assert!(server.conflicts().is_empty());
+    let log: ServiceLog = server.read().unwrap();
+    assert_eq!(log.farmers_served, 45);
+    assert_eq!(log.resolutions.len(), 1);
+    assert_eq!(log.reviews.len(), 1);
+}
