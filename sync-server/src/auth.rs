@@ -254,17 +254,6 @@ pub fn principal_county(user: &User, team: Option<&Team>) -> Option<CountyCode> 
     }
 }
 
-/// The principal the scope rules see for a user.
-pub fn principal_of(user: &User, team: Option<&Team>) -> Principal {
-    Principal {
-        user: user.id,
-        role: user.role,
-        scope: user.scope,
-        team: user.team,
-        county: team.map(|t| t.county),
-    }
-}
-
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -312,7 +301,7 @@ impl FromRequestParts<AppState> for Authed {
         if idle > TOUCH_EVERY_MILLIS {
             app.store.touch_device(device.id, now).await?;
         }
-        let principal = principal_of(&record.user, team.as_ref());
+        let principal = Principal::of(&record.user, team.as_ref());
         Ok(Authed {
             device,
             user: record.user,

@@ -28,7 +28,7 @@ use app_core::reference::{CountyList, RegisterSource};
 use app_core::scope::Principal;
 use app_core::sync::protocol::RefusalCode;
 
-use crate::auth::{Authed, PasswordError, hash_password, principal_of};
+use crate::auth::{Authed, PasswordError, hash_password};
 use crate::config::PasswordCost;
 use crate::store::admin::{MISSING_DEPS, action_filter, contains_pattern};
 use crate::store::{
@@ -1329,7 +1329,7 @@ impl Ops {
             Some(t) => self.store.team(t).await?,
             None => None,
         };
-        let principal = principal_of(&owner.record.user, team.as_ref());
+        let principal = Principal::of(&owner.record.user, team.as_ref());
         let now = self.clock.now();
         let report = self
             .store
