@@ -523,7 +523,7 @@ pub async fn reads(env: Env) {
         let wanted: BTreeSet<DocId> = names.iter().map(|n| docs[n].0).collect();
         assert_eq!(env.visible_docs(&device).await, wanted, "what {name} pulls");
         let team = who.user.team.and_then(|t| teams.iter().find(|x| x.id == t));
-        let principal = sync_server::auth::principal_of(&who.user, team);
+        let principal = app_core::scope::Principal::of(&who.user, team);
         for (doc_name, (doc, placement)) in &docs {
             let readable = wanted.contains(doc);
             assert_eq!(
