@@ -22,6 +22,7 @@ use app_core::domain::{
     CountyCode, CountyTag, DeviceId, DocId, PhotoHash, Role, Scope, Team, TeamId, Timestamp, User,
     UserId,
 };
+use app_core::stats::{Area, Register, Report, StatsRequest};
 use app_core::store::{RegisterSlice, migrate};
 use deadpool_postgres::{
     GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
@@ -40,10 +41,18 @@ use super::{
     UserRecord, pull, slice,
 };
 use crate::config::redact_url;
-use crate::sync::{PushBatch, PushFetched, PushWrites};
+use crate::sync::{PushBatch, PushFetched, PushWrites, RecordFacts};
 
 /// Numbered migrations, recorded in `schema_migrations`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_placeholder.sql"),
+    include_str!("migrations/postgres/0003_stats.sql"),
+];
+
+// The statistics projection's SQL and binary reader (issue 13).
+#[path = "postgres_stats.rs"]
+mod stats;
 
 /// Advisory lock serialising pushes (`"KTPPUSH1"`).
 pub const PUSH_LOCK: i64 = 0x4b54_5050_5553_4831;
@@ -239,6 +248,7 @@ impl PostgresStore {
             .await?;
             tracing::info!(version, "postgres schema migrated");
         }
+        stats::backfill(&tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -346,6 +356,8 @@ async fn write_push(
             ],
         )
         .await?;
+        let facts: Vec<&RecordFacts> = writes.docs.iter().map(|d| &d.facts).collect();
+        stats::project(c, &facts).await?;
     }
     if !writes.changes.is_empty() {
         let docs: Vec<Uuid> = writes.changes.iter().map(|c| *c.0.as_uuid()).collect();
@@ -948,5 +960,35 @@ impl ServerStore for PostgresStore {
             rows::audit,
         )
         .await
+    }
+
+    // ---- statistics (issue 13) ----
+
+    async fn stats_report(
+        &self,
+        request: &StatsRequest,
+        register: Option<Arc<Register>>,
+    ) -> Result<Report> {
+        self.report(request, register).await
+    }
+
+    async fn stats_register(&self, area: Option<Area>) -> Result<Register> {
+        stats::register(&self.client().await?, area).await
+    }
+
+    async fn tagged_counties(&self, tags: &[CountyTag]) -> Result<Vec<CountyCode>> {
+        stats::tagged(&self.client().await?, tags).await
+    }
+
+    async fn project(&self, facts: Vec<RecordFacts>) -> Result<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        stats::project(&tx, &facts.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await?;
+        Ok(facts.len() as u64)
+    }
+
+    async fn projected(&self) -> Result<(u64, u64)> {
+        stats::counts(&self.client().await?).await
     }
 }

@@ -5,6 +5,7 @@
 //! cargo run --release -p ketepai-tests --bin bench                   # full run, writes docs/benchmarks.md
 //! cargo run --release -p ketepai-tests --bin bench -- --quick        # small sizes, prints the table
 //! cargo run --release -p ketepai-tests --bin bench -- --only wire,lead
+//! cargo run --release -p ketepai-tests --bin bench -- --only rollup   # statistics roll-up, rewrites its block
 //! ```
 //!
 //! PostgreSQL ingest runs when `KETEPAI_TEST_DATABASE_URL` (or
@@ -25,7 +26,7 @@ struct Cli {
     /// unless `--out` is given.
     #[arg(long)]
     quick: bool,
-    /// Only these parts: wire, lead, ingest, device (comma-separated).
+    /// Only these parts: wire, lead, ingest, device, rollup (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Write the generated part of the benchmarks document here (default
@@ -35,7 +36,7 @@ struct Cli {
     /// Write nothing.
     #[arg(long, conflicts_with = "out")]
     no_write: bool,
-    /// PostgreSQL for the ingest run.
+    /// PostgreSQL for the ingest and roll-up runs.
     #[arg(long, env = "KETEPAI_TEST_DATABASE_URL")]
     postgres: Option<String>,
     /// Records of the team lead's year (default 50,000; 300 with --quick).
@@ -68,11 +69,15 @@ fn main() -> anyhow::Result<()> {
         sizes.lead.records = n;
     }
     let whole = !cli.quick && cli.only.is_empty() && cli.lead_records.is_none();
+    // The roll-up has its own block in the document: a full run of it alone
+    // rewrites just that block.
+    let rollup_alone = !cli.quick && groups == [Group::Rollup];
     let out = if cli.no_write {
         None
     } else {
         cli.out.clone().or_else(|| {
-            whole.then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md"))
+            (whole || rollup_alone)
+                .then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md"))
         })
     };
     let report = bench::run(&Options {

@@ -1,0 +1,3 @@
+-- Placeholder for schema 2, which the admin work (users, teams, devices,
+-- quarantine, audit) owns. It exists only so that schema 3 has its number
+-- on this branch; the merge replaces this file with the real 0002.
