@@ -23,7 +23,9 @@ use futures_util::StreamExt;
 use uuid::Uuid;
 
 use super::{Columns, PUSH_LOCK, PostgresStore, Result, StoreError, all, snapshot};
-use crate::store::projection::{self, ConsultationColumns, LogColumns, Selection, encode_items};
+use crate::store::projection::{
+    self, ConsultationColumns, Decoder, LogColumns, Selection, encode_items,
+};
 use crate::sync::RecordFacts;
 
 /// Rows per statement when writing many records' rows.
@@ -241,6 +243,7 @@ impl PostgresStore {
         let counting = tokio::task::spawn_blocking(move || {
             let mut b = ReportBuilder::new(&request, register.as_deref());
             let mut reader = Reader::default();
+            let mut decoder = Decoder::default();
             while let Some(chunk) = rx.blocking_recv() {
                 reader.take(chunk.table, &chunk.bytes, |table, f| match table {
                     Table::Logs => {
@@ -257,7 +260,7 @@ impl PostgresStore {
                             trainees: f[9].map(|v| int(Some(v))).transpose()?,
                             photos: int(f[10])?,
                         }
-                        .fact()?;
+                        .fact(&mut decoder)?;
                         b.add_log(&fact, projection::items(f[11].unwrap_or_default())?);
                         Ok(())
                     }
@@ -271,7 +274,7 @@ impl PostgresStore {
                             answered_at: f[5].map(|v| int(Some(v))).transpose()?,
                             duplicate: flag(f[6])?,
                         }
-                        .fact()?;
+                        .fact(&mut decoder)?;
                         b.add_consultation(&fact);
                         Ok(())
                     }

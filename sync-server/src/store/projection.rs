@@ -111,9 +111,12 @@ pub fn encode_items<'a>(items: impl IntoIterator<Item = (ItemKind, &'a str)>) ->
     out
 }
 
+/// A named item as the engine takes it.
+type Item<'a> = (ItemKind, &'a str);
+
 /// The first item of an [`encode_items`] column and the rest of it, or
 /// `None` at its end.
-fn next_item(bytes: &[u8]) -> Result<Option<((ItemKind, &str), &[u8])>> {
+fn next_item(bytes: &[u8]) -> Result<Option<(Item<'_>, &[u8])>> {
     let bad = || StoreError::Corrupt("stat_logs.items".into());
     let Some((&kind, mut rest)) = bytes.split_first() else {
         return Ok(None);
@@ -158,7 +161,7 @@ pub struct Items<'a> {
 }
 
 impl<'a> Iterator for Items<'a> {
-    type Item = (ItemKind, &'a str);
+    type Item = Item<'a>;
 
     fn next(&mut self) -> Option<Self::Item> {
         // Checked by `items`: never an error here.
@@ -194,6 +197,24 @@ pub fn count_of(n: i64) -> Result<u32> {
     u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("count {n}")))
 }
 
+/// What rows need decoded once per report, not once per row: a village
+/// code is checked (and its text form parsed) the first time it is seen.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    villages: std::collections::HashMap<i64, VillageCode>,
+}
+
+impl Decoder {
+    fn village(&mut self, code: i64) -> Result<VillageCode> {
+        if let Some(v) = self.villages.get(&code) {
+            return Ok(*v);
+        }
+        let v = village_of(code)?;
+        self.villages.insert(code, v);
+        Ok(v)
+    }
+}
+
 /// A log's row, column by column, as a backend decoded it.
 #[derive(Debug, Clone, Copy)]
 pub struct LogColumns {
@@ -223,12 +244,12 @@ pub struct LogColumns {
 
 impl LogColumns {
     /// The log's fact.
-    pub fn fact(&self) -> Result<LogFact> {
+    pub fn fact(&self, d: &mut Decoder) -> Result<LogFact> {
         Ok(LogFact {
             id: ServiceLogId::from_uuid(self.id),
             author: UserId::from_uuid(self.author),
             team: self.team.map(TeamId::from_uuid),
-            village: village_of(self.village)?,
+            village: d.village(self.village)?,
             date: date_of(self.day)?,
             activity: activity_of(self.activity)?,
             status: status_of(self.status)?,
@@ -261,12 +282,12 @@ pub struct ConsultationColumns {
 
 impl ConsultationColumns {
     /// The consultation's fact.
-    pub fn fact(&self) -> Result<ConsultationFact> {
+    pub fn fact(&self, d: &mut Decoder) -> Result<ConsultationFact> {
         Ok(ConsultationFact {
             id: ConsultationId::from_uuid(self.id),
             author: UserId::from_uuid(self.author),
             team: self.team.map(TeamId::from_uuid),
-            village: village_of(self.village)?,
+            village: d.village(self.village)?,
             asked_at: Timestamp::from_millis(self.asked_at),
             first_answered_at: self.answered_at.map(Timestamp::from_millis),
             duplicate: self.duplicate,

@@ -11,7 +11,9 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, TransactionBehavior, params, params_from_iter};
 
 use super::{Columns, Result, StoreError, all, id};
-use crate::store::projection::{self, ConsultationColumns, LogColumns, Selection, encode_items};
+use crate::store::projection::{
+    self, ConsultationColumns, Decoder, LogColumns, Selection, encode_items,
+};
 use crate::sync::RecordFacts;
 
 fn corrupt(e: rusqlite::types::FromSqlError) -> StoreError {
@@ -139,6 +141,7 @@ pub(super) fn feed(c: &Connection, sel: &Selection, b: &mut ReportBuilder<'_>) -
         return Ok(());
     }
     let (more, values) = conditions(sel);
+    let mut decoder = Decoder::default();
     let mut stmt = c.prepare_cached(&format!(
         "SELECT doc_id, author, team, village, day, activity, status, duplicate, farmers,
                 trainees, photos, items
@@ -163,7 +166,7 @@ pub(super) fn feed(c: &Connection, sel: &Selection, b: &mut ReportBuilder<'_>) -
             trainees: r.opt_int(9)?,
             photos: r.int(10)?,
         }
-        .fact()?;
+        .fact(&mut decoder)?;
         let items = projection::items(r.get_ref(11)?.as_blob().map_err(corrupt)?)?;
         b.add_log(&fact, items);
     }
@@ -187,7 +190,7 @@ pub(super) fn feed(c: &Connection, sel: &Selection, b: &mut ReportBuilder<'_>) -
             answered_at: r.opt_int(5)?,
             duplicate: r.flag(6)?,
         }
-        .fact()?;
+        .fact(&mut decoder)?;
         b.add_consultation(&fact);
     }
     Ok(())

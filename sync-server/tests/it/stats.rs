@@ -632,7 +632,7 @@ pub async fn exports_match_the_json_figures(env: Env) {
     let (_, change) = Doc::create_consultation(&c3, &c);
     assert_eq!(code(&env.push(&c3, &[change]).await[0]), "stored");
     let ag = env.enrol(&w.admin_guizhou).await;
-    let base = format!("/api/v1/stats/province/52");
+    let base = "/api/v1/stats/province/52";
     let json = answer(&env, &ag, &format!("{base}?{YEAR}")).await;
     let report = &json.report;
     assert_eq!(report.total.logs_outside_register, Some(1));

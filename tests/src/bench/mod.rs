@@ -439,7 +439,9 @@ fn commit() -> String {
 /// table, the misses and the details behind some cells.
 pub fn generated(report: &Report) -> String {
     let mut md = stamp(report);
-    md.push('\n');
+    md.push_str(
+        " Other work on the machine slows the timed figures; the byte counts do not move.\n\n",
+    );
     md.push_str(&report.table());
     let misses = report::misses(&report::rows(report));
     md.push('\n');
@@ -624,13 +626,13 @@ pub fn generated(report: &Report) -> String {
     md
 }
 
-/// When and where the run was, and how loaded the machine was.
+/// When and where the run was, and how loaded the machine was (one
+/// paragraph, not ended with a line break).
 pub fn stamp(report: &Report) -> String {
     format!(
         "Run {} on {}; commit {} (plus uncommitted changes, if any); {} sizes; \
          {} in all; load average {:.2} at the start and {:.2} at the end; CPU time \
-         stolen by the hypervisor during the run {}. Other work on the machine slows \
-         the timed figures; the byte counts do not move.\n",
+         stolen by the hypervisor during the run {}.",
         utc_now(),
         machine(),
         commit(),

@@ -39,7 +39,6 @@ use sync_server::store::DivisionImport;
 use sync_server::store::stats::{self, Ask, Subject};
 use sync_server::sync::RecordFacts;
 use tokio::runtime::Handle;
-use uuid::Uuid;
 
 use super::ketepai::KetepaiServer;
 
@@ -206,8 +205,9 @@ fn typed(rng: &mut StdRng, name: String) -> String {
     }
 }
 
-fn uuid(rng: &mut StdRng) -> Uuid {
-    uuid::Builder::from_random_bytes(rng.random()).into_uuid()
+/// Sixteen random bytes for an ID.
+fn id(rng: &mut StdRng) -> [u8; 16] {
+    rng.random()
 }
 
 /// The people of one county: commissioners and their teams (a few move to
@@ -221,9 +221,9 @@ fn people(county: CountyCode, sizes: RollupSizes) -> People {
     let mut rng = StdRng::seed_from_u64(county.as_int());
     People {
         authors: (0..sizes.commissioners)
-            .map(|_| UserId::from_uuid(uuid(&mut rng)))
+            .map(|_| UserId::from_bytes(id(&mut rng)))
             .collect(),
-        teams: (0..10).map(|_| TeamId::from_uuid(uuid(&mut rng))).collect(),
+        teams: (0..10).map(|_| TeamId::from_bytes(id(&mut rng))).collect(),
     }
 }
 
@@ -268,7 +268,7 @@ fn records(
                 };
             made.consultations += 1;
             out.push(RecordFacts::Consultation(ConsultationFact {
-                id: ConsultationId::from_uuid(uuid(&mut rng)),
+                id: ConsultationId::from_bytes(id(&mut rng)),
                 author,
                 team,
                 village,
@@ -327,7 +327,7 @@ fn records(
         }
         out.push(RecordFacts::Log(LogEntry {
             fact: LogFact {
-                id: ServiceLogId::from_uuid(uuid(&mut rng)),
+                id: ServiceLogId::from_bytes(id(&mut rng)),
                 author,
                 team,
                 village,
@@ -499,7 +499,10 @@ pub fn markdown(r: &Rollup, stamp: &str) -> String {
     use super::report::count;
     use std::fmt::Write as _;
     let mut md = String::new();
-    let _ = writeln!(md, "{stamp}\n");
+    let _ = writeln!(
+        md,
+        "{stamp} Other work on the machine slows the timed figures.\n"
+    );
     let _ = writeln!(
         md,
         "| Question | Records | Median (range) | Target | Verdict |"
@@ -562,7 +565,7 @@ pub fn markdown(r: &Rollup, stamp: &str) -> String {
         let _ = writeln!(
             md,
             "- The {what}'s answer: {} counted logs and {} consultations (as generated), \
-             {} commissioner rows, {} team rows, {} county rows; each run is \
+             rows for {} commissioners, {} teams and {} counties; each run is \
              `store::stats::answer` (register, projection read, every row of the report).",
             count(t.visits as f64),
             count(t.consultations as f64),

@@ -42,6 +42,9 @@ struct Cli {
     /// Records of the team lead's year (default 50,000; 300 with --quick).
     #[arg(long)]
     lead_records: Option<usize>,
+    /// Counties of the roll-up's province (default 100; 3 with --quick).
+    #[arg(long)]
+    rollup_counties: Option<usize>,
     /// Internal: run one team lead's sync as a child process.
     #[arg(long, hide = true)]
     child: Option<String>,
@@ -68,10 +71,16 @@ fn main() -> anyhow::Result<()> {
     if let Some(n) = cli.lead_records {
         sizes.lead.records = n;
     }
-    let whole = !cli.quick && cli.only.is_empty() && cli.lead_records.is_none();
+    if let Some(n) = cli.rollup_counties {
+        sizes.rollup.counties = n.max(1);
+    }
+    let whole = !cli.quick
+        && cli.only.is_empty()
+        && cli.lead_records.is_none()
+        && cli.rollup_counties.is_none();
     // The roll-up has its own block in the document: a full run of it alone
     // rewrites just that block.
-    let rollup_alone = !cli.quick && groups == [Group::Rollup];
+    let rollup_alone = !cli.quick && groups == [Group::Rollup] && cli.rollup_counties.is_none();
     let out = if cli.no_write {
         None
     } else {
@@ -88,7 +97,12 @@ fn main() -> anyhow::Result<()> {
         postgres: cli.postgres.filter(|u| !u.is_empty()),
         exe: std::env::current_exe().context("locating this program")?,
     })?;
-    println!("{}", report.table());
+    if report.options.groups.iter().any(|g| *g != Group::Rollup) {
+        println!("{}", report.table());
+    }
+    if let Some(r) = &report.rollup {
+        println!("{}", bench::rollup::markdown(r, &bench::stamp(&report)));
+    }
     for miss in report.misses() {
         println!("MISS: {miss}");
     }
