@@ -7,17 +7,22 @@
 //! binary)`: PostgreSQL sends each row as one small binary message, which
 //! costs both sides far less than a result set decoded row by row (the
 //! selection's values are integers and UUIDs this code formats, inlined
-//! because `COPY` takes no parameters). The bytes go in large chunks to
-//! one blocking thread that parses them and feeds
-//! `app_core::stats::ReportBuilder`, so the database's work, the network
-//! and the counting overlap. Logs and consultations come from one
-//! repeatable-read snapshot.
+//! because `COPY` takes no parameters). The period is cut in two, each half
+//! read on a connection of its own so that two database processes serve
+//! it; each stream's bytes go in large chunks to a blocking thread that
+//! parses them into facts, which go in batches to one more thread that
+//! feeds `app_core::stats::ReportBuilder` and does nothing else. Reading,
+//! decoding and counting overlap. Every stream reads the same
+//! repeatable-read snapshot (exported by the first, imported by the
+//! others), so a report never sees half a push.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use app_core::domain::{CountyCode, CountyTag, DocId};
-use app_core::stats::{Area, Register, Report, ReportBuilder, StatsRequest};
+use app_core::stats::{
+    Area, ConsultationFact, ItemKind, LogFact, Register, Report, ReportBuilder, StatsRequest,
+};
 use deadpool_postgres::GenericClient;
 use futures_util::StreamExt;
 use uuid::Uuid;
@@ -27,6 +32,7 @@ use crate::store::projection::{
     self, ConsultationColumns, Decoder, LogColumns, Selection, encode_items,
 };
 use crate::sync::RecordFacts;
+use tokio_postgres::IsolationLevel;
 
 /// Rows per statement when writing many records' rows.
 const PROJECT_CHUNK: usize = 5_000;
@@ -230,42 +236,52 @@ struct Chunk {
     bytes: Vec<u8>,
 }
 
-impl PostgresStore {
-    /// See [`super::ServerStore::stats_report`].
-    pub(super) async fn report(
-        &self,
-        request: &StatsRequest,
-        register: Option<Arc<Register>>,
-    ) -> Result<Report> {
-        let request = request.clone();
-        let sel = Selection::of(&request);
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(4);
-        let counting = tokio::task::spawn_blocking(move || {
-            let mut b = ReportBuilder::new(&request, register.as_deref());
-            let mut reader = Reader::default();
-            let mut decoder = Decoder::default();
-            while let Some(chunk) = rx.blocking_recv() {
-                reader.take(chunk.table, &chunk.bytes, |table, f| match table {
-                    Table::Logs => {
-                        let fact = LogColumns {
-                            id: uuid(f[0])?,
-                            author: uuid(f[1])?,
-                            team: f[2].map(|v| uuid(Some(v))).transpose()?,
-                            village: int(f[3])?,
-                            day: int(f[4])?,
-                            activity: int(f[5])?,
-                            status: int(f[6])?,
-                            duplicate: flag(f[7])?,
-                            farmers: int(f[8])?,
-                            trainees: f[9].map(|v| int(Some(v))).transpose()?,
-                            photos: int(f[10])?,
-                        }
-                        .fact(&mut decoder)?;
-                        b.add_log(&fact, projection::items(f[11].unwrap_or_default())?);
-                        Ok(())
+/// The facts of a chunk, decoded, for the counting thread: each log with
+/// the end of its items in `items`, whose names are ranges of `names`.
+#[derive(Default)]
+struct Batch {
+    logs: Vec<(LogFact, usize)>,
+    items: Vec<(ItemKind, std::ops::Range<usize>)>,
+    names: String,
+    consultations: Vec<ConsultationFact>,
+}
+
+/// Decodes the chunks of one stream into batches of facts.
+fn decode(
+    mut chunks: tokio::sync::mpsc::Receiver<Chunk>,
+    batches: tokio::sync::mpsc::Sender<Batch>,
+) -> Result<()> {
+    let mut reader = Reader::default();
+    let mut decoder = Decoder::default();
+    while let Some(chunk) = chunks.blocking_recv() {
+        let mut batch = Batch::default();
+        reader.take(chunk.table, &chunk.bytes, |table, f| {
+            match table {
+                Table::Logs => {
+                    let fact = LogColumns {
+                        id: uuid(f[0])?,
+                        author: uuid(f[1])?,
+                        team: f[2].map(|v| uuid(Some(v))).transpose()?,
+                        village: int(f[3])?,
+                        day: int(f[4])?,
+                        activity: int(f[5])?,
+                        status: int(f[6])?,
+                        duplicate: flag(f[7])?,
+                        farmers: int(f[8])?,
+                        trainees: f[9].map(|v| int(Some(v))).transpose()?,
+                        photos: int(f[10])?,
                     }
-                    Table::Consultations => {
-                        let fact = ConsultationColumns {
+                    .fact(&mut decoder)?;
+                    projection::items_into(
+                        f[11].unwrap_or_default(),
+                        &mut batch.names,
+                        &mut batch.items,
+                    )?;
+                    batch.logs.push((fact, batch.items.len()));
+                }
+                Table::Consultations => {
+                    batch.consultations.push(
+                        ConsultationColumns {
                             id: uuid(f[0])?,
                             author: uuid(f[1])?,
                             team: f[2].map(|v| uuid(Some(v))).transpose()?,
@@ -274,64 +290,191 @@ impl PostgresStore {
                             answered_at: f[5].map(|v| int(Some(v))).transpose()?,
                             duplicate: flag(f[6])?,
                         }
-                        .fact(&mut decoder)?;
-                        b.add_consultation(&fact);
-                        Ok(())
-                    }
-                })?;
+                        .fact(&mut decoder)?,
+                    );
+                }
             }
-            reader.finish()?;
-            Ok(b.finish())
+            Ok(())
+        })?;
+        if batches.blocking_send(batch).is_err() {
+            break;
+        }
+    }
+    reader.finish()
+}
+
+/// Splits the inclusive range `lo..=hi` into at most `n` contiguous
+/// inclusive parts.
+fn split(lo: i64, hi: i64, n: usize) -> Vec<(i64, i64)> {
+    let n = i64::try_from(n.max(1)).unwrap_or(1);
+    let len = hi - lo + 1;
+    if len <= 0 {
+        return vec![(lo, hi)];
+    }
+    let step = (len + n - 1) / n;
+    (0..n)
+        .map(|i| (lo + i * step, (lo + (i + 1) * step - 1).min(hi)))
+        .filter(|(a, b)| a <= b)
+        .collect()
+}
+
+/// Sends the binary output of each query, in 1 MiB chunks, to `chunks`.
+async fn copy_out(
+    tx: &tokio_postgres::Transaction<'_>,
+    queries: Vec<(Table, String)>,
+    chunks: tokio::sync::mpsc::Sender<Chunk>,
+) -> Result<()> {
+    for (table, sql) in queries {
+        let stream = tx.copy_out(sql.as_str()).await?;
+        let mut stream = std::pin::pin!(stream);
+        let mut bytes = Vec::with_capacity(CHUNK_BYTES + 4096);
+        while let Some(part) = stream.next().await {
+            bytes.extend_from_slice(&part?);
+            if bytes.len() >= CHUNK_BYTES {
+                let full = std::mem::replace(&mut bytes, Vec::with_capacity(CHUNK_BYTES + 4096));
+                if chunks.send(Chunk { table, bytes: full }).await.is_err() {
+                    // Decoding stopped (its error is the answer).
+                    return Ok(());
+                }
+            }
+        }
+        if chunks.send(Chunk { table, bytes }).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// `COPY` streams a report reads at once, each on a connection of its own
+/// (all on one snapshot), so that the database's work is spread over its
+/// cores; at most the pool's size.
+const STREAMS: usize = 2;
+
+impl PostgresStore {
+    /// See [`super::ServerStore::stats_report`]. The period is cut in
+    /// [`STREAMS`] parts, each read by its own connection and decoded by
+    /// its own thread; one more thread counts every fact.
+    pub(super) async fn report(
+        &self,
+        request: &StatsRequest,
+        register: Option<Arc<Register>>,
+    ) -> Result<Report> {
+        let request = request.clone();
+        let sel = Selection::of(&request);
+        let streams = STREAMS.min(self.pool.status().max_size).max(1);
+        let (batch_tx, mut batches) = tokio::sync::mpsc::channel::<Batch>(4 * streams);
+        let mut senders = Vec::new();
+        let mut decoders = Vec::new();
+        for _ in 0..streams {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
+            senders.push(tx);
+            let batch_tx = batch_tx.clone();
+            decoders.push(tokio::task::spawn_blocking(move || decode(rx, batch_tx)));
+        }
+        drop(batch_tx);
+        // The engine's thread does nothing but count.
+        let counting = tokio::task::spawn_blocking(move || {
+            let mut b = ReportBuilder::new(&request, register.as_deref());
+            while let Some(batch) = batches.blocking_recv() {
+                let mut from = 0;
+                for (fact, to) in &batch.logs {
+                    let items = batch.items[from..*to]
+                        .iter()
+                        .filter_map(|(kind, range)| Some((*kind, batch.names.get(range.clone())?)));
+                    b.add_log(fact, items);
+                    from = *to;
+                }
+                for fact in &batch.consultations {
+                    b.add_consultation(fact);
+                }
+            }
+            b.finish()
         });
         let read = async {
             if sel.is_empty() {
                 return Ok(());
             }
             let more = conditions(&sel);
-            let logs = format!(
-                "COPY (SELECT doc_id, author, team, village, day, activity, status, duplicate,
-                              farmers, trainees, photos, items
-                       FROM stat_logs WHERE day BETWEEN {} AND {}{more})
-                 TO STDOUT (FORMAT binary)",
-                sel.days.0, sel.days.1
-            );
-            let consultations = format!(
-                "COPY (SELECT doc_id, author, team, village, asked_at, answered_at, duplicate
-                       FROM stat_consultations WHERE asked_at >= {} AND asked_at < {}{more})
-                 TO STDOUT (FORMAT binary)",
-                sel.instants.0, sel.instants.1
-            );
-            let mut client = self.client().await?;
-            let snap = snapshot(&mut client).await?;
-            for (table, sql) in [(Table::Logs, logs), (Table::Consultations, consultations)] {
-                let stream = snap.copy_out(sql.as_str()).await?;
-                let mut stream = std::pin::pin!(stream);
-                let mut bytes = Vec::with_capacity(CHUNK_BYTES + 4096);
-                while let Some(part) = stream.next().await {
-                    bytes.extend_from_slice(&part?);
-                    if bytes.len() >= CHUNK_BYTES {
-                        let full =
-                            std::mem::replace(&mut bytes, Vec::with_capacity(CHUNK_BYTES + 4096));
-                        if tx.send(Chunk { table, bytes: full }).await.is_err() {
-                            // The counting stopped (its error is the answer).
-                            return Ok(());
-                        }
-                    }
+            let days = split(sel.days.0.into(), sel.days.1.into(), streams);
+            let instants = split(sel.instants.0, sel.instants.1 - 1, streams);
+            let queries = |i: usize| {
+                let mut q = Vec::new();
+                if let Some((from, to)) = days.get(i) {
+                    q.push((
+                        Table::Logs,
+                        format!(
+                            "COPY (SELECT doc_id, author, team, village, day, activity, status,
+                                          duplicate, farmers, trainees, photos, items
+                                   FROM stat_logs WHERE day BETWEEN {from} AND {to}{more})
+                             TO STDOUT (FORMAT binary)"
+                        ),
+                    ));
                 }
-                if tx.send(Chunk { table, bytes }).await.is_err() {
-                    return Ok(());
+                if let Some((from, to)) = instants.get(i) {
+                    q.push((
+                        Table::Consultations,
+                        format!(
+                            "COPY (SELECT doc_id, author, team, village, asked_at, answered_at,
+                                          duplicate
+                                   FROM stat_consultations
+                                   WHERE asked_at BETWEEN {from} AND {to}{more})
+                             TO STDOUT (FORMAT binary)"
+                        ),
+                    ));
                 }
+                q
+            };
+            // One snapshot for every stream: the first exports it, the
+            // others import it before reading anything.
+            let mut clients = Vec::with_capacity(streams);
+            for _ in 0..streams {
+                clients.push(self.client().await?);
             }
-            snap.commit().await?;
+            let mut clients = clients.iter_mut();
+            let first = clients.next().expect("at least one stream");
+            let lead = snapshot(first).await?;
+            let id: String = lead
+                .query_one("SELECT pg_export_snapshot()", &[])
+                .await?
+                .try_get(0)?;
+            let mut others = Vec::new();
+            for c in clients {
+                let tx = c
+                    .build_transaction()
+                    .isolation_level(IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()
+                    .await?;
+                // The id is PostgreSQL's own (hex digits and dashes).
+                tx.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{id}'"))
+                    .await?;
+                others.push(tx);
+            }
+            let txs = std::iter::once(&lead).chain(others.iter());
+            futures_util::future::try_join_all(
+                txs.zip(senders)
+                    .enumerate()
+                    .map(|(i, (tx, chunks))| copy_out(tx, queries(i), chunks)),
+            )
+            .await?;
+            for tx in others {
+                tx.commit().await?;
+            }
+            lead.commit().await?;
             Ok::<(), StoreError>(())
         };
         let read = read.await;
-        drop(tx);
+        let mut decoded = Ok(());
+        for d in decoders {
+            let r = d.await.map_err(|e| StoreError::Task(e.to_string()))?;
+            decoded = decoded.and(r);
+        }
         let counted = counting
             .await
             .map_err(|e| StoreError::Task(e.to_string()))?;
         read?;
-        counted
+        decoded?;
+        Ok(counted)
     }
 }
 
@@ -586,6 +729,16 @@ mod tests {
         }
         let bytes: Vec<&[u8]> = out.chunks(1).collect();
         assert_eq!(read(&bytes).unwrap(), want);
+    }
+
+    #[test]
+    fn a_period_splits_into_contiguous_parts() {
+        assert_eq!(split(1, 365, 2), vec![(1, 183), (184, 365)]);
+        assert_eq!(split(10, 10, 2), vec![(10, 10)]);
+        assert_eq!(split(0, 9, 3), vec![(0, 3), (4, 7), (8, 9)]);
+        assert_eq!(split(5, 4, 2), vec![(5, 4)], "an empty range stays empty");
+        let parts = split(1_767_196_800_000, 1_798_732_799_999, 2);
+        assert_eq!(parts[0].1 + 1, parts[1].0);
     }
 
     #[test]

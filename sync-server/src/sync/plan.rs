@@ -451,6 +451,11 @@ mod tests {
         assert_eq!(writes.docs.len(), 1);
         assert_eq!(writes.docs[0].placement.author, uid(1));
         assert_eq!(writes.docs[0].placement.county.to_string(), "520324");
+        // The statistics' facts come from the same record.
+        assert_eq!(
+            writes.docs[0].facts,
+            RecordFacts::Log(LogEntry::of(&log(1), false))
+        );
     }
 
     #[test]

@@ -280,8 +280,12 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
     let sizes = options.sizes;
     let wants = |g: Group| options.groups.contains(&g);
     let result = client_rt.block_on(async {
-        progress(started, "reading the register of 正安县");
-        let rows = tokio::task::spawn_blocking(ketepai::register_rows).await??;
+        let rows = if options.groups.iter().any(|g| *g != Group::Rollup) {
+            progress(started, "reading the register of 正安县");
+            tokio::task::spawn_blocking(ketepai::register_rows).await??
+        } else {
+            Vec::new()
+        };
         let mut report = Report {
             options: options.clone(),
             wire: None,
