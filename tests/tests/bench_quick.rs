@@ -126,7 +126,14 @@ fn the_quick_benchmark_runs_and_its_figures_are_sane() {
     assert!(r.province.visits > r.county.visits && r.county.visits > 0);
     assert_eq!(r.province.rows.2, rs.counties, "a row per county");
     assert_eq!(r.province.rows.0, rs.counties * rs.commissioners);
-    for t in [&r.county_alone, &r.county, &r.province] {
+    assert_eq!(r.province_divisions.visits, r.province.visits);
+    assert_eq!(r.province_divisions.rows, (0, 0, rs.counties));
+    for t in [
+        &r.county_alone,
+        &r.county,
+        &r.province,
+        &r.province_divisions,
+    ] {
         assert_eq!(t.runs.len(), rs.runs);
         assert!(t.runs.iter().all(|s| *s > 0.0));
     }

@@ -31,7 +31,7 @@ use app_core::domain::{
     ActivityType, ConsultationId, CountyCode, DivisionLevel, ProvinceCode, ServiceLogId, TeamId,
     UserId, VillageCode,
 };
-use app_core::stats::{ConsultationFact, FactStatus, ItemKind, LogEntry, LogFact, Period};
+use app_core::stats::{ConsultationFact, FactStatus, ItemKind, Levels, LogEntry, LogFact, Period};
 use chrono::{Datelike as _, NaiveDate};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -129,6 +129,9 @@ pub struct Rollup {
     pub county: Timed,
     /// The province.
     pub province: Timed,
+    /// The province's division rows only (`levels=divisions`: no
+    /// commissioner or team rows).
+    pub province_divisions: Timed,
 }
 
 /// What the generator made, to check answers against.
@@ -381,11 +384,13 @@ async fn load(
 async fn time(
     server: &KetepaiServer,
     subject: Subject,
+    levels: Levels,
     runs: usize,
     made: Made,
 ) -> anyhow::Result<Timed> {
     let store = server.store();
-    let ask = Ask::new(subject, Period::year(YEAR).context("a year")?);
+    let mut ask = Ask::new(subject, Period::year(YEAR).context("a year")?);
+    ask.levels = levels;
     let mut timed = Timed {
         runs: Vec::new(),
         visits: 0,
@@ -447,6 +452,7 @@ pub async fn run(
     let county_alone = time(
         &server,
         Subject::County(first.code),
+        Levels::ALL,
         sizes.runs,
         made[&first.code],
     )
@@ -464,13 +470,17 @@ pub async fn run(
     let county = time(
         &server,
         Subject::County(first.code),
+        Levels::ALL,
         sizes.runs,
         made[&first.code],
     )
     .await?;
-    let province = time(
+    let province_code = Subject::Province(ProvinceCode::parse(PROVINCE)?);
+    let province = time(&server, province_code, Levels::ALL, sizes.runs, sum(&made)).await?;
+    let province_divisions = time(
         &server,
-        Subject::Province(ProvinceCode::parse(PROVINCE)?),
+        province_code,
+        Levels::DIVISIONS,
         sizes.runs,
         sum(&made),
     )
@@ -485,6 +495,7 @@ pub async fn run(
         county_alone,
         county,
         province,
+        province_divisions,
     })
 }
 
@@ -528,6 +539,12 @@ pub fn markdown(r: &Rollup, stamp: &str) -> String {
             &r.province,
             sz.records * sz.counties,
             Some(10.0),
+        ),
+        (
+            "The province's year, division rows only (`levels=divisions`)",
+            &r.province_divisions,
+            sz.records * sz.counties,
+            None,
         ),
     ] {
         let (lo, hi) = t.range();
