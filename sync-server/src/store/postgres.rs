@@ -343,7 +343,10 @@ async fn write_push(
             .collect();
         let snapshots: Vec<&[u8]> = writes.docs.iter().map(|d| &d.snapshot[..]).collect();
         let heads: Vec<&[u8]> = writes.docs.iter().map(|d| &d.heads[..]).collect();
-        c.execute(
+        let params: [&(dyn ToSql + Sync); 8] = [
+            &ids, &kinds, &authors, &teams, &counties, &snapshots, &heads, &now,
+        ];
+        let documents = c.execute(
             "INSERT INTO documents(doc_id, kind, author, team, county, snapshot, heads, last_seq, updated_at)
              SELECT d, k, a, t, c, s, h, 0, $8
              FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::bigint[], $6::bytea[], $7::bytea[])
@@ -351,13 +354,13 @@ async fn write_push(
              ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, author = excluded.author,
                team = excluded.team, county = excluded.county, snapshot = excluded.snapshot,
                heads = excluded.heads, updated_at = excluded.updated_at",
-            &[
-                &ids, &kinds, &authors, &teams, &counties, &snapshots, &heads, &now,
-            ],
-        )
-        .await?;
+            &params,
+        );
+        // The statistics' rows go in the same round trip (pipelined).
         let facts: Vec<&RecordFacts> = writes.docs.iter().map(|d| &d.facts).collect();
-        stats::project(c, &facts).await?;
+        let (written, projected) = tokio::join!(documents, stats::project(c, &facts));
+        written?;
+        projected?;
     }
     if !writes.changes.is_empty() {
         let docs: Vec<Uuid> = writes.changes.iter().map(|c| *c.0.as_uuid()).collect();

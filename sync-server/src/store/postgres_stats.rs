@@ -41,8 +41,13 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// Documents read per round of the backfill.
 const BACKFILL_PAGE: i64 = 500;
 
+/// A statement's future, boxed so that logs' and consultations' can be
+/// awaited together.
+type Statement<'c> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64>> + Send + 'c>>;
+
 /// Writes (or replaces) the projection rows of `facts`, one statement per
-/// table and chunk. A record given twice keeps its last facts.
+/// table and chunk, all pipelined on the connection. A record given twice
+/// keeps its last facts.
 pub(super) async fn project(c: &impl GenericClient, facts: &[&RecordFacts]) -> Result<()> {
     let mut logs = Vec::new();
     let mut consultations = Vec::new();
@@ -56,6 +61,7 @@ pub(super) async fn project(c: &impl GenericClient, facts: &[&RecordFacts]) -> R
             RecordFacts::Consultation(c) => consultations.push(c),
         }
     }
+    let mut statements: Vec<Statement<'_>> = Vec::new();
     for chunk in logs.chunks(PROJECT_CHUNK) {
         let ids: Vec<Uuid> = chunk.iter().map(|e| *e.fact.id.as_uuid()).collect();
         let authors: Vec<Uuid> = chunk.iter().map(|e| *e.fact.author.as_uuid()).collect();
@@ -93,35 +99,37 @@ pub(super) async fn project(c: &impl GenericClient, facts: &[&RecordFacts]) -> R
             .map(|e| i32::try_from(e.fact.photos).unwrap_or(i32::MAX))
             .collect();
         let items: Vec<Vec<u8>> = chunk.iter().map(|e| encode_items(e.items())).collect();
-        c.execute(
-            "INSERT INTO stat_logs(doc_id, author, team, village, day, activity, status,
-                                   duplicate, farmers, trainees, photos, items)
-             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[],
-                                  $5::integer[], $6::smallint[], $7::smallint[],
-                                  $8::boolean[], $9::bigint[], $10::bigint[],
-                                  $11::integer[], $12::bytea[])
-             ON CONFLICT (doc_id) DO UPDATE SET author = excluded.author,
-               team = excluded.team, village = excluded.village, day = excluded.day,
-               activity = excluded.activity, status = excluded.status,
-               duplicate = excluded.duplicate, farmers = excluded.farmers,
-               trainees = excluded.trainees, photos = excluded.photos,
-               items = excluded.items",
-            &[
-                &ids,
-                &authors,
-                &teams,
-                &villages,
-                &days,
-                &activities,
-                &statuses,
-                &duplicates,
-                &farmers,
-                &trainees,
-                &photos,
-                &items,
-            ],
-        )
-        .await?;
+        statements.push(Box::pin(async move {
+            Ok(c.execute(
+                "INSERT INTO stat_logs(doc_id, author, team, village, day, activity, status,
+                                       duplicate, farmers, trainees, photos, items)
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[],
+                                      $5::integer[], $6::smallint[], $7::smallint[],
+                                      $8::boolean[], $9::bigint[], $10::bigint[],
+                                      $11::integer[], $12::bytea[])
+                 ON CONFLICT (doc_id) DO UPDATE SET author = excluded.author,
+                   team = excluded.team, village = excluded.village, day = excluded.day,
+                   activity = excluded.activity, status = excluded.status,
+                   duplicate = excluded.duplicate, farmers = excluded.farmers,
+                   trainees = excluded.trainees, photos = excluded.photos,
+                   items = excluded.items",
+                &[
+                    &ids,
+                    &authors,
+                    &teams,
+                    &villages,
+                    &days,
+                    &activities,
+                    &statuses,
+                    &duplicates,
+                    &farmers,
+                    &trainees,
+                    &photos,
+                    &items,
+                ],
+            )
+            .await?)
+        }));
     }
     for chunk in consultations.chunks(PROJECT_CHUNK) {
         let ids: Vec<Uuid> = chunk.iter().map(|f| *f.id.as_uuid()).collect();
@@ -134,27 +142,30 @@ pub(super) async fn project(c: &impl GenericClient, facts: &[&RecordFacts]) -> R
             .map(|f| f.first_answered_at.map(|t| t.as_millis()))
             .collect();
         let duplicates: Vec<bool> = chunk.iter().map(|f| f.duplicate).collect();
-        c.execute(
-            "INSERT INTO stat_consultations(doc_id, author, team, village, asked_at,
-                                            answered_at, duplicate)
-             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[],
-                                  $5::bigint[], $6::bigint[], $7::boolean[])
-             ON CONFLICT (doc_id) DO UPDATE SET author = excluded.author,
-               team = excluded.team, village = excluded.village,
-               asked_at = excluded.asked_at, answered_at = excluded.answered_at,
-               duplicate = excluded.duplicate",
-            &[
-                &ids,
-                &authors,
-                &teams,
-                &villages,
-                &asked,
-                &answered,
-                &duplicates,
-            ],
-        )
-        .await?;
+        statements.push(Box::pin(async move {
+            Ok(c.execute(
+                "INSERT INTO stat_consultations(doc_id, author, team, village, asked_at,
+                                                answered_at, duplicate)
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[],
+                                      $5::bigint[], $6::bigint[], $7::boolean[])
+                 ON CONFLICT (doc_id) DO UPDATE SET author = excluded.author,
+                   team = excluded.team, village = excluded.village,
+                   asked_at = excluded.asked_at, answered_at = excluded.answered_at,
+                   duplicate = excluded.duplicate",
+                &[
+                    &ids,
+                    &authors,
+                    &teams,
+                    &villages,
+                    &asked,
+                    &answered,
+                    &duplicates,
+                ],
+            )
+            .await?)
+        }));
     }
+    futures_util::future::try_join_all(statements).await?;
     Ok(())
 }
 
