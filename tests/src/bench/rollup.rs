@@ -123,6 +123,9 @@ pub struct Rollup {
     pub projected: (u64, u64),
     /// Seconds to write the projection rows (all counties).
     pub load_seconds: f64,
+    /// The machine's one-minute load average when the county among the
+    /// province's and the province were timed.
+    pub load_at_timing: f64,
     /// The first county, alone in the database.
     pub county_alone: Timed,
     /// The same county among the whole province.
@@ -466,7 +469,10 @@ pub async fn run(
     load(&server, &counties[1..], sizes, &mut made).await?;
     load_seconds += started.elapsed().as_secs_f64();
     server.analyze().await?;
-    progress("roll-up: the county and the province");
+    let load_at_timing = super::load_average();
+    progress(&format!(
+        "roll-up: the county and the province (load average {load_at_timing:.2})"
+    ));
     let county = time(
         &server,
         Subject::County(first.code),
@@ -492,6 +498,7 @@ pub async fn run(
         sizes,
         projected,
         load_seconds,
+        load_at_timing,
         county_alone,
         county,
         province,
@@ -568,6 +575,12 @@ pub fn markdown(r: &Rollup, stamp: &str) -> String {
         );
     }
     let _ = writeln!(md);
+    let _ = writeln!(
+        md,
+        "- Load average when the province was loaded and the last three questions \
+         were timed: {:.2} (other work on this 2-core machine).",
+        r.load_at_timing
+    );
     let _ = writeln!(
         md,
         "- The projection held {} logs and {} consultations ({} counties), written \
