@@ -10,18 +10,20 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{Context, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio::net::TcpListener;
 
 use crate::config::{Config, LogFormat};
 use crate::ops::{Actor, Ops, OpsError};
+use crate::store::stats;
 use crate::{Server, ServerHandle};
 use app_core::admin as wire;
 use app_core::clock::SystemClock;
 use app_core::domain::{
     CountyCode, CountyTag, DeviceId, DocId, ProvinceCode, Role, Scope, TeamId, Timestamp, UserId,
 };
+use app_core::stats::Period;
 
 /// Ketepai (科特派) sync server.
 #[derive(Debug, Parser)]
@@ -233,6 +235,64 @@ enum Command {
     },
     /// Seed the demo county 正安县 (520324) and print its accounts.
     Demo,
+    /// Statistics and the annual sheet (统计与考核) for operators.
+    #[command(subcommand)]
+    Stats(StatsCommand),
+}
+
+/// `sync-server stats …`.
+#[derive(Debug, Subcommand)]
+enum StatsCommand {
+    /// Print the figures (the report as JSON) of a division, team or
+    /// commissioner.
+    Report(StatsArgs),
+    /// Write the annual sheet and the other tables as XLSX or CSV.
+    Export {
+        /// Whose figures and over which days.
+        #[command(flatten)]
+        args: StatsArgs,
+        /// File format.
+        #[arg(long, value_enum, default_value = "xlsx")]
+        format: FormatArg,
+        /// Only these sheets (annual, counties, prefectures, provinces,
+        /// teams, commissioners, uncovered, scores); all when absent.
+        #[arg(long = "sheet", value_delimiter = ',')]
+        sheets: Vec<String>,
+        /// Also score the commissioners under this carried scheme
+        /// (seed-2021, provincial-points): adds the scores sheet.
+        #[arg(long)]
+        scheme: Option<String>,
+        /// The file to write (XLSX, or CSV of one sheet), or the directory
+        /// to write one CSV file per sheet into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct StatsArgs {
+    /// Whose figures: province:52, prefecture:5203, county:520324,
+    /// team:<id> or commissioner:<user id>.
+    #[arg(long)]
+    scope: String,
+    /// A calendar year (China time).
+    #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present = "from")]
+    year: Option<i32>,
+    /// First day (YYYY-MM-DD), with --to.
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    /// Last day (YYYY-MM-DD), inclusive.
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+    /// Only counties carrying this tag (repeat for several: all must hold).
+    #[arg(long = "tag", value_enum)]
+    tags: Vec<TagArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Xlsx,
+    Csv,
 }
 
 fn init_logging(format: LogFormat) {
@@ -270,6 +330,96 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+fn tag_of(tag: TagArg) -> CountyTag {
+    match tag {
+        TagArg::PovertyAlleviated => CountyTag::PovertyAlleviated,
+        TagArg::NationalKey => CountyTag::NationalKey,
+        TagArg::Designated => CountyTag::Designated,
+    }
+}
+
+/// The question of `sync-server stats … --scope … --year …`.
+fn stats_ask(args: &StatsArgs) -> anyhow::Result<stats::Ask> {
+    let subject: stats::Subject = args.scope.parse().map_err(|e: String| anyhow!(e))?;
+    let date = |d: &str| {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .with_context(|| format!("date {d:?} (YYYY-MM-DD)"))
+    };
+    let period = match (args.year, &args.from, &args.to) {
+        (Some(y), _, _) => Period::year(y).with_context(|| format!("year {y}"))?,
+        (None, Some(from), Some(to)) => Period::new(date(from)?, date(to)?),
+        _ => bail!("give --year, or --from and --to"),
+    };
+    let mut ask = stats::Ask::new(subject, period);
+    ask.tags = args.tags.iter().map(|t| tag_of(*t)).collect();
+    Ok(ask)
+}
+
+/// `sync-server stats …`: an operator's statistics, over the whole store
+/// (no scope but the one asked for).
+async fn stats_command(server: &Server, cmd: StatsCommand) -> anyhow::Result<()> {
+    let store = server.store();
+    match cmd {
+        StatsCommand::Report(args) => {
+            let computed = stats::answer(&*store, &stats_ask(&args)?).await?;
+            println!("{}", serde_json::to_string_pretty(&computed.answer)?);
+        }
+        StatsCommand::Export {
+            args,
+            format,
+            sheets,
+            scheme,
+            out,
+        } => {
+            let ask = stats_ask(&args)?;
+            let sheets = sheets
+                .iter()
+                .map(|s| stats::Sheet::from_stem(s).with_context(|| format!("no sheet {s:?}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let (computed, scores) = match scheme {
+                Some(name) => {
+                    let scheme = stats::scheme(&name)?;
+                    let (c, s) = stats::scores(&*store, &ask, &scheme).await?;
+                    (c, Some(s))
+                }
+                None => (stats::answer(&*store, &ask).await?, None),
+            };
+            let tables = stats::tables(&computed, scores.as_ref());
+            let format = match format {
+                FormatArg::Xlsx => stats::Format::Xlsx,
+                FormatArg::Csv => stats::Format::Csv,
+            };
+            let chosen = (!sheets.is_empty()).then_some(&sheets[..]);
+            if format == stats::Format::Csv && sheets.len() != 1 {
+                // One file per sheet, in the directory `out`.
+                std::fs::create_dir_all(&out)
+                    .with_context(|| format!("creating {}", out.display()))?;
+                let wanted: Vec<stats::Sheet> = if sheets.is_empty() {
+                    stats::Sheet::ALL
+                        .into_iter()
+                        .filter(|s| tables.iter().any(|t| t.name == s.table_name()))
+                        .collect()
+                } else {
+                    sheets.clone()
+                };
+                for sheet in wanted {
+                    let bytes = stats::export(tables.clone(), Some(&[sheet]), format)?;
+                    let path = out.join(format!("{}.csv", sheet.stem()));
+                    std::fs::write(&path, bytes)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!("wrote {}", path.display());
+                }
+            } else {
+                let bytes = stats::export(tables, chosen, format)?;
+                std::fs::write(&out, bytes)
+                    .with_context(|| format!("writing {}", out.display()))?;
+                println!("wrote {}", out.display());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn county(code: &str) -> anyhow::Result<CountyCode> {
@@ -688,6 +838,7 @@ async fn run() -> anyhow::Result<()> {
                 if off { "cleared" } else { "set" }
             );
         }
+        Command::Stats(cmd) => stats_command(&server, cmd).await?,
         Command::Demo => {
             let accounts = ops.demo().await?;
             println!("demo county 正安县 (520324), team 正安县科技特派团 (茶叶)");

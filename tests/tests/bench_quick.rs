@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use ketepai_tests::bench::report::{BEGIN, END};
+use ketepai_tests::bench::report::{BEGIN, END, ROLLUP_BEGIN, ROLLUP_END};
 use ketepai_tests::bench::wire::{AUTOMERGE, KETEPAI, REST};
 use ketepai_tests::bench::{self, Group, Options, Sizes};
 
@@ -104,6 +104,40 @@ fn the_quick_benchmark_runs_and_its_figures_are_sane() {
     let p = report.first_page.expect("first page");
     assert_eq!(p.rows, 50, "the list's default page");
 
+    // The roll-up: every projected record read, each answer counting what
+    // was generated (the run checks that), the county the same alone and
+    // among the province's.
+    let r = report.rollup.as_ref().expect("roll-up figures");
+    let rs = sizes.rollup;
+    assert_eq!(
+        r.backend,
+        if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
+    assert_eq!(
+        r.projected.0 + r.projected.1,
+        (rs.counties * rs.records) as u64
+    );
+    assert_eq!(r.county.visits, r.county_alone.visits);
+    assert_eq!(r.county.rows, r.county_alone.rows);
+    assert!(r.province.visits > r.county.visits && r.county.visits > 0);
+    assert_eq!(r.province.rows.2, rs.counties, "a row per county");
+    assert_eq!(r.province.rows.0, rs.counties * rs.commissioners);
+    assert_eq!(r.province_divisions.visits, r.province.visits);
+    assert_eq!(r.province_divisions.rows, (0, 0, rs.counties));
+    for t in [
+        &r.county_alone,
+        &r.county,
+        &r.province,
+        &r.province_divisions,
+    ] {
+        assert_eq!(t.runs.len(), rs.runs);
+        assert!(t.runs.iter().all(|s| *s > 0.0));
+    }
+
     // One table, and the document's hand-written parts kept around it.
     let table = report.table();
     assert!(table.starts_with("| Figure | Ketepai | Automerge sync | REST gzip'd JSON |"));
@@ -113,4 +147,9 @@ fn the_quick_benchmark_runs_and_its_figures_are_sane() {
     assert!(written.contains(table.lines().nth(2).unwrap()));
     assert_eq!(written.matches(BEGIN).count(), 1);
     assert_eq!(written.matches(END).count(), 1);
+    // The roll-up in its own block, after the main one.
+    assert_eq!(written.matches(ROLLUP_BEGIN).count(), 1);
+    assert_eq!(written.matches(ROLLUP_END).count(), 1);
+    assert!(written.find(ROLLUP_BEGIN) > written.find(END));
+    assert!(written.contains("The province's year"));
 }

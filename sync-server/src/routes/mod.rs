@@ -13,6 +13,7 @@ mod devices;
 mod health;
 mod photos;
 mod reference;
+mod stats;
 mod sync;
 
 use std::time::{Duration, Instant};
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/counties/{code}/tags/{tag}",
             put(admin::tag_county).delete(admin::untag_county),
         )
+        .merge(stats::routes())
         .layer(middleware::from_fn(protocol_version));
     let app = Router::new()
         .nest("/api/v1", api)

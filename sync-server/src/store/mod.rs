@@ -20,6 +20,11 @@
 //! - `photo`: what announcing an upload does ([`PhotoStart::decide`]).
 //! - `slice`: which divisions a county's register slice needs, and the
 //!   slice from them.
+//! - [`projection`]: the statistics projection (one row per record with
+//!   the fields the figures read, written in the push's transaction) and
+//!   which rows a report selects; [`stats`]: reports, scores and
+//!   spreadsheets for a division, team or commissioner, computed by
+//!   `app_core::stats` from rows the backend streams.
 //! - [`admin`]: the sync admin's console: the area a listing is cut to
 //!   and its filters, rows of the listings, and the release sequence
 //!   (check a document's refused changes again under today's rules, in the
@@ -40,11 +45,13 @@
 pub mod admin;
 mod photo;
 pub mod postgres;
+pub mod projection;
 mod pull;
 pub mod push;
 mod rows;
 mod slice;
 pub mod sqlite;
+pub mod stats;
 
 use app_core::admin::Backlog;
 use app_core::domain::{
@@ -52,6 +59,7 @@ use app_core::domain::{
     Team, TeamId, Timestamp, User, UserId,
 };
 use app_core::scope::{Placement, Principal};
+use app_core::stats::{Area as StatsArea, Register, Report, StatsRequest};
 use app_core::store::RegisterSlice;
 use app_core::store::migrate::{MigrateError, SchemaTooNew};
 use app_core::sync::protocol::ChangeOutcome;
@@ -66,7 +74,7 @@ pub use postgres::PostgresStore;
 pub use pull::MAX_PULL_BYTES;
 pub use sqlite::SqliteStore;
 
-use crate::sync::PushBatch;
+use crate::sync::{PushBatch, RecordFacts};
 
 /// A failure of the server's store.
 #[derive(Debug, thiserror::Error)]
@@ -585,4 +593,30 @@ pub trait ServerStore: Send + Sync + std::fmt::Debug {
     async fn ack_notices(&self, device: DeviceId, up_to: i64, at: Timestamp) -> Result<u64>;
     /// A page of the audit log, newest first.
     async fn audit_page(&self, query: &AuditPage) -> Result<Vec<AuditRecord>>;
+
+    // ---- statistics (issue 13): the projection and what reads it ----
+
+    /// Counts the projected records `request` selects into a report. The
+    /// backend only selects rows ([`projection::Selection`]); every figure
+    /// comes from `app_core::stats::ReportBuilder`, which applies the
+    /// request's rules to each row. Coverage is measured against `register`
+    /// when one is given.
+    async fn stats_report(
+        &self,
+        request: &StatsRequest,
+        register: Option<std::sync::Arc<Register>>,
+    ) -> Result<Report>;
+    /// The register of `area` (the whole of it when `None`) from the
+    /// divisions table: names of the area and its ancestors, and its
+    /// townships and villages.
+    async fn stats_register(&self, area: Option<StatsArea>) -> Result<Register>;
+    /// The counties that carry every one of `tags` (none given: none).
+    async fn tagged_counties(&self, tags: &[CountyTag]) -> Result<Vec<CountyCode>>;
+    /// Writes projection rows directly, replacing those of the same
+    /// records, in one transaction; returns how many. Pushes project their
+    /// records themselves: this is for loading a projection from elsewhere
+    /// (the benchmark's province).
+    async fn project(&self, facts: Vec<RecordFacts>) -> Result<u64>;
+    /// How many logs and consultations the projection holds.
+    async fn projected(&self) -> Result<(u64, u64)>;
 }

@@ -22,6 +22,7 @@ use app_core::domain::{
     CountyCode, CountyTag, DeviceId, DocId, PhotoHash, Role, Scope, Team, TeamId, Timestamp, User,
     UserId,
 };
+use app_core::stats::{Area, Register, Report, StatsRequest};
 use app_core::store::{RegisterSlice, migrate};
 use deadpool_postgres::{
     GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
@@ -45,13 +46,18 @@ use super::{
     ServerStore, StoreError, StoreStats, TeamPage, UserPage, UserRecord, UserRow, pull, slice,
 };
 use crate::config::redact_url;
-use crate::sync::{PushBatch, PushFetched, PushWrites};
+use crate::sync::{PushBatch, PushFetched, PushWrites, RecordFacts};
 
 /// Numbered migrations, recorded in `schema_migrations`.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
     include_str!("migrations/postgres/0002_admin.sql"),
+    include_str!("migrations/postgres/0003_stats.sql"),
 ];
+
+// The statistics projection's SQL and binary reader (issue 13).
+#[path = "postgres_stats.rs"]
+mod stats;
 
 /// Advisory lock serialising pushes (`"KTPPUSH1"`).
 pub const PUSH_LOCK: i64 = 0x4b54_5050_5553_4831;
@@ -247,6 +253,7 @@ impl PostgresStore {
             .await?;
             tracing::info!(version, "postgres schema migrated");
         }
+        stats::backfill(&tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -341,7 +348,10 @@ async fn write_push(
             .collect();
         let snapshots: Vec<&[u8]> = writes.docs.iter().map(|d| &d.snapshot[..]).collect();
         let heads: Vec<&[u8]> = writes.docs.iter().map(|d| &d.heads[..]).collect();
-        c.execute(
+        let params: [&(dyn ToSql + Sync); 8] = [
+            &ids, &kinds, &authors, &teams, &counties, &snapshots, &heads, &now,
+        ];
+        let documents = c.execute(
             "INSERT INTO documents(doc_id, kind, author, team, county, snapshot, heads, last_seq, updated_at)
              SELECT d, k, a, t, c, s, h, 0, $8
              FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::bigint[], $6::bytea[], $7::bytea[])
@@ -349,11 +359,13 @@ async fn write_push(
              ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, author = excluded.author,
                team = excluded.team, county = excluded.county, snapshot = excluded.snapshot,
                heads = excluded.heads, updated_at = excluded.updated_at",
-            &[
-                &ids, &kinds, &authors, &teams, &counties, &snapshots, &heads, &now,
-            ],
-        )
-        .await?;
+            &params,
+        );
+        // The statistics' rows go in the same round trip (pipelined).
+        let facts: Vec<&RecordFacts> = writes.docs.iter().map(|d| &d.facts).collect();
+        let (written, projected) = tokio::join!(documents, stats::project(c, &facts));
+        written?;
+        projected?;
     }
     if !writes.changes.is_empty() {
         let docs: Vec<Uuid> = writes.changes.iter().map(|c| *c.0.as_uuid()).collect();
@@ -1285,6 +1297,36 @@ impl ServerStore for PostgresStore {
             shared::audit_record,
         )
         .await
+    }
+
+    // ---- statistics (issue 13) ----
+
+    async fn stats_report(
+        &self,
+        request: &StatsRequest,
+        register: Option<Arc<Register>>,
+    ) -> Result<Report> {
+        self.report(request, register).await
+    }
+
+    async fn stats_register(&self, area: Option<Area>) -> Result<Register> {
+        stats::register(&self.client().await?, area).await
+    }
+
+    async fn tagged_counties(&self, tags: &[CountyTag]) -> Result<Vec<CountyCode>> {
+        stats::tagged(&self.client().await?, tags).await
+    }
+
+    async fn project(&self, facts: Vec<RecordFacts>) -> Result<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        stats::project(&tx, &facts.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await?;
+        Ok(facts.len() as u64)
+    }
+
+    async fn projected(&self) -> Result<(u64, u64)> {
+        stats::counts(&self.client().await?).await
     }
 }
 

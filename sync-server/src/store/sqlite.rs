@@ -25,6 +25,7 @@ use app_core::domain::{
     CountyCode, CountyTag, DeviceId, DivisionLevel, DocId, PhotoHash, Role, Scope, Team, TeamId,
     Timestamp, User, UserId,
 };
+use app_core::stats::{Area, Register, Report, ReportBuilder, StatsRequest};
 use app_core::store::{RegisterSlice, SliceDivision, migrate};
 use rusqlite::{Connection, OpenFlags, Params, TransactionBehavior, params};
 use tokio::sync::OwnedMutexGuard;
@@ -34,6 +35,7 @@ use app_core::scope::Principal;
 use app_core::sync::protocol::Notice;
 
 use super::admin::{self as shared, OpenRow, ReleaseBackend, ReleaseWrites, RowVerdict};
+use super::projection::Selection;
 use super::push::{self, PushBackend};
 use super::rows::{self, AUDIT_COLUMNS, Columns, DEVICE_COLUMNS, PHOTO_COLUMNS, PLACEMENT_COLUMNS};
 use super::rows::{DIVISION_COLUMNS, TEAM_COLUMNS, USER_COLUMNS, prefixed, scope_columns};
@@ -43,13 +45,18 @@ use super::{
     PushResult, QuarantineEntry, QuarantinePage, QuarantineRow, Quarantined, ReleaseReport, Result,
     ServerStore, StoreError, StoreStats, TeamPage, UserPage, UserRecord, UserRow, pull, slice,
 };
-use crate::sync::{PushBatch, PushFetched, PushWrites};
+use crate::sync::{PushBatch, PushFetched, PushWrites, RecordFacts};
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_admin.sql"),
+    include_str!("migrations/sqlite/0003_stats.sql"),
 ];
+
+// The statistics projection's SQL (issue 13).
+#[path = "sqlite_stats.rs"]
+mod stats;
 
 /// Most idle read connections kept.
 const READ_POOL: usize = 8;
@@ -218,6 +225,7 @@ impl SqliteStore {
         }
         configure(&conn)?;
         migrate::run(&mut conn, MIGRATIONS)?;
+        stats::backfill(&mut conn)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
@@ -391,6 +399,7 @@ fn write_push(c: &Connection, device: DeviceId, writes: &PushWrites, at: Timesta
             d.heads,
             now
         ])?;
+        stats::project(c, &d.facts)?;
     }
     let mut last = std::collections::HashMap::new();
     for (doc, hash, bytes) in &writes.changes {
@@ -1291,6 +1300,45 @@ impl ServerStore for SqliteStore {
             )
         })
         .await
+    }
+
+    // ---- statistics (issue 13) ----
+
+    async fn stats_report(
+        &self,
+        request: &StatsRequest,
+        register: Option<Arc<Register>>,
+    ) -> Result<Report> {
+        let request = request.clone();
+        self.read_tx(move |c| {
+            let mut b = ReportBuilder::new(&request, register.as_deref());
+            stats::feed(c, &Selection::of(&request), &mut b)?;
+            Ok(b.finish())
+        })
+        .await
+    }
+
+    async fn stats_register(&self, area: Option<Area>) -> Result<Register> {
+        self.read_tx(move |c| stats::register(c, area)).await
+    }
+
+    async fn tagged_counties(&self, tags: &[CountyTag]) -> Result<Vec<CountyCode>> {
+        let tags = tags.to_vec();
+        self.read(move |c| stats::tagged(c, &tags)).await
+    }
+
+    async fn project(&self, facts: Vec<RecordFacts>) -> Result<u64> {
+        self.write_tx(move |tx| {
+            for f in &facts {
+                stats::project(tx, f)?;
+            }
+            Ok(facts.len() as u64)
+        })
+        .await
+    }
+
+    async fn projected(&self) -> Result<(u64, u64)> {
+        self.read(stats::counts).await
     }
 }
 

@@ -46,4 +46,4 @@ mod plan;
 
 pub use batch::{Incoming, PushBatch, PushFetched, PushNeeds};
 pub use hidden::{check_hidden_writes, touched_fields};
-pub use plan::{DocUpdate, NewQuarantine, PushWrites, hydrate, plan};
+pub use plan::{DocUpdate, NewQuarantine, PushWrites, RecordFacts, hydrate, plan, record_facts};

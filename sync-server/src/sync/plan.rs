@@ -7,6 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use app_core::doc::{DocError, RecordDoc};
 use app_core::domain::{DeviceId, DocId, RecordKind};
 use app_core::scope::{AnyRecord, Placement, Principal, Refusal, check_write};
+use app_core::stats::{ConsultationFact, LogEntry};
 use app_core::sync::protocol::{ChangeOutcome, RefusalCode};
 use automerge::Change;
 
@@ -26,6 +27,34 @@ pub struct DocUpdate {
     pub snapshot: Vec<u8>,
     /// Its heads, 32 bytes each.
     pub heads: Vec<u8>,
+    /// What the statistics read of the record (the store's projection,
+    /// written in the same transaction as the document).
+    pub facts: RecordFacts,
+}
+
+/// The fields of a record that the figures of docs/statistics.md read, as
+/// the server projects them beside the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordFacts {
+    /// A service log's fact and its named items.
+    Log(LogEntry),
+    /// A consultation's fact.
+    Consultation(ConsultationFact),
+}
+
+/// The facts of a record: the one place that decides how a record counts
+/// (its effective review status and whether it is a duplicate). Called on
+/// the record the plan already hydrated, and on stored documents when the
+/// projection is backfilled.
+///
+/// Records schema 1 has neither a review history nor a duplicate mark: the
+/// status is the log's `status` field and nothing is a duplicate. When the
+/// records carry them, the derived review state and the mark go here.
+pub fn record_facts(record: &AnyRecord) -> RecordFacts {
+    match record {
+        AnyRecord::ServiceLog(l) => RecordFacts::Log(LogEntry::of(l, false)),
+        AnyRecord::Consultation(c) => RecordFacts::Consultation(ConsultationFact::of(c, false)),
+    }
 }
 
 /// A row of the quarantine to write.
@@ -230,6 +259,7 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
             placement,
             snapshot: state.doc.save(),
             heads,
+            facts: record_facts(&record),
         });
     }
     (outcomes, writes)
@@ -421,6 +451,11 @@ mod tests {
         assert_eq!(writes.docs.len(), 1);
         assert_eq!(writes.docs[0].placement.author, uid(1));
         assert_eq!(writes.docs[0].placement.county.to_string(), "520324");
+        // The statistics' facts come from the same record.
+        assert_eq!(
+            writes.docs[0].facts,
+            RecordFacts::Log(LogEntry::of(&log(1), false))
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod photos;
 mod pull;
 mod push;
 mod reference;
+mod stats;
 mod store;
 mod tokens;
 
@@ -92,6 +93,12 @@ suite! {
     photos: [upload_resumes_from_the_last_chunk, offset_and_hash_mismatches, photo_limits],
     reference: [county_slice_with_etag],
     client: [the_device_engine_round_trips],
+    stats: [
+        device_and_server_give_the_same_figures,
+        scope_refusals_and_narrowing,
+        exports_match_the_json_figures,
+        the_projection_is_rebuilt_from_stored_documents,
+    ],
     operations: [health_metrics_demo_and_shutdown],
     store: [
         pull_pages_at_their_limits,

@@ -140,6 +140,27 @@ impl KetepaiServer {
         self.server.store().backend()
     }
 
+    /// The server's store.
+    pub fn store(&self) -> std::sync::Arc<dyn sync_server::ServerStore> {
+        self.server.store()
+    }
+
+    /// Updates the planner's statistics of the run's PostgreSQL schema
+    /// (after a bulk load, as an operator would); nothing on SQLite.
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        if let Some(schema) = &self.schema {
+            admin_sql(
+                &schema.base,
+                &format!(
+                    "ANALYZE {0}.stat_logs, {0}.stat_consultations, {0}.divisions",
+                    schema.name
+                ),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// The county's register slice as devices receive it.
     pub async fn slice(&self) -> anyhow::Result<RegisterSlice> {
         self.server

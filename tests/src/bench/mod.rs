@@ -16,7 +16,9 @@
 //! [`relay`]s; [`lead`] runs a team lead's first sync in child processes;
 //! [`ingest`] loads the servers; [`local`] times the device store;
 //! [`corpus`] makes the records; [`link`] is the 2G/3G model; [`report`]
-//! renders the table.
+//! renders the table. [`rollup`] (issue 13) times the server's statistics
+//! of a county's and a province's year; it has its own table and its own
+//! generated block in the document, so `--only rollup` rewrites just that.
 //!
 //! Servers and relays run on a runtime of their own, so that a client busy
 //! with Automerge or SQLite never stalls the server it talks to.
@@ -40,6 +42,7 @@ pub mod report;
     reason = "a baseline of the benchmark keeps its own SQLite, as the system it stands for would"
 )]
 pub mod rest;
+pub mod rollup;
 pub mod wire;
 
 use std::fmt::Write as _;
@@ -65,11 +68,19 @@ pub enum Group {
     Ingest,
     /// Device save latency and first page.
     Device,
+    /// The statistics roll-up of a county and a province (issue 13).
+    Rollup,
 }
 
 impl Group {
     /// Every group.
-    pub const ALL: [Group; 4] = [Group::Wire, Group::Lead, Group::Ingest, Group::Device];
+    pub const ALL: [Group; 5] = [
+        Group::Wire,
+        Group::Lead,
+        Group::Ingest,
+        Group::Device,
+        Group::Rollup,
+    ];
 
     /// Parses a group's name.
     pub fn parse(s: &str) -> Option<Group> {
@@ -78,6 +89,7 @@ impl Group {
             "lead" => Group::Lead,
             "ingest" => Group::Ingest,
             "device" => Group::Device,
+            "rollup" => Group::Rollup,
             _ => return None,
         })
     }
@@ -103,6 +115,8 @@ pub struct Sizes {
     pub page_records: usize,
     /// Times the store is opened and listed.
     pub page_runs: usize,
+    /// The statistics roll-up.
+    pub rollup: rollup::RollupSizes,
 }
 
 impl Sizes {
@@ -126,6 +140,7 @@ impl Sizes {
             saves: 500,
             page_records: 5_000,
             page_runs: 5,
+            rollup: rollup::RollupSizes::full(),
         }
     }
 
@@ -149,6 +164,7 @@ impl Sizes {
             saves: 30,
             page_records: 500,
             page_runs: 3,
+            rollup: rollup::RollupSizes::quick(),
         }
     }
 }
@@ -186,6 +202,8 @@ pub struct Report {
     pub saves: Option<Saves>,
     /// Device first page.
     pub first_page: Option<FirstPage>,
+    /// The statistics roll-up.
+    pub rollup: Option<rollup::Rollup>,
     /// Wall time of the whole run.
     pub seconds: f64,
     /// The machine's one-minute load average at the start and at the end
@@ -204,7 +222,11 @@ impl Report {
 
     /// Missed targets, one line each.
     pub fn misses(&self) -> Vec<String> {
-        report::misses(&report::rows(self))
+        let mut out = report::misses(&report::rows(self));
+        if let Some(r) = &self.rollup {
+            out.extend(rollup::misses(r));
+        }
+        out
     }
 }
 
@@ -258,8 +280,12 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
     let sizes = options.sizes;
     let wants = |g: Group| options.groups.contains(&g);
     let result = client_rt.block_on(async {
-        progress(started, "reading the register of 正安县");
-        let rows = tokio::task::spawn_blocking(ketepai::register_rows).await??;
+        let rows = if options.groups.iter().any(|g| *g != Group::Rollup) {
+            progress(started, "reading the register of 正安县");
+            tokio::task::spawn_blocking(ketepai::register_rows).await??
+        } else {
+            Vec::new()
+        };
         let mut report = Report {
             options: options.clone(),
             wire: None,
@@ -267,6 +293,7 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
             ingest: Vec::new(),
             saves: None,
             first_page: None,
+            rollup: None,
             seconds: 0.0,
             load: (load_before, 0.0),
             steal: None,
@@ -333,6 +360,11 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
             report.saves = Some(saves);
             report.first_page = Some(page);
         }
+        if wants(Group::Rollup) {
+            let at = |what: &str| progress(started, what);
+            report.rollup =
+                Some(rollup::run(&rt, options.postgres.as_deref(), sizes.rollup, at).await?);
+        }
         anyhow::Ok(report)
     });
     drop(client_rt);
@@ -346,7 +378,17 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
     };
     progress(started, "done");
     if let Some(path) = &options.out {
-        report::write_doc(path, &generated(&report))?;
+        if options.groups.iter().any(|g| *g != Group::Rollup) {
+            report::write_doc(path, &generated(&report))?;
+        }
+        if let Some(r) = &report.rollup {
+            report::write_block(
+                path,
+                report::ROLLUP_BEGIN,
+                report::ROLLUP_END,
+                &rollup::markdown(r, &stamp(&report)),
+            )?;
+        }
         eprintln!("bench: wrote {}", path.display());
     }
     Ok(report)
@@ -400,30 +442,12 @@ fn commit() -> String {
 /// The generated part of `docs/benchmarks.md`: when and where it ran, the
 /// table, the misses and the details behind some cells.
 pub fn generated(report: &Report) -> String {
-    let mut md = String::new();
-    let when = utc_now();
-    let _ = writeln!(
-        md,
-        "Run {when} on {}; commit {} (plus uncommitted changes, if any); {} sizes; \
-         {} in all; load average {:.2} at the start and {:.2} at the end; CPU time \
-         stolen by the hypervisor during the run {}. Other work on the machine slows \
-         the timed figures; the byte counts do not move.\n",
-        machine(),
-        commit(),
-        if report.options.quick {
-            "quick"
-        } else {
-            "full"
-        },
-        report::secs(report.seconds),
-        report.load.0,
-        report.load.1,
-        report
-            .steal
-            .map_or("unknown".to_string(), |f| format!("{:.0}%", f * 100.0)),
+    let mut md = stamp(report);
+    md.push_str(
+        " Other work on the machine slows the timed figures; the byte counts do not move.\n\n",
     );
     md.push_str(&report.table());
-    let misses = report.misses();
+    let misses = report::misses(&report::rows(report));
     md.push('\n');
     if misses.is_empty() {
         md.push_str("Every target measured in this run is met.\n");
@@ -604,6 +628,30 @@ pub fn generated(report: &Report) -> String {
         );
     }
     md
+}
+
+/// When and where the run was, and how loaded the machine was (one
+/// paragraph, not ended with a line break).
+pub fn stamp(report: &Report) -> String {
+    format!(
+        "Run {} on {}; commit {} (plus uncommitted changes, if any); {} sizes; \
+         {} in all; load average {:.2} at the start and {:.2} at the end; CPU time \
+         stolen by the hypervisor during the run {}.",
+        utc_now(),
+        machine(),
+        commit(),
+        if report.options.quick {
+            "quick"
+        } else {
+            "full"
+        },
+        report::secs(report.seconds),
+        report.load.0,
+        report.load.1,
+        report
+            .steal
+            .map_or("unknown".to_string(), |f| format!("{:.0}%", f * 100.0)),
+    )
 }
 
 /// The time now, UTC, to the minute (the run's stamp; not domain time).

@@ -5,6 +5,7 @@
 //! cargo run --release -p ketepai-tests --bin bench                   # full run, writes docs/benchmarks.md
 //! cargo run --release -p ketepai-tests --bin bench -- --quick        # small sizes, prints the table
 //! cargo run --release -p ketepai-tests --bin bench -- --only wire,lead
+//! cargo run --release -p ketepai-tests --bin bench -- --only rollup   # statistics roll-up, rewrites its block
 //! ```
 //!
 //! PostgreSQL ingest runs when `KETEPAI_TEST_DATABASE_URL` (or
@@ -25,7 +26,7 @@ struct Cli {
     /// unless `--out` is given.
     #[arg(long)]
     quick: bool,
-    /// Only these parts: wire, lead, ingest, device (comma-separated).
+    /// Only these parts: wire, lead, ingest, device, rollup (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Write the generated part of the benchmarks document here (default
@@ -35,12 +36,15 @@ struct Cli {
     /// Write nothing.
     #[arg(long, conflicts_with = "out")]
     no_write: bool,
-    /// PostgreSQL for the ingest run.
+    /// PostgreSQL for the ingest and roll-up runs.
     #[arg(long, env = "KETEPAI_TEST_DATABASE_URL")]
     postgres: Option<String>,
     /// Records of the team lead's year (default 50,000; 300 with --quick).
     #[arg(long)]
     lead_records: Option<usize>,
+    /// Counties of the roll-up's province (default 100; 3 with --quick).
+    #[arg(long)]
+    rollup_counties: Option<usize>,
     /// Internal: run one team lead's sync as a child process.
     #[arg(long, hide = true)]
     child: Option<String>,
@@ -67,12 +71,22 @@ fn main() -> anyhow::Result<()> {
     if let Some(n) = cli.lead_records {
         sizes.lead.records = n;
     }
-    let whole = !cli.quick && cli.only.is_empty() && cli.lead_records.is_none();
+    if let Some(n) = cli.rollup_counties {
+        sizes.rollup.counties = n.max(1);
+    }
+    let whole = !cli.quick
+        && cli.only.is_empty()
+        && cli.lead_records.is_none()
+        && cli.rollup_counties.is_none();
+    // The roll-up has its own block in the document: a full run of it alone
+    // rewrites just that block.
+    let rollup_alone = !cli.quick && groups == [Group::Rollup] && cli.rollup_counties.is_none();
     let out = if cli.no_write {
         None
     } else {
         cli.out.clone().or_else(|| {
-            whole.then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md"))
+            (whole || rollup_alone)
+                .then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md"))
         })
     };
     let report = bench::run(&Options {
@@ -83,7 +97,12 @@ fn main() -> anyhow::Result<()> {
         postgres: cli.postgres.filter(|u| !u.is_empty()),
         exe: std::env::current_exe().context("locating this program")?,
     })?;
-    println!("{}", report.table());
+    if report.options.groups.iter().any(|g| *g != Group::Rollup) {
+        println!("{}", report.table());
+    }
+    if let Some(r) = &report.rollup {
+        println!("{}", bench::rollup::markdown(r, &bench::stamp(&report)));
+    }
     for miss in report.misses() {
         println!("MISS: {miss}");
     }

@@ -1,0 +1,761 @@
+//! The statistics projection on PostgreSQL (issue 13): writing records'
+//! rows in the push's transaction, the backfill of documents stored before
+//! the projection, and reading rows into the engine. What a row holds is
+//! [`crate::store::projection`]'s; this file has the SQL and the binary reader.
+//!
+//! A report reads its rows with `COPY (SELECT …) TO STDOUT (FORMAT
+//! binary)`: PostgreSQL sends each row as one small binary message, which
+//! costs both sides far less than a result set decoded row by row (the
+//! selection's values are integers and UUIDs this code formats, inlined
+//! because `COPY` takes no parameters). The period is cut in two, each half
+//! read on a connection of its own so that two database processes serve
+//! it; each stream's bytes go in large chunks to a blocking thread that
+//! parses them into facts, which go in batches to one more thread that
+//! feeds `app_core::stats::ReportBuilder` and does nothing else. Reading,
+//! decoding and counting overlap. Every stream reads the same
+//! repeatable-read snapshot (exported by the first, imported by the
+//! others), so a report never sees half a push.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use app_core::domain::{CountyCode, CountyTag, DocId};
+use app_core::stats::{
+    Area, ConsultationFact, ItemKind, LogFact, Register, Report, ReportBuilder, StatsRequest,
+};
+use deadpool_postgres::GenericClient;
+use futures_util::StreamExt;
+use uuid::Uuid;
+
+use super::{Columns, PUSH_LOCK, PostgresStore, Result, StoreError, all, snapshot};
+use crate::store::projection::{
+    self, ConsultationColumns, Decoder, LogColumns, Selection, encode_items,
+};
+use crate::sync::RecordFacts;
+use tokio_postgres::IsolationLevel;
+
+/// Rows per statement when writing many records' rows.
+const PROJECT_CHUNK: usize = 5_000;
+/// Bytes of `COPY` output handed to the counting thread at once.
+const CHUNK_BYTES: usize = 1 << 20;
+/// Documents read per round of the backfill.
+const BACKFILL_PAGE: i64 = 500;
+
+/// A statement's future, boxed so that logs' and consultations' can be
+/// awaited together.
+type Statement<'c> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64>> + Send + 'c>>;
+
+/// Writes (or replaces) the projection rows of `facts`, one statement per
+/// table and chunk, all pipelined on the connection. A record given twice
+/// keeps its last facts.
+pub(super) async fn project(c: &impl GenericClient, facts: &[&RecordFacts]) -> Result<()> {
+    let mut logs = Vec::new();
+    let mut consultations = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for f in facts.iter().rev() {
+        if !seen.insert(projection::doc_of(f)) {
+            continue;
+        }
+        match f {
+            RecordFacts::Log(e) => logs.push(e),
+            RecordFacts::Consultation(c) => consultations.push(c),
+        }
+    }
+    let mut statements: Vec<Statement<'_>> = Vec::new();
+    for chunk in logs.chunks(PROJECT_CHUNK) {
+        let ids: Vec<Uuid> = chunk.iter().map(|e| *e.fact.id.as_uuid()).collect();
+        let authors: Vec<Uuid> = chunk.iter().map(|e| *e.fact.author.as_uuid()).collect();
+        let teams: Vec<Option<Uuid>> = chunk
+            .iter()
+            .map(|e| e.fact.team.map(|t| *t.as_uuid()))
+            .collect();
+        let villages: Vec<i64> = chunk
+            .iter()
+            .map(|e| e.fact.village.as_int() as i64)
+            .collect();
+        let days: Vec<i32> = chunk
+            .iter()
+            .map(|e| projection::day_of(e.fact.date))
+            .collect();
+        let activities: Vec<i16> = chunk
+            .iter()
+            .map(|e| projection::activity_code(e.fact.activity))
+            .collect();
+        let statuses: Vec<i16> = chunk
+            .iter()
+            .map(|e| projection::status_code(e.fact.status))
+            .collect();
+        let duplicates: Vec<bool> = chunk.iter().map(|e| e.fact.duplicate).collect();
+        let farmers: Vec<i64> = chunk
+            .iter()
+            .map(|e| i64::from(e.fact.farmers_served))
+            .collect();
+        let trainees: Vec<Option<i64>> = chunk
+            .iter()
+            .map(|e| e.fact.trainees.map(i64::from))
+            .collect();
+        let photos: Vec<i32> = chunk
+            .iter()
+            .map(|e| i32::try_from(e.fact.photos).unwrap_or(i32::MAX))
+            .collect();
+        let items: Vec<Vec<u8>> = chunk.iter().map(|e| encode_items(e.items())).collect();
+        statements.push(Box::pin(async move {
+            Ok(c.execute(
+                "INSERT INTO stat_logs(doc_id, author, team, village, day, activity, status,
+                                       duplicate, farmers, trainees, photos, items)
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[],
+                                      $5::integer[], $6::smallint[], $7::smallint[],
+                                      $8::boolean[], $9::bigint[], $10::bigint[],
+                                      $11::integer[], $12::bytea[])
+                 ON CONFLICT (doc_id) DO UPDATE SET author = excluded.author,
+                   team = excluded.team, village = excluded.village, day = excluded.day,
+                   activity = excluded.activity, status = excluded.status,
+                   duplicate = excluded.duplicate, farmers = excluded.farmers,
+                   trainees = excluded.trainees, photos = excluded.photos,
+                   items = excluded.items",
+                &[
+                    &ids,
+                    &authors,
+                    &teams,
+                    &villages,
+                    &days,
+                    &activities,
+                    &statuses,
+                    &duplicates,
+                    &farmers,
+                    &trainees,
+                    &photos,
+                    &items,
+                ],
+            )
+            .await?)
+        }));
+    }
+    for chunk in consultations.chunks(PROJECT_CHUNK) {
+        let ids: Vec<Uuid> = chunk.iter().map(|f| *f.id.as_uuid()).collect();
+        let authors: Vec<Uuid> = chunk.iter().map(|f| *f.author.as_uuid()).collect();
+        let teams: Vec<Option<Uuid>> = chunk.iter().map(|f| f.team.map(|t| *t.as_uuid())).collect();
+        let villages: Vec<i64> = chunk.iter().map(|f| f.village.as_int() as i64).collect();
+        let asked: Vec<i64> = chunk.iter().map(|f| f.asked_at.as_millis()).collect();
+        let answered: Vec<Option<i64>> = chunk
+            .iter()
+            .map(|f| f.first_answered_at.map(|t| t.as_millis()))
+            .collect();
+        let duplicates: Vec<bool> = chunk.iter().map(|f| f.duplicate).collect();
+        statements.push(Box::pin(async move {
+            Ok(c.execute(
+                "INSERT INTO stat_consultations(doc_id, author, team, village, asked_at,
+                                                answered_at, duplicate)
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[],
+                                      $5::bigint[], $6::bigint[], $7::boolean[])
+                 ON CONFLICT (doc_id) DO UPDATE SET author = excluded.author,
+                   team = excluded.team, village = excluded.village,
+                   asked_at = excluded.asked_at, answered_at = excluded.answered_at,
+                   duplicate = excluded.duplicate",
+                &[
+                    &ids,
+                    &authors,
+                    &teams,
+                    &villages,
+                    &asked,
+                    &answered,
+                    &duplicates,
+                ],
+            )
+            .await?)
+        }));
+    }
+    futures_util::future::try_join_all(statements).await?;
+    Ok(())
+}
+
+/// Projects the documents stored before the projection existed, if the
+/// migration left that to do: inside the migration's transaction (so one
+/// instance does it, once), holding the push lock (so no push writes a
+/// record's row while its stored document is read).
+pub(super) async fn backfill(tx: &deadpool_postgres::Transaction<'_>) -> Result<()> {
+    if tx
+        .query_opt("SELECT 1 FROM stat_backfill LIMIT 1", &[])
+        .await?
+        .is_none()
+    {
+        return Ok(());
+    }
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
+        .await?;
+    let mut after = Uuid::nil();
+    let mut n = 0usize;
+    loop {
+        let page = all(
+            tx,
+            "SELECT doc_id, snapshot FROM documents WHERE doc_id > $1 ORDER BY doc_id LIMIT $2",
+            &[&after, &BACKFILL_PAGE],
+            |r| Ok((r.uuid(0)?, r.bytes(1)?)),
+        )
+        .await?;
+        let Some(last) = page.last() else { break };
+        after = last.0;
+        // Reading documents is Automerge's work: off the async threads.
+        let facts = tokio::task::spawn_blocking(move || {
+            page.iter()
+                .filter_map(|(doc, snapshot)| {
+                    projection::facts_of_snapshot(DocId::from_uuid(*doc), snapshot)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        n += facts.len();
+        project(tx, &facts.iter().collect::<Vec<_>>()).await?;
+    }
+    tx.execute("DELETE FROM stat_backfill", &[]).await?;
+    tracing::info!(records = n, "statistics projection backfilled");
+    Ok(())
+}
+
+/// The `WHERE` conditions of a selection after its time column's, as
+/// literals (integers and UUIDs formatted here).
+fn conditions(sel: &Selection) -> String {
+    let mut sql = String::new();
+    if let Some(ranges) = &sel.villages {
+        sql.push_str(" AND (");
+        for (i, (lo, hi)) in ranges.iter().enumerate() {
+            let or = if i == 0 { "" } else { " OR " };
+            let _ = write!(sql, "{or}village BETWEEN {lo} AND {hi}");
+        }
+        sql.push(')');
+    }
+    if let Some(a) = sel.author {
+        let _ = write!(sql, " AND author = '{}'", a.hyphenated());
+    }
+    if let Some(t) = sel.team {
+        let _ = write!(sql, " AND team = '{}'", t.hyphenated());
+    }
+    sql
+}
+
+/// Which table a chunk of `COPY` output comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Logs,
+    Consultations,
+}
+
+/// A chunk of one table's `COPY` output (the stream cut anywhere).
+struct Chunk {
+    table: Table,
+    bytes: Vec<u8>,
+}
+
+/// The facts of a chunk, decoded, for the counting thread: each log with
+/// the end of its items in `items`, whose names are ranges of `names`.
+#[derive(Default)]
+struct Batch {
+    logs: Vec<(LogFact, usize)>,
+    items: Vec<(ItemKind, std::ops::Range<usize>)>,
+    names: String,
+    consultations: Vec<ConsultationFact>,
+}
+
+/// Decodes the chunks of one stream into batches of facts.
+fn decode(
+    mut chunks: tokio::sync::mpsc::Receiver<Chunk>,
+    batches: tokio::sync::mpsc::Sender<Batch>,
+) -> Result<()> {
+    let mut reader = Reader::default();
+    let mut decoder = Decoder::default();
+    while let Some(chunk) = chunks.blocking_recv() {
+        let mut batch = Batch::default();
+        reader.take(chunk.table, &chunk.bytes, |table, f| {
+            match table {
+                Table::Logs => {
+                    let fact = LogColumns {
+                        id: uuid(f[0])?,
+                        author: uuid(f[1])?,
+                        team: f[2].map(|v| uuid(Some(v))).transpose()?,
+                        village: int(f[3])?,
+                        day: int(f[4])?,
+                        activity: int(f[5])?,
+                        status: int(f[6])?,
+                        duplicate: flag(f[7])?,
+                        farmers: int(f[8])?,
+                        trainees: f[9].map(|v| int(Some(v))).transpose()?,
+                        photos: int(f[10])?,
+                    }
+                    .fact(&mut decoder)?;
+                    projection::items_into(
+                        f[11].unwrap_or_default(),
+                        &mut batch.names,
+                        &mut batch.items,
+                    )?;
+                    batch.logs.push((fact, batch.items.len()));
+                }
+                Table::Consultations => {
+                    batch.consultations.push(
+                        ConsultationColumns {
+                            id: uuid(f[0])?,
+                            author: uuid(f[1])?,
+                            team: f[2].map(|v| uuid(Some(v))).transpose()?,
+                            village: int(f[3])?,
+                            asked_at: int(f[4])?,
+                            answered_at: f[5].map(|v| int(Some(v))).transpose()?,
+                            duplicate: flag(f[6])?,
+                        }
+                        .fact(&mut decoder)?,
+                    );
+                }
+            }
+            Ok(())
+        })?;
+        if batches.blocking_send(batch).is_err() {
+            break;
+        }
+    }
+    reader.finish()
+}
+
+/// Splits the inclusive range `lo..=hi` into at most `n` contiguous
+/// inclusive parts.
+fn split(lo: i64, hi: i64, n: usize) -> Vec<(i64, i64)> {
+    let n = i64::try_from(n.max(1)).unwrap_or(1);
+    let len = hi - lo + 1;
+    if len <= 0 {
+        return vec![(lo, hi)];
+    }
+    let step = (len + n - 1) / n;
+    (0..n)
+        .map(|i| (lo + i * step, (lo + (i + 1) * step - 1).min(hi)))
+        .filter(|(a, b)| a <= b)
+        .collect()
+}
+
+/// Sends the binary output of each query, in 1 MiB chunks, to `chunks`.
+async fn copy_out(
+    tx: &tokio_postgres::Transaction<'_>,
+    queries: Vec<(Table, String)>,
+    chunks: tokio::sync::mpsc::Sender<Chunk>,
+) -> Result<()> {
+    for (table, sql) in queries {
+        let stream = tx.copy_out(sql.as_str()).await?;
+        let mut stream = std::pin::pin!(stream);
+        let mut bytes = Vec::with_capacity(CHUNK_BYTES + 4096);
+        while let Some(part) = stream.next().await {
+            bytes.extend_from_slice(&part?);
+            if bytes.len() >= CHUNK_BYTES {
+                let full = std::mem::replace(&mut bytes, Vec::with_capacity(CHUNK_BYTES + 4096));
+                if chunks.send(Chunk { table, bytes: full }).await.is_err() {
+                    // Decoding stopped (its error is the answer).
+                    return Ok(());
+                }
+            }
+        }
+        if chunks.send(Chunk { table, bytes }).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// `COPY` streams a report reads at once, each on a connection of its own
+/// (all on one snapshot), so that the database's work is spread over its
+/// cores; at most the pool's size.
+const STREAMS: usize = 2;
+
+impl PostgresStore {
+    /// See [`super::ServerStore::stats_report`]. The period is cut in
+    /// [`STREAMS`] parts, each read by its own connection and decoded by
+    /// its own thread; one more thread counts every fact.
+    pub(super) async fn report(
+        &self,
+        request: &StatsRequest,
+        register: Option<Arc<Register>>,
+    ) -> Result<Report> {
+        let request = request.clone();
+        let sel = Selection::of(&request);
+        let streams = STREAMS.min(self.pool.status().max_size).max(1);
+        let (batch_tx, mut batches) = tokio::sync::mpsc::channel::<Batch>(4 * streams);
+        let mut senders = Vec::new();
+        let mut decoders = Vec::new();
+        for _ in 0..streams {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
+            senders.push(tx);
+            let batch_tx = batch_tx.clone();
+            decoders.push(tokio::task::spawn_blocking(move || decode(rx, batch_tx)));
+        }
+        drop(batch_tx);
+        // The engine's thread does nothing but count.
+        let counting = tokio::task::spawn_blocking(move || {
+            let mut b = ReportBuilder::new(&request, register.as_deref());
+            while let Some(batch) = batches.blocking_recv() {
+                let mut from = 0;
+                for (fact, to) in &batch.logs {
+                    let items = batch.items[from..*to]
+                        .iter()
+                        .filter_map(|(kind, range)| Some((*kind, batch.names.get(range.clone())?)));
+                    b.add_log(fact, items);
+                    from = *to;
+                }
+                for fact in &batch.consultations {
+                    b.add_consultation(fact);
+                }
+            }
+            b.finish()
+        });
+        let read = async {
+            if sel.is_empty() {
+                return Ok(());
+            }
+            let more = conditions(&sel);
+            let days = split(sel.days.0.into(), sel.days.1.into(), streams);
+            let instants = split(sel.instants.0, sel.instants.1 - 1, streams);
+            let queries = |i: usize| {
+                let mut q = Vec::new();
+                if let Some((from, to)) = days.get(i) {
+                    q.push((
+                        Table::Logs,
+                        format!(
+                            "COPY (SELECT doc_id, author, team, village, day, activity, status,
+                                          duplicate, farmers, trainees, photos, items
+                                   FROM stat_logs WHERE day BETWEEN {from} AND {to}{more})
+                             TO STDOUT (FORMAT binary)"
+                        ),
+                    ));
+                }
+                if let Some((from, to)) = instants.get(i) {
+                    q.push((
+                        Table::Consultations,
+                        format!(
+                            "COPY (SELECT doc_id, author, team, village, asked_at, answered_at,
+                                          duplicate
+                                   FROM stat_consultations
+                                   WHERE asked_at BETWEEN {from} AND {to}{more})
+                             TO STDOUT (FORMAT binary)"
+                        ),
+                    ));
+                }
+                q
+            };
+            // One snapshot for every stream: the first exports it, the
+            // others import it before reading anything.
+            let mut clients = Vec::with_capacity(streams);
+            for _ in 0..streams {
+                clients.push(self.client().await?);
+            }
+            let mut clients = clients.iter_mut();
+            let first = clients.next().expect("at least one stream");
+            let lead = snapshot(first).await?;
+            let id: String = lead
+                .query_one("SELECT pg_export_snapshot()", &[])
+                .await?
+                .try_get(0)?;
+            let mut others = Vec::new();
+            for c in clients {
+                let tx = c
+                    .build_transaction()
+                    .isolation_level(IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()
+                    .await?;
+                // The id is PostgreSQL's own (hex digits and dashes).
+                tx.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{id}'"))
+                    .await?;
+                others.push(tx);
+            }
+            let txs = std::iter::once(&lead).chain(others.iter());
+            futures_util::future::try_join_all(
+                txs.zip(senders)
+                    .enumerate()
+                    .map(|(i, (tx, chunks))| copy_out(tx, queries(i), chunks)),
+            )
+            .await?;
+            for tx in others {
+                tx.commit().await?;
+            }
+            lead.commit().await?;
+            Ok::<(), StoreError>(())
+        };
+        let read = read.await;
+        let mut decoded = Ok(());
+        for d in decoders {
+            let r = d.await.map_err(|e| StoreError::Task(e.to_string()))?;
+            decoded = decoded.and(r);
+        }
+        let counted = counting
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        read?;
+        decoded?;
+        Ok(counted)
+    }
+}
+
+/// Reads PostgreSQL's binary `COPY` format from chunks cut anywhere: the
+/// signature and header once per table, then tuples of fields (a 32-bit
+/// length, -1 for NULL, then the bytes), then a trailer.
+#[derive(Default)]
+struct Reader {
+    /// The table being read and whether its header is read yet.
+    state: Option<(Table, bool)>,
+    /// Whether the table's trailer was read.
+    ended: bool,
+    /// The start of an incomplete header or tuple, waiting for the next
+    /// chunk.
+    rest: Vec<u8>,
+}
+
+const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("binary COPY: {what}"))
+}
+
+fn be<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
+    bytes.get(at..at + N)?.try_into().ok()
+}
+
+/// The fields of one tuple (unused ones `None`).
+type Fields<'a> = [Option<&'a [u8]>; 12];
+
+impl Reader {
+    /// Reads `chunk` of `table`'s output, calling `row` with the fields of
+    /// each complete tuple.
+    fn take(
+        &mut self,
+        table: Table,
+        chunk: &[u8],
+        mut row: impl FnMut(Table, &Fields<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if self.state.is_none_or(|(t, _)| t != table) {
+            self.finish()?;
+            self.state = Some((table, false));
+            self.ended = false;
+        }
+        if self.state == Some((table, false)) {
+            self.rest.extend_from_slice(chunk);
+            let Some(n) = header_len(&self.rest)? else {
+                return Ok(());
+            };
+            self.state = Some((table, true));
+            let buf = std::mem::take(&mut self.rest);
+            return self.tuples(table, &buf[n..], &mut row);
+        }
+        if self.rest.is_empty() {
+            self.tuples(table, chunk, &mut row)
+        } else {
+            let mut buf = std::mem::take(&mut self.rest);
+            buf.extend_from_slice(chunk);
+            self.tuples(table, &buf, &mut row)
+        }
+    }
+
+    fn tuples(
+        &mut self,
+        table: Table,
+        buf: &[u8],
+        row: &mut impl FnMut(Table, &Fields<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut at = 0;
+        let mut fields: Fields<'_> = [None; 12];
+        'tuples: while let Some(n) = be::<2>(buf, at).map(i16::from_be_bytes) {
+            if self.ended {
+                return Err(corrupt("data after the trailer"));
+            }
+            if n == -1 {
+                self.ended = true;
+                at += 2;
+                continue;
+            }
+            let n = usize::try_from(n)
+                .ok()
+                .filter(|n| *n <= fields.len())
+                .ok_or_else(|| corrupt("field count"))?;
+            let mut p = at + 2;
+            for field in fields.iter_mut().take(n) {
+                let Some(len) = be::<4>(buf, p).map(i32::from_be_bytes) else {
+                    break 'tuples;
+                };
+                p += 4;
+                if len < 0 {
+                    *field = None;
+                } else {
+                    let len = len as usize;
+                    let Some(bytes) = buf.get(p..p + len) else {
+                        break 'tuples;
+                    };
+                    *field = Some(bytes);
+                    p += len;
+                }
+            }
+            for field in fields.iter_mut().skip(n) {
+                *field = None;
+            }
+            row(table, &fields)?;
+            at = p;
+        }
+        self.rest.extend_from_slice(&buf[at..]);
+        Ok(())
+    }
+
+    /// Checks that the table's output (if any) ended where it should.
+    fn finish(&mut self) -> Result<()> {
+        if self.state.is_some() && (!self.ended || !self.rest.is_empty()) {
+            return Err(corrupt("the output ended inside a tuple"));
+        }
+        self.rest.clear();
+        Ok(())
+    }
+}
+
+/// The length of the header at the start of `buf`, once it is all there.
+fn header_len(buf: &[u8]) -> Result<Option<usize>> {
+    let n = buf.len().min(SIGNATURE.len());
+    if buf[..n] != SIGNATURE[..n] {
+        return Err(corrupt("bad signature"));
+    }
+    let Some(ext) = be::<4>(buf, SIGNATURE.len() + 4).map(u32::from_be_bytes) else {
+        return Ok(None);
+    };
+    let len = SIGNATURE.len() + 8 + ext as usize;
+    Ok((buf.len() >= len).then_some(len))
+}
+
+fn uuid(v: Option<&[u8]>) -> Result<Uuid> {
+    v.and_then(|b| Uuid::from_slice(b).ok())
+        .ok_or_else(|| corrupt("uuid"))
+}
+
+/// An integer of any width (smallint, integer, bigint).
+fn int(v: Option<&[u8]>) -> Result<i64> {
+    match v {
+        Some(b) if b.len() == 8 => Ok(i64::from_be_bytes(b.try_into().expect("8 bytes"))),
+        Some(b) if b.len() == 4 => Ok(i32::from_be_bytes(b.try_into().expect("4 bytes")).into()),
+        Some(b) if b.len() == 2 => Ok(i16::from_be_bytes(b.try_into().expect("2 bytes")).into()),
+        _ => Err(corrupt("integer")),
+    }
+}
+
+fn flag(v: Option<&[u8]>) -> Result<bool> {
+    match v {
+        Some([b]) => Ok(*b != 0),
+        _ => Err(corrupt("boolean")),
+    }
+}
+
+/// The register of `area` from the divisions table.
+pub(super) async fn register(c: &impl GenericClient, area: Option<Area>) -> Result<Register> {
+    let mut reg = Register::new();
+    for (level, lo, hi) in projection::register_ranges(area) {
+        for (code, name) in all(
+            c,
+            "SELECT code, name FROM divisions WHERE level = $1 AND code BETWEEN $2 AND $3",
+            &[&level.code(), &lo, &hi],
+            |r| Ok((r.count(0)?, r.text(1)?)),
+        )
+        .await?
+        {
+            reg.insert(level, code, name);
+        }
+    }
+    Ok(reg)
+}
+
+/// The counties carrying every one of `tags`.
+pub(super) async fn tagged(c: &impl GenericClient, tags: &[CountyTag]) -> Result<Vec<CountyCode>> {
+    if tags.is_empty() {
+        return Ok(Vec::new());
+    }
+    let codes: Vec<&str> = tags.iter().map(|t| t.code()).collect();
+    let n = i64::try_from(codes.len()).unwrap_or(i64::MAX);
+    all(
+        c,
+        "SELECT county FROM county_tags WHERE tag = ANY($1)
+         GROUP BY county HAVING count(DISTINCT tag) = $2 ORDER BY county",
+        &[&codes, &n],
+        |r| r.county(0),
+    )
+    .await
+}
+
+/// Projected logs and consultations.
+pub(super) async fn counts(c: &impl GenericClient) -> Result<(u64, u64)> {
+    let r = c
+        .query_one(
+            "SELECT (SELECT count(*) FROM stat_logs), (SELECT count(*) FROM stat_consultations)",
+            &[],
+        )
+        .await?;
+    Ok((r.count(0)?, r.count(1)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The binary COPY output of two tuples, as PostgreSQL writes it.
+    fn output() -> Vec<u8> {
+        let mut out = SIGNATURE.to_vec();
+        out.extend_from_slice(&0i32.to_be_bytes());
+        out.extend_from_slice(&3u32.to_be_bytes());
+        out.extend_from_slice(b"ext");
+        for (n, text) in [(7i64, Some(&b"abc"[..])), (-2, None)] {
+            out.extend_from_slice(&2i16.to_be_bytes());
+            out.extend_from_slice(&8i32.to_be_bytes());
+            out.extend_from_slice(&n.to_be_bytes());
+            match text {
+                Some(t) => {
+                    out.extend_from_slice(&(t.len() as i32).to_be_bytes());
+                    out.extend_from_slice(t);
+                }
+                None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+            }
+        }
+        out.extend_from_slice(&(-1i16).to_be_bytes());
+        out
+    }
+
+    fn read(chunks: &[&[u8]]) -> Result<Vec<(i64, Option<Vec<u8>>)>> {
+        let mut r = Reader::default();
+        let mut rows = Vec::new();
+        for c in chunks {
+            r.take(Table::Logs, c, |_, f| {
+                rows.push((int(f[0])?, f[1].map(<[u8]>::to_vec)));
+                Ok(())
+            })?;
+        }
+        r.finish()?;
+        Ok(rows)
+    }
+
+    #[test]
+    fn tuples_are_read_whatever_the_chunks() {
+        let out = output();
+        let want = vec![(7, Some(b"abc".to_vec())), (-2, None)];
+        assert_eq!(read(&[&out]).unwrap(), want);
+        for cut in 1..out.len() {
+            assert_eq!(
+                read(&[&out[..cut], &out[cut..]]).unwrap(),
+                want,
+                "cut {cut}"
+            );
+        }
+        let bytes: Vec<&[u8]> = out.chunks(1).collect();
+        assert_eq!(read(&bytes).unwrap(), want);
+    }
+
+    #[test]
+    fn a_period_splits_into_contiguous_parts() {
+        assert_eq!(split(1, 365, 2), vec![(1, 183), (184, 365)]);
+        assert_eq!(split(10, 10, 2), vec![(10, 10)]);
+        assert_eq!(split(0, 9, 3), vec![(0, 3), (4, 7), (8, 9)]);
+        assert_eq!(split(5, 4, 2), vec![(5, 4)], "an empty range stays empty");
+        let parts = split(1_767_196_800_000, 1_798_732_799_999, 2);
+        assert_eq!(parts[0].1 + 1, parts[1].0);
+    }
+
+    #[test]
+    fn a_cut_or_foreign_output_is_refused() {
+        let out = output();
+        assert!(read(&[&out[..out.len() - 5]]).is_err());
+        assert!(read(&[b"PGCOPY\n\xff\r\n\x01 and more bytes than a header"]).is_err());
+    }
+}
