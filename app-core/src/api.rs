@@ -22,6 +22,9 @@ pub struct LogQuery {
     pub team: Option<TeamId>,
     /// Only logs in this status.
     pub status: Option<LogStatus>,
+    /// Only logs in this township (a lead's tap on a township).
+    #[serde(default)]
+    pub township: Option<TownshipCode>,
     /// From this date, inclusive.
     pub from: Option<NaiveDate>,
     /// To this date, inclusive.

@@ -14,6 +14,7 @@ mod health;
 mod photos;
 mod reference;
 mod sync;
+mod team;
 
 use std::time::{Duration, Instant};
 
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/counties/{code}/tags/{tag}",
             put(admin::tag_county).delete(admin::untag_county),
         )
+        .merge(team::routes())
         .layer(middleware::from_fn(protocol_version));
     let app = Router::new()
         .nest("/api/v1", api)

@@ -23,6 +23,7 @@ mod pull;
 mod push;
 mod reference;
 mod store;
+mod team;
 mod tokens;
 
 macro_rules! conformance {
@@ -92,6 +93,7 @@ suite! {
     photos: [upload_resumes_from_the_last_chunk, offset_and_hash_mismatches, photo_limits],
     reference: [county_slice_with_etag],
     client: [the_device_engine_round_trips],
+    team: [members_and_their_last_sync],
     operations: [health_metrics_demo_and_shutdown],
     store: [
         pull_pages_at_their_limits,
