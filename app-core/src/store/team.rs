@@ -365,7 +365,7 @@ impl Store {
                    AND l.duplicate_of IS NULL)
              WHERE NOT EXISTS (SELECT 1 FROM photos p WHERE p.hash = h)
              GROUP BY h
-             ORDER BY min(which), max(date) DESC, min(id)
+             ORDER BY min(which), max(date) DESC, min(id), h
              LIMIT ?3",
         )?;
         let rows = stmt.query_map(
