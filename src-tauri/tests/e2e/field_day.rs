@@ -433,7 +433,7 @@ fn a_field_day_offline_then_synced_to_the_team_lead() {
         .await;
         until_text(&app, "已保存。请注意：").await;
         until_text(&app, "没有定位").await;
-        app.wait_for_text("[data-testid=log-status]", "已提交")
+        app.wait_for_text("[data-testid=review-state]", "待审核")
             .await;
         tap(&app, "[data-testid=tab-home]").await;
         until_text(&app, "待上传 1 条记录").await;
