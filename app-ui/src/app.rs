@@ -91,6 +91,23 @@ pub fn App(props: &AppProps) -> Html {
 
     use_effect_with(state.lang, |lang| browser::set_document_lang(lang.tag()));
 
+    // A team lead online: the team's roster (names, last syncs) from the
+    // server, kept for offline use; lists read again when it arrives.
+    {
+        let lead = state.is_lead();
+        let online = state.connectivity == crate::state::Connectivity::Online;
+        let state = state.clone();
+        use_effect_with((lead, online), move |&(lead, online)| {
+            if lead && online {
+                yew::platform::spawn_local(async move {
+                    if let Ok(Some(_)) = ipc::refresh_team().await {
+                        state.dispatch(Action::RecordsChanged);
+                    }
+                });
+            }
+        });
+    }
+
     // A team lead: the count of logs waiting on the 审核 tab, read again
     // after every change here and every sync that succeeded.
     {

@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use yew::prelude::*;
 
 /// Width of the drawing in SVG units; the page scales it.
-const WIDTH: u32 = 1000;
+const WIDTH: u32 = 760;
 /// The font of labels (the page's own CJK font is used by the webview).
 const FONT: &str = "sans-serif";
 
@@ -72,9 +72,9 @@ fn shade(n: u32, max: u32) -> RGBColor {
 /// with `columns`), each cell shaded by its number of logs (the number
 /// written in it when columns are wide enough).
 pub fn activity_svg(rows: &[ActivityRow], columns: &[String]) -> String {
-    let name_w = 150i32;
+    let name_w = 120i32;
     let top = 34i32;
-    let row_h = 28i32;
+    let row_h = 32i32;
     let cols = columns.len().max(1) as i32;
     let cell_w = ((WIDTH as i32 - name_w - 10) / cols).max(4);
     let height = (top + row_h * rows.len().max(1) as i32 + 12) as u32;
@@ -88,7 +88,7 @@ pub fn activity_svg(rows: &[ActivityRow], columns: &[String]) -> String {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         let _ = root.fill(&WHITE);
         // Column labels: every column when few, else about every fourth.
-        let every = if cols <= 16 { 1 } else { (cols + 12) / 13 };
+        let every = if cols <= 12 { 1 } else { (cols + 9) / 10 };
         for (i, c) in columns.iter().enumerate() {
             if i as i32 % every != 0 {
                 continue;
@@ -104,9 +104,9 @@ pub fn activity_svg(rows: &[ActivityRow], columns: &[String]) -> String {
             let y = top + r as i32 * row_h;
             let color: &'static RGBColor = if row.silent { &RED } else { &INK };
             let _ = root.draw(&Text::new(
-                short(&row.name, 8),
+                short(&row.name, 6),
                 (name_w - 10, y + row_h / 2),
-                label(17.0, color, Pos::new(HPos::Right, VPos::Center)),
+                label(19.0, color, Pos::new(HPos::Right, VPos::Center)),
             ));
             for (i, n) in row.counts.iter().enumerate() {
                 let x = name_w + i as i32 * cell_w;
@@ -114,7 +114,7 @@ pub fn activity_svg(rows: &[ActivityRow], columns: &[String]) -> String {
                     [(x + 1, y + 2), (x + cell_w - 1, y + row_h - 2)],
                     shade(*n, max).filled(),
                 ));
-                if *n > 0 && cell_w >= 26 {
+                if *n > 0 && cell_w >= 24 {
                     let ink: &'static RGBColor = if f64::from(*n) > f64::from(max) * 0.5 {
                         &WHITE
                     } else {
@@ -148,19 +148,19 @@ pub struct CoverageBar {
 /// in green over the whole in pale, `covered/villages` written after it;
 /// an axis from 0 to 100 %.
 pub fn coverage_svg(bars: &[CoverageBar]) -> String {
-    let row_h = 30u32;
+    let row_h = 32u32;
     let height = 50 + row_h * bars.len().max(1) as u32;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         let _ = root.fill(&WHITE);
         let n = bars.len().max(1) as f64;
-        let names: Vec<String> = bars.iter().map(|b| short(&b.name, 7)).collect();
+        let names: Vec<String> = bars.iter().map(|b| short(&b.name, 6)).collect();
         let chart = ChartBuilder::on(&root)
-            .margin_right(90)
+            .margin_right(64)
             .margin_top(8)
             .x_label_area_size(30)
-            .y_label_area_size(130)
+            .y_label_area_size(118)
             .build_cartesian_2d(0f64..100f64, -0.5f64..(n - 0.5));
         if let Ok(mut chart) = chart {
             draw_bars(&mut chart, bars, &names, n);
@@ -194,7 +194,7 @@ fn draw_bars(chart: &mut BarChart<'_, '_>, bars: &[CoverageBar], names: &[String
             }
         })
         .x_label_formatter(&|x| format!("{x:.0}%"))
-        .label_style((FONT, 16).into_font().color(&INK))
+        .label_style((FONT, 18).into_font().color(&INK))
         .axis_style(LINE)
         .draw();
     for (i, b) in bars.iter().enumerate() {

@@ -246,13 +246,13 @@ pub fn DashboardView(props: &DashboardViewProps) -> Html {
     let sep = t(lang, Mark::ListSeparator);
     html! {
         <div class="dashboard" data-testid="dashboard">
-            <p class="muted small" data-testid="roster-at">
-                { match d.roster_at {
-                    Some(at) => tf(lang, Key::RosterAt, when(at, d.today)),
-                    None => t(lang, Key::RosterNever).to_owned(),
-                } }
-            </p>
-            <div class="action-row">
+            <div class="dashboard-links">
+                <p class="muted small" data-testid="roster-at">
+                    { match d.roster_at {
+                        Some(at) => tf(lang, Key::RosterAt, when(at, d.today)),
+                        None => t(lang, Key::RosterNever).to_owned(),
+                    } }
+                </p>
                 <button type="button" class="secondary-button" data-testid="open-my-stats" onclick={go(Page::Stats)}>{ t(lang, Key::StatsTitle) }</button>
                 <button type="button" class="secondary-button" data-testid="open-team-report" onclick={go(Page::TeamReport)}>{ t(lang, Key::TeamReportButton) }</button>
             </div>
@@ -329,6 +329,7 @@ pub fn DashboardView(props: &DashboardViewProps) -> Html {
             <h2>{ t(lang, if d.unit == BucketUnit::Day { Key::ActivityDaily } else { Key::ActivityWeekly }) }</h2>
             <SvgChart svg={activity} label={t(lang, Key::ActivityWeekly)} test_id="activity-chart" />
 
+            <section class="coverage-section" data-testid="coverage-section">
             <h2>{ t(lang, Key::CoverageTitle) }</h2>
             { match &d.coverage {
                 None => html! { <p class="muted">{ t(lang, Key::NoRegisterHere) }</p> },
@@ -338,10 +339,14 @@ pub fn DashboardView(props: &DashboardViewProps) -> Html {
                             { tile(Key::CoveredVillages, format!("{} / {}", c.villages_covered, c.villages), "covered-villages") }
                             { tile(Key::CoveredTownships, format!("{} / {}", c.townships_covered, c.townships), "covered-townships") }
                         </div>
+                        <div class="coverage-grid">
+                        <div>
                         <h3>{ t(lang, Key::CoverageByTownship) }</h3>
                         <SvgChart svg={coverage_svg(&c.by_township.iter().map(|t| CoverageBar {
                             name: t.name.clone(), covered: t.covered, villages: t.villages,
                         }).collect::<Vec<_>>())} label={t(lang, Key::CoverageByTownship)} test_id="coverage-chart" />
+                        </div>
+                        <div>
                         <h3>{ t(lang, Key::UncoveredTitle) }</h3>
                         <div class="uncovered" data-testid="uncovered">
                             { for c.by_township.iter().map(|tw| {
@@ -362,9 +367,12 @@ pub fn DashboardView(props: &DashboardViewProps) -> Html {
                                 }
                             }) }
                         </div>
+                        </div>
+                        </div>
                     </div>
                 },
             } }
+            </section>
 
             <h2>{ t(lang, Key::WaitingTitle) }</h2>
             if d.waiting.is_empty() {
