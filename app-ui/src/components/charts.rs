@@ -73,8 +73,8 @@ fn shade(n: u32, max: u32) -> RGBColor {
 /// written in it when columns are wide enough).
 pub fn activity_svg(rows: &[ActivityRow], columns: &[String]) -> String {
     let name_w = 120i32;
-    let top = 34i32;
-    let row_h = 32i32;
+    let top = 36i32;
+    let row_h = 36i32;
     let cols = columns.len().max(1) as i32;
     let cell_w = ((WIDTH as i32 - name_w - 10) / cols).max(4);
     let height = (top + row_h * rows.len().max(1) as i32 + 12) as u32;
@@ -97,7 +97,7 @@ pub fn activity_svg(rows: &[ActivityRow], columns: &[String]) -> String {
             let _ = root.draw(&Text::new(
                 c.clone(),
                 (x, top - 10),
-                label(15.0, &MUTED, Pos::new(HPos::Center, VPos::Bottom)),
+                label(17.0, &MUTED, Pos::new(HPos::Center, VPos::Bottom)),
             ));
         }
         for (r, row) in rows.iter().enumerate() {
@@ -106,7 +106,7 @@ pub fn activity_svg(rows: &[ActivityRow], columns: &[String]) -> String {
             let _ = root.draw(&Text::new(
                 short(&row.name, 6),
                 (name_w - 10, y + row_h / 2),
-                label(19.0, color, Pos::new(HPos::Right, VPos::Center)),
+                label(22.0, color, Pos::new(HPos::Right, VPos::Center)),
             ));
             for (i, n) in row.counts.iter().enumerate() {
                 let x = name_w + i as i32 * cell_w;
@@ -123,7 +123,7 @@ pub fn activity_svg(rows: &[ActivityRow], columns: &[String]) -> String {
                     let _ = root.draw(&Text::new(
                         n.to_string(),
                         (x + cell_w / 2, y + row_h / 2),
-                        label(15.0, ink, Pos::new(HPos::Center, VPos::Center)),
+                        label(18.0, ink, Pos::new(HPos::Center, VPos::Center)),
                     ));
                 }
             }
@@ -148,7 +148,7 @@ pub struct CoverageBar {
 /// in green over the whole in pale, `covered/villages` written after it;
 /// an axis from 0 to 100 %.
 pub fn coverage_svg(bars: &[CoverageBar]) -> String {
-    let row_h = 32u32;
+    let row_h = 34u32;
     let height = 50 + row_h * bars.len().max(1) as u32;
     let mut svg = String::new();
     {
@@ -194,7 +194,7 @@ fn draw_bars(chart: &mut BarChart<'_, '_>, bars: &[CoverageBar], names: &[String
             }
         })
         .x_label_formatter(&|x| format!("{x:.0}%"))
-        .label_style((FONT, 18).into_font().color(&INK))
+        .label_style((FONT, 20).into_font().color(&INK))
         .axis_style(LINE)
         .draw();
     for (i, b) in bars.iter().enumerate() {

@@ -543,4 +543,36 @@ mod tests {
         let id: ServiceLogId = "0192f000-0000-7000-8000-0000000000e1".parse().unwrap();
         assert_eq!(draft_key(Some(id)), format!("edit_log:{id}"));
     }
+
+    #[test]
+    fn fixing_a_returned_log_shows_the_comment_and_refuses_no_change() {
+        let state = FormState::<LogForm> {
+            loaded: true,
+            ..FormState::default()
+        };
+        let render_with = |unchanged: bool| {
+            crate::testing::render(
+                crate::testing::signed_in(Lang::ZhCn),
+                html! {
+                    <LogFormView lang={Lang::ZhCn} editing=true state={Rc::new(state.clone())}
+                        register={None::<Rc<RegisterView>>} gps={Gps::Idle}
+                        photo_busy=false photo_error={None::<AttrValue>}
+                        return_comment={Some(AttrValue::from("培训人次与照片不符"))} {unchanged}
+                        dispatch={Callback::noop()} on_add_photo={Callback::noop()}
+                        on_locate={Callback::noop()} on_discard={Callback::noop()} on_save={Callback::noop()} />
+                },
+            )
+        };
+        let html = render_with(true);
+        for text in [
+            "团长退回了这条日志",
+            "培训人次与照片不符",
+            "内容还没有修改，请先按退回意见修改",
+            "修改服务日志",
+        ] {
+            assert!(html.contains(text), "missing {text:?} in {html}");
+        }
+        let html = render_with(false);
+        assert!(html.contains("请按意见修改后保存"), "{html}");
+    }
 }

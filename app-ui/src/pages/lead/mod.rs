@@ -35,3 +35,61 @@ pub fn name_of(names: &[(UserId, String)], user: UserId, lang: Lang) -> String {
         .map(|(_, n)| n.clone())
         .unwrap_or_else(|| t(lang, Key::UnknownMember).to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use app_core::domain::Role;
+    use yew::prelude::*;
+
+    use super::*;
+    use crate::state::LogFilter;
+    use crate::testing::{render, signed_in_as};
+
+    /// Each page before its data arrives: its title (or a loading line) and
+    /// nothing broken, in both languages.
+    #[test]
+    fn every_lead_page_renders_while_loading() {
+        let id: app_core::domain::ServiceLogId =
+            "0192f000-0000-7000-8000-0000000000e1".parse().unwrap();
+        let filter = LogFilter {
+            author: Some(app_core::testing::user_id(1)),
+            ..LogFilter::default()
+        };
+        for lang in [Lang::ZhCn, Lang::En] {
+            let state = signed_in_as(lang, Role::TeamLead);
+            let pages = [
+                (html! { <queue::QueuePage /> }, Key::ReviewTitle),
+                (html! { <review::ReviewLogPage {id} /> }, Key::Loading),
+                (html! { <dashboard::TeamPage /> }, Key::TeamTitle),
+                (
+                    html! { <team_logs::TeamLogsPage {filter} /> },
+                    Key::ShowMore,
+                ),
+                (html! { <report::TeamReportPage /> }, Key::ScoresTitle),
+            ];
+            for (page, key) in pages {
+                let html = render(state.clone(), page);
+                let want = if key == Key::ShowMore {
+                    t(lang, Key::UnknownMember)
+                } else {
+                    t(lang, key)
+                };
+                assert!(html.contains(want), "missing {want:?} in {html}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_come_from_the_roster_or_say_it_is_not_updated() {
+        let names = vec![(app_core::testing::user_id(1), "张三".to_owned())];
+        assert_eq!(
+            name_of(&names, app_core::testing::user_id(1), Lang::ZhCn),
+            "张三"
+        );
+        assert_eq!(
+            name_of(&names, app_core::testing::user_id(2), Lang::En),
+            "Member (list not updated)"
+        );
+        assert!(roster_names(None).is_empty());
+    }
+}
