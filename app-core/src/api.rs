@@ -22,6 +22,9 @@ pub struct LogQuery {
     pub team: Option<TeamId>,
     /// Only logs in this status.
     pub status: Option<LogStatus>,
+    /// Only logs in this township (a lead's tap on a township).
+    #[serde(default)]
+    pub township: Option<TownshipCode>,
     /// From this date, inclusive.
     pub from: Option<NaiveDate>,
     /// To this date, inclusive.
@@ -707,4 +710,22 @@ pub struct DuplicatePair {
     pub second: DuplicateSide,
     /// How alike their texts are, 0 to 1.
     pub similarity: f64,
+}
+
+/// Whether the review queue's full photos download in the background (on
+/// the team lead's tablet), as the settings page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrefetchSetting {
+    /// The user's choice (on unless turned off).
+    pub enabled: bool,
+    /// Whether this platform reports an unmetered connection; downloads
+    /// happen only then.
+    pub unmetered: bool,
+}
+
+/// `set_prefetch_setting`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrefetchInput {
+    /// On or off.
+    pub on: bool,
 }

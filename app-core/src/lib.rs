@@ -4,8 +4,8 @@
 //!
 //! The crate is layered so that each user takes only what it needs:
 //!
-//! - [`domain`], [`clock`], [`api`], [`admin`], [`scope`], [`stats`] and
-//!   [`sync::protocol`] are plain Rust and serde with no I/O; they compile to
+//! - [`domain`], [`clock`], [`api`], [`admin`], [`scope`], [`stats`],
+//!   [`team`] and [`sync::protocol`] are plain Rust and serde with no I/O; they compile to
 //!   `wasm32-unknown-unknown` with default features off, which is how
 //!   `app-ui` uses them. [`scope`] holds the read and write rules the server
 //!   enforces and the interface uses for hints.
@@ -27,6 +27,7 @@ pub mod domain;
 pub mod scope;
 pub mod stats;
 pub mod sync;
+pub mod team;
 
 #[cfg(feature = "doc")]
 pub mod doc;

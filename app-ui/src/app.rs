@@ -20,6 +20,11 @@ use crate::pages::consultation_form::ConsultationFormPage;
 use crate::pages::consultations::ConsultationsPage;
 use crate::pages::enrol::EnrolPage;
 use crate::pages::home::HomePage;
+use crate::pages::lead::dashboard::TeamPage;
+use crate::pages::lead::queue::QueuePage;
+use crate::pages::lead::report::TeamReportPage;
+use crate::pages::lead::review::ReviewLogPage;
+use crate::pages::lead::team_logs::TeamLogsPage;
 use crate::pages::log_detail::LogDetailPage;
 use crate::pages::log_form::LogFormPage;
 use crate::pages::records::RecordsPage;
@@ -86,6 +91,43 @@ pub fn App(props: &AppProps) -> Html {
 
     use_effect_with(state.lang, |lang| browser::set_document_lang(lang.tag()));
 
+    // A team lead online: the team's roster (names, last syncs) from the
+    // server, kept for offline use; lists read again when it arrives.
+    {
+        let lead = state.is_lead();
+        let online = state.connectivity == crate::state::Connectivity::Online;
+        let state = state.clone();
+        use_effect_with((lead, online), move |&(lead, online)| {
+            if lead && online {
+                yew::platform::spawn_local(async move {
+                    if let Ok(Some(_)) = ipc::refresh_team().await {
+                        state.dispatch(Action::RecordsChanged);
+                    }
+                });
+            }
+        });
+    }
+
+    // A team lead: the count of logs waiting on the 审核 tab, read again
+    // after every change here and every sync that succeeded.
+    {
+        let lead = state.is_lead();
+        let state = state.clone();
+        use_effect_with((lead, state.revision), move |(lead, _)| {
+            if *lead {
+                yew::platform::spawn_local(async move {
+                    let query = app_core::api::ReviewQueueQuery {
+                        limit: Some(1),
+                        ..Default::default()
+                    };
+                    if let Ok(q) = ipc::get_review_queue(query).await {
+                        state.dispatch(Action::ReviewWaiting(q.total));
+                    }
+                });
+            }
+        });
+    }
+
     let screen = state.screen();
     let body = match screen {
         Screen::Starting => html! { <p class="muted center">{ t(state.lang, Key::Loading) }</p> },
@@ -132,6 +174,13 @@ fn page_html(page: Page) -> Html {
         }
         Page::Stats => html! { <StatsPage /> },
         Page::Settings => html! { <SettingsPage /> },
+        Page::Review => html! { <QueuePage /> },
+        Page::ReviewLog(id) => html! { <ReviewLogPage key={format!("review-{id}")} {id} /> },
+        Page::Team => html! { <TeamPage /> },
+        Page::TeamLogs(filter) => {
+            html! { <TeamLogsPage key={format!("team-logs-{filter:?}")} {filter} /> }
+        }
+        Page::TeamReport => html! { <TeamReportPage /> },
     }
 }
 

@@ -12,8 +12,11 @@
 use std::rc::Rc;
 
 use app_core::api::{AppInfo, IpcError, SessionState};
-use app_core::domain::{ConsultationId, ConsultationStatus, ServiceLogId};
+use app_core::domain::{
+    ConsultationId, ConsultationStatus, Role, ServiceLogId, TownshipCode, UserId,
+};
 use app_core::sync::status::SyncStatus;
+use chrono::NaiveDate;
 use yew::prelude::*;
 
 use crate::i18n::{Key, Lang};
@@ -41,6 +44,30 @@ pub enum Page {
     Stats,
     /// Language, account, server, device, sign out.
     Settings,
+    /// The team lead's review queue (审核).
+    Review,
+    /// One log under review, with its photos, changes and history.
+    ReviewLog(ServiceLogId),
+    /// The team dashboard (团队).
+    Team,
+    /// The team's logs of one member or one township over some days (a tap
+    /// on the dashboard).
+    TeamLogs(LogFilter),
+    /// The team's assessment scores and the annual sheet's export.
+    TeamReport,
+}
+
+/// Which of the team's logs [`Page::TeamLogs`] lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogFilter {
+    /// Only this member's.
+    pub author: Option<UserId>,
+    /// Only in this township.
+    pub township: Option<TownshipCode>,
+    /// From this day.
+    pub from: Option<NaiveDate>,
+    /// To this day.
+    pub to: Option<NaiveDate>,
 }
 
 impl Page {
@@ -54,6 +81,21 @@ impl Page {
             }
             Page::Stats => Tab::Stats,
             Page::Settings => Tab::Settings,
+            Page::Review | Page::ReviewLog(_) => Tab::Review,
+            Page::Team | Page::TeamLogs(_) | Page::TeamReport => Tab::Team,
+        }
+    }
+
+    /// The tab this page lights among `tabs` (a lead's own statistics sit
+    /// under 团队, which has no 统计 tab of its own).
+    pub fn tab_in(self, tabs: &[Tab]) -> Option<Tab> {
+        let tab = self.tab();
+        if tabs.contains(&tab) {
+            Some(tab)
+        } else if tab == Tab::Stats && tabs.contains(&Tab::Team) {
+            Some(Tab::Team)
+        } else {
+            None
         }
     }
 }
@@ -71,10 +113,14 @@ pub enum Tab {
     Stats,
     /// 设置.
     Settings,
+    /// 审核 (team leads).
+    Review,
+    /// 团队 (team leads).
+    Team,
 }
 
 impl Tab {
-    /// Every tab, in bar order.
+    /// A commissioner's tabs, in bar order.
     pub const ALL: [Tab; 5] = [
         Tab::Home,
         Tab::Records,
@@ -82,6 +128,25 @@ impl Tab {
         Tab::Stats,
         Tab::Settings,
     ];
+
+    /// A team lead's tabs: the review queue and the team come second and
+    /// third; their own statistics open from 团队.
+    pub const LEAD: [Tab; 6] = [
+        Tab::Home,
+        Tab::Review,
+        Tab::Team,
+        Tab::Records,
+        Tab::Consultations,
+        Tab::Settings,
+    ];
+
+    /// The tabs someone in `role` gets.
+    pub fn for_role(role: Option<Role>) -> &'static [Tab] {
+        match role {
+            Some(Role::TeamLead) => &Tab::LEAD,
+            _ => &Tab::ALL,
+        }
+    }
 
     /// The page a tap on the tab opens.
     pub fn page(self) -> Page {
@@ -91,6 +156,8 @@ impl Tab {
             Tab::Consultations => Page::Consultations(ConsultationStatus::Open),
             Tab::Stats => Page::Stats,
             Tab::Settings => Page::Settings,
+            Tab::Review => Page::Review,
+            Tab::Team => Page::Team,
         }
     }
 
@@ -102,6 +169,8 @@ impl Tab {
             Tab::Consultations => Key::TabConsultations,
             Tab::Stats => Key::TabStats,
             Tab::Settings => Key::TabSettings,
+            Tab::Review => Key::TabReview,
+            Tab::Team => Key::TabTeam,
         }
     }
 
@@ -113,6 +182,8 @@ impl Tab {
             Tab::Consultations => "consultations",
             Tab::Stats => "stats",
             Tab::Settings => "settings",
+            Tab::Review => "review",
+            Tab::Team => "team",
         }
     }
 }
@@ -192,8 +263,11 @@ pub struct AppState {
     pub sync: Option<SyncStatus>,
     /// The message on top, if any.
     pub notice: Option<Notice>,
-    /// Bumped when records change here, so lists reload.
+    /// Bumped when records change here (a save, or a sync that
+    /// succeeded), so lists reload.
     pub revision: u32,
+    /// Logs waiting in the team lead's review queue: the count on the tab.
+    pub review_waiting: Option<u64>,
 }
 
 impl AppState {
@@ -229,6 +303,21 @@ impl AppState {
             _ => None,
         }
     }
+
+    /// The signed-in user's role.
+    pub fn role(&self) -> Option<Role> {
+        self.profile().map(|p| p.role)
+    }
+
+    /// Whether a team lead is signed in.
+    pub fn is_lead(&self) -> bool {
+        self.role() == Some(Role::TeamLead)
+    }
+
+    /// The tabs of the signed-in user.
+    pub fn tabs(&self) -> &'static [Tab] {
+        Tab::for_role(self.role())
+    }
 }
 
 /// A change to [`AppState`].
@@ -258,6 +347,8 @@ pub enum Action {
     DismissNotice,
     /// Records changed on this device.
     RecordsChanged,
+    /// The review queue's count was read.
+    ReviewWaiting(u64),
 }
 
 impl Reducible for AppState {
@@ -302,10 +393,19 @@ impl Reducible for AppState {
                 }
                 next.session = result.into();
             }
-            Action::SyncLoaded(status) => next.sync = Some(status),
+            Action::SyncLoaded(status) => {
+                // A round that succeeded may have brought records: lists
+                // and counts read again.
+                let before = next.sync.as_ref().and_then(|s| s.last_success);
+                if status.last_success.is_some() && status.last_success != before {
+                    next.revision = next.revision.wrapping_add(1);
+                }
+                next.sync = Some(status);
+            }
             Action::Notify(notice) => next.notice = Some(notice),
             Action::DismissNotice => next.notice = None,
             Action::RecordsChanged => next.revision = next.revision.wrapping_add(1),
+            Action::ReviewWaiting(n) => next.review_waiting = Some(n),
         }
         // Keep the same Rc when nothing changed, so nothing re-renders.
         if next == *self { self } else { Rc::new(next) }
@@ -449,6 +549,52 @@ mod tests {
             Action::AppInfoLoaded(Err(error.clone())),
         );
         assert_eq!(failed.app_info, Remote::Failed(error));
+    }
+
+    #[test]
+    fn a_lead_gets_review_and_team_tabs_and_their_statistics_sit_under_team() {
+        assert_eq!(Tab::for_role(Some(Role::Commissioner)), &Tab::ALL);
+        assert_eq!(Tab::for_role(None), &Tab::ALL);
+        let lead = Tab::for_role(Some(Role::TeamLead));
+        assert_eq!(
+            lead,
+            [
+                Tab::Home,
+                Tab::Review,
+                Tab::Team,
+                Tab::Records,
+                Tab::Consultations,
+                Tab::Settings
+            ]
+        );
+        assert_eq!(Page::Stats.tab_in(lead), Some(Tab::Team));
+        assert_eq!(Page::Stats.tab_in(&Tab::ALL), Some(Tab::Stats));
+        let id: ServiceLogId = "0192f000-0000-7000-8000-0000000000ee".parse().unwrap();
+        assert_eq!(Page::ReviewLog(id).tab_in(lead), Some(Tab::Review));
+        assert_eq!(
+            Page::TeamLogs(LogFilter::default()).tab_in(lead),
+            Some(Tab::Team)
+        );
+        assert_eq!(Page::Review.tab_in(&Tab::ALL), None);
+    }
+
+    #[test]
+    fn a_sync_that_succeeds_reloads_lists_once() {
+        let at = app_core::domain::Timestamp::from_millis(1_795_914_000_000);
+        let synced = |t| SyncStatus {
+            last_success: t,
+            ..SyncStatus::default()
+        };
+        let s = reduce(AppState::default(), Action::SyncLoaded(synced(None)));
+        assert_eq!(s.revision, 0);
+        let s = reduce(s, Action::SyncLoaded(synced(Some(at))));
+        assert_eq!(s.revision, 1);
+        let s = reduce(s, Action::SyncLoaded(synced(Some(at))));
+        assert_eq!(s.revision, 1, "the same round again changes nothing");
+        let s = reduce(s, Action::SyncLoaded(synced(Some(at.add_millis(60_000)))));
+        assert_eq!(s.revision, 2);
+        let s = reduce(s, Action::ReviewWaiting(7));
+        assert_eq!(s.review_waiting, Some(7));
     }
 
     #[test]

@@ -41,13 +41,28 @@ pub fn render(state: AppState, body: Html) -> String {
 
 /// A signed-in state in `lang` (张三, a commissioner of a team).
 pub fn signed_in(lang: crate::i18n::Lang) -> AppState {
+    signed_in_as(lang, app_core::domain::Role::Commissioner)
+}
+
+/// A signed-in state in `lang` with `role` (李明 for a team lead).
+pub fn signed_in_as(lang: crate::i18n::Lang, role: app_core::domain::Role) -> AppState {
+    let lead = role == app_core::domain::Role::TeamLead;
     let mut state = AppState::new(lang, crate::state::Page::Home);
     state.session = crate::state::Remote::Ready(app_core::api::SessionState {
         profile: Some(app_core::api::Profile {
-            user: "0192f000-0000-7000-8000-000000000001".parse().unwrap(),
-            username: "zhengan-zhang".into(),
-            display_name: "张三".into(),
-            role: app_core::domain::Role::Commissioner,
+            user: if lead {
+                "0192f000-0000-7000-8000-000000000002".parse().unwrap()
+            } else {
+                "0192f000-0000-7000-8000-000000000001".parse().unwrap()
+            },
+            username: if lead {
+                "zhengan-lead"
+            } else {
+                "zhengan-zhang"
+            }
+            .into(),
+            display_name: if lead { "李明" } else { "张三" }.into(),
+            role,
             team: Some("0192f000-0000-7000-8000-0000000000aa".parse().unwrap()),
             team_name: Some("正安县科技特派团".into()),
             county: Some("520324".parse().unwrap()),

@@ -13,13 +13,16 @@ use app_core::api::{
     AddedPhoto, AnswerInput, AppInfo, ApproveInput, Approved, ConflictQuery, ConsultationDetail,
     ConsultationQuery, ConsultationSummary, DraftKey, DuplicatePair, EnrolInput, FieldConflict,
     FollowUpInput, FormDraft, LanguageInput, LogDetail, LogQuery, LogSummary, MarkDuplicateInput,
-    Now, Period, PhotoRef, RecordConflicts, RecordHistory, RecordRef, RegisterView, ResolveInput,
-    ReturnInput, ReviewDetail, ReviewQueue, ReviewQueueQuery, SaveConsultationInput, SaveLogInput,
-    Saved, SessionState, SignInInput,
+    Now, Period, PhotoRef, PrefetchInput, PrefetchSetting, RecordConflicts, RecordHistory,
+    RecordRef, RegisterView, ResolveInput, ReturnInput, ReviewDetail, ReviewQueue,
+    ReviewQueueQuery, SaveConsultationInput, SaveLogInput, Saved, SessionState, SignInInput,
 };
 use app_core::domain::GeoPoint;
 use app_core::stats::WorkStats;
 use app_core::sync::status::SyncStatus;
+use app_core::team::{
+    DashboardQuery, ExportQuery, Exported, ScoresQuery, TeamDashboard, TeamRoster, TeamScores,
+};
 use tauri::State;
 use tauri::ipc::{InvokeBody, Request};
 
@@ -290,6 +293,48 @@ pub async fn get_photo(slot: Slot<'_>, input: PhotoRef) -> Answer<Option<String>
 #[tauri::command]
 pub async fn get_my_stats(slot: Slot<'_>, input: Period) -> Answer<WorkStats> {
     blocking(&slot, move |c| c.my_stats(&input)).await
+}
+
+/// The lead's team dashboard for a period.
+#[tauri::command]
+pub async fn get_team_dashboard(slot: Slot<'_>, input: DashboardQuery) -> Answer<TeamDashboard> {
+    blocking(&slot, move |c| c.team_dashboard(&input)).await
+}
+
+/// The team's roster as last fetched (names, last syncs), if ever.
+#[tauri::command]
+pub async fn get_team_roster(slot: Slot<'_>) -> Answer<Option<TeamRoster>> {
+    blocking(&slot, |c| c.team_roster()).await
+}
+
+/// Fetches the team's roster from the server (online) and keeps it.
+#[tauri::command]
+pub async fn refresh_team(slot: Slot<'_>) -> Answer<Option<TeamRoster>> {
+    slot.get()?.refresh_team().await
+}
+
+/// The team's assessment scores for a year.
+#[tauri::command]
+pub async fn get_team_scores(slot: Slot<'_>, input: ScoresQuery) -> Answer<TeamScores> {
+    blocking(&slot, move |c| c.team_scores(&input)).await
+}
+
+/// Writes the team's annual sheet (XLSX or CSV) into `exports/`.
+#[tauri::command]
+pub async fn export_team_sheet(slot: Slot<'_>, input: ExportQuery) -> Answer<Exported> {
+    blocking(&slot, move |c| c.export_team_sheet(&input)).await
+}
+
+/// Whether the review queue's photos download in the background.
+#[tauri::command]
+pub async fn get_prefetch_setting(slot: Slot<'_>) -> Answer<PrefetchSetting> {
+    blocking(&slot, |c| c.prefetch_setting()).await
+}
+
+/// Turns the background download of the queue's photos on or off.
+#[tauri::command]
+pub async fn set_prefetch_setting(slot: Slot<'_>, input: PrefetchInput) -> Answer<PrefetchSetting> {
+    blocking(&slot, move |c| c.set_prefetch(input.on)).await
 }
 
 /// The device's position, where the platform has geolocation.

@@ -15,8 +15,9 @@ use app_core::api::{
     AddedPhoto, AnswerInput, ApproveInput, Approved, ConflictQuery, ConsultationDetail,
     ConsultationQuery, ConsultationSummary, DraftKey, DuplicatePair, EnrolInput, FieldConflict,
     FollowUpInput, FormDraft, LogDetail, LogQuery, LogSummary, MarkDuplicateInput, Now, Period,
-    Profile, RecordConflicts, RecordHistory, RegisterView, ResolveInput, ReturnInput, ReviewDetail,
-    ReviewQueue, ReviewQueueQuery, SaveConsultationInput, SaveLogInput, Saved, SessionState,
+    PrefetchSetting, Profile, RecordConflicts, RecordHistory, RegisterView, ResolveInput,
+    ReturnInput, ReviewDetail, ReviewQueue, ReviewQueueQuery, SaveConsultationInput, SaveLogInput,
+    Saved, SessionState,
 };
 use app_core::clock::SharedClock;
 use app_core::domain::{ConsultationId, DivisionLevel, DocId, PhotoHash, PhotoMeta, ServiceLogId};
@@ -26,6 +27,10 @@ use app_core::store::Store;
 use app_core::sync::protocol::EnrolRequest;
 use app_core::sync::status::SyncStatus;
 use app_core::sync::{self, EngineOptions, Enrolment, SyncEngine};
+use app_core::team::{
+    DashboardQuery, ExportFormat, ExportQuery, Exported, ScoresQuery, TeamDashboard, TeamRoster,
+    TeamScores,
+};
 use base64::Engine as _;
 
 use crate::background::BackgroundSync;
@@ -474,6 +479,77 @@ impl Core {
     pub async fn fetch_photo(&self, hash: PhotoHash) -> Result<Option<String>> {
         let bytes = self.engine.fetch_photo(hash).await?;
         Ok(bytes.map(|b| data_url(&b)))
+    }
+
+    // --- The team lead's tablet -------------------------------------------
+
+    /// The team dashboard over the query's days.
+    pub fn team_dashboard(&self, query: &DashboardQuery) -> Result<TeamDashboard> {
+        let me = self.principal()?;
+        Ok(self.store.team_dashboard_as(&me, query)?)
+    }
+
+    /// The roster kept from the last fetch (names, last syncs), if any.
+    pub fn team_roster(&self) -> Result<Option<TeamRoster>> {
+        self.principal()?;
+        Ok(self.store.team_roster()?)
+    }
+
+    /// Fetches the team's roster from the server and keeps it (a team lead
+    /// online); `None` for anyone else.
+    pub async fn refresh_team(&self) -> Result<Option<TeamRoster>> {
+        self.principal()?;
+        Ok(self.engine.refresh_team().await?)
+    }
+
+    /// The team's assessment under each carried scheme for a year.
+    pub fn team_scores(&self, query: &ScoresQuery) -> Result<TeamScores> {
+        let me = self.principal()?;
+        Ok(self.store.team_scores_as(&me, query.year)?)
+    }
+
+    /// Writes the team's annual sheet for a year into the data directory's
+    /// `exports/` folder, as XLSX or CSV, and says where.
+    pub fn export_team_sheet(&self, query: &ExportQuery) -> Result<Exported> {
+        let me = self.principal()?;
+        let (team, tables) = self.store.team_workbook_as(&me, query.year)?;
+        let dir = self.exports_dir();
+        let files = app_core::stats::export::write_files(
+            &dir,
+            &format!("{team}-{}年度统计", query.year),
+            &tables,
+            query.format == ExportFormat::Xlsx,
+        )?;
+        let text = |p: &std::path::Path| p.to_string_lossy().into_owned();
+        Ok(Exported {
+            dir: text(&dir),
+            files: files.iter().map(|p| text(p)).collect(),
+        })
+    }
+
+    /// Where exports go: `exports/` beside the store.
+    pub fn exports_dir(&self) -> std::path::PathBuf {
+        self.store
+            .path()
+            .parent()
+            .unwrap_or_else(|| std::path::Path::new("."))
+            .join("exports")
+    }
+
+    /// Whether the review queue's photos download in the background, and
+    /// whether this platform's connection allows it.
+    pub fn prefetch_setting(&self) -> Result<PrefetchSetting> {
+        Ok(PrefetchSetting {
+            enabled: self.engine.prefetch_enabled()?,
+            unmetered: self.engine.unmetered(),
+        })
+    }
+
+    /// Turns the background download of the queue's photos on or off.
+    pub fn set_prefetch(&self, on: bool) -> Result<PrefetchSetting> {
+        self.engine.set_prefetch_enabled(on)?;
+        self.sync.wake();
+        self.prefetch_setting()
     }
 
     /// The signed-in user's figures over `period`.
@@ -1085,5 +1161,46 @@ mod tests {
             ipc(normalise_server("  ").unwrap_err()).code,
             "enrol.server_required"
         );
+    }
+
+    #[test]
+    fn a_lead_exports_the_team_sheet_into_the_exports_folder() {
+        let lead: UserId = "0192f000-0000-7000-8000-000000000002".parse().unwrap();
+        let device = Device::enrolled_as(lead, Role::TeamLead);
+        let core = device.signed_in();
+        let query = ExportQuery {
+            year: 2026,
+            format: ExportFormat::Xlsx,
+        };
+        let done = core.export_team_sheet(&query).unwrap();
+        assert_eq!(
+            done.dir,
+            device.dir.path().join("exports").to_string_lossy()
+        );
+        assert_eq!(done.files.len(), 1);
+        assert!(done.files[0].ends_with("2026年度统计.xlsx"), "{done:?}");
+        assert!(std::fs::read(&done.files[0]).unwrap().starts_with(b"PK"));
+        let csv = core
+            .export_team_sheet(&ExportQuery {
+                format: ExportFormat::Csv,
+                ..query
+            })
+            .unwrap();
+        assert!(csv.files.len() > 1 && csv.files.iter().all(|f| f.ends_with(".csv")));
+
+        // A commissioner reports nothing on the team.
+        let device = Device::enrolled();
+        let core = device.signed_in();
+        let error = ipc(core.export_team_sheet(&query).unwrap_err());
+        assert_eq!(error.code, "record.not_allowed");
+        assert_eq!(core.team_roster().unwrap(), None, "never fetched");
+        assert_eq!(
+            core.prefetch_setting().unwrap(),
+            PrefetchSetting {
+                enabled: true,
+                unmetered: false
+            }
+        );
+        assert!(!core.set_prefetch(false).unwrap().enabled);
     }
 }

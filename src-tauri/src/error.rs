@@ -71,6 +71,9 @@ pub enum CommandError {
     /// A background task failed.
     #[error("background task failed: {0}")]
     Task(String),
+    /// An export could not be written.
+    #[error(transparent)]
+    Export(#[from] app_core::stats::export::ExportError),
 }
 
 impl CommandError {
@@ -96,6 +99,7 @@ impl CommandError {
                 format!("photo.{}", e.code().trim_start_matches("photo_"))
             }
             CommandError::PhotoNoData => "photo.no_data".into(),
+            CommandError::Export(_) => "export.failed".into(),
             CommandError::BadServer(_) => "enrol.bad_server".into(),
             CommandError::Required(field) => format!("enrol.{field}_required"),
             CommandError::NotEnrolled => "session.not_enrolled".into(),

@@ -80,6 +80,13 @@ pub fn run() {
             commands::get_photo,
             commands::get_my_stats,
             commands::get_location,
+            commands::get_team_dashboard,
+            commands::get_team_roster,
+            commands::refresh_team,
+            commands::get_team_scores,
+            commands::export_team_sheet,
+            commands::get_prefetch_setting,
+            commands::set_prefetch_setting,
         ])
         .setup(move |app| {
             let data_dir = match data_dir_override {
@@ -91,7 +98,13 @@ pub fn run() {
             let core = core::Core::open(
                 &paths.data_dir.join(core::STORE_FILE),
                 SystemClock::shared(),
-                EngineOptions::default(),
+                EngineOptions {
+                    // Desktops count as unmetered (the review queue's photos
+                    // download in the background); a phone or tablet build
+                    // says so only once a platform plugin reports Wi-Fi.
+                    unmetered: cfg!(desktop),
+                    ..EngineOptions::default()
+                },
             )
             .map(Arc::new)
             .map_err(|e| {

@@ -78,6 +78,21 @@ fn the_quick_benchmark_runs_and_its_figures_are_sane() {
         );
     }
     assert!(l.cost[KETEPAI].requests >= 1 && l.cost[KETEPAI].down > 0);
+    // The lead's screens ran on the synced store: the team's year shows on
+    // the dashboard and the queue holds what the lead did not approve.
+    let s = l.reports[KETEPAI]
+        .screens
+        .expect("the lead's screens were timed");
+    assert!(s.visits > 0 && s.members >= 2, "{s:?}");
+    assert!(
+        s.queue_total > 0 && (s.queue_total as usize) < sizes.lead.records,
+        "{s:?}"
+    );
+    assert!(s.dashboard_year_ms.0 <= s.dashboard_year_ms.1 && s.queue_ms.0 <= s.queue_ms.1);
+    assert!(
+        report.table().contains("Team lead's dashboard") && report.table().contains("review queue"),
+        "the table names both screens"
+    );
     assert!(l.pages.as_sent > 0 && l.pages.deflated > 0 && l.pages.changes >= sizes.lead.records);
 
     // Ingest: every record taken, PostgreSQL only when configured.

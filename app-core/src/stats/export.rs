@@ -21,6 +21,9 @@ pub enum ExportError {
     /// The CSV writer failed.
     #[error("csv: {0}")]
     Csv(#[from] csv::Error),
+    /// A file could not be written.
+    #[error("writing {0}: {1}")]
+    Io(String, std::io::Error),
 }
 
 impl ExportError {
@@ -29,6 +32,7 @@ impl ExportError {
         match self {
             ExportError::Xlsx(_) => "export_xlsx",
             ExportError::Csv(_) => "export_csv",
+            ExportError::Io(..) => "export_io",
         }
     }
 }
@@ -126,4 +130,48 @@ pub fn to_csv(table: &Table) -> Result<Vec<u8>, ExportError> {
     }
     w.into_inner()
         .map_err(|e| ExportError::Csv(csv::Error::from(e.into_error())))
+}
+
+/// Keeps the characters of `name` a file name may hold on every platform
+/// (Chinese included), each other one as `_`.
+pub fn file_stem(name: &str) -> String {
+    let s: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_control() || r#"/\:*?"<>|"#.contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if s.is_empty() { "ketepai".into() } else { s }
+}
+
+/// Writes `tables` into `dir` (created if missing) as `<stem>.xlsx`, or as
+/// one `<stem>-<table>.csv` per table; a file of the same name is replaced.
+/// Answers the files written.
+pub fn write_files(
+    dir: &std::path::Path,
+    stem: &str,
+    tables: &[Table],
+    xlsx: bool,
+) -> Result<Vec<std::path::PathBuf>, ExportError> {
+    let io = |path: &std::path::Path, e| ExportError::Io(path.display().to_string(), e);
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let stem = file_stem(stem);
+    let mut out = Vec::new();
+    if xlsx {
+        let path = dir.join(format!("{stem}.xlsx"));
+        std::fs::write(&path, to_xlsx(tables)?).map_err(|e| io(&path, e))?;
+        out.push(path);
+    } else {
+        for table in tables {
+            let path = dir.join(format!("{stem}-{}.csv", file_stem(&table.name)));
+            std::fs::write(&path, to_csv(table)?).map_err(|e| io(&path, e))?;
+            out.push(path);
+        }
+    }
+    Ok(out)
 }

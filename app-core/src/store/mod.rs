@@ -30,6 +30,7 @@ mod records;
 mod register;
 mod review;
 mod stats;
+mod team;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -51,6 +52,7 @@ pub use outbox::OutboxEntry;
 pub use photos::{PendingPhoto, hash_bytes};
 pub use records::EditContext;
 pub use register::{ImportStats, RegisterSlice, SliceDivision};
+pub use team::META_ROSTER;
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]

@@ -21,9 +21,10 @@ use crate::domain::{
 const SUMMARY_CHARS: usize = 80;
 
 /// What the projection tables hold: 1, schema-1 rows; 2, the review state,
-/// the last decision and duplicate marks. A store whose rows an older
-/// version wrote re-projects every document when it opens.
-pub const PROJECTION_VERSION: u32 = 2;
+/// the last decision and duplicate marks; 3, the photos each record refers
+/// to (`record_photos`). A store whose rows an older version wrote
+/// re-projects every document when it opens.
+pub const PROJECTION_VERSION: u32 = 3;
 /// Meta key of the projection version.
 const META_PROJECTION: &str = "projection_version";
 
@@ -79,7 +80,7 @@ pub(super) fn reproject(tx: &Transaction<'_>, id: DocId, doc: &RecordDoc) -> Res
                 .map_err(StoreError::from)
                 .and_then(|log| {
                     project_service_log(tx, &log, has_conflicts)?;
-                    attach_photos(tx, &log.photos)
+                    attach_photos(tx, id, &log.photos)
                 })
         }
         Ok(RecordKind::Consultation) => doc
@@ -87,7 +88,7 @@ pub(super) fn reproject(tx: &Transaction<'_>, id: DocId, doc: &RecordDoc) -> Res
             .map_err(StoreError::from)
             .and_then(|c| {
                 project_consultation(tx, &c, has_conflicts)?;
-                attach_photos(tx, &c.photos)
+                attach_photos(tx, id, &c.photos)
             }),
         Err(e) => Err(e.into()),
     };
@@ -110,6 +111,10 @@ pub(super) fn reproject(tx: &Transaction<'_>, id: DocId, doc: &RecordDoc) -> Res
                 [id.to_bytes()],
             )?;
             tx.execute(
+                "DELETE FROM record_photos WHERE record = ?1",
+                [id.to_bytes()],
+            )?;
+            tx.execute(
                 "UPDATE documents SET readable = 0 WHERE doc_id = ?1",
                 [id.to_bytes()],
             )?;
@@ -120,14 +125,28 @@ pub(super) fn reproject(tx: &Transaction<'_>, id: DocId, doc: &RecordDoc) -> Res
 }
 
 /// Marks the photos a saved record refers to (and their thumbnails) as
-/// ready to upload.
-fn attach_photos(tx: &Transaction<'_>, photos: &[PhotoMeta]) -> Result<()> {
+/// ready to upload, and projects which photos the record refers to.
+fn attach_photos(tx: &Transaction<'_>, record: DocId, photos: &[PhotoMeta]) -> Result<()> {
     let mut stmt =
         tx.prepare_cached("UPDATE photos SET attached = 1 WHERE hash = ?1 AND attached = 0")?;
     for p in photos {
         for hash in [&p.hash, &p.thumb] {
             stmt.execute([hash.as_bytes().as_slice()])?;
         }
+    }
+    tx.execute(
+        "DELETE FROM record_photos WHERE record = ?1",
+        [record.to_bytes()],
+    )?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO record_photos(record, hash, thumb) VALUES (?1, ?2, ?3)",
+    )?;
+    for p in photos {
+        stmt.execute(params![
+            record.to_bytes(),
+            p.hash.as_bytes().as_slice(),
+            p.thumb.as_bytes().as_slice()
+        ])?;
     }
     Ok(())
 }
@@ -386,6 +405,7 @@ impl Store {
                AND (?5 IS NULL OR l.date <= ?5)
                AND (?6 IS NULL OR l.search LIKE ?6 ESCAPE '\\'
                     OR v.name LIKE ?6 ESCAPE '\\' OR t.name LIKE ?6 ESCAPE '\\')
+               AND (?9 IS NULL OR l.township = ?9)
              ORDER BY l.date DESC, l.start_time DESC, l.id DESC
              LIMIT ?7 OFFSET ?8"
         ))?;
@@ -401,7 +421,8 @@ impl Store {
                     .filter(|t| !t.trim().is_empty())
                     .map(like_pattern),
                 limit,
-                offset
+                offset,
+                q.township.map(|t| t.as_int() as i64)
             ],
             log_summary,
         )?;

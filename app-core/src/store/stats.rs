@@ -11,8 +11,8 @@ use crate::domain::{
     VillageCode,
 };
 use crate::stats::{
-    ConsultationFact, FactStatus, ItemKind, LogFact, Register, Report, ReportBuilder, StatsQuery,
-    StatsRequest, WorkStats,
+    ConsultationFact, FactStatus, ItemKind, LogFact, Period, Register, Report, ReportBuilder,
+    StatsQuery, StatsRequest, WorkStats,
 };
 
 fn corrupt(what: &str, value: impl std::fmt::Display) -> StoreError {
@@ -25,6 +25,14 @@ fn corrupt(what: &str, value: impl std::fmt::Display) -> StoreError {
 
 fn blob<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r [u8]> {
     row.get_ref(i)?.as_blob().map_err(|e| corrupt("column", e))
+}
+
+/// One fact read from the projection tables.
+pub(super) enum Fact<'a> {
+    /// A log with its named items.
+    Log(&'a LogFact, &'a [(ItemKind, String)]),
+    /// A consultation.
+    Consultation(&'a ConsultationFact),
 }
 
 fn id16<T>(bytes: &[u8], f: fn([u8; 16]) -> T) -> Result<T> {
@@ -51,8 +59,27 @@ impl Store {
     ) -> Result<Report> {
         let mut b = ReportBuilder::new(request, register);
         let f = &request.filter;
-        let author = f.author.map(UserId::to_bytes);
-        let team = f.team.map(TeamId::to_bytes);
+        self.read_facts(request.period, f.author, f.team, &mut |fact| match fact {
+            Fact::Log(fact, items) => b.add_log(fact, items.iter().map(|(k, v)| (*k, v.as_str()))),
+            Fact::Consultation(fact) => b.add_consultation(fact),
+        })?;
+        Ok(b.finish())
+    }
+
+    /// Feeds every fact that can belong to `period` (of `author`, of
+    /// `team`, when set) to `on_fact`: each log once with all its items,
+    /// then the consultations asked within the period's instants.
+    /// Plain SQL over the projection tables; what counts is the engine's to
+    /// decide.
+    pub(super) fn read_facts(
+        &self,
+        period: Period,
+        author: Option<UserId>,
+        team: Option<TeamId>,
+        on_fact: &mut dyn FnMut(Fact<'_>),
+    ) -> Result<()> {
+        let author = author.map(UserId::to_bytes);
+        let team = team.map(TeamId::to_bytes);
         let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
         let conn = self.conn();
 
@@ -69,24 +96,15 @@ impl Store {
                AND (?4 IS NULL OR l.team = ?4)
              ORDER BY l.id",
         )?;
-        let mut rows = stmt.query(params![
-            day(request.period.from),
-            day(request.period.to),
-            author,
-            team
-        ])?;
+        let mut rows = stmt.query(params![day(period.from), day(period.to), author, team])?;
         let mut current: Option<LogFact> = None;
         let mut items: Vec<(ItemKind, String)> = Vec::new();
-        let flush =
-            |b: &mut ReportBuilder<'_>, fact: &Option<LogFact>, items: &[(ItemKind, String)]| {
-                if let Some(fact) = fact {
-                    b.add_log(fact, items.iter().map(|(k, v)| (*k, v.as_str())));
-                }
-            };
         while let Some(row) = rows.next()? {
             let id = id16(blob(row, 0)?, ServiceLogId::from_bytes)?;
             if current.as_ref().is_none_or(|c| c.id != id) {
-                flush(&mut b, &current, &items);
+                if let Some(fact) = &current {
+                    on_fact(Fact::Log(fact, &items));
+                }
                 items.clear();
                 let date: String = row.get(3)?;
                 let activity: String = row.get(5)?;
@@ -120,11 +138,13 @@ impl Store {
                 items.push((kind, row.get(11)?));
             }
         }
-        flush(&mut b, &current, &items);
+        if let Some(fact) = &current {
+            on_fact(Fact::Log(fact, &items));
+        }
         drop(rows);
 
         // Consultations asked within the period's instants (China time).
-        let (start, end) = request.period.instants();
+        let (start, end) = period.instants();
         let mut stmt = conn.prepare_cached(
             "SELECT c.id, c.author, c.team, c.village, c.asked_at, c.first_answered_at,
                     c.duplicate_of IS NOT NULL
@@ -136,7 +156,7 @@ impl Store {
         let mut rows = stmt.query(params![start.as_millis(), end.as_millis(), author, team])?;
         while let Some(row) = rows.next()? {
             let team: Option<Vec<u8>> = row.get(2)?;
-            b.add_consultation(&ConsultationFact {
+            on_fact(Fact::Consultation(&ConsultationFact {
                 id: id16(blob(row, 0)?, ConsultationId::from_bytes)?,
                 author: id16(blob(row, 1)?, UserId::from_bytes)?,
                 team: team
@@ -148,9 +168,9 @@ impl Store {
                 asked_at: Timestamp::from_millis(row.get(4)?),
                 first_answered_at: row.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
                 duplicate: row.get(6)?,
-            });
+            }));
         }
-        Ok(b.finish())
+        Ok(())
     }
 
     /// The register on this device (the loaded counties' townships and

@@ -365,6 +365,14 @@ pub fn verified_photo(hash: &PhotoHash, bytes: Option<Vec<u8>>) -> Option<Vec<u8
     bytes.filter(|b| hash_bytes(b) == *hash)
 }
 
+/// Whether the engine downloads the review queue's photos in the
+/// background this round: the user has not turned it off (`enabled`, a
+/// setting that defaults to on) and the platform says the connection does
+/// not cost by the byte (`unmetered`: Wi-Fi on a phone; a desktop always).
+pub fn prefetch_photos(enabled: bool, unmetered: bool) -> bool {
+    enabled && unmetered
+}
+
 // --- Reports and notices ----------------------------------------------
 
 /// What the device reports with its next request: the outbox size, and
@@ -428,6 +436,19 @@ pub fn notices_up_to(notices: &[Notice]) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn photos_prefetch_only_when_allowed_and_unmetered() {
+        // (enabled, unmetered) -> prefetch
+        for (enabled, unmetered, want) in [
+            (true, true, true),
+            (true, false, false),
+            (false, true, false),
+            (false, false, false),
+        ] {
+            assert_eq!(super::prefetch_photos(enabled, unmetered), want);
+        }
+    }
+
     use super::*;
     use crate::store::StoreError;
     use crate::sync::protocol::RefusalCode;

@@ -42,6 +42,11 @@ pub const META_REGISTER_ETAG: &str = "sync.register_etag";
 pub const META_LAST_SUCCESS: &str = "ui.last_sync";
 /// Meta key holding the notices kept for the user (JSON).
 pub const META_NOTICES: &str = "sync.notices";
+/// Meta key holding the user's choice about downloading the review
+/// queue's photos in the background (`off` turns it off; on otherwise).
+pub const META_PREFETCH: &str = "sync.prefetch_photos";
+/// Most photos the background prefetch downloads in one round.
+pub const PREFETCH_PER_ROUND: u32 = 60;
 
 /// Tuning of the engine; the defaults suit 2G.
 #[derive(Debug, Clone)]
@@ -71,6 +76,10 @@ pub struct EngineOptions {
     pub max_backoff: Duration,
     /// The app's version, reported to the server with pushes and pulls.
     pub app_version: String,
+    /// Whether the platform says the connection does not cost by the byte
+    /// (Wi-Fi, a wired desktop): the background download of the review
+    /// queue's photos runs only then ([`decide::prefetch_photos`]).
+    pub unmetered: bool,
 }
 
 impl Default for EngineOptions {
@@ -87,6 +96,7 @@ impl Default for EngineOptions {
             min_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
             app_version: env!("CARGO_PKG_VERSION").to_owned(),
+            unmetered: false,
         }
     }
 }
@@ -121,6 +131,8 @@ pub struct SyncReport {
     pub applied: usize,
     /// Photos completed.
     pub photos_uploaded: usize,
+    /// Photos of the review queue downloaded in the background.
+    pub photos_prefetched: usize,
     /// Notices collected (a sync admin's decisions on refused changes).
     pub notices: usize,
     /// Photo bytes sent.
@@ -375,7 +387,81 @@ impl SyncEngine {
             self.collect_notices(&client, &mut report).await?;
         }
         self.repair(&client, &mut report).await?;
+        self.prefetch_photos(&client, &mut report).await?;
         Ok(report)
+    }
+
+    /// Whether the user lets the engine download the review queue's photos
+    /// in the background (on unless turned off).
+    pub fn prefetch_enabled(&self) -> Result<bool, SyncError> {
+        Ok(self.store.meta_get(META_PREFETCH)?.as_deref() != Some("off"))
+    }
+
+    /// Turns the background download of the review queue's photos on or off.
+    pub fn set_prefetch_enabled(&self, on: bool) -> Result<(), SyncError> {
+        Ok(self
+            .store
+            .meta_set(META_PREFETCH, if on { "on" } else { "off" })?)
+    }
+
+    /// Whether this engine's platform reports an unmetered connection.
+    pub fn unmetered(&self) -> bool {
+        self.options.unmetered
+    }
+
+    /// Downloads photos of a team lead's review queue that are not on the
+    /// device (thumbnails first), so that review works offline; only when
+    /// [`decide::prefetch_photos`] allows. A photo the server lacks or sends
+    /// wrong is skipped (the next round tries again); a network failure
+    /// ends the prefetch, not the round.
+    async fn prefetch_photos(
+        &self,
+        client: &SyncClient,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let enabled = blocking(&self.store, |s| {
+            Ok(s.meta_get(META_PREFETCH)?.as_deref() != Some("off"))
+        })
+        .await?;
+        if !decide::prefetch_photos(enabled, self.options.unmetered) {
+            return Ok(());
+        }
+        let wanted = blocking(&self.store, |s| match stored_enrolment(s)? {
+            Some(e) => s.review_photos_to_fetch(&e.principal(), PREFETCH_PER_ROUND),
+            None => Ok(Vec::new()),
+        })
+        .await?;
+        for hash in wanted {
+            report.requests += 1;
+            let answer = match client.photo_get(&hash).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    tracing::debug!(%hash, error = %e, "photo prefetch stopped");
+                    return Ok(());
+                }
+            };
+            if let Some(bytes) = decide::verified_photo(&hash, answer) {
+                blocking(&self.store, move |s| s.put_downloaded_photo(&bytes)).await?;
+                report.photos_prefetched += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetches the signed-in team lead's roster (members, when their
+    /// devices last synced) and keeps it for offline use. `None` for anyone
+    /// but a team lead.
+    pub async fn refresh_team(&self) -> Result<Option<crate::team::TeamRoster>, SyncError> {
+        let enrolment = blocking(&self.store, stored_enrolment)
+            .await?
+            .ok_or(SyncError::NotEnrolled)?;
+        if enrolment.me.user.role != crate::domain::Role::TeamLead {
+            return Ok(None);
+        }
+        let roster = self.client().await?.team_members().await?;
+        let kept = roster.clone();
+        blocking(&self.store, move |s| s.keep_team_roster(&kept)).await?;
+        Ok(Some(roster))
     }
 
     /// What this device reports about its outbox now.

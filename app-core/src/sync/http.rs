@@ -424,6 +424,16 @@ impl SyncClient {
     }
 }
 
+/// The team lead's tablet: the team's members and when their devices last
+/// synced (docs/protocol.md, "Team").
+impl SyncClient {
+    /// `GET /api/v1/team/members`: the signed-in lead's team; `forbidden`
+    /// for anyone who is not a team lead.
+    pub async fn team_members(&self) -> Result<crate::team::TeamRoster, SyncError> {
+        read_json(send(self.get("/api/v1/team/members")).await?).await
+    }
+}
+
 /// The sync admin's console: one method per `/api/v1/admin/…` endpoint
 /// (docs/protocol.md, "Administration"). Errors are the server's problem
 /// codes ([`SyncError::Server`]); a device whose user is not a sync admin

@@ -369,3 +369,26 @@ fn the_csv_annual_sheet_has_a_bom_and_the_figures() {
         assert_eq!(rows, t.rows.len(), "{}", t.name);
     }
 }
+
+#[test]
+fn files_land_in_the_folder_with_names_a_person_can_read() {
+    let (report, register) = report();
+    let tables = app_core::stats::sheet::annual_workbook(&report, &register, &names(), None);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("exports");
+    let written =
+        app_core::stats::export::write_files(&out, "正安县科技特派团 2026/年度", &tables, true)
+            .unwrap();
+    assert_eq!(written, [out.join("正安县科技特派团 2026_年度.xlsx")]);
+    assert!(std::fs::read(&written[0]).unwrap().starts_with(b"PK"));
+    let csvs = app_core::stats::export::write_files(&out, "团队", &tables, false).unwrap();
+    assert_eq!(csvs.len(), tables.len());
+    assert_eq!(csvs[0], out.join("团队-年度统计.csv"));
+    for path in &csvs {
+        let bytes = std::fs::read(path).unwrap();
+        assert!(
+            bytes.starts_with(app_core::stats::export::UTF8_BOM),
+            "{path:?}"
+        );
+    }
+}

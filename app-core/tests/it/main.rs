@@ -13,3 +13,4 @@ mod register;
 mod review;
 mod stats;
 mod support;
+mod team;

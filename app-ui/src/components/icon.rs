@@ -26,6 +26,10 @@ pub enum IconKind {
     Sync,
     /// An arrow to the left: back.
     Back,
+    /// A clipboard with a tick: review.
+    Review,
+    /// Three people: the team.
+    Team,
 }
 
 impl IconKind {
@@ -46,6 +50,10 @@ impl IconKind {
             IconKind::Image => "M4 5h16v14H4z M4 16l5-5 4 4 3-3 4 4 M15 9h.01",
             IconKind::Sync => "M20 11a8 8 0 0 0-14-4 M4 4v4h4 M4 13a8 8 0 0 0 14 4 M20 20v-4h-4",
             IconKind::Back => "M15 5l-7 7 7 7",
+            IconKind::Review => "M8 4h8v3H8z M6 5H5v16h14V5h-1 M8 14l3 3 5-6",
+            IconKind::Team => {
+                "M9 11a3 3 0 1 0 0-6a3 3 0 1 0 0 6 M3 20c0-3.5 2.7-6 6-6s6 2.5 6 6 M16 11a2.5 2.5 0 1 0 0-5 M17 14c2.5.4 4 2.6 4 6"
+            }
         }
     }
 }

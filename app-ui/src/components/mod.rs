@@ -3,6 +3,7 @@
 
 pub mod about;
 pub mod big_button;
+pub mod charts;
 pub mod field;
 pub mod icon;
 pub mod lang_switch;
@@ -10,6 +11,7 @@ pub mod notice;
 pub mod page_header;
 pub mod photos;
 pub mod record_cards;
+pub mod review;
 pub mod sync_status;
 pub mod tab_bar;
 pub mod village_picker;

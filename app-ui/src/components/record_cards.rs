@@ -36,7 +36,7 @@ pub fn LogCard(props: &LogCardProps) -> Html {
         <button type="button" class="card" data-testid="log-card" {onclick}>
             <span class="card-top">
                 <span class="card-date">{ format!("{} {}", log.date.format("%m-%d"), log.start_time.clone().unwrap_or_default()) }</span>
-                <span class={classes!("badge", format!("status-{}", log.status.code()))}>{ log.status.label(lang) }</span>
+                <span class={classes!("badge", format!("state-{}", log.review_state.code()))}>{ log.review_state.label(lang) }</span>
             </span>
             <strong class="card-title">{ format!("{} · {}", place, log.activity.label(lang)) }</strong>
             <span class="card-text">{ format!("{} · {}", industry(&log.industry, lang), tf(lang, Key::FarmersCount, log.farmers_served)) }</span>

@@ -3,7 +3,7 @@
 //! here. Also the common industries the log form offers, whose names are
 //! in `texts.rs`.
 
-use app_core::domain::{ActivityType, Channel, ConsultationStatus, LogStatus, Role};
+use app_core::domain::{ActivityType, Channel, ConsultationStatus, LogStatus, ReviewState, Role};
 
 use super::{Key, Lang, t};
 
@@ -75,6 +75,21 @@ impl Label for LogStatus {
             LogStatus::Submitted => "Submitted",
             LogStatus::Approved => "Approved",
             LogStatus::Returned => "Returned",
+        }
+    }
+}
+
+impl Label for ReviewState {
+    fn zh(self) -> &'static str {
+        self.label_zh()
+    }
+    fn en(self) -> &'static str {
+        match self {
+            ReviewState::Draft => "Draft",
+            ReviewState::Submitted => "Waiting for review",
+            ReviewState::Approved => "Approved",
+            ReviewState::Returned => "Returned",
+            ReviewState::ChangedSinceApproval => "Changed since approval",
         }
     }
 }

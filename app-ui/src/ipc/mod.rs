@@ -22,9 +22,13 @@ use app_core::api::{
     ReviewQueueQuery, SaveConsultationInput, SaveLogInput, Saved, SessionState, SignInInput,
 };
 pub use app_core::api::{FieldIssue, IpcError};
+use app_core::api::{PrefetchInput, PrefetchSetting};
 use app_core::domain::{DocId, GeoPoint, PhotoHash, ServiceLogId, Warning};
 use app_core::stats::WorkStats;
 use app_core::sync::status::SyncStatus;
+use app_core::team::{
+    DashboardQuery, ExportQuery, Exported, ScoresQuery, TeamDashboard, TeamRoster, TeamScores,
+};
 use serde::Serialize;
 
 use crate::i18n::Key;
@@ -75,6 +79,7 @@ pub fn error_key(code: &str) -> Key {
         "gps.unavailable" => Key::WarnGpsUnavailable,
         "gps.denied" => Key::WarnGpsDenied,
         "gps.failed" => Key::WarnNoLocation,
+        "export.failed" => Key::ErrExport,
         _ => Key::ErrUnexpected,
     }
 }
@@ -328,6 +333,42 @@ pub async fn get_photo(hash: PhotoHash) -> Result<Option<String>, IpcError> {
 /// The signed-in user's statistics.
 pub async fn get_my_stats(period: Period) -> Result<WorkStats, IpcError> {
     call_with("get_my_stats", period).await
+}
+
+/// The lead's team dashboard over these days (offline, from the device's
+/// records; names and last syncs from the roster kept).
+pub async fn get_team_dashboard(query: DashboardQuery) -> Result<TeamDashboard, IpcError> {
+    call_with("get_team_dashboard", query).await
+}
+
+/// The team's roster as last fetched, if ever.
+pub async fn get_team_roster() -> Result<Option<TeamRoster>, IpcError> {
+    call("get_team_roster").await
+}
+
+/// Fetches the team's roster from the server (online) and keeps it.
+pub async fn refresh_team() -> Result<Option<TeamRoster>, IpcError> {
+    call("refresh_team").await
+}
+
+/// The team's assessment scores for a year, under each carried scheme.
+pub async fn get_team_scores(year: i32) -> Result<TeamScores, IpcError> {
+    call_with("get_team_scores", ScoresQuery { year }).await
+}
+
+/// Writes the team's annual sheet into the data directory's `exports/`.
+pub async fn export_team_sheet(query: ExportQuery) -> Result<Exported, IpcError> {
+    call_with("export_team_sheet", query).await
+}
+
+/// Whether the review queue's photos download in the background.
+pub async fn get_prefetch_setting() -> Result<PrefetchSetting, IpcError> {
+    call("get_prefetch_setting").await
+}
+
+/// Turns the background download of the queue's photos on or off.
+pub async fn set_prefetch_setting(on: bool) -> Result<PrefetchSetting, IpcError> {
+    call_with("set_prefetch_setting", PrefetchInput { on }).await
 }
 
 /// The device's position, where the platform has one.

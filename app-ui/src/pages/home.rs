@@ -89,6 +89,19 @@ pub fn HomeView(props: &HomeViewProps) -> Html {
                 if let Some(team) = team { <span class="muted">{ format!(" · {team}") }</span> }
             </p>
             <SyncStatusCard />
+            if state.is_lead() {
+                <nav class="actions lead-actions" data-testid="lead-actions">
+                    <BigButton test_id="open-review" icon={IconKind::Review}
+                        label={match state.review_waiting {
+                            Some(n) if n > 0 => tf(lang, Key::LeadWaiting, n),
+                            Some(_) => t(lang, Key::LeadNoneWaiting).to_owned(),
+                            None => t(lang, Key::ReviewTitle).to_owned(),
+                        }}
+                        onclick={go(Page::Review)} />
+                    <BigButton test_id="open-team" icon={IconKind::Team}
+                        label={t(lang, Key::TeamTitle)} onclick={go(Page::Team)} />
+                </nav>
+            }
             <nav class="actions">
                 <BigButton test_id="new-service-log" icon={IconKind::Log}
                     label={t(lang, Key::NewServiceLog)} onclick={go(Page::LogForm(None))} />
@@ -174,7 +187,7 @@ mod tests {
         };
         let html = render(signed_in(Lang::ZhCn), html! { <HomeView {data} /> });
         assert!(html.contains("北苑社区 · 技术培训"), "{html}");
-        assert!(html.contains("已提交"));
+        assert!(html.contains("待审核"));
         assert!(html.contains("2 张照片"));
         assert!(html.contains("待答复咨询 3 条"));
         assert!(!html.contains("今天还没有记录"));
@@ -189,6 +202,25 @@ mod tests {
         let html = render(signed_in(Lang::ZhCn), html! { <HomeView {data} /> });
         assert!(html.contains("这条记录在两台设备上被同时修改过"), "{html}");
         assert!(!html.contains("待答复咨询"));
+    }
+
+    #[test]
+    fn a_lead_starts_from_the_queue_and_the_team() {
+        let mut state = crate::testing::signed_in_as(Lang::ZhCn, app_core::domain::Role::TeamLead);
+        state.review_waiting = Some(4);
+        let html = render(state, html! { <HomeView data={HomeData::default()} /> });
+        for text in ["您好，李明", "待审核日志 4 条", "团队看板", "新建服务日志"]
+        {
+            assert!(html.contains(text), "missing {text:?} in {html}");
+        }
+        let html = render(
+            signed_in(Lang::ZhCn),
+            html! { <HomeView data={HomeData::default()} /> },
+        );
+        assert!(
+            !html.contains("lead-actions"),
+            "a commissioner has no queue"
+        );
     }
 
     #[test]

@@ -8,11 +8,13 @@ use yew::prelude::*;
 use crate::components::notice::ErrorLine;
 use crate::components::page_header::PageHeader;
 use crate::components::photos::PhotoStrip;
+use crate::components::review::{ChangesTable, ReviewHistory, StateBadge};
 use crate::hooks::use_fetch;
 use crate::i18n::labels::{Label, industry, short_place};
 use crate::i18n::{Key, Lang, Mark, t, tf};
 use crate::ipc;
 use crate::state::{Action, AppContext, Page, Remote};
+use app_core::domain::ReviewState;
 
 /// Properties of [`LogDetailPage`].
 #[derive(Clone, Debug, PartialEq, Properties)]
@@ -46,17 +48,10 @@ pub struct LogDetailViewProps {
     pub detail: LogDetail,
 }
 
-/// The log's content.
-#[component]
-pub fn LogDetailView(props: &LogDetailViewProps) -> Html {
-    let app = use_context::<AppContext>().expect("LogDetailView is rendered inside App");
-    let lang = props.lang;
-    let d = &props.detail;
+/// What the commissioner recorded, as a list of facts (date and time,
+/// place, activity, industry, counts, parties, technologies, varieties).
+pub fn log_facts(lang: Lang, d: &LogDetail) -> Html {
     let log = &d.log;
-    let edit = {
-        let (app, id) = (app.clone(), log.id);
-        Callback::from(move |_| app.dispatch(Action::Navigate(Page::LogForm(Some(id)))))
-    };
     let place = format!(
         "{} · {}",
         d.village_name
@@ -86,28 +81,65 @@ pub fn LogDetailView(props: &LogDetailViewProps) -> Html {
         }
     };
     html! {
+        <dl class="facts big">
+            { row(Key::FieldDate, time, "detail-time") }
+            { row(Key::FieldPlace, place, "detail-place") }
+            { row(Key::FieldActivity, log.activity.label(lang).to_owned(), "detail-activity") }
+            { row(Key::FieldIndustry, industry(&log.industry, lang).to_owned(), "detail-industry") }
+            { row(Key::FieldFarmersServed, log.farmers_served.to_string(), "detail-farmers") }
+            { row(Key::FieldTrainees, log.trainees.map(|n| n.to_string()).unwrap_or_default(), "detail-trainees") }
+            { row(Key::FieldCooperatives, names("cooperative"), "detail-cooperatives") }
+            { row(Key::FieldEnterprises, names("enterprise"), "detail-enterprises") }
+            { row(Key::FieldTechnologies, log.technologies.join(t(lang, Mark::ListSeparator)), "detail-technologies") }
+            { row(Key::FieldVarieties, log.varieties.join(t(lang, Mark::ListSeparator)), "detail-varieties") }
+        </dl>
+    }
+}
+
+/// The log's content, where it stands in review and, for its author, what
+/// to do about a return.
+#[component]
+pub fn LogDetailView(props: &LogDetailViewProps) -> Html {
+    let app = use_context::<AppContext>().expect("LogDetailView is rendered inside App");
+    let lang = props.lang;
+    let d = &props.detail;
+    let log = &d.log;
+    let edit = {
+        let (app, id) = (app.clone(), log.id);
+        Callback::from(move |_| app.dispatch(Action::Navigate(Page::LogForm(Some(id)))))
+    };
+    let returned = d.review_state == ReviewState::Returned;
+    let last = log.last_decision();
+    html! {
         <section class="detail" data-testid="log-detail">
             <PageHeader title={t(lang, Key::LogFormTitle)} back=true />
+            if returned {
+                <div class="returned-banner" role="alert" data-testid="returned-banner">
+                    <p class="returned-title">{ t(lang, Key::ReturnedBanner) }</p>
+                    if let Some(d) = last.filter(|d| !d.comment.is_empty()) {
+                        <blockquote class="returned-comment" data-testid="return-comment">{ d.comment.clone() }</blockquote>
+                    }
+                    if d.may_edit {
+                        <p class="returned-hint">{ t(lang, Key::ReturnedHint) }</p>
+                        <button type="button" class="primary-button" data-testid="fix-log" onclick={edit.clone()}>
+                            { t(lang, Key::FixAndResubmit) }
+                        </button>
+                    }
+                </div>
+            }
             <p class="detail-top">
-                <span class={classes!("badge", format!("status-{}", log.status.code()))} data-testid="log-status">
-                    { log.status.label(lang) }
-                </span>
+                <StateBadge {lang} state={d.review_state} />
                 if !d.mine {
                     <span class="muted">{ format!(" {}", tf(lang, Key::RecordedBy, t(lang, Key::Teammate))) }</span>
                 }
             </p>
-            <dl class="facts big">
-                { row(Key::FieldDate, time, "detail-time") }
-                { row(Key::FieldPlace, place, "detail-place") }
-                { row(Key::FieldActivity, log.activity.label(lang).to_owned(), "detail-activity") }
-                { row(Key::FieldIndustry, industry(&log.industry, lang).to_owned(), "detail-industry") }
-                { row(Key::FieldFarmersServed, log.farmers_served.to_string(), "detail-farmers") }
-                { row(Key::FieldTrainees, log.trainees.map(|n| n.to_string()).unwrap_or_default(), "detail-trainees") }
-                { row(Key::FieldCooperatives, names("cooperative"), "detail-cooperatives") }
-                { row(Key::FieldEnterprises, names("enterprise"), "detail-enterprises") }
-                { row(Key::FieldTechnologies, log.technologies.join(t(lang, Mark::ListSeparator)), "detail-technologies") }
-                { row(Key::FieldVarieties, log.varieties.join(t(lang, Mark::ListSeparator)), "detail-varieties") }
-            </dl>
+            if d.mine && !d.changes_since_decision.is_empty() {
+                <p class="muted" data-testid="waiting-again">{ t(lang, match d.review_state {
+                    ReviewState::ChangedSinceApproval => Key::ChangedAfterApprovalNote,
+                    _ => Key::ResubmittedNote,
+                }) }</p>
+            }
+            { log_facts(lang, d) }
             if !log.description.is_empty() {
                 <h2>{ t(lang, Key::FieldDescription) }</h2>
                 <p class="prose" data-testid="detail-description">{ log.description.clone() }</p>
@@ -116,11 +148,14 @@ pub fn LogDetailView(props: &LogDetailViewProps) -> Html {
                 <h2>{ t(lang, Key::FieldPhotos) }</h2>
                 <PhotoStrip {lang} photos={log.photos.clone()} />
             }
-            if !log.review.comment.is_empty() {
+            <ChangesTable {lang} changes={d.changes_since_decision.clone()} />
+            if !log.reviews.is_empty() || d.mine {
+                <ReviewHistory {lang} reviews={log.reviews.clone()} />
+            } else if !log.review.comment.is_empty() {
                 <h2>{ t(lang, Key::ReviewComment) }</h2>
                 <p class="prose">{ log.review.comment.clone() }</p>
             }
-            if d.may_edit {
+            if d.may_edit && !returned {
                 <button type="button" class="secondary-button wide" data-testid="edit-log" onclick={edit}>
                     { t(lang, Key::Edit) }
                 </button>
@@ -176,11 +211,66 @@ mod tests {
             "30",
             "绿色防控、测土配方",
             "茶园秋冬管理：修剪、施基肥",
-            "已提交",
+            "待审核",
             "修改",
+            "还没有审核记录",
         ] {
             assert!(html.contains(text), "missing {text:?} in {html}");
         }
+    }
+
+    #[test]
+    fn a_returned_log_shows_the_comment_and_the_call_to_fix_it() {
+        let mut d = detail(true);
+        d.log = testing::decided(
+            d.log,
+            testing::user_id(2),
+            app_core::domain::Verdict::Returned,
+        );
+        d.log.reviews[0].comment = "培训人次与照片不符，请核实".into();
+        d.review_state = ReviewState::Returned;
+        let html = render(
+            signed_in(Lang::ZhCn),
+            html! { <LogDetailView lang={Lang::ZhCn} detail={d.clone()} /> },
+        );
+        for text in [
+            "团长退回了这条日志",
+            "培训人次与照片不符，请核实",
+            "修改后重新提交",
+            "内容没有修改，日志仍为已退回",
+            "已退回",
+            "审核记录",
+        ] {
+            assert!(html.contains(text), "missing {text:?} in {html}");
+        }
+        assert!(html.contains(r#"data-testid="fix-log""#));
+        assert!(
+            !html.contains(r#"data-testid="edit-log""#),
+            "one call to act"
+        );
+
+        // After the author's edit: submitted again, and what changed.
+        d.review_state = ReviewState::Submitted;
+        d.changes_since_decision = vec![app_core::domain::FieldChange {
+            field: "trainees".into(),
+            before: 30.into(),
+            after: 24.into(),
+        }];
+        let html = render(
+            signed_in(Lang::En),
+            html! { <LogDetailView lang={Lang::En} detail={d} /> },
+        );
+        for text in [
+            "Changed; waiting for the team lead again",
+            "Trainees",
+            "30",
+            "24",
+            "returned",
+            "Team lead",
+        ] {
+            assert!(html.contains(text), "missing {text:?} in {html}");
+        }
+        assert!(!html.contains("returned-banner"));
     }
 
     #[test]

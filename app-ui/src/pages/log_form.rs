@@ -12,7 +12,7 @@
 use std::rc::Rc;
 
 use app_core::api::{RegisterView, SaveLogInput};
-use app_core::domain::{ActivityType, PhotoHash, ServiceLogId};
+use app_core::domain::{ActivityType, PhotoHash, ReviewState, ServiceLogId};
 use yew::prelude::*;
 
 use crate::components::field::{Chips, TextField};
@@ -25,7 +25,7 @@ use crate::hooks::use_draft_autosave;
 use crate::i18n::labels::{INDUSTRIES, Label, industry_value};
 use crate::i18n::{Key, Lang, t, tf};
 use crate::ipc;
-use crate::state::{AppContext, Page};
+use crate::state::{Action, AppContext, Notice, Page};
 
 /// The draft key of a log form.
 pub fn draft_key(id: Option<ServiceLogId>) -> String {
@@ -75,15 +75,32 @@ pub fn LogFormPage(props: &LogFormPageProps) -> Html {
     let form = use_reducer(FormState::<LogForm>::default);
     let register = use_state(|| None::<Rc<RegisterView>>);
     let gps = use_state(|| Gps::Idle);
+    // A returned log being fixed: the lead's comment, and the form as the
+    // log stood (saving it unchanged would leave the log returned).
+    let returned = use_state(|| None::<Returned>);
     let key = draft_key(props.id);
 
     // Load: the draft if any, else the log to edit, else now by the core's clock.
     {
         let (form, register, gps, key) = (form.clone(), register.clone(), gps.clone(), key.clone());
+        let returned = returned.clone();
         use_effect_with(props.id, move |id| {
             let id = *id;
             yew::platform::spawn_local(async move {
                 register.set(Some(Rc::new(ipc::get_register().await.unwrap_or_default())));
+                if let Some(id) = id
+                    && let Ok(detail) = ipc::get_service_log(id.into()).await
+                    && detail.review_state == ReviewState::Returned
+                {
+                    returned.set(Some(Returned {
+                        comment: detail
+                            .log
+                            .last_decision()
+                            .map(|d| d.comment.clone())
+                            .unwrap_or_default(),
+                        original: LogForm::from_log(&detail.log),
+                    }));
+                }
                 let existing = id.map(|id| async move {
                     let detail = ipc::get_service_log(id.into()).await.ok()?;
                     Some(LogForm::from_log(&detail.log))
@@ -122,9 +139,20 @@ pub fn LogFormPage(props: &LogFormPageProps) -> Html {
             });
         })
     };
+    let unchanged = (*returned)
+        .as_ref()
+        .is_some_and(|r| r.original == form.form);
     let on_save = {
         let (form, app, id, key) = (form.clone(), app.clone(), props.id, key.clone());
         Callback::from(move |_| {
+            if unchanged {
+                app.dispatch(Action::Notify(Notice {
+                    key: Key::UnchangedReturned,
+                    details: vec![],
+                    error: true,
+                }));
+                return;
+            }
             let key = key.clone();
             let save = move |input| {
                 ipc::save_service_log(SaveLogInput {
@@ -142,6 +170,8 @@ pub fn LogFormPage(props: &LogFormPageProps) -> Html {
         <LogFormView
             lang={app.lang}
             editing={props.id.is_some()}
+            return_comment={(*returned).as_ref().map(|r| AttrValue::from(r.comment.clone()))}
+            {unchanged}
             state={Rc::new((*form).clone())}
             register={(*register).clone()}
             gps={(*gps).clone()}
@@ -152,6 +182,13 @@ pub fn LogFormPage(props: &LogFormPageProps) -> Html {
     }
 }
 
+/// A returned log being fixed.
+#[derive(Clone, Debug, PartialEq)]
+struct Returned {
+    comment: String,
+    original: LogForm,
+}
+
 /// Properties of [`LogFormView`].
 #[derive(Clone, Debug, PartialEq, Properties)]
 pub struct LogFormViewProps {
@@ -159,6 +196,12 @@ pub struct LogFormViewProps {
     pub lang: Lang,
     /// Editing a saved log.
     pub editing: bool,
+    /// When fixing a returned log: the team lead's comment.
+    #[prop_or_default]
+    pub return_comment: Option<AttrValue>,
+    /// When fixing a returned log: nothing changed yet (saving is refused).
+    #[prop_or_default]
+    pub unchanged: bool,
     /// The form.
     pub state: Rc<FormState<LogForm>>,
     /// The county register.
@@ -257,6 +300,17 @@ pub fn LogFormView(props: &LogFormViewProps) -> Html {
     html! {
         <section class="form-page" data-testid="log-form">
             <PageHeader title={t(lang, if props.editing { Key::EditLogTitle } else { Key::LogFormTitle })} back=true />
+            if let Some(comment) = props.return_comment.clone() {
+                <div class="returned-banner" data-testid="returned-banner">
+                    <p class="returned-title">{ t(lang, Key::ReturnedBanner) }</p>
+                    if !comment.is_empty() {
+                        <blockquote class="returned-comment" data-testid="return-comment">{ comment }</blockquote>
+                    }
+                    <p class="returned-hint" data-testid="returned-hint">
+                        { t(lang, if props.unchanged { Key::UnchangedReturned } else { Key::ReturnedHint }) }
+                    </p>
+                </div>
+            }
             if s.restored {
                 <div class="draft-note" data-testid="draft-restored">
                     <span>{ t(lang, Key::DraftRestored) }</span>
@@ -488,5 +542,37 @@ mod tests {
         assert_eq!(draft_key(None), "new_log");
         let id: ServiceLogId = "0192f000-0000-7000-8000-0000000000e1".parse().unwrap();
         assert_eq!(draft_key(Some(id)), format!("edit_log:{id}"));
+    }
+
+    #[test]
+    fn fixing_a_returned_log_shows_the_comment_and_refuses_no_change() {
+        let state = FormState::<LogForm> {
+            loaded: true,
+            ..FormState::default()
+        };
+        let render_with = |unchanged: bool| {
+            crate::testing::render(
+                crate::testing::signed_in(Lang::ZhCn),
+                html! {
+                    <LogFormView lang={Lang::ZhCn} editing=true state={Rc::new(state.clone())}
+                        register={None::<Rc<RegisterView>>} gps={Gps::Idle}
+                        photo_busy=false photo_error={None::<AttrValue>}
+                        return_comment={Some(AttrValue::from("培训人次与照片不符"))} {unchanged}
+                        dispatch={Callback::noop()} on_add_photo={Callback::noop()}
+                        on_locate={Callback::noop()} on_discard={Callback::noop()} on_save={Callback::noop()} />
+                },
+            )
+        };
+        let html = render_with(true);
+        for text in [
+            "团长退回了这条日志",
+            "培训人次与照片不符",
+            "内容还没有修改，请先按退回意见修改",
+            "修改服务日志",
+        ] {
+            assert!(html.contains(text), "missing {text:?} in {html}");
+        }
+        let html = render_with(false);
+        assert!(html.contains("请按意见修改后保存"), "{html}");
     }
 }

@@ -7,6 +7,7 @@ pub mod consultation_form;
 pub mod consultations;
 pub mod enrol;
 pub mod home;
+pub mod lead;
 pub mod log_detail;
 pub mod log_form;
 pub mod records;

@@ -28,6 +28,35 @@ pub fn SettingsPage() -> Html {
         })
     };
     let profile = state.profile().cloned();
+    let lead = state.is_lead();
+    let prefetch = crate::hooks::use_fetch(lead, |lead| async move {
+        if lead {
+            ipc::get_prefetch_setting().await.map(Some)
+        } else {
+            Ok(None)
+        }
+    });
+    let prefetch_now = match &*prefetch {
+        crate::state::Remote::Ready(Some(p)) => Some(*p),
+        _ => None,
+    };
+    let shown_prefetch = use_state(|| None::<app_core::api::PrefetchSetting>);
+    let setting = (*shown_prefetch).or(prefetch_now);
+    let on_prefetch = {
+        let shown = shown_prefetch.clone();
+        Callback::from(move |e: Event| {
+            use yew::TargetCast;
+            let on = e
+                .target_dyn_into::<web_sys::HtmlInputElement>()
+                .is_some_and(|i| i.checked());
+            let shown = shown.clone();
+            yew::platform::spawn_local(async move {
+                if let Ok(p) = ipc::set_prefetch_setting(on).await {
+                    shown.set(Some(p));
+                }
+            });
+        })
+    };
     html! {
         <section class="settings" data-testid="settings-page">
             <PageHeader title={t(lang, Key::SettingsTitle)} />
@@ -59,6 +88,16 @@ pub fn SettingsPage() -> Html {
                     <dt>{ t(lang, Key::Server) }</dt><dd class="path" data-testid="settings-server">{ p.server }</dd>
                     <dt>{ t(lang, Key::Device) }</dt><dd class="path">{ p.device.to_string() }</dd>
                 </dl>
+            }
+            if let Some(p) = setting {
+                <h2>{ t(lang, Key::PrefetchTitle) }</h2>
+                <label class="check" data-testid="prefetch">
+                    <input type="checkbox" checked={p.enabled} onchange={on_prefetch} data-testid="prefetch-toggle" />
+                    <span>{ t(lang, Key::PrefetchLabel) }</span>
+                </label>
+                if !p.unmetered {
+                    <p class="muted small">{ t(lang, Key::PrefetchMetered) }</p>
+                }
             }
             <h2>{ t(lang, Key::AboutApp) }</h2>
             <About />

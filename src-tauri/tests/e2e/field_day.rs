@@ -29,24 +29,24 @@ use sync_server::{Config, ServerHandle};
 use crate::harness::{self, AppUnderTest};
 
 /// Phone (390×844) and tablet (1024×768) viewports.
-const PHONE: (u32, u32) = (390, 844);
+pub(crate) const PHONE: (u32, u32) = (390, 844);
 const TABLET: (u32, u32) = (1024, 768);
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
-const ZHANG: (&str, &str) = ("zhengan-zhang", "demo-zhang-520324");
-const LEAD: (&str, &str) = ("zhengan-lead", "demo-lead-520324");
+pub(crate) const ZHANG: (&str, &str) = ("zhengan-zhang", "demo-zhang-520324");
+pub(crate) const LEAD: (&str, &str) = ("zhengan-lead", "demo-lead-520324");
 
 /// The sync server, on its own runtime so that it answers while the test
 /// waits, stoppable and restartable on the same directory and port.
-struct TestServer {
-    runtime: tokio::runtime::Handle,
-    dir: PathBuf,
-    addr: SocketAddr,
-    handle: Option<ServerHandle>,
+pub(crate) struct TestServer {
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) dir: PathBuf,
+    pub(crate) addr: SocketAddr,
+    pub(crate) handle: Option<ServerHandle>,
 }
 
 impl TestServer {
-    async fn start(&mut self) {
+    pub(crate) async fn start(&mut self) {
         let (config, addr) = (Config::with_data_dir(&self.dir), self.addr);
         let handle = self
             .runtime
@@ -62,7 +62,7 @@ impl TestServer {
         self.handle = Some(handle);
     }
 
-    async fn seed_demo(&self) {
+    pub(crate) async fn seed_demo(&self) {
         let ops = self.handle.as_ref().expect("running").server().ops();
         self.runtime
             .spawn(async move { ops.demo().await.map(|_| ()) })
@@ -71,7 +71,7 @@ impl TestServer {
             .expect("the demo county seeds");
     }
 
-    async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         if let Some(handle) = self.handle.take() {
             self.runtime
                 .spawn(async move { handle.shutdown().await })
@@ -109,7 +109,7 @@ impl TestServer {
 }
 
 /// Waits until `js` (a function body returning a boolean) is true.
-async fn until(app: &AppUnderTest, what: &str, js: &str) {
+pub(crate) async fn until(app: &AppUnderTest, what: &str, js: &str) {
     let deadline = Instant::now() + WAIT;
     loop {
         if app.client().execute(js, vec![]).await.ok() == Some(json!(true)) {
@@ -127,7 +127,7 @@ async fn until(app: &AppUnderTest, what: &str, js: &str) {
 }
 
 /// Waits until the page's text contains `text`.
-async fn until_text(app: &AppUnderTest, text: &str) {
+pub(crate) async fn until_text(app: &AppUnderTest, text: &str) {
     until(
         app,
         &format!("text {text:?}"),
@@ -137,7 +137,7 @@ async fn until_text(app: &AppUnderTest, text: &str) {
 }
 
 /// Waits for the element at `css` to appear.
-async fn element(app: &AppUnderTest, css: &str) -> fantoccini::elements::Element {
+pub(crate) async fn element(app: &AppUnderTest, css: &str) -> fantoccini::elements::Element {
     app.client()
         .wait()
         .at_most(WAIT)
@@ -148,7 +148,7 @@ async fn element(app: &AppUnderTest, css: &str) -> fantoccini::elements::Element
 
 /// Taps the element at `css`: scrolled to the middle of the screen first,
 /// so the bottom tab bar or the sticky save button never covers it.
-async fn tap(app: &AppUnderTest, css: &str) {
+pub(crate) async fn tap(app: &AppUnderTest, css: &str) {
     element(app, css).await;
     app.client()
         .execute(
@@ -161,7 +161,7 @@ async fn tap(app: &AppUnderTest, css: &str) {
 }
 
 /// Sets an input's value as typing would (an `input` event per change).
-async fn fill(app: &AppUnderTest, css: &str, text: &str) {
+pub(crate) async fn fill(app: &AppUnderTest, css: &str, text: &str) {
     element(app, css).await;
     app.client()
         .execute(
@@ -196,7 +196,7 @@ async fn press_enter(app: &AppUnderTest, css: &str) {
 }
 
 /// Calls a command the way the interface does and returns its answer.
-async fn invoke(app: &AppUnderTest, command: &str, args: Value) -> Value {
+pub(crate) async fn invoke(app: &AppUnderTest, command: &str, args: Value) -> Value {
     app.client()
         .execute_async(
             "const [cmd, args, done] = arguments;\
@@ -208,7 +208,7 @@ async fn invoke(app: &AppUnderTest, command: &str, args: Value) -> Value {
 }
 
 /// A camera-like JPEG: large, with gradients and noise.
-fn camera_jpeg() -> Vec<u8> {
+pub(crate) fn camera_jpeg() -> Vec<u8> {
     let (w, h) = (2400u32, 1800u32);
     let mut seed = 0x2545_f491_u32;
     let img = image::RgbImage::from_fn(w, h, |x, y| {
@@ -252,7 +252,7 @@ async fn shots(app: &AppUnderTest, name: &str) {
     app.resize(PHONE.0, PHONE.1).await;
 }
 
-async fn enrol(app: &AppUnderTest, addr: SocketAddr, (user, password): (&str, &str)) {
+pub(crate) async fn enrol(app: &AppUnderTest, addr: SocketAddr, (user, password): (&str, &str)) {
     until(
         app,
         "the enrolment page",
@@ -276,6 +276,7 @@ fn a_field_day_offline_then_synced_to_the_team_lead() {
     let Some(tools) = harness::require_tools() else {
         return;
     };
+    let _machine = harness::exclusive();
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -433,7 +434,7 @@ fn a_field_day_offline_then_synced_to_the_team_lead() {
         .await;
         until_text(&app, "已保存。请注意：").await;
         until_text(&app, "没有定位").await;
-        app.wait_for_text("[data-testid=log-status]", "已提交")
+        app.wait_for_text("[data-testid=review-state]", "待审核")
             .await;
         tap(&app, "[data-testid=tab-home]").await;
         until_text(&app, "待上传 1 条记录").await;
@@ -632,7 +633,7 @@ fn a_field_day_offline_then_synced_to_the_team_lead() {
 }
 
 /// After close, no process may still mention the data directory.
-fn assert_nothing_left(data_dir: &str) {
+pub(crate) fn assert_nothing_left(data_dir: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let left = harness::processes_mentioning(data_dir);
@@ -649,7 +650,7 @@ fn assert_nothing_left(data_dir: &str) {
 
 /// A screenshot is a PNG of the viewport's size and not a blank page: a flat
 /// image compresses to a few hundred bytes, a rendered page to tens of KB.
-fn check_png(path: &Path, (width, height): (u32, u32)) {
+pub(crate) fn check_png(path: &Path, (width, height): (u32, u32)) {
     let png = std::fs::read(path).expect("read the screenshot");
     assert_eq!(
         &png[..8],

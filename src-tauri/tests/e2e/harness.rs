@@ -47,8 +47,9 @@ pub const SKIP_ENV: &str = "KETEPAI_SKIP_E2E";
 const SESSION_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait for the interface to show something.
 const UI_TIMEOUT: Duration = Duration::from_secs(15);
-/// Size of the virtual screen; larger than any window a test asks for.
-const SCREEN: &str = "1280x1024x24";
+/// Size of the virtual screen; larger than any window a test asks for
+/// (a tablet in either orientation: 1280×800 and 800×1280).
+const SCREEN: &str = "1300x1300x24";
 
 /// The external programs an end-to-end test needs.
 #[derive(Clone, Debug)]
@@ -167,6 +168,14 @@ pub fn target_dir() -> PathBuf {
 /// Where screenshots go: `<target dir>/screenshots/`.
 pub fn screenshot_dir() -> PathBuf {
     target_dir().join("screenshots")
+}
+
+/// Holds the machine for one scenario: scenarios run one at a time (each
+/// starts apps, drivers and X servers; CI has two cores), whatever the
+/// test runner's threads.
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Runs an async test body on a current-thread runtime, so every child

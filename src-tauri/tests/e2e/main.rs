@@ -9,3 +9,4 @@
 
 mod field_day;
 mod harness;
+mod lead_day;

@@ -15,6 +15,7 @@ mod photos;
 mod reference;
 mod stats;
 mod sync;
+mod team;
 
 use std::time::{Duration, Instant};
 
@@ -96,6 +97,7 @@ pub fn router(state: AppState) -> Router {
             put(admin::tag_county).delete(admin::untag_county),
         )
         .merge(stats::routes())
+        .merge(team::routes())
         .layer(middleware::from_fn(protocol_version));
     let app = Router::new()
         .nest("/api/v1", api)

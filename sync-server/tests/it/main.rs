@@ -24,6 +24,7 @@ mod push;
 mod reference;
 mod stats;
 mod store;
+mod team;
 mod tokens;
 
 macro_rules! conformance {
@@ -99,6 +100,7 @@ suite! {
         exports_match_the_json_figures,
         the_projection_is_rebuilt_from_stored_documents,
     ],
+    team: [members_and_their_last_sync],
     operations: [health_metrics_demo_and_shutdown],
     store: [
         pull_pages_at_their_limits,

@@ -65,6 +65,84 @@ pub struct ChildReport {
     pub millis: u64,
     /// The records held afterwards.
     pub digest: Digest,
+    /// Ketepai only: the team lead's screens timed on the synced store.
+    #[serde(default)]
+    pub screens: Option<ScreenTimes>,
+}
+
+/// The team lead's screens on the store the first sync filled: the app-core
+/// calls the 团队 and 审核 pages make (`Store::team_dashboard_as`,
+/// `Store::review_queue_as`), each run [`SCREEN_RUNS`] times, warm.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct ScreenTimes {
+    /// The dashboard over the simulated year (365 days), milliseconds:
+    /// median and slowest.
+    pub dashboard_year_ms: (f64, f64),
+    /// The dashboard over its last month, milliseconds: median and slowest.
+    pub dashboard_month_ms: (f64, f64),
+    /// The queue's first page (100) and its count, milliseconds: median and
+    /// slowest.
+    pub queue_ms: (f64, f64),
+    /// Logs waiting in the queue.
+    pub queue_total: u64,
+    /// Visits the year's dashboard counted for the team.
+    pub visits: u32,
+    /// Members with a row.
+    pub members: usize,
+}
+
+/// Times each screen's call is run.
+pub const SCREEN_RUNS: usize = 5;
+
+fn median_and_worst(mut ms: Vec<f64>) -> (f64, f64) {
+    ms.sort_by(f64::total_cmp);
+    (ms[ms.len() / 2], ms[ms.len() - 1])
+}
+
+/// Times the lead's dashboard and queue on `store` (enrolled as the lead).
+pub fn screen_times(store: &Store) -> anyhow::Result<ScreenTimes> {
+    use app_core::api::ReviewQueueQuery;
+    use app_core::team::DashboardQuery;
+    use chrono::NaiveDate;
+
+    let who = sync::stored_enrolment(store)?
+        .context("the lead's device is enrolled")?
+        .principal();
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+    let year = DashboardQuery {
+        from: day(2025, 11, 29),
+        to: day(2026, 11, 28),
+    };
+    let month = DashboardQuery {
+        from: day(2026, 11, 1),
+        to: day(2026, 11, 30),
+    };
+    let queue = ReviewQueueQuery {
+        limit: Some(100),
+        ..ReviewQueueQuery::default()
+    };
+    let (mut y, mut m, mut q) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut visits, mut members, mut total) = (0, 0, 0);
+    for _ in 0..SCREEN_RUNS {
+        let started = Instant::now();
+        let d = store.team_dashboard_as(&who, &year)?;
+        y.push(started.elapsed().as_secs_f64() * 1000.0);
+        (visits, members) = (d.total.visits, d.members.len());
+        let started = Instant::now();
+        store.team_dashboard_as(&who, &month)?;
+        m.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        total = store.review_queue_as(&who, &queue)?.total;
+        q.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(ScreenTimes {
+        dashboard_year_ms: median_and_worst(y),
+        dashboard_month_ms: median_and_worst(m),
+        queue_ms: median_and_worst(q),
+        queue_total: total,
+        visits,
+        members,
+    })
 }
 
 /// A field of `/proc/self/status`, in KiB.
@@ -93,6 +171,7 @@ pub fn child_main(spec: &str) -> anyhow::Result<()> {
 }
 
 async fn child(spec: &ChildSpec, dir: &Path) -> anyhow::Result<ChildReport> {
+    let mut screens = None;
     let (requests, critical, rss_before_kib, hwm_kib, millis, records) = match spec.which {
         KETEPAI => {
             let options = EngineOptions::default();
@@ -121,6 +200,7 @@ async fn child(spec: &ChildSpec, dir: &Path) -> anyhow::Result<ChildReport> {
             let millis = started.elapsed().as_millis() as u64;
             let hwm = proc_status_kib("VmHWM");
             let n = report.requests as u64;
+            screens = Some(screen_times(&store)?);
             (n, n, before, hwm, millis, store_records(&store)?)
         }
         AUTOMERGE => {
@@ -163,6 +243,7 @@ async fn child(spec: &ChildSpec, dir: &Path) -> anyhow::Result<ChildReport> {
         hwm_kib,
         millis,
         digest: Digest::of(&records),
+        screens,
     })
 }
 

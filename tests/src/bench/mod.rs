@@ -562,6 +562,26 @@ pub fn generated(report: &Report) -> String {
             report::bytes(p.raw_changes as f64),
             report::bytes(p.deflated_changes as f64),
         );
+        if let Some(s) = &l.reports[wire::KETEPAI].screens {
+            let _ = writeln!(
+                md,
+                "- The lead's screens on the store the first sync filled (app-core calls, \
+                 warm, {} runs each; median / slowest): the 团队 dashboard over the year \
+                 {:.0} / {:.0} ms ({} member rows, {} visits counted), over its last month \
+                 {:.0} / {:.0} ms; the 审核 queue's first 100 of {} logs waiting with the \
+                 count {:.1} / {:.1} ms.",
+                lead::SCREEN_RUNS,
+                s.dashboard_year_ms.0,
+                s.dashboard_year_ms.1,
+                s.members,
+                report::count(f64::from(s.visits)),
+                s.dashboard_month_ms.0,
+                s.dashboard_month_ms.1,
+                report::count(s.queue_total as f64),
+                s.queue_ms.0,
+                s.queue_ms.1,
+            );
+        }
         let a = &l.cost[AUTOMERGE];
         let _ = writeln!(
             md,

@@ -371,6 +371,33 @@ pub fn rows(report: &Report) -> Vec<Row> {
             pg.map(|r| Check::at_least("≥ 5,000 records/s", r.rate(), 5_000.0)),
         ));
     }
+    if let Some(l) = &report.lead
+        && let Some(s) = l.reports[KETEPAI].screens
+    {
+        out.push(row(
+            format!(
+                "Team lead's dashboard, a year of {} members ({} records), slowest of {}",
+                l.sizes.authors + 1,
+                count(l.sizes.records as f64),
+                super::lead::SCREEN_RUNS
+            ),
+            [
+                format!("{:.0} ms", s.dashboard_year_ms.1),
+                "—".into(),
+                "—".into(),
+            ],
+            Some(Check::at_most("≤ 500 ms", s.dashboard_year_ms.1, 500.0)),
+        ));
+        out.push(row(
+            format!(
+                "Team lead's review queue, first 100 of {} waiting, slowest of {}",
+                count(s.queue_total as f64),
+                super::lead::SCREEN_RUNS
+            ),
+            [format!("{:.1} ms", s.queue_ms.1), "—".into(), "—".into()],
+            Some(Check::at_most("≤ 200 ms", s.queue_ms.1, 200.0)),
+        ));
+    }
     if let Some(s) = &report.saves {
         out.push(row(
             format!("Durable save on the device, p50 / p99 ({} saves)", s.n),
