@@ -885,3 +885,49 @@ pub struct NoticeRef {
     /// The notice.
     pub id: i64,
 }
+
+impl From<RecordConflicts> for crate::admin::ConflictedRecord {
+    /// A record with conflicts as this device lists it, in the console's
+    /// form: each value's source is what the device knows (the actor, the
+    /// time, the author when the record shows it), not the device or names.
+    fn from(r: RecordConflicts) -> Self {
+        crate::admin::ConflictedRecord {
+            doc: r.id,
+            kind: r.kind,
+            county: r.county,
+            team: r.team,
+            team_name: None,
+            author: r.author,
+            author_name: None,
+            village: r.village,
+            village_name: r.village_name,
+            date: r.date,
+            created_at: r.created_at,
+            since: None,
+            summary: r.summary,
+            fields: r
+                .fields
+                .into_iter()
+                .map(|f| crate::admin::ConflictedField {
+                    path: f.path,
+                    values: f
+                        .values
+                        .into_iter()
+                        .map(|v| crate::admin::ValueSource {
+                            value: v.value,
+                            op: v.op,
+                            actor: v.origin.actor,
+                            at: v.origin.at,
+                            device: None,
+                            device_name: None,
+                            platform: None,
+                            user: v.origin.author,
+                            username: None,
+                            display_name: None,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}

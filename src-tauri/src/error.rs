@@ -71,6 +71,9 @@ pub enum CommandError {
     /// A background task failed.
     #[error("background task failed: {0}")]
     Task(String),
+    /// An export could not be written into the data directory.
+    #[error("the export could not be written: {0}")]
+    Export(String),
 }
 
 impl CommandError {
@@ -107,6 +110,7 @@ impl CommandError {
             CommandError::GpsDenied => "gps.denied".into(),
             CommandError::GpsFailed(_) => "gps.failed".into(),
             CommandError::Task(_) => "internal.task".into(),
+            CommandError::Export(_) => "export.failed".into(),
         }
     }
 

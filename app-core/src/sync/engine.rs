@@ -318,6 +318,21 @@ impl SyncEngine {
         Ok(Some(bytes))
     }
 
+    /// Fetches one record's whole document from the server and applies it
+    /// here (the sync admin's console opens records this device may not
+    /// hold). `false` when the server does not serve it (not in scope);
+    /// an error when the server cannot be reached.
+    pub async fn fetch_document(&self, id: crate::domain::DocId) -> Result<bool, SyncError> {
+        let client = self.client().await?;
+        match client.document(id).await? {
+            None => Ok(false),
+            Some(page) => {
+                self.apply(page.changes).await?;
+                Ok(true)
+            }
+        }
+    }
+
     /// One full round: photos, push, pull, repair. Updates the status, and
     /// after a success keeps its time in the store.
     pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
