@@ -48,7 +48,7 @@ const SESSION_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait for the interface to show something.
 const UI_TIMEOUT: Duration = Duration::from_secs(15);
 /// Size of the virtual screen; larger than any window a test asks for.
-const SCREEN: &str = "1280x1024x24";
+const SCREEN: &str = "1600x1200x24";
 
 /// The external programs an end-to-end test needs.
 #[derive(Clone, Debug)]

@@ -26,6 +26,8 @@ pub struct DocUpdate {
     pub snapshot: Vec<u8>,
     /// Its heads, 32 bytes each.
     pub heads: Vec<u8>,
+    /// Whether a field holds concurrent values (the conflict list).
+    pub conflicted: bool,
 }
 
 /// A row of the quarantine to write.
@@ -230,6 +232,7 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
             placement,
             snapshot: state.doc.save(),
             heads,
+            conflicted: !state.doc.conflicts().is_empty(),
         });
     }
     (outcomes, writes)

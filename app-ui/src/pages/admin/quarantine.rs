@@ -61,18 +61,17 @@ pub fn QuarantineSection() -> Html {
     let lang = app.lang;
     let filters = use_state(QuarantineFilters::default);
     let outcomes = use_state(Vec::<((DeviceId, DocId), Outcome)>::new);
-    let paged = use_paged(
-        ((*filters).clone(), console.revision),
-        |(f, _): (QuarantineFilters, u32), cursor| {
-            ipc::admin::list_quarantine(QuarantineQuery {
-                state: f.state,
-                user: f.user,
-                cursor,
-                limit: Some(PAGE_SIZE),
-                ..QuarantineQuery::default()
-            })
-        },
-    );
+    // Not read again after a release or discard (a decided document
+    // leaves the open list, and its answer would go with it): "refresh".
+    let paged = use_paged((*filters).clone(), |f: QuarantineFilters, cursor| {
+        ipc::admin::list_quarantine(QuarantineQuery {
+            state: f.state,
+            user: f.user,
+            cursor,
+            limit: Some(PAGE_SIZE),
+            ..QuarantineQuery::default()
+        })
+    });
     let on_release = {
         let (outcomes, console) = (outcomes.clone(), console.clone());
         Callback::from(move |target: QuarantineTarget| {
@@ -169,6 +168,10 @@ pub fn QuarantineSection() -> Html {
                         }) }
                     </select>
                 </label>
+            </div>
+            <div class="button-row">
+                <button type="button" class="ghost-button" data-testid="refresh"
+                    onclick={paged.reload.reform(|_: MouseEvent| ())}>{ t(lang, Key::AdmRefresh) }</button>
             </div>
             <QuarantineList {lang} now={console.now} remote={paged.remote.clone()} outcomes={(*outcomes).clone()}
                 {on_release} {on_discard} on_retry={paged.reload.clone()} />
