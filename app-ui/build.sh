@@ -46,7 +46,7 @@ wasm="$target_dir/wasm32-unknown-unknown/release/app-ui.wasm"
 rm -rf "$dist"
 mkdir -p "$dist"
 wasm-bindgen --target web --no-typescript --out-dir "$dist" --out-name app-ui "$wasm"
-cp "$here/static/index.html" "$here/static/boot.js" "$here/static/style.css" "$dist/"
+cp "$here/static/index.html" "$here/static/boot.js" "$here/static/style.css" "$here/static/admin.css" "$dist/"
 
 echo "app-ui/build.sh: built $dist:"
 ls -l "$dist"

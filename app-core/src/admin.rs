@@ -12,11 +12,12 @@
 //! when a device counts as silent and when its backlog counts as growing
 //! ([`DeviceFlags`], [`Backlog::after_report`]).
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     CountyCode, DeviceId, DocId, ProvinceCode, RecordKind, Role, Scope, Team, TeamId, Timestamp,
-    User, UserId,
+    User, UserId, VillageCode,
 };
 use crate::sync::protocol::DeviceReport;
 
@@ -540,6 +541,104 @@ pub struct Released {
 pub struct Discarded {
     /// Changes archived as discarded.
     pub discarded: u64,
+}
+
+// --- Conflicts ----------------------------------------------------------
+
+/// Query of `GET /api/v1/admin/conflicts`: records in the admin's area
+/// whose fields hold concurrent values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictListQuery {
+    /// Records of this county.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub county: Option<CountyCode>,
+    /// Records of this team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamId>,
+    /// Records of this kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<RecordKind>,
+    /// Records whose conflict arose before this time (server clock): the
+    /// ones that have waited longest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Timestamp>,
+    /// From a previous page's `next`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Page size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// Where a concurrent value came from, as the server knows it: the change
+/// that wrote it, its Automerge actor, the device that actor is bound to
+/// and that device's user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValueSource {
+    /// The value, as JSON in the record's form.
+    pub value: serde_json::Value,
+    /// The operation that wrote it (`counter@actor`): a resolution picks it
+    /// by this.
+    pub op: String,
+    /// The actor (hex).
+    pub actor: String,
+    /// When, by the writing device's clock (to the second).
+    pub at: Option<Timestamp>,
+    /// The device the actor is bound to.
+    pub device: Option<DeviceId>,
+    /// Its name.
+    pub device_name: Option<String>,
+    /// Its platform.
+    pub platform: Option<String>,
+    /// The device's user.
+    pub user: Option<UserId>,
+    /// Their sign-in name.
+    pub username: Option<String>,
+    /// Their shown name.
+    pub display_name: Option<String>,
+}
+
+/// A field with concurrent values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictedField {
+    /// Where: `farmers_served`, `farmer.name`, `served.1.name`.
+    pub path: String,
+    /// The values; the first is the one shown now.
+    pub values: Vec<ValueSource>,
+}
+
+/// A record with fields to resolve, as the console lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictedRecord {
+    /// The record.
+    pub doc: DocId,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// Its county.
+    pub county: CountyCode,
+    /// Its team.
+    pub team: Option<TeamId>,
+    /// The team's name.
+    pub team_name: Option<String>,
+    /// Its author.
+    pub author: UserId,
+    /// The author's shown name.
+    pub author_name: Option<String>,
+    /// Its village (a log's, or the farmer's).
+    pub village: VillageCode,
+    /// The village's name, when known.
+    pub village_name: Option<String>,
+    /// The work date, or the day asked.
+    pub date: NaiveDate,
+    /// When the record was made (its author's clock).
+    pub created_at: Timestamp,
+    /// Since when its fields conflict (server clock; absent when not known,
+    /// e.g. listed from a device).
+    pub since: Option<Timestamp>,
+    /// Start of its description or problem.
+    pub summary: String,
+    /// The fields with concurrent values.
+    pub fields: Vec<ConflictedField>,
 }
 
 // --- Audit --------------------------------------------------------------

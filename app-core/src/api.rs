@@ -263,6 +263,21 @@ pub struct EnrolInput {
     pub password: String,
     /// A name for the device the user will recognise.
     pub device_name: String,
+    /// The new password, when `password` is a one-time password (a sync
+    /// admin's new account or reset): it is set first, then the device
+    /// enrols with it and keeps it for offline sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_password: Option<String>,
+}
+
+/// `re_enrol_device`: enrolling again in the device's own place.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ReEnrolInput {
+    /// The password (or a one-time password, with `new_password`).
+    pub password: String,
+    /// The new password, when `password` is a one-time password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_password: Option<String>,
 }
 
 /// `sign_in`: offline, against the hash kept at enrolment.
@@ -728,4 +743,212 @@ pub struct PrefetchSetting {
 pub struct PrefetchInput {
     /// On or off.
     pub on: bool,
+}
+
+// ---------------------------------------------------------------------------
+// The sync admin's console (同步管理员控制台) and what a device is told about
+// its refused changes: the shell's inputs and answers. The server's own wire
+// types are `crate::admin`'s.
+// ---------------------------------------------------------------------------
+
+/// A user addressed by ID (disable, enable, reset a password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRef {
+    /// The user.
+    pub id: UserId,
+}
+
+/// `admin_move_user`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveUserInput {
+    /// The user.
+    pub id: UserId,
+    /// The team to move to.
+    pub team: TeamId,
+}
+
+/// `admin_change_scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeScopeInput {
+    /// The user.
+    pub id: UserId,
+    /// The new scope.
+    pub scope: crate::domain::Scope,
+}
+
+/// A device addressed by ID (revoke).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRef {
+    /// The device.
+    pub id: DeviceId,
+}
+
+/// A file the app wrote into its data directory's `exports/` folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exported {
+    /// Its absolute path.
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Whether the server cut the list short (more entries matched than a
+    /// file holds).
+    pub truncated: bool,
+}
+
+/// Where a console list came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListSource {
+    /// The server: everything in the admin's area, with who wrote each
+    /// value on which device.
+    Server,
+    /// This device's store, because the server could not be reached: the
+    /// records this device holds, with what the device knows of each
+    /// value's origin.
+    Device,
+}
+
+/// `admin_list_conflicts`: a page of records with fields to resolve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictPage {
+    /// Where the list came from.
+    pub source: ListSource,
+    /// The records, by county, team and age (oldest first).
+    pub items: Vec<crate::admin::ConflictedRecord>,
+    /// Send back as `cursor` for the next page.
+    pub next: Option<String>,
+}
+
+/// `admin_open_conflict`: a record with fields to resolve, on this device
+/// (fetched from the server first when it can be reached), with its
+/// conflicts as this device can resolve them and its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictDetail {
+    /// The record, as it shows now.
+    pub record: RecordView,
+    /// Its fields with concurrent values (pick a value by its `op`).
+    pub fields: Vec<FieldConflict>,
+    /// Who decided, resolved and marked what.
+    pub history: RecordHistory,
+    /// Whether the server's copy was fetched just now (else: this device's
+    /// copy, offline).
+    pub fetched: bool,
+}
+
+/// A record of either kind, as a screen shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordView {
+    /// A service log.
+    ServiceLog {
+        /// The log.
+        log: ServiceLog,
+        /// Its village's name, when the register is loaded.
+        village_name: Option<String>,
+    },
+    /// A consultation.
+    Consultation {
+        /// The consultation.
+        consultation: Consultation,
+        /// The farmer's village's name, when the register is loaded.
+        village_name: Option<String>,
+    },
+}
+
+/// A record marked as a duplicate of another, as the console lists them
+/// (so a mark can be cleared).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarkedDuplicate {
+    /// The record marked.
+    pub id: DocId,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// The record kept.
+    pub of: DocId,
+    /// Its author.
+    pub author: UserId,
+    /// Its day.
+    pub date: NaiveDate,
+    /// Its village's name, when the register is loaded.
+    pub village_name: Option<String>,
+    /// Start of its text.
+    pub summary: String,
+}
+
+/// A notice a sync admin's decision left for this device, with the record
+/// it concerns as the device knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoticeView {
+    /// The notice.
+    pub notice: crate::sync::protocol::Notice,
+    /// The record, when it is on this device.
+    pub record: Option<RecordBrief>,
+    /// This device's edits of the record lost with a discarded change.
+    pub lost_edits: u64,
+}
+
+/// A record in one line: what it is, when and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordBrief {
+    /// Its kind.
+    pub kind: RecordKind,
+    /// The work date, or the day asked.
+    pub date: NaiveDate,
+    /// The village's name, when the register is loaded.
+    pub village_name: Option<String>,
+    /// Start of its text.
+    pub summary: String,
+}
+
+/// `dismiss_notice`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeRef {
+    /// The notice.
+    pub id: i64,
+}
+
+impl From<RecordConflicts> for crate::admin::ConflictedRecord {
+    /// A record with conflicts as this device lists it, in the console's
+    /// form: each value's source is what the device knows (the actor, the
+    /// time, the author when the record shows it), not the device or names.
+    fn from(r: RecordConflicts) -> Self {
+        crate::admin::ConflictedRecord {
+            doc: r.id,
+            kind: r.kind,
+            county: r.county,
+            team: r.team,
+            team_name: None,
+            author: r.author,
+            author_name: None,
+            village: r.village,
+            village_name: r.village_name,
+            date: r.date,
+            created_at: r.created_at,
+            since: None,
+            summary: r.summary,
+            fields: r
+                .fields
+                .into_iter()
+                .map(|f| crate::admin::ConflictedField {
+                    path: f.path,
+                    values: f
+                        .values
+                        .into_iter()
+                        .map(|v| crate::admin::ValueSource {
+                            value: v.value,
+                            op: v.op,
+                            actor: v.origin.actor,
+                            at: v.origin.at,
+                            device: None,
+                            device_name: None,
+                            platform: None,
+                            user: v.origin.author,
+                            username: None,
+                            display_name: None,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
 }

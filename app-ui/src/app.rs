@@ -6,6 +6,7 @@
 //! bar, so there is no URL router. A new page is a [`Page`] variant, a
 //! module in `pages/`, and one arm below.
 
+use app_core::domain::Role;
 use yew::prelude::*;
 
 use crate::browser;
@@ -140,6 +141,14 @@ pub fn App(props: &AppProps) -> Html {
         Screen::Page(page) => page_html(page),
     };
     let signed_in = matches!(screen, Screen::Page(_));
+    // A sync admin signed in gets the console, with its own navigation.
+    if signed_in && state.profile().is_some_and(|p| p.role == Role::SyncAdmin) {
+        return html! {
+            <ContextProvider<AppContext> context={state}>
+                <crate::pages::admin::AdminConsole />
+            </ContextProvider<AppContext>>
+        };
+    }
 
     html! {
         <ContextProvider<AppContext> context={state}>

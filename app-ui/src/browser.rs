@@ -89,3 +89,33 @@ pub fn remove_boot_note() {
         boot.remove();
     }
 }
+
+/// Copies `text` to the clipboard (`navigator.clipboard.writeText`);
+/// whether the page could ask for it. Natively: `false`.
+pub fn copy_to_clipboard(text: &str) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::{JsCast, JsValue};
+        let get = |target: &JsValue, key: &str| {
+            js_sys::Reflect::get(target, &JsValue::from_str(key))
+                .ok()
+                .filter(|v| !v.is_undefined() && !v.is_null())
+        };
+        let Some(clipboard) =
+            get(&js_sys::global(), "navigator").and_then(|n| get(&n, "clipboard"))
+        else {
+            return false;
+        };
+        let Some(write) =
+            get(&clipboard, "writeText").and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        else {
+            return false;
+        };
+        write.call1(&clipboard, &JsValue::from_str(text)).is_ok()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = text;
+        false
+    }
+}

@@ -13,8 +13,8 @@ use app_core::api::{
     AddedPhoto, AnswerInput, AppInfo, ApproveInput, Approved, ConflictQuery, ConsultationDetail,
     ConsultationQuery, ConsultationSummary, DraftKey, DuplicatePair, EnrolInput, FieldConflict,
     FollowUpInput, FormDraft, LanguageInput, LogDetail, LogQuery, LogSummary, MarkDuplicateInput,
-    Now, Period, PhotoRef, PrefetchInput, PrefetchSetting, RecordConflicts, RecordHistory,
-    RecordRef, RegisterView, ResolveInput, ReturnInput, ReviewDetail, ReviewQueue,
+    Now, Period, PhotoRef, PrefetchInput, PrefetchSetting, ReEnrolInput, RecordConflicts,
+    RecordHistory, RecordRef, RegisterView, ResolveInput, ReturnInput, ReviewDetail, ReviewQueue,
     ReviewQueueQuery, SaveConsultationInput, SaveLogInput, Saved, SessionState, SignInInput,
 };
 use app_core::domain::GeoPoint;
@@ -35,7 +35,8 @@ use crate::paths::AppPaths;
 pub struct CoreSlot(pub Result<Arc<Core>, String>);
 
 impl CoreSlot {
-    fn get(&self) -> Result<Arc<Core>, CommandError> {
+    /// The core, or the error it failed to open with.
+    pub(crate) fn get(&self) -> Result<Arc<Core>, CommandError> {
         self.0
             .as_ref()
             .map(Arc::clone)
@@ -43,11 +44,11 @@ impl CoreSlot {
     }
 }
 
-type Slot<'a> = State<'a, CoreSlot>;
-type Answer<T> = Result<T, CommandError>;
+pub(crate) type Slot<'a> = State<'a, CoreSlot>;
+pub(crate) type Answer<T> = Result<T, CommandError>;
 
 /// Runs `f` on the core on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     slot: &CoreSlot,
     f: impl FnOnce(&Core) -> Answer<T> + Send + 'static,
 ) -> Answer<T> {
@@ -88,10 +89,8 @@ pub async fn enrol_device(slot: Slot<'_>, input: EnrolInput) -> Answer<SessionSt
 
 /// Enrols the device again in its own place after a revocation or expiry.
 #[tauri::command]
-pub async fn re_enrol_device(slot: Slot<'_>, input: SignInInput) -> Answer<SessionState> {
-    slot.get()?
-        .re_enrol(&input.password, std::env::consts::OS)
-        .await
+pub async fn re_enrol_device(slot: Slot<'_>, input: ReEnrolInput) -> Answer<SessionState> {
+    slot.get()?.re_enrol(&input, std::env::consts::OS).await
 }
 
 /// Signs in offline.

@@ -15,9 +15,9 @@ use app_core::api::{
     AddedPhoto, AnswerInput, ApproveInput, Approved, ConflictQuery, ConsultationDetail,
     ConsultationQuery, ConsultationSummary, DraftKey, DuplicatePair, EnrolInput, FieldConflict,
     FollowUpInput, FormDraft, LogDetail, LogQuery, LogSummary, MarkDuplicateInput, Now, Period,
-    PrefetchSetting, Profile, RecordConflicts, RecordHistory, RegisterView, ResolveInput,
-    ReturnInput, ReviewDetail, ReviewQueue, ReviewQueueQuery, SaveConsultationInput, SaveLogInput,
-    Saved, SessionState,
+    PrefetchSetting, Profile, ReEnrolInput, RecordConflicts, RecordHistory, RegisterView,
+    ResolveInput, ReturnInput, ReviewDetail, ReviewQueue, ReviewQueueQuery, SaveConsultationInput,
+    SaveLogInput, Saved, SessionState,
 };
 use app_core::clock::SharedClock;
 use app_core::domain::{ConsultationId, DivisionLevel, DocId, PhotoHash, PhotoMeta, ServiceLogId};
@@ -86,6 +86,22 @@ impl Core {
     /// The store (tests and the photo command read it).
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// The sync engine (the console fetches documents and notices with it).
+    pub fn engine(&self) -> &SyncEngine {
+        &self.engine
+    }
+
+    /// The options the engine and the console's client talk to the server
+    /// with.
+    pub fn engine_options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// The stored enrolment, if the device is enrolled.
+    pub fn stored_enrolment(&self) -> Result<Option<Enrolment>> {
+        self.enrolment()
     }
 
     fn session(&self) -> std::sync::MutexGuard<'_, Option<Principal>> {
@@ -162,15 +178,26 @@ impl Core {
             "" => format!("{} ({platform})", input.username.trim()),
             name => name.to_owned(),
         };
+        let username = input.username.trim().to_owned();
+        // A one-time password (a new account, a reset) only sets a new
+        // one; the device then enrols with the new password.
+        let password = match &input.new_password {
+            Some(new) => {
+                sync::change_password(&server, &username, &input.password, new, &self.options)
+                    .await?;
+                new.clone()
+            }
+            None => input.password.clone(),
+        };
         let request = EnrolRequest {
-            username: input.username.trim().to_owned(),
-            password: input.password.clone(),
+            username,
+            password: password.clone(),
             device_name,
             platform: platform.to_owned(),
             replaces: None,
         };
         let answer = sync::enrol(&server, &request, &self.options).await?;
-        session::remember_password(&self.store, &input.password)?;
+        session::remember_password(&self.store, &password)?;
         let enrolment = sync::complete_enrolment(&self.store, &server, answer, &self.options).await;
         // The enrolment is saved before the register download; a cut
         // download is retried when the engine starts.
@@ -187,11 +214,23 @@ impl Core {
     /// after a sync admin revoked it or its token expired: everything it
     /// holds stays and syncs as before (see [`sync::re_enrol`]). The new
     /// password also becomes the offline sign-in password.
-    pub async fn re_enrol(&self, password: &str, platform: &str) -> Result<SessionState> {
+    ///
+    /// With `new_password`, `password` is a one-time password a sync admin
+    /// gave: the new one is set first and enrolled with.
+    pub async fn re_enrol(&self, input: &ReEnrolInput, platform: &str) -> Result<SessionState> {
         let enrolment = self.enrolment()?.ok_or(CommandError::NotEnrolled)?;
-        if password.is_empty() {
+        if input.password.is_empty() {
             return Err(CommandError::Required("password"));
         }
+        let password = match &input.new_password {
+            Some(new) => {
+                let user = &enrolment.me.user.username;
+                sync::change_password(&enrolment.server, user, &input.password, new, &self.options)
+                    .await?;
+                new.as_str()
+            }
+            None => input.password.as_str(),
+        };
         let device_name = format!("{} ({platform})", enrolment.me.user.username);
         sync::re_enrol(&self.store, password, &device_name, platform, &self.options).await?;
         session::remember_password(&self.store, password)?;
@@ -744,18 +783,32 @@ mod tests {
         assert!(!device.open().session_state().unwrap().signed_in);
     }
 
+    fn re_enrol_with(password: &str) -> ReEnrolInput {
+        ReEnrolInput {
+            password: password.into(),
+            new_password: None,
+        }
+    }
+
     #[tokio::test]
     async fn re_enrolment_that_fails_changes_nothing() {
         let device = Device::enrolled();
         let core = device.signed_in();
         let before = core.enrolment().unwrap();
         assert_eq!(
-            ipc(core.re_enrol("", "linux").await.unwrap_err()).code,
+            ipc(core
+                .re_enrol(&re_enrol_with(""), "linux")
+                .await
+                .unwrap_err())
+            .code,
             "enrol.password_required"
         );
         // The server cannot be reached: a clear code, the old enrolment and
         // the old offline password kept.
-        let error = ipc(core.re_enrol("新密码", "linux").await.unwrap_err());
+        let error = ipc(core
+            .re_enrol(&re_enrol_with("新密码"), "linux")
+            .await
+            .unwrap_err());
         assert_eq!(error.code, "sync.network");
         assert_eq!(core.enrolment().unwrap(), before);
         core.sign_out().unwrap();

@@ -3,12 +3,15 @@
 //!
 //! It owns the window, the data directory ([`paths`]), the local store and
 //! background sync ([`core`], [`background`]), offline sign-in
-//! ([`session`]) and the IPC commands ([`commands`], errors as
+//! ([`session`]) and the IPC commands ([`commands`]; the sync admin's
+//! console in [`admin`] and [`commands_admin`]; errors as
 //! `{ code, message, fields }` from [`error`]). It holds no product logic:
 //! commands are a few lines over app-core.
 
+pub mod admin;
 pub mod background;
 pub mod commands;
+pub mod commands_admin;
 pub mod core;
 pub mod error;
 pub mod location;
@@ -87,6 +90,27 @@ pub fn run() {
             commands::export_team_sheet,
             commands::get_prefetch_setting,
             commands::set_prefetch_setting,
+            commands_admin::admin_list_teams,
+            commands_admin::admin_create_team,
+            commands_admin::admin_list_users,
+            commands_admin::admin_create_user,
+            commands_admin::admin_move_user,
+            commands_admin::admin_change_scope,
+            commands_admin::admin_disable_user,
+            commands_admin::admin_enable_user,
+            commands_admin::admin_reset_password,
+            commands_admin::admin_list_devices,
+            commands_admin::admin_revoke_device,
+            commands_admin::admin_list_quarantine,
+            commands_admin::admin_release,
+            commands_admin::admin_discard,
+            commands_admin::admin_list_audit,
+            commands_admin::admin_export_audit,
+            commands_admin::admin_list_conflicts,
+            commands_admin::admin_open_conflict,
+            commands_admin::admin_marked_duplicates,
+            commands_admin::list_notices,
+            commands_admin::dismiss_notice,
         ])
         .setup(move |app| {
             let data_dir = match data_dir_override {

@@ -26,6 +26,7 @@ pub mod auth;
 pub mod cli;
 mod codec;
 pub mod config;
+pub mod conflicts;
 mod csv;
 pub mod error;
 pub mod metrics;
@@ -106,6 +107,11 @@ impl Server {
     pub async fn open(config: Config, clock: SharedClock) -> Result<Server, ServerError> {
         std::fs::create_dir_all(&config.data_dir)?;
         let store = open_store(&config).await?;
+        // Documents stored before the conflict flag was kept get it once.
+        let checked = store::conflicts::backfill(&*store, clock.now()).await?;
+        if checked > 0 {
+            tracing::info!(checked, "documents checked for conflicts");
+        }
         Self::with_store(config, clock, store)
     }
 

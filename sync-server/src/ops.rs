@@ -222,11 +222,11 @@ pub fn check_password(password: &str, field: &'static str) -> Result<(), OpsErro
     Ok(())
 }
 
-fn page_limit(limit: Option<u32>) -> u32 {
+pub(crate) fn page_limit(limit: Option<u32>) -> u32 {
     limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
 }
 
-fn bad_cursor(cursor: &str) -> OpsError {
+pub(crate) fn bad_cursor(cursor: &str) -> OpsError {
     invalid(
         "bad_cursor",
         "cursor",
@@ -1609,7 +1609,7 @@ fn not_quarantined(device: DeviceId, doc: DocId) -> OpsError {
 /// Keeps the first `limit` of `rows` (read with one more than a page) and
 /// returns the cursor of the next page, the last kept row's key, if rows
 /// were left.
-fn cut<T>(rows: &mut Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Option<String> {
+pub(crate) fn cut<T>(rows: &mut Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Option<String> {
     let limit = limit as usize;
     if rows.len() <= limit {
         return None;

@@ -158,20 +158,36 @@ pub fn write_files(
     tables: &[Table],
     xlsx: bool,
 ) -> Result<Vec<std::path::PathBuf>, ExportError> {
+    let stem = file_stem(stem);
+    if xlsx {
+        return Ok(vec![write_file(
+            dir,
+            &format!("{stem}.xlsx"),
+            &to_xlsx(tables)?,
+        )?]);
+    }
+    tables
+        .iter()
+        .map(|table| {
+            let name = format!("{stem}-{}.csv", file_stem(&table.name));
+            write_file(dir, &name, &to_csv(table)?)
+        })
+        .collect()
+}
+
+/// Writes `bytes` as `dir/name` (creating `dir`) through a temporary file
+/// renamed into place, so a cut write never leaves half a file under the
+/// final name; a file of the same name is replaced. Answers the path.
+pub fn write_file(
+    dir: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+) -> Result<std::path::PathBuf, ExportError> {
     let io = |path: &std::path::Path, e| ExportError::Io(path.display().to_string(), e);
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let stem = file_stem(stem);
-    let mut out = Vec::new();
-    if xlsx {
-        let path = dir.join(format!("{stem}.xlsx"));
-        std::fs::write(&path, to_xlsx(tables)?).map_err(|e| io(&path, e))?;
-        out.push(path);
-    } else {
-        for table in tables {
-            let path = dir.join(format!("{stem}-{}.csv", file_stem(&table.name)));
-            std::fs::write(&path, to_csv(table)?).map_err(|e| io(&path, e))?;
-            out.push(path);
-        }
-    }
-    Ok(out)
+    let path = dir.join(name);
+    let partial = dir.join(format!(".{name}.partial"));
+    std::fs::write(&partial, bytes).map_err(|e| io(&partial, e))?;
+    std::fs::rename(&partial, &path).map_err(|e| io(&path, e))?;
+    Ok(path)
 }

@@ -19,6 +19,8 @@
 //! runtime use `spawn_blocking`.
 
 mod acting;
+mod console;
+mod discard;
 mod documents;
 mod drafts;
 pub mod migrate;
@@ -46,9 +48,10 @@ pub use crate::api::{
     ConsultationQuery, ConsultationSummary, Division, Identity, LogQuery, LogSummary, OutboxStats,
     ReviewDecision,
 };
+pub use discard::Rebuilt;
 pub use documents::{ApplyReport, DocChange, Heads};
 pub use migrations::{SCHEMA_VERSION as STORE_SCHEMA_VERSION, migrations};
-pub use outbox::OutboxEntry;
+pub use outbox::{CODE_DISCARDED, CODE_LOST, OutboxEntry};
 pub use photos::{PendingPhoto, hash_bytes};
 pub use records::EditContext;
 pub use register::{ImportStats, RegisterSlice, SliceDivision};

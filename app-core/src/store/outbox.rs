@@ -12,6 +12,12 @@ use crate::api::OutboxStats;
 use crate::domain::{DocId, Timestamp};
 use crate::sync::status::PendingWork;
 
+/// Code of a refused change a sync admin discarded.
+pub const CODE_DISCARDED: &str = "discarded";
+/// Code of a change of this device lost with a discarded one: it built on
+/// it, so the server can never take it.
+pub const CODE_LOST: &str = "lost_with_discard";
+
 /// A change waiting for the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
@@ -129,13 +135,42 @@ impl Store {
         Ok(out)
     }
 
-    /// How many changes the server refused.
+    /// How many refused changes still wait for a sync admin (not those an
+    /// admin discarded, nor the edits lost with them: those are settled,
+    /// and the notices say so).
     pub fn refused_count(&self) -> Result<u64> {
-        Ok(self
-            .conn()
-            .query_row("SELECT count(*) FROM refused_changes", [], |r| {
-                r.get::<_, i64>(0)
-            })? as u64)
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM refused_changes WHERE code NOT IN (?1, ?2)",
+            [CODE_DISCARDED, CODE_LOST],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    /// Takes changes a sync admin released off the refused list: the server
+    /// checked them again and stored them (or had them). Returns how many
+    /// were listed.
+    pub fn refused_release(&self, hashes: &[ChangeHash]) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut removed = 0;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM refused_changes WHERE hash = ?1")?;
+            for h in hashes {
+                removed += stmt.execute([h.0.as_slice()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// This device's edits of a record that were lost with a change a sync
+    /// admin discarded (they built on it), and how many.
+    pub fn lost_edits(&self, doc: DocId) -> Result<u64> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM refused_changes WHERE doc_id = ?1 AND code = ?2",
+            params![doc.to_bytes(), CODE_LOST],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
     }
 
     /// Everything waiting on this device for the sync: unacknowledged

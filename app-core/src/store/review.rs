@@ -371,6 +371,29 @@ impl Store {
         Ok(out)
     }
 
+    /// A record with fields to resolve, as the sync admin's console opens
+    /// it: the record as it shows now, its conflicts with what `who` may
+    /// resolve, and its history (`fetched` is the caller's to set).
+    pub fn conflict_detail_as(
+        &self,
+        who: &Principal,
+        id: DocId,
+    ) -> Result<crate::api::ConflictDetail> {
+        let (doc, record) = self.readable(who, id)?;
+        let fields = field_conflicts(who, &doc, &record);
+        let history = history(id, &record);
+        let record = match record {
+            AnyRecord::ServiceLog(l) => self.log_view(l)?,
+            AnyRecord::Consultation(c) => self.consultation_view(c)?,
+        };
+        Ok(crate::api::ConflictDetail {
+            record,
+            fields,
+            history,
+            fetched: false,
+        })
+    }
+
     /// Resolves a conflict of a record as `who`: the author the content, the
     /// team lead the review fields, a sync admin anything but identity. The
     /// chosen value is one of the listed ones (by its operation) or a new one

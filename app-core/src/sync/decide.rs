@@ -428,6 +428,54 @@ pub fn discarded_changes(notices: &[Notice]) -> Vec<(ChangeHash, String)> {
         .collect()
 }
 
+/// The refused changes a batch of notices settles the other way: each
+/// change a sync admin released (checked again and stored, or found
+/// stored) leaves the device's refused list, since the server has it now.
+/// Notices without a readable hash are left.
+pub fn released_changes(notices: &[Notice]) -> Vec<ChangeHash> {
+    notices
+        .iter()
+        .filter(|n| n.kind == NoticeKind::Released)
+        .filter_map(|n| n.hash.as_deref()?.parse().ok())
+        .collect()
+}
+
+/// A document some of whose changes a sync admin discarded: the device
+/// replaces its copy with the server's (see
+/// [`crate::store::Store::replace_with_server_copy`]), because every later
+/// edit it makes of the record would build on the discarded changes and
+/// wait for them forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscardedDoc {
+    /// The record.
+    pub doc: crate::domain::DocId,
+    /// The discarded changes the notices name (by readable hash).
+    pub hashes: Vec<ChangeHash>,
+    /// The admin's reason (of the last notice about it).
+    pub reason: String,
+}
+
+/// The documents a batch of discard notices concerns, each once, in the
+/// order of their first notice.
+pub fn discarded_docs(notices: &[Notice]) -> Vec<DiscardedDoc> {
+    let mut out: Vec<DiscardedDoc> = Vec::new();
+    for n in notices.iter().filter(|n| n.kind == NoticeKind::Discarded) {
+        let hash = n.hash.as_deref().and_then(|h| h.parse().ok());
+        match out.iter_mut().find(|d| d.doc == n.doc) {
+            Some(d) => {
+                d.hashes.extend(hash);
+                d.reason.clone_from(&n.reason);
+            }
+            None => out.push(DiscardedDoc {
+                doc: n.doc,
+                hashes: hash.into_iter().collect(),
+                reason: n.reason.clone(),
+            }),
+        }
+    }
+    out
+}
+
 /// The highest notice ID of a batch: what the device acknowledges once
 /// it has kept them.
 pub fn notices_up_to(notices: &[Notice]) -> Option<i64> {
@@ -861,6 +909,37 @@ mod tests {
         assert_eq!(merged[0].id, 5, "the oldest go first");
         assert_eq!(notices_up_to(&merged), Some(KEEP_NOTICES as i64 + 4));
         assert_eq!(notices_up_to(&[]), None);
+    }
+
+    #[test]
+    fn released_changes_leave_the_refused_list_and_discards_name_their_documents() {
+        let (a, b) = ("00".repeat(32), "11".repeat(32));
+        let other: crate::domain::DocId = "0192f000-0000-7000-8000-000000000002".parse().unwrap();
+        let mut elsewhere = notice(6, NoticeKind::Discarded, Some(&b));
+        elsewhere.doc = other;
+        let notices = [
+            notice(1, NoticeKind::Released, Some(&a)),
+            notice(2, NoticeKind::Released, None),
+            notice(3, NoticeKind::Refused, Some(&b)),
+            notice(4, NoticeKind::Discarded, Some(&a)),
+            notice(5, NoticeKind::Discarded, Some(&b)),
+            elsewhere,
+        ];
+        assert_eq!(released_changes(&notices), vec![ChangeHash([0; 32])]);
+        let docs = discarded_docs(&notices);
+        assert_eq!(docs.len(), 2, "one entry per document");
+        assert_eq!(docs[0].doc, notices[0].doc);
+        assert_eq!(
+            docs[0].hashes,
+            vec![ChangeHash([0; 32]), ChangeHash([0x11; 32])]
+        );
+        assert_eq!(docs[0].reason, "reason 5", "the last notice's reason");
+        assert_eq!(docs[1].doc, other);
+        let unreadable = discarded_docs(&[notice(7, NoticeKind::Discarded, None)]);
+        assert!(
+            unreadable[0].hashes.is_empty(),
+            "a discard without a hash still replaces the copy"
+        );
     }
 
     #[test]

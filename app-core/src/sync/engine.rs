@@ -330,6 +330,21 @@ impl SyncEngine {
         Ok(Some(bytes))
     }
 
+    /// Fetches one record's whole document from the server and applies it
+    /// here (the sync admin's console opens records this device may not
+    /// hold). `false` when the server does not serve it (not in scope);
+    /// an error when the server cannot be reached.
+    pub async fn fetch_document(&self, id: crate::domain::DocId) -> Result<bool, SyncError> {
+        let client = self.client().await?;
+        match client.document(id).await? {
+            None => Ok(false),
+            Some(page) => {
+                self.apply(page.changes).await?;
+                Ok(true)
+            }
+        }
+    }
+
     /// One full round: photos, push, pull, repair. Updates the status, and
     /// after a success keeps its time in the store.
     pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
@@ -502,9 +517,27 @@ impl SyncEngine {
             tracing::info!(doc = %n.doc, kind = n.kind.as_str(), code = %n.code, reason = %n.reason, "notice");
         }
         let settle = decide::discarded_changes(&new);
+        let released = decide::released_changes(&new);
+        // A record with discarded changes is replaced with the server's
+        // copy, so that later edits of it do not wait forever for them.
+        let mut copies = Vec::new();
+        for d in decide::discarded_docs(&new) {
+            report.requests += 1;
+            let changes: Vec<Vec<u8>> = client
+                .document(d.doc)
+                .await?
+                .map(|page| page.changes.into_iter().map(|c| c.bytes).collect())
+                .unwrap_or_default();
+            copies.push((d, changes));
+        }
         let kept = blocking(&self.store, move |s| {
             for (hash, reason) in &settle {
-                s.outbox_refuse(hash, "discarded", reason)?;
+                s.outbox_refuse(hash, crate::store::CODE_DISCARDED, reason)?;
+            }
+            s.refused_release(&released)?;
+            for (d, changes) in &copies {
+                let rebuilt = s.replace_with_server_copy(d.doc, changes, &d.hashes, &d.reason)?;
+                tracing::info!(doc = %d.doc, ?rebuilt, "replaced with the server's copy after a discard");
             }
             let kept = decide::merge_notices(kept_notices(s)?, new);
             keep_notices(s, &kept)?;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::engine::{EngineOptions, META_CURSOR, META_REGISTER_ETAG, SyncEngine, blocking};
 use super::error::SyncError;
 use super::http::SyncClient;
-use super::protocol::{EnrolRequest, EnrolResponse, Me};
+use super::protocol::{EnrolRequest, EnrolResponse, Me, PasswordChange};
 use crate::api::Identity;
 use crate::domain::DeviceId;
 use crate::scope::Principal;
@@ -53,6 +53,26 @@ pub async fn enrol(
     options: &EngineOptions,
 ) -> Result<EnrolResponse, SyncError> {
     SyncClient::enrol(server, request, options).await
+}
+
+/// Sets a new password for `username` with a one-time password (or the
+/// current one): what a device does when enrolment answers
+/// `password_change_required`, before it enrols with the new password.
+/// No token needed; the server keeps the same per-name limit as for
+/// enrolment (`weak_password`, `same_password`, `bad_credentials`).
+pub async fn change_password(
+    server: &str,
+    username: &str,
+    password: &str,
+    new_password: &str,
+    options: &EngineOptions,
+) -> Result<(), SyncError> {
+    let request = PasswordChange {
+        username: username.to_owned(),
+        password: password.to_owned(),
+        new_password: new_password.to_owned(),
+    };
+    SyncClient::change_password(server, &request, options).await
 }
 
 fn save(store: &Store, enrolment: &Enrolment) -> Result<(), StoreError> {

@@ -21,9 +21,10 @@ use super::protocol::{
     Problem, PullResponse, PushRequest, PushResponse, WireChange,
 };
 use crate::admin::{
-    AuditQuery, AuditView, ChangeScope, CreatedUser, DeviceQuery, DeviceView, Discard, Discarded,
-    MoveUser, NewTeam, NewUser, Page, PasswordReset, QuarantineQuery, QuarantineTarget,
-    QuarantinedDoc, Released, Revoked, TeamQuery, TeamView, UserQuery, UserView,
+    AuditQuery, AuditView, ChangeScope, ConflictListQuery, ConflictedRecord, CreatedUser,
+    DeviceQuery, DeviceView, Discard, Discarded, MoveUser, NewTeam, NewUser, Page, PasswordReset,
+    QuarantineQuery, QuarantineTarget, QuarantinedDoc, Released, Revoked, TeamQuery, TeamView,
+    UserQuery, UserView,
 };
 use crate::domain::{CountyCode, DeviceId, DocId, PhotoHash, UserId};
 use crate::store::RegisterSlice;
@@ -533,6 +534,15 @@ impl SyncClient {
             .await
     }
 
+    /// `GET /api/v1/admin/conflicts`: records of the area whose fields
+    /// hold concurrent values, with who wrote each value on which device.
+    pub async fn admin_conflicts(
+        &self,
+        query: &ConflictListQuery,
+    ) -> Result<Page<ConflictedRecord>, SyncError> {
+        self.get_json("/api/v1/admin/conflicts", query).await
+    }
+
     /// `GET /api/v1/admin/audit`.
     pub async fn admin_audit(&self, query: &AuditQuery) -> Result<Page<AuditView>, SyncError> {
         self.get_json("/api/v1/admin/audit", query).await
@@ -541,8 +551,21 @@ impl SyncClient {
     /// `GET /api/v1/admin/audit.csv`: every entry the query matches, as a
     /// CSV file (UTF-8 with a byte-order mark, for spreadsheets).
     pub async fn admin_audit_csv(&self, query: &AuditQuery) -> Result<Vec<u8>, SyncError> {
+        Ok(self.admin_audit_csv_file(query).await?.0)
+    }
+
+    /// [`SyncClient::admin_audit_csv`], and whether the server cut the
+    /// file short (`Ketepai-Truncated: true`).
+    pub async fn admin_audit_csv_file(
+        &self,
+        query: &AuditQuery,
+    ) -> Result<(Vec<u8>, bool), SyncError> {
         let resp = send(self.get("/api/v1/admin/audit.csv").query(query)).await?;
-        Ok(resp.bytes().await.map_err(network)?.to_vec())
+        let truncated = resp
+            .headers()
+            .get("ketepai-truncated")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+        Ok((resp.bytes().await.map_err(network)?.to_vec(), truncated))
     }
 
     /// `PUT` or `DELETE /api/v1/admin/counties/{code}/tags/{tag}`.

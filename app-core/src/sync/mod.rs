@@ -31,7 +31,9 @@ pub mod status;
 #[cfg(feature = "sync-client")]
 pub use engine::{EngineOptions, SyncEngine, SyncReport};
 #[cfg(feature = "sync-client")]
-pub use enrol::{Enrolment, complete_enrolment, enrol, re_enrol, stored_enrolment};
+pub use enrol::{
+    Enrolment, change_password, complete_enrolment, enrol, re_enrol, stored_enrolment,
+};
 #[cfg(feature = "store")]
 pub use error::SyncError;
 #[cfg(feature = "sync-client")]

@@ -2,6 +2,7 @@
 
 mod assess;
 mod crash;
+mod discard;
 #[cfg(feature = "export")]
 mod export;
 mod figures;

@@ -6,12 +6,14 @@
 //!
 //! [`SyncView::of`] decides what to say from the status, as plain Rust.
 
-use app_core::sync::status::{SyncPhase, SyncStatus};
+use app_core::sync::status::{Remedy, SyncPhase, SyncStatus};
 use yew::prelude::*;
 
 use crate::components::field::TextField;
 use crate::components::icon::{Icon, IconKind};
+use crate::components::new_password::{NewPasswordFields, NewPasswordStep};
 use crate::components::notice::ErrorLine;
+use crate::components::notices::NoticeList;
 use crate::hooks::use_session_form;
 use crate::i18n::{Key, Lang, Mark, t, tf};
 use crate::ipc;
@@ -76,12 +78,26 @@ impl SyncView {
             SyncPhase::Pushing => lines.push(t(lang, Key::SyncPhasePushing).into()),
             SyncPhase::Pulling => lines.push(t(lang, Key::SyncPhasePulling).into()),
             SyncPhase::Stopped => {
-                let key = match s.last_error.as_ref().map(|e| e.code.as_str()) {
-                    Some("token_revoked") => Key::SyncStoppedRevoked,
-                    Some("token_expired") => Key::SyncStoppedExpired,
+                let code = s.last_error.as_ref().map_or("", |e| e.code.as_str());
+                // What to do comes from the core's remedy, so the card and
+                // the engine agree on which stops enrolling again fixes.
+                let key = match s.remedy() {
+                    Some(Remedy::EnrolAgain) => match code {
+                        "token_revoked" => Key::SyncStoppedRevoked,
+                        "token_expired" => Key::SyncStoppedExpired,
+                        _ => Key::SyncStoppedUnknown,
+                    },
+                    Some(Remedy::SetNewPassword) => Key::SyncStoppedPassword,
+                    Some(Remedy::UpdateApp) => Key::SyncStoppedUpdate,
+                    Some(Remedy::ContactAdmin) if code == "account_disabled" => {
+                        Key::SyncStoppedDisabled
+                    }
                     _ => Key::SyncStoppedOther,
                 };
-                re_enrol = key != Key::SyncStoppedOther;
+                re_enrol = matches!(
+                    s.remedy(),
+                    Some(Remedy::EnrolAgain | Remedy::SetNewPassword)
+                );
                 lines.push(t(lang, key).into());
             }
             SyncPhase::Idle | SyncPhase::Backoff => {}
@@ -138,6 +154,13 @@ pub fn SyncStatusCard() -> Html {
         state.connectivity,
         lang,
     );
+    let s_notice_ids: Vec<i64> = state
+        .sync
+        .as_ref()
+        .map(|s| s.notices.iter().map(|n| n.id).collect())
+        .unwrap_or_default();
+    let view_one_time =
+        state.sync.as_ref().and_then(|s| s.remedy()) == Some(Remedy::SetNewPassword);
     let sync_now = Callback::from(|_| {
         yew::platform::spawn_local(async {
             let _ = ipc::sync_now().await;
@@ -156,8 +179,11 @@ pub fn SyncStatusCard() -> Html {
                     <div class="progress-bar" style={format!("width: {p}%")}></div>
                 </div>
             }
+            if enrolled {
+                <NoticeList ids={s_notice_ids} />
+            }
             if enrolled && view.re_enrol {
-                <ReEnrolForm />
+                <ReEnrolForm one_time={view_one_time} />
             } else if enrolled {
                 <button type="button" class="secondary-button" data-testid="sync-now" onclick={sync_now}>
                     <Icon kind={IconKind::Sync} />{ t(lang, Key::SyncNow) }
@@ -167,30 +193,63 @@ pub fn SyncStatusCard() -> Html {
     }
 }
 
-/// The password box that enrols a revoked or expired device again.
+/// Properties of [`ReEnrolForm`].
+#[derive(Clone, Debug, PartialEq, Properties)]
+struct ReEnrolFormProps {
+    /// The password is known to be one-time: ask for a new one at once.
+    one_time: bool,
+}
+
+/// The password box that enrols a revoked or expired device again; with a
+/// one-time password (a reset), the new password's two boxes.
 #[component]
-fn ReEnrolForm() -> Html {
+fn ReEnrolForm(props: &ReEnrolFormProps) -> Html {
     let state = use_context::<AppContext>().expect("ReEnrolForm is rendered inside App");
     let lang = state.lang;
     let password = use_state(String::new);
+    let one_time = props.one_time;
+    let step = use_state(move || NewPasswordStep {
+        asked: one_time,
+        ..NewPasswordStep::default()
+    });
     let on_change = {
         let password = password.clone();
         Callback::from(move |v: String| password.set(v))
     };
     let form = {
-        let password = password.clone();
-        use_session_form(move || ipc::re_enrol_device((*password).clone()))
+        let (password, step) = (password.clone(), step.clone());
+        use_session_form(move || {
+            let (password, new_password) = ((*password).clone(), step.to_send());
+            async move { ipc::re_enrol_device(password, new_password?).await }
+        })
     };
-    let (onsubmit, busy) = (form.onsubmit, form.busy);
+    {
+        let step = step.clone();
+        use_effect_with(form.error.clone(), move |error| {
+            let next = step.after(error.as_deref());
+            if next != *step {
+                step.set(next);
+            }
+        });
+    }
+    let on_step = {
+        let step = step.clone();
+        Callback::from(move |s: NewPasswordStep| step.set(s))
+    };
+    let (onsubmit, busy, asked) = (form.onsubmit, form.busy, step.asked);
+    let error = form
+        .error
+        .filter(|c| !(asked && c == ipc::codes::PASSWORD_CHANGE_REQUIRED));
     html! {
         <form class="form re-enrol" novalidate=true {onsubmit} data-testid="re-enrol">
             <TextField {lang} label={Key::Password} kind="password" value={(*password).clone()}
                 {on_change} test_id="re-enrol-password" />
-            if let Some(code) = form.error {
+            <NewPasswordFields {lang} step={(*step).clone()} on_change={on_step} test_id="re-enrol-password" />
+            if let Some(code) = error {
                 <ErrorLine {code} />
             }
             <button type="submit" class="primary-button" data-testid="re-enrol-submit" disabled={busy}>
-                { t(lang, if busy { Key::Enrolling } else { Key::ReEnrolButton }) }
+                { t(lang, if busy { Key::Enrolling } else if asked { Key::SetPasswordAndEnrol } else { Key::ReEnrolButton }) }
             </button>
         </form>
     }

@@ -17,8 +17,8 @@ use app_core::api::{
     AddedPhoto, AnswerInput, AppInfo, ApproveInput, Approved, Choice, ConflictQuery,
     ConsultationDetail, ConsultationQuery, ConsultationSummary, DraftKey, DuplicatePair,
     EnrolInput, FieldConflict, FollowUpInput, FormDraft, LanguageInput, LogDetail, LogQuery,
-    LogSummary, MarkDuplicateInput, Now, Period, PhotoRef, RecordConflicts, RecordHistory,
-    RecordRef, RegisterView, ResolveInput, ReturnInput, ReviewDetail, ReviewQueue,
+    LogSummary, MarkDuplicateInput, Now, Period, PhotoRef, ReEnrolInput, RecordConflicts,
+    RecordHistory, RecordRef, RegisterView, ResolveInput, ReturnInput, ReviewDetail, ReviewQueue,
     ReviewQueueQuery, SaveConsultationInput, SaveLogInput, Saved, SessionState, SignInInput,
 };
 pub use app_core::api::{FieldIssue, IpcError};
@@ -33,6 +33,8 @@ use serde::Serialize;
 
 use crate::i18n::Key;
 
+pub mod admin;
+
 /// Stable error codes produced by this module (the shell adds its own).
 pub mod codes {
     /// `window.__TAURI__` is missing: not running inside the Ketepai shell.
@@ -43,6 +45,10 @@ pub mod codes {
     pub const REJECTED: &str = "ipc.rejected";
     /// A file chosen for a photo could not be read by the webview.
     pub const FILE_UNREADABLE: &str = "photo.unreadable";
+    /// The new password and its repetition differ (checked in the form).
+    pub const PASSWORDS_DIFFER: &str = "enrol.passwords_differ";
+    /// The server asks for a new password: the one given is one-time.
+    pub const PASSWORD_CHANGE_REQUIRED: &str = "sync.password_change_required";
 }
 
 /// The interface text for an error code.
@@ -57,7 +63,7 @@ pub fn error_key(code: &str) -> Key {
         "record.not_found" => Key::ErrNotFound,
         "record.not_yours" => Key::ErrNotYours,
         "record.not_allowed" | "record.refused" => Key::ErrNotAllowed,
-        "conflict.not_found" => Key::ErrNotFound,
+        "conflict.not_found" => Key::ErrConflictGone,
         "sync.network" | "sync.protocol" => Key::ErrNetwork,
         "sync.bad_credentials" => Key::ErrBadCredentials,
         "sync.rate_limited" => Key::ErrRateLimited,
@@ -69,6 +75,7 @@ pub fn error_key(code: &str) -> Key {
         "enrol.server_required" => Key::ErrServerRequired,
         "enrol.username_required" => Key::ErrUsernameRequired,
         "enrol.password_required" => Key::ErrPasswordRequired,
+        codes::PASSWORDS_DIFFER => Key::PasswordsDiffer,
         "session.wrong_password" => Key::ErrWrongPassword,
         "session.signed_out" | "session.not_enrolled" => Key::ErrSignedOut,
         "photo.corrupt" => Key::ErrPhotoCorrupt,
@@ -80,7 +87,7 @@ pub fn error_key(code: &str) -> Key {
         "gps.denied" => Key::WarnGpsDenied,
         "gps.failed" => Key::WarnNoLocation,
         "export.failed" => Key::ErrExport,
-        _ => Key::ErrUnexpected,
+        code => admin::error_key(code).unwrap_or(Key::ErrUnexpected),
     }
 }
 
@@ -153,9 +160,21 @@ pub async fn enrol_device(input: EnrolInput) -> Result<SessionState, IpcError> {
     call_with("enrol_device", input).await
 }
 
-/// Enrols the device again in its own place (revoked or expired), online.
-pub async fn re_enrol_device(password: String) -> Result<SessionState, IpcError> {
-    call_with("re_enrol_device", SignInInput { password }).await
+/// Enrols the device again in its own place (revoked or expired), online;
+/// with `new_password`, `password` is a one-time password a sync admin
+/// gave, and the new one is set first.
+pub async fn re_enrol_device(
+    password: String,
+    new_password: Option<String>,
+) -> Result<SessionState, IpcError> {
+    call_with(
+        "re_enrol_device",
+        ReEnrolInput {
+            password,
+            new_password,
+        },
+    )
+    .await
 }
 
 /// Signs in offline.
@@ -579,7 +598,7 @@ mod tests {
         let query: ReviewQueueQuery =
             serde_json::from_str(r#"{"township":"520324001","from":"2026-11-01"}"#).unwrap();
         assert_eq!(query.township.unwrap().to_string(), "520324001");
-        assert_eq!(error_key("conflict.not_found"), Key::ErrNotFound);
+        assert_eq!(error_key("conflict.not_found"), Key::ErrConflictGone);
         assert_eq!(error_key("record.refused"), Key::ErrNotAllowed);
     }
 

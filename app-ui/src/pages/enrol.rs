@@ -1,10 +1,13 @@
 //! Enrolment (注册本设备): the first start, online once — server address,
-//! user name, password. Afterwards sign-in works without a signal.
+//! user name, password. Afterwards sign-in works without a signal. A
+//! one-time password from a sync admin (a new account, a reset) is
+//! answered with a request for a new password, set before enrolling.
 
 use app_core::api::EnrolInput;
 use yew::prelude::*;
 
 use crate::components::field::TextField;
+use crate::components::new_password::{NewPasswordFields, NewPasswordStep};
 use crate::components::notice::ErrorLine;
 use crate::hooks::use_session_form;
 use crate::i18n::{Key, t};
@@ -30,11 +33,40 @@ pub fn EnrolPage() -> Html {
     // `novalidate`: the browser's own checks would refuse an address such
     // as 192.168.1.10:8750 in its own words; the core checks and the page
     // explains in the user's language.
+    let step = use_state(NewPasswordStep::default);
     let form = {
-        let input = input.clone();
-        use_session_form(move || ipc::enrol_device((*input).clone()))
+        let (input, step) = (input.clone(), step.clone());
+        use_session_form(move || {
+            let (input, new_password) = ((*input).clone(), step.to_send());
+            async move {
+                ipc::enrol_device(EnrolInput {
+                    new_password: new_password?,
+                    ..input
+                })
+                .await
+            }
+        })
+    };
+    {
+        let step = step.clone();
+        use_effect_with(form.error.clone(), move |error| {
+            let next = step.after(error.as_deref());
+            if next != *step {
+                step.set(next);
+            }
+        });
+    }
+    let on_step = {
+        let step = step.clone();
+        Callback::from(move |s: NewPasswordStep| step.set(s))
     };
     let (onsubmit, busy) = (form.onsubmit, form.busy);
+    let asked = step.asked;
+    // Once the new password is asked for, the server's request is not an
+    // error to show: the boxes below say what to do.
+    let error = form
+        .error
+        .filter(|c| !(asked && c == ipc::codes::PASSWORD_CHANGE_REQUIRED));
 
     html! {
         <section class="enrol narrow" data-testid="enrol-page">
@@ -50,11 +82,12 @@ pub fn EnrolPage() -> Html {
                     on_change={set(|i, v| i.password = v)} test_id="enrol-password" />
                 <TextField {lang} label={Key::DeviceName} value={input.device_name.clone()}
                     on_change={set(|i, v| i.device_name = v)} test_id="enrol-device" />
-                if let Some(code) = form.error {
+                <NewPasswordFields {lang} step={(*step).clone()} on_change={on_step} test_id="enrol-password" />
+                if let Some(code) = error {
                     <ErrorLine {code} />
                 }
                 <button type="submit" class="primary-button" data-testid="enrol-submit" disabled={busy}>
-                    { t(lang, if busy { Key::Enrolling } else { Key::EnrolButton }) }
+                    { t(lang, if busy { Key::Enrolling } else if asked { Key::SetPasswordAndEnrol } else { Key::EnrolButton }) }
                 </button>
             </form>
         </section>

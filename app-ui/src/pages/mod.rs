@@ -2,6 +2,7 @@
 //! [`crate::state::AppState::screen`]. Pages that fetch are split into the
 //! page (hooks, IPC) and a view of plain props, which tests render.
 
+pub mod admin;
 pub mod consultation_detail;
 pub mod consultation_form;
 pub mod consultations;

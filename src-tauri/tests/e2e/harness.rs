@@ -48,8 +48,9 @@ const SESSION_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait for the interface to show something.
 const UI_TIMEOUT: Duration = Duration::from_secs(15);
 /// Size of the virtual screen; larger than any window a test asks for
-/// (a tablet in either orientation: 1280×800 and 800×1280).
-const SCREEN: &str = "1300x1300x24";
+/// (a tablet in either orientation, 1280×800 and 800×1280; the console's
+/// 1440×900).
+const SCREEN: &str = "1600x1400x24";
 
 /// The external programs an end-to-end test needs.
 #[derive(Clone, Debug)]

@@ -7,6 +7,7 @@
 //! built interface (`app-ui/build.sh`). Fails when they are missing unless
 //! `KETEPAI_SKIP_E2E=1`. Screenshots land in `<target dir>/screenshots/`.
 
+mod admin_console;
 mod field_day;
 mod harness;
 mod lead_day;

@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/quarantine/discard",
             post(admin::quarantine::discard),
         )
+        .route("/admin/conflicts", get(admin::conflicts::list))
         .route("/admin/audit", get(admin::audit::list))
         .route("/admin/audit.csv", get(admin::audit::csv))
         .route(

@@ -29,6 +29,9 @@
 //!   and its filters, rows of the listings, and the release sequence
 //!   (check a document's refused changes again under today's rules, in the
 //!   push's write transaction, with the push's plan).
+//! - [`conflicts`]: records with fields to resolve: the listing's area and
+//!   filters, where each actor writes from, the one-time check of
+//!   documents stored before the flag was kept.
 //! - Migrations: SQLite runs `app_core::store::migrate`, the runner the
 //!   device uses too; PostgreSQL its own SQL over the same decision
 //!   (`migrate::pending`).
@@ -43,6 +46,7 @@
 //! committed `seq` first and then only rows up to it.
 
 pub mod admin;
+pub mod conflicts;
 mod photo;
 pub mod postgres;
 pub mod projection;
@@ -70,6 +74,7 @@ pub use admin::{
     Area, AuditPage, AuditRecord, DevicePage, DeviceRow, QuarantinePage, QuarantineRow,
     Quarantined, ReleaseReport, RowVerdict, TeamPage, UserPage, UserRow,
 };
+pub use conflicts::{ActorSource, ConflictPage, ConflictRow};
 pub use postgres::PostgresStore;
 pub use pull::MAX_PULL_BYTES;
 pub use sqlite::SqliteStore;
@@ -619,4 +624,18 @@ pub trait ServerStore: Send + Sync + std::fmt::Debug {
     async fn project(&self, facts: Vec<RecordFacts>) -> Result<u64>;
     /// How many logs and consultations the projection holds.
     async fn projected(&self) -> Result<(u64, u64)>;
+
+    // ---- records with fields to resolve ([`conflicts`]) ----
+
+    /// A page of records with conflicts in the area, oldest conflict first.
+    async fn conflict_page(&self, query: &ConflictPage) -> Result<Vec<ConflictRow>>;
+    /// Where these Automerge actors write from (those bound to a device).
+    async fn actor_sources(&self, actors: Vec<Vec<u8>>) -> Result<Vec<ActorSource>>;
+    /// The names of these villages, where the register has them.
+    async fn village_names(&self, codes: Vec<u64>) -> Result<Vec<(u64, String)>>;
+    /// Up to `limit` documents whose conflict flag was never written, with
+    /// their snapshots ([`conflicts::backfill`]).
+    async fn conflicts_unchecked(&self, limit: u32) -> Result<Vec<(DocId, Vec<u8>)>>;
+    /// Writes checked documents' conflict flags (since `at` when conflicted).
+    async fn set_conflicts_checked(&self, flags: Vec<(DocId, bool)>, at: Timestamp) -> Result<()>;
 }

@@ -36,6 +36,7 @@ use app_core::scope::Principal;
 use app_core::sync::protocol::Notice;
 
 use super::admin::{self as shared, OpenRow, ReleaseBackend, ReleaseWrites, RowVerdict};
+use super::conflicts::{self, ActorSource, ConflictPage, ConflictRow};
 use super::push::{self, PushBackend};
 use super::rows::{self, AUDIT_COLUMNS, Columns, DEVICE_COLUMNS, DIVISION_COLUMNS, prefixed};
 use super::rows::{PHOTO_COLUMNS, PLACEMENT_COLUMNS, TEAM_COLUMNS, USER_COLUMNS, scope_columns};
@@ -53,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
     include_str!("migrations/postgres/0002_admin.sql"),
     include_str!("migrations/postgres/0003_stats.sql"),
+    include_str!("migrations/postgres/0004_conflicts.sql"),
 ];
 
 // The statistics projection's SQL and binary reader (issue 13).
@@ -348,17 +350,31 @@ async fn write_push(
             .collect();
         let snapshots: Vec<&[u8]> = writes.docs.iter().map(|d| &d.snapshot[..]).collect();
         let heads: Vec<&[u8]> = writes.docs.iter().map(|d| &d.heads[..]).collect();
-        let params: [&(dyn ToSql + Sync); 8] = [
-            &ids, &kinds, &authors, &teams, &counties, &snapshots, &heads, &now,
+        let conflicted: Vec<bool> = writes.docs.iter().map(|d| d.conflicted).collect();
+        let params: [&(dyn ToSql + Sync); 9] = [
+            &ids,
+            &kinds,
+            &authors,
+            &teams,
+            &counties,
+            &snapshots,
+            &heads,
+            &now,
+            &conflicted,
         ];
         let documents = c.execute(
-            "INSERT INTO documents(doc_id, kind, author, team, county, snapshot, heads, last_seq, updated_at)
-             SELECT d, k, a, t, c, s, h, 0, $8
-             FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::bigint[], $6::bytea[], $7::bytea[])
-                  AS x(d, k, a, t, c, s, h)
+            "INSERT INTO documents(doc_id, kind, author, team, county, snapshot, heads, last_seq,
+                 updated_at, conflicts_since, conflicts_checked)
+             SELECT d, k, a, t, c, s, h, 0, $8::bigint, CASE WHEN f THEN $8::bigint END, true
+             FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::bigint[], $6::bytea[],
+                         $7::bytea[], $9::bool[])
+                  AS x(d, k, a, t, c, s, h, f)
              ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, author = excluded.author,
                team = excluded.team, county = excluded.county, snapshot = excluded.snapshot,
-               heads = excluded.heads, updated_at = excluded.updated_at",
+               heads = excluded.heads, updated_at = excluded.updated_at,
+               conflicts_since = CASE WHEN excluded.conflicts_since IS NULL THEN NULL
+                 ELSE coalesce(documents.conflicts_since, excluded.conflicts_since) END,
+               conflicts_checked = true",
             &params,
         );
         // The statistics' rows go in the same round trip (pipelined).
@@ -1327,6 +1343,93 @@ impl ServerStore for PostgresStore {
 
     async fn projected(&self) -> Result<(u64, u64)> {
         stats::counts(&self.client().await?).await
+    }
+
+    async fn conflict_page(&self, q: &ConflictPage) -> Result<Vec<ConflictRow>> {
+        let filter = conflicts::conflict_filter([
+            "$1::bigint",
+            "$2::bigint",
+            "$3::bigint",
+            "$4::uuid",
+            "$5::text",
+            "$6::bigint",
+            "$7::bigint",
+            "$8::uuid",
+        ]);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {filter}
+             ORDER BY d.conflicts_since, d.doc_id LIMIT $9",
+            conflicts::CONFLICT_COLUMNS,
+            conflicts::CONFLICT_FROM
+        );
+        all(
+            &self.client().await?,
+            &sql,
+            &[
+                &q.area.county_int(),
+                &q.area.province_int(),
+                &q.county.map(|c| c.as_int() as i64),
+                &q.team.map(|t| *t.as_uuid()),
+                &q.kind.map(|k| k.code()),
+                &q.before.map(Timestamp::as_millis),
+                &q.after.map(|(at, _)| at.as_millis()),
+                &q.after.map(|(_, d)| *d.as_uuid()),
+                &i64::from(q.limit),
+            ],
+            conflicts::conflict_row,
+        )
+        .await
+    }
+
+    async fn actor_sources(&self, actors: Vec<Vec<u8>>) -> Result<Vec<ActorSource>> {
+        all(
+            &self.client().await?,
+            &format!(
+                "SELECT {} FROM actors a JOIN devices d ON d.id = a.device_id
+                   JOIN users u ON u.id = d.user_id WHERE a.actor = ANY($1::bytea[])",
+                conflicts::ACTOR_COLUMNS
+            ),
+            &[&actors],
+            conflicts::actor_source,
+        )
+        .await
+    }
+
+    async fn village_names(&self, codes: Vec<u64>) -> Result<Vec<(u64, String)>> {
+        let codes: Vec<i64> = codes.into_iter().map(|c| c as i64).collect();
+        all(
+            &self.client().await?,
+            "SELECT code, name FROM divisions WHERE level = $1 AND code = ANY($2::bigint[])",
+            &[&app_core::domain::DivisionLevel::Village.code(), &codes],
+            |r| Ok((r.count(0)?, r.text(1)?)),
+        )
+        .await
+    }
+
+    async fn conflicts_unchecked(&self, limit: u32) -> Result<Vec<(DocId, Vec<u8>)>> {
+        all(
+            &self.client().await?,
+            "SELECT doc_id, snapshot FROM documents WHERE NOT conflicts_checked
+             ORDER BY doc_id LIMIT $1",
+            &[&i64::from(limit)],
+            |r| Ok((DocId::from_uuid(r.uuid(0)?), r.bytes(1)?)),
+        )
+        .await
+    }
+
+    async fn set_conflicts_checked(&self, flags: Vec<(DocId, bool)>, at: Timestamp) -> Result<()> {
+        let ids: Vec<Uuid> = flags.iter().map(|(d, _)| *d.as_uuid()).collect();
+        let conflicted: Vec<bool> = flags.iter().map(|(_, f)| *f).collect();
+        self.client()
+            .await?
+            .execute(
+                "UPDATE documents SET conflicts_checked = true,
+                     conflicts_since = CASE WHEN x.f THEN coalesce(documents.conflicts_since, $3::bigint) END
+                 FROM unnest($1::uuid[], $2::bool[]) AS x(d, f) WHERE documents.doc_id = x.d",
+                &[&ids, &conflicted, &at.as_millis()],
+            )
+            .await?;
+        Ok(())
     }
 }
 

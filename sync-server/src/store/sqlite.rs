@@ -35,6 +35,7 @@ use app_core::scope::Principal;
 use app_core::sync::protocol::Notice;
 
 use super::admin::{self as shared, OpenRow, ReleaseBackend, ReleaseWrites, RowVerdict};
+use super::conflicts::{self, ActorSource, ConflictPage, ConflictRow};
 use super::projection::Selection;
 use super::push::{self, PushBackend};
 use super::rows::{self, AUDIT_COLUMNS, Columns, DEVICE_COLUMNS, PHOTO_COLUMNS, PLACEMENT_COLUMNS};
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_admin.sql"),
     include_str!("migrations/sqlite/0003_stats.sql"),
+    include_str!("migrations/sqlite/0004_conflicts.sql"),
 ];
 
 // The statistics projection's SQL (issue 13).
@@ -383,11 +385,15 @@ fn write_push(c: &Connection, device: DeviceId, writes: &PushWrites, at: Timesta
     }
     for d in &writes.docs {
         c.prepare_cached(
-            "INSERT INTO documents(doc_id, kind, author, team, county, snapshot, heads, last_seq, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)
+            "INSERT INTO documents(doc_id, kind, author, team, county, snapshot, heads, last_seq,
+                 updated_at, conflicts_since, conflicts_checked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, CASE WHEN ?9 THEN ?8 END, 1)
              ON CONFLICT(doc_id) DO UPDATE SET kind = excluded.kind, author = excluded.author,
                team = excluded.team, county = excluded.county, snapshot = excluded.snapshot,
-               heads = excluded.heads, updated_at = excluded.updated_at",
+               heads = excluded.heads, updated_at = excluded.updated_at,
+               conflicts_since = CASE WHEN excluded.conflicts_since IS NULL THEN NULL
+                 ELSE coalesce(documents.conflicts_since, excluded.conflicts_since) END,
+               conflicts_checked = 1",
         )?
         .execute(params![
             id(d.doc.as_uuid()),
@@ -397,7 +403,8 @@ fn write_push(c: &Connection, device: DeviceId, writes: &PushWrites, at: Timesta
             d.placement.county.as_int() as i64,
             d.snapshot,
             d.heads,
-            now
+            now,
+            d.conflicted
         ])?;
         stats::project(c, &d.facts)?;
     }
@@ -1339,6 +1346,102 @@ impl ServerStore for SqliteStore {
 
     async fn projected(&self) -> Result<(u64, u64)> {
         self.read(stats::counts).await
+    }
+
+    async fn conflict_page(&self, q: &ConflictPage) -> Result<Vec<ConflictRow>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let filter =
+                conflicts::conflict_filter(["?1", "?2", "?3", "?4", "?5", "?6", "?7", "?8"]);
+            all(
+                c,
+                &format!(
+                    "SELECT {} FROM {} WHERE {filter}
+                     ORDER BY d.conflicts_since, d.doc_id LIMIT ?9",
+                    conflicts::CONFLICT_COLUMNS,
+                    conflicts::CONFLICT_FROM
+                ),
+                params![
+                    q.area.county_int(),
+                    q.area.province_int(),
+                    q.county.map(|c| c.as_int() as i64),
+                    q.team.as_ref().map(|t| id(t.as_uuid())),
+                    q.kind.map(|k| k.code()),
+                    q.before.map(Timestamp::as_millis),
+                    q.after.map(|(at, _)| at.as_millis()),
+                    q.after.as_ref().map(|(_, d)| id(d.as_uuid())),
+                    i64::from(q.limit)
+                ],
+                conflicts::conflict_row,
+            )
+        })
+        .await
+    }
+
+    async fn actor_sources(&self, actors: Vec<Vec<u8>>) -> Result<Vec<ActorSource>> {
+        self.read(move |c| {
+            let mut out = Vec::new();
+            for actor in &actors {
+                out.extend(first(
+                    c,
+                    &format!(
+                        "SELECT {} FROM actors a JOIN devices d ON d.id = a.device_id
+                           JOIN users u ON u.id = d.user_id WHERE a.actor = ?1",
+                        conflicts::ACTOR_COLUMNS
+                    ),
+                    [actor],
+                    conflicts::actor_source,
+                )?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn village_names(&self, codes: Vec<u64>) -> Result<Vec<(u64, String)>> {
+        self.read(move |c| {
+            let mut out = Vec::new();
+            for code in codes {
+                if let Some(name) = first(
+                    c,
+                    "SELECT name FROM divisions WHERE level = ?1 AND code = ?2",
+                    params![DivisionLevel::Village.code(), code as i64],
+                    |r| r.text(0),
+                )? {
+                    out.push((code, name));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn conflicts_unchecked(&self, limit: u32) -> Result<Vec<(DocId, Vec<u8>)>> {
+        self.read(move |c| {
+            all(
+                c,
+                "SELECT doc_id, snapshot FROM documents WHERE conflicts_checked = 0
+                 ORDER BY doc_id LIMIT ?1",
+                [i64::from(limit)],
+                |r| Ok((DocId::from_uuid(r.uuid(0)?), r.bytes(1)?)),
+            )
+        })
+        .await
+    }
+
+    async fn set_conflicts_checked(&self, flags: Vec<(DocId, bool)>, at: Timestamp) -> Result<()> {
+        self.write_tx(move |c| {
+            let mut stmt = c.prepare_cached(
+                "UPDATE documents SET conflicts_checked = 1,
+                     conflicts_since = CASE WHEN ?2 THEN coalesce(conflicts_since, ?3) END
+                 WHERE doc_id = ?1",
+            )?;
+            for (doc, conflicted) in &flags {
+                stmt.execute(params![id(doc.as_uuid()), conflicted, at.as_millis()])?;
+            }
+            Ok(())
+        })
+        .await
     }
 }
 

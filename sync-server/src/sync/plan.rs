@@ -30,6 +30,8 @@ pub struct DocUpdate {
     /// What the statistics read of the record (the store's projection,
     /// written in the same transaction as the document).
     pub facts: RecordFacts,
+    /// Whether a field holds concurrent values (the conflict list).
+    pub conflicted: bool,
 }
 
 /// The fields of a record that the figures of docs/statistics.md read, as
@@ -47,9 +49,8 @@ pub enum RecordFacts {
 /// the record the plan already hydrated, and on stored documents when the
 /// projection is backfilled.
 ///
-/// Records schema 1 has neither a review history nor a duplicate mark: the
-/// status is the log's `status` field and nothing is a duplicate. When the
-/// records carry them, the derived review state and the mark go here.
+/// The status counted is the log's derived review state and a record
+/// marked as a duplicate is a duplicate (`LogFact::of`), as on the device.
 pub fn record_facts(record: &AnyRecord) -> RecordFacts {
     match record {
         AnyRecord::ServiceLog(l) => RecordFacts::Log(LogEntry::of(l, false)),
@@ -260,6 +261,7 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
             snapshot: state.doc.save(),
             heads,
             facts: record_facts(&record),
+            conflicted: !state.doc.conflicts().is_empty(),
         });
     }
     (outcomes, writes)

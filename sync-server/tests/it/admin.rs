@@ -982,3 +982,226 @@ pub async fn an_unknown_user_is_not_found(env: Env) {
         .unwrap();
     assert_eq!(problem_of(resp).await, (400, "bad_request".into()));
 }
+
+/// Records with fields to resolve: the area's records whose fields hold
+/// concurrent values, each value with the device and person it came from,
+/// filtered in the query (county, team, kind, age), paged; a resolution
+/// pushed by the admin takes the record off the list.
+pub async fn records_with_conflicts_list_each_value_with_its_source(env: Env) {
+    use app_core::admin::ConflictListQuery;
+    use app_core::doc::{DocError, PathSegment};
+    use app_core::domain::{RecordKind, Resolution, ResolutionId, ServiceLog};
+
+    let w = env.world.clone();
+    let phone = env.enrol(&w.c1).await;
+    let tablet = env.enrol(&w.c1).await;
+    let village = villages(ZHENGAN, 1)[0];
+    let mut docs = Vec::new();
+    for n in 0..3 {
+        let (mut on_phone, created) = Doc::create_log(
+            &phone,
+            &log_by(&w.c1.user, Some(w.team1.id), village, T0 + n),
+        );
+        let mut on_tablet = on_phone.fork();
+        let a = on_phone.edit_log(&phone, |l| l.farmers_served = 30);
+        let b = on_tablet.edit_log(&tablet, |l| l.farmers_served = 45);
+        env.push(&phone, &[created, a]).await;
+        env.push(&tablet, &[b]).await;
+        docs.push(on_phone.id);
+        env.clock.advance_millis(60_000);
+    }
+    // A record without concurrent values is not listed.
+    let (_, calm) = Doc::create_log(
+        &phone,
+        &log_by(&w.c1.user, Some(w.team1.id), village, T0 + 9),
+    );
+    env.push(&phone, &[calm]).await;
+
+    let admin_device = env.enrol(&w.admin_zhengan).await;
+    let admin = console(&env, &admin_device);
+    let all = admin
+        .admin_conflicts(&ConflictListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        all.items.iter().map(|r| r.doc).collect::<Vec<_>>(),
+        docs,
+        "oldest conflict first"
+    );
+    let first = &all.items[0];
+    assert_eq!(first.kind, RecordKind::ServiceLog);
+    assert_eq!(
+        first.author_name.as_deref(),
+        Some(w.c1.user.display_name.as_str())
+    );
+    assert_eq!(first.team_name.as_deref(), Some(w.team1.name.as_str()));
+    assert!(
+        first.village_name.is_some(),
+        "the register names the village"
+    );
+    let field = &first.fields[0];
+    assert_eq!(field.path, "farmers_served");
+    let mut seen: Vec<(serde_json::Value, Option<String>, Option<String>)> = field
+        .values
+        .iter()
+        .map(|v| {
+            (
+                v.value.clone(),
+                v.device.map(|d| d.to_string()),
+                v.display_name.clone(),
+            )
+        })
+        .collect();
+    seen.sort_by_key(|(v, _, _)| v.to_string());
+    let name = Some(w.c1.user.display_name.clone());
+    assert_eq!(
+        seen,
+        [
+            (30.into(), Some(phone.id.clone()), name.clone()),
+            (45.into(), Some(tablet.id.clone()), name),
+        ],
+        "each value with the device and person it came from"
+    );
+
+    // Paged by cursor; filters in the query.
+    let page = admin
+        .admin_conflicts(&ConflictListQuery {
+            limit: Some(2),
+            ..ConflictListQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 2);
+    let rest = admin
+        .admin_conflicts(&ConflictListQuery {
+            limit: Some(2),
+            cursor: page.next.clone(),
+            ..ConflictListQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.items.iter().map(|r| r.doc).collect::<Vec<_>>(),
+        [docs[2]]
+    );
+    assert_eq!(rest.next, None);
+    let older = admin
+        .admin_conflicts(&ConflictListQuery {
+            before: Some(Timestamp::from_millis(first.since.unwrap().as_millis() + 1)),
+            ..ConflictListQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(older.items.len(), 1, "only the one waiting longest");
+    for (q, n) in [
+        (
+            ConflictListQuery {
+                team: Some(w.team2.id),
+                ..Default::default()
+            },
+            0,
+        ),
+        (
+            ConflictListQuery {
+                kind: Some(RecordKind::Consultation),
+                ..Default::default()
+            },
+            0,
+        ),
+        (
+            ConflictListQuery {
+                county: Some(zhengan()),
+                ..Default::default()
+            },
+            3,
+        ),
+        (
+            ConflictListQuery {
+                county: Some(CountyCode::parse(WUCHUAN).unwrap()),
+                ..Default::default()
+            },
+            0,
+        ),
+    ] {
+        assert_eq!(
+            admin.admin_conflicts(&q).await.unwrap().items.len(),
+            n,
+            "{q:?}"
+        );
+    }
+    let other = console(&env, &env.enrol(&w.admin_wuchuan).await);
+    assert!(
+        other
+            .admin_conflicts(&ConflictListQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "another county's admin sees none"
+    );
+    assert_eq!(
+        refused(
+            admin
+                .admin_conflicts(&ConflictListQuery {
+                    cursor: Some("nonsense".into()),
+                    ..Default::default()
+                })
+                .await
+        ),
+        (400, "bad_cursor".into())
+    );
+
+    // The admin resolves the first record: it leaves the list.
+    let served: app_core::sync::protocol::PullResponse = env
+        .get(&admin_device, &format!("/api/v1/sync/docs/{}", docs[0]))
+        .fetch_msgpack()
+        .await;
+    let mut doc = app_core::doc::RecordDoc::empty();
+    doc.apply(
+        served
+            .changes
+            .iter()
+            .map(|c| app_core::doc::decode_change(&c.bytes).unwrap()),
+    )
+    .unwrap();
+    let path = [PathSegment::Key("farmers_served".into())];
+    let edited = doc
+        .resolve::<ServiceLog, (), DocError>(
+            &admin_device.actor,
+            Timestamp::from_millis(T0),
+            &path,
+            |l| {
+                l.farmers_served = 45;
+                l.resolutions.push(Resolution {
+                    id: ResolutionId::new(Timestamp::from_millis(T0)),
+                    path: "farmers_served".into(),
+                    chosen: "45".into(),
+                    superseded: vec!["30".into(), "45".into()],
+                    by: w.admin_zhengan.user.id,
+                    role: Role::SyncAdmin,
+                    at: Timestamp::from_millis(T0),
+                });
+                Ok(())
+            },
+        )
+        .unwrap();
+    let change = (docs[0], edited.change.unwrap().raw_bytes().to_vec());
+    assert_eq!(code(&env.push(&admin_device, &[change]).await[0]), "stored");
+    let left = admin
+        .admin_conflicts(&ConflictListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        left.items.iter().map(|r| r.doc).collect::<Vec<_>>(),
+        docs[1..]
+    );
+
+    // Nobody else lists them.
+    for account in [&w.c1, &w.lead1] {
+        let who = console(&env, &env.enrol(account).await);
+        assert_eq!(
+            refused(who.admin_conflicts(&ConflictListQuery::default()).await),
+            (403, "forbidden".into())
+        );
+    }
+}

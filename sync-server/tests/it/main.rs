@@ -62,6 +62,7 @@ suite! {
         a_discarded_change_is_archived_and_its_device_told,
         the_audit_log_filters_pages_and_exports,
         an_unknown_user_is_not_found,
+        records_with_conflicts_list_each_value_with_its_source,
     ],
     admin_device: [
         the_device_hears_of_a_discard_and_reports_its_outbox,

@@ -2,7 +2,8 @@
 //! admin action on a subject in 正安 (a fresh one per case), by everyone
 //! of the world. Commissioners and team leads get `403 forbidden` for
 //! every action; each row says what the admins of 正安, 务川, Guizhou and
-//! Yunnan get: a success (for a list, whether it shows the subject), `404`
+//! Yunnan get: a success (for a list, whether it shows the subject, or for
+//! the conflict list a record of 正安 with concurrent values), `404`
 //! for a subject that exists outside their area, `403 out_of_scope` for a
 //! request to create or widen something beyond it. After each case the
 //! audit log holds exactly one more entry by the caller for a successful
@@ -39,6 +40,7 @@ enum Act {
     ListQuarantine,
     ListAudit,
     AuditCsv,
+    ListConflicts,
     GetUser,
     CreateTeam,
     CreateCommissioner,
@@ -67,6 +69,7 @@ impl Act {
                 | Act::ListQuarantine
                 | Act::ListAudit
                 | Act::AuditCsv
+                | Act::ListConflicts
                 | Act::GetUser
         )
     }
@@ -84,6 +87,7 @@ fn rows() -> Vec<(&'static str, Act, [Exp; 4])> {
         ("list the quarantine", ListQuarantine, [Sees(true), Sees(false), Sees(true), Sees(false)]),
         ("read the audit log", ListAudit, [Sees(true), Sees(false), Sees(true), Sees(false)]),
         ("export the audit log", AuditCsv, [Sees(true), Sees(false), Sees(true), Sees(false)]),
+        ("list records with conflicts", ListConflicts, [Sees(true), Sees(false), Sees(true), Sees(false)]),
         ("read a user", GetUser, [Done, NOT_FOUND, Done, NOT_FOUND]),
         ("create a team in 正安", CreateTeam, [Done, OUT, Done, OUT]),
         ("create a commissioner in a 正安 team", CreateCommissioner, [Done, NOT_FOUND, Done, NOT_FOUND]),
@@ -192,6 +196,9 @@ impl Act {
             Act::AuditCsv => env
                 .get(by, "/api/v1/admin/audit.csv")
                 .query(&[("subject", s.user.to_string())]),
+            Act::ListConflicts => env
+                .get(by, "/api/v1/admin/conflicts")
+                .query(&[("county", ZHENGAN)]),
             Act::GetUser => env.get(by, &format!("/api/v1/admin/users/{}", s.user)),
             Act::CreateTeam => env.post(by, "/api/v1/admin/teams").json(&serde_json::json!({
                 "county": ZHENGAN, "name": format!("正安县第{n}团"), "leading_industry": "茶叶",
@@ -283,7 +290,8 @@ async fn outcome(act: Act, resp: reqwest::Response, s: &Subject) -> Exp {
         | Act::ListTeams
         | Act::ListDevices
         | Act::ListQuarantine
-        | Act::ListAudit => {
+        | Act::ListAudit
+        | Act::ListConflicts => {
             let page: serde_json::Value = resp.json().await.unwrap();
             Sees(!page["items"].as_array().unwrap().is_empty())
         }
@@ -308,6 +316,17 @@ pub async fn admin_actions(env: Env) {
         ("Guizhou admin", &w.admin_guizhou, Some(2)),
         ("Yunnan admin", &w.admin_yunnan, Some(3)),
     ];
+    // A record of 正安 whose count two devices of its author set at once.
+    let phone = env.enrol(&w.c1).await;
+    let tablet = env.enrol(&w.c1).await;
+    let v = villages(ZHENGAN, 1)[0];
+    let (mut on_phone, created) =
+        Doc::create_log(&phone, &log_by(&w.c1.user, Some(w.team1.id), v, T0));
+    let mut on_tablet = on_phone.fork();
+    let a = on_phone.edit_log(&phone, |l| l.farmers_served = 30);
+    let b = on_tablet.edit_log(&tablet, |l| l.farmers_served = 45);
+    env.push(&phone, &[created, a]).await;
+    env.push(&tablet, &[b]).await;
     let mut devices = Vec::new();
     for (_, account, _) in &people {
         devices.push(env.enrol(account).await);

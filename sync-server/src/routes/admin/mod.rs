@@ -1,6 +1,7 @@
 //! The sync admin's API (`/api/v1/admin/…`), JSON in and out: teams and
 //! users ([`users`]), devices and their sync health ([`devices`]), the
-//! quarantine ([`quarantine`]), the audit log ([`audit`]) and county tags.
+//! quarantine ([`quarantine`]), the audit log ([`audit`]), records with
+//! fields to resolve ([`conflicts`]) and county tags.
 //!
 //! Only users with the sync admin role (else `403 forbidden`), and only
 //! within their county or province: what exists outside it answers `404`,
@@ -11,6 +12,7 @@
 //! opaque `next` cursor, their filters in the query string.
 
 pub mod audit;
+pub mod conflicts;
 pub mod devices;
 pub mod quarantine;
 pub mod users;

@@ -1,0 +1,351 @@
+//! What the console's sections share: lists paged by the server's cursor
+//! ([`use_paged`], [`Pager`]), the plain "the server cannot be reached"
+//! note ([`Unreachable`]), an inline confirmation ([`ConfirmBar`]), and
+//! how times, ages, IDs, field names and values read.
+
+use std::future::Future;
+
+use app_core::admin::Page;
+use app_core::domain::Timestamp;
+use yew::prelude::*;
+
+use crate::components::notice::ErrorLine;
+use crate::i18n::{Key, Lang, t, tf};
+use crate::ipc::IpcError;
+use crate::ipc::admin::is_offline;
+use crate::state::Remote;
+
+/// Items asked for per page.
+pub const PAGE_SIZE: u32 = 50;
+
+/// A list paged by the server's cursor: the current page, its number, and
+/// moving between pages; the filters are the hook's `query`.
+pub struct Paged<T> {
+    /// The page on screen, or why not.
+    pub remote: Remote<Page<T>>,
+    /// 1 for the first page.
+    pub number: usize,
+    /// Goes to the next page (when there is one).
+    pub next: Callback<()>,
+    /// Goes back one page.
+    pub prev: Callback<()>,
+    /// Goes back to the first page.
+    pub first: Callback<()>,
+    /// Reads the current page again.
+    pub reload: Callback<()>,
+}
+
+/// Fetches pages of a list with `fetch(query, cursor)`; a new `query` (the
+/// filters) starts again at the first page. What the admin typed in the
+/// filters lives in the caller's state, so a failed fetch loses nothing.
+#[hook]
+pub fn use_paged<Q, T, F, Fut>(query: Q, fetch: F) -> Paged<T>
+where
+    Q: PartialEq + Clone + 'static,
+    T: Clone + 'static,
+    F: Fn(Q, Option<String>) -> Fut + 'static,
+    Fut: Future<Output = Result<Page<T>, IpcError>> + 'static,
+{
+    // The cursors of the pages before and of this one: [None] is page 1.
+    let cursors = use_state(|| vec![None::<String>]);
+    let tick = use_state(|| 0u32);
+    let remote = use_state(|| Remote::<Page<T>>::Loading);
+    {
+        let cursors = cursors.clone();
+        use_effect_with(query.clone(), move |_| {
+            if cursors.len() != 1 || cursors[0].is_some() {
+                cursors.set(vec![None]);
+            }
+        });
+    }
+    {
+        let remote = remote.clone();
+        let cursor = cursors.last().cloned().flatten();
+        use_effect_with((query, cursor, *tick), move |(q, cursor, _)| {
+            remote.set(Remote::Loading);
+            let fut = fetch(q.clone(), cursor.clone());
+            yew::platform::spawn_local(async move { remote.set(fut.await.into()) });
+        });
+    }
+    let next = {
+        let (cursors, remote) = (cursors.clone(), remote.clone());
+        Callback::from(move |_| {
+            if let Remote::Ready(page) = &*remote
+                && let Some(next) = &page.next
+            {
+                let mut c = (*cursors).clone();
+                c.push(Some(next.clone()));
+                cursors.set(c);
+            }
+        })
+    };
+    let prev = {
+        let cursors = cursors.clone();
+        Callback::from(move |_| {
+            if cursors.len() > 1 {
+                let mut c = (*cursors).clone();
+                c.pop();
+                cursors.set(c);
+            }
+        })
+    };
+    let first = {
+        let cursors = cursors.clone();
+        Callback::from(move |_| cursors.set(vec![None]))
+    };
+    let reload = {
+        let tick = tick.clone();
+        Callback::from(move |_| tick.set(tick.wrapping_add(1)))
+    };
+    Paged {
+        remote: (*remote).clone(),
+        number: cursors.len(),
+        next,
+        prev,
+        first,
+        reload,
+    }
+}
+
+/// Properties of [`Pager`].
+#[derive(Clone, Debug, PartialEq, Properties)]
+pub struct PagerProps {
+    /// Interface language.
+    pub lang: Lang,
+    /// 1 for the first page.
+    pub number: usize,
+    /// Items on this page.
+    pub count: usize,
+    /// Whether a next page exists.
+    pub has_next: bool,
+    /// To the previous page.
+    pub on_prev: Callback<()>,
+    /// To the next page.
+    pub on_next: Callback<()>,
+}
+
+/// "Page 2 · 50 on this page · more follow", with previous and next.
+#[component]
+pub fn Pager(props: &PagerProps) -> Html {
+    let lang = props.lang;
+    let prev = props.on_prev.reform(|_: MouseEvent| ());
+    let next = props.on_next.reform(|_: MouseEvent| ());
+    html! {
+        <div class="pager" data-testid="pager">
+            <span class="pager-info">
+                { tf(lang, Key::AdmPageInfo, props.number) }{ " · " }
+                <span data-testid="page-count">{ tf(lang, Key::AdmOnPage, props.count) }</span>
+                if props.has_next { { " · " }{ t(lang, Key::AdmMoreFollow) } }
+            </span>
+            <button type="button" class="ghost-button" data-testid="page-prev" disabled={props.number <= 1} onclick={prev}>
+                { t(lang, Key::AdmPrevPage) }
+            </button>
+            <button type="button" class="ghost-button" data-testid="page-next" disabled={!props.has_next} onclick={next}>
+                { t(lang, Key::AdmNextPage) }
+            </button>
+        </div>
+    }
+}
+
+/// Properties of [`Unreachable`].
+#[derive(Clone, Debug, PartialEq, Properties)]
+pub struct UnreachableProps {
+    /// Interface language.
+    pub lang: Lang,
+    /// The failure.
+    pub error: IpcError,
+    /// Tries again.
+    pub on_retry: Callback<()>,
+}
+
+/// A failed server call in words: when the server cannot be reached, the
+/// plain note that this screen needs it and that nothing typed is lost;
+/// otherwise the error's own words. Both with "retry".
+#[component]
+pub fn Unreachable(props: &UnreachableProps) -> Html {
+    let lang = props.lang;
+    let retry = props.on_retry.reform(|_: MouseEvent| ());
+    html! {
+        <div class="console-alert" role="alert" data-testid="unreachable">
+            if is_offline(&props.error) {
+                <p data-testid="offline-note">{ t(lang, Key::AdmServerUnreachable) }</p>
+            } else {
+                <ErrorLine code={props.error.code.clone()} />
+            }
+            <button type="button" class="ghost-button" data-testid="retry" onclick={retry}>{ t(lang, Key::AdmRetry) }</button>
+        </div>
+    }
+}
+
+/// Properties of [`ConfirmBar`].
+#[derive(Clone, Debug, PartialEq, Properties)]
+pub struct ConfirmBarProps {
+    /// Interface language.
+    pub lang: Lang,
+    /// The question, in words.
+    pub question: AttrValue,
+    /// The confirming button's label.
+    pub confirm: Key,
+    /// Confirmed.
+    pub on_confirm: Callback<()>,
+    /// Cancelled.
+    pub on_cancel: Callback<()>,
+    /// `data-testid` of the confirming button.
+    pub test_id: AttrValue,
+}
+
+/// An inline confirmation for an action that cannot be undone.
+#[component]
+pub fn ConfirmBar(props: &ConfirmBarProps) -> Html {
+    let lang = props.lang;
+    html! {
+        <div class="confirm-bar" role="alertdialog">
+            <p>{ props.question.clone() }</p>
+            <div class="button-row">
+                <button type="button" class="danger-small" data-testid={props.test_id.clone()}
+                    onclick={props.on_confirm.reform(|_: MouseEvent| ())}>{ t(lang, props.confirm) }</button>
+                <button type="button" class="ghost-button" onclick={props.on_cancel.reform(|_: MouseEvent| ())}>
+                    { t(lang, Key::AdmCancel) }
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// How long ago `at` was, at `now`, in words (`3 天前`).
+pub fn ago(now: Timestamp, at: Timestamp, lang: Lang) -> String {
+    let minutes = now.millis_since(at).max(0) / 60_000;
+    match minutes {
+        0..=1 => t(lang, Key::AdmJustNow).to_owned(),
+        2..=59 => tf(lang, Key::AdmMinutesAgo, minutes),
+        60..=2879 => tf(lang, Key::AdmHoursAgo, minutes / 60),
+        _ => tf(lang, Key::AdmDaysAgo, minutes / 1440),
+    }
+}
+
+/// A length of time in words (`4 天`, `5 小时`, `30 分钟`).
+pub fn span_words(millis: i64, lang: Lang) -> String {
+    let minutes = millis.max(0) / 60_000;
+    match minutes {
+        0..=59 => tf(lang, Key::Minutes, minutes),
+        60..=2879 => tf(lang, Key::Hours, minutes / 60),
+        _ => tf(lang, Key::Days, minutes / 1440),
+    }
+}
+
+/// A time with how long ago it was: `2026-11-29 09:00（3 天前）`.
+pub fn when(now: Option<Timestamp>, at: Timestamp, lang: Lang) -> String {
+    match now {
+        Some(now) => format!("{at} · {}", ago(now, at, lang)),
+        None => at.to_string(),
+    }
+}
+
+/// The first 8 characters of an ID: enough to tell records apart on
+/// screen.
+pub fn short(id: impl std::fmt::Display) -> String {
+    id.to_string().chars().take(8).collect()
+}
+
+/// A value of a record field as a person reads it: text as it is, numbers,
+/// yes/no, lists joined, anything else as compact JSON; empty as
+/// `（空）`.
+pub fn value_words(value: &serde_json::Value, lang: Lang) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => t(lang, Key::AdmEmptyValue).to_owned(),
+        Value::String(s) if s.is_empty() => t(lang, Key::AdmEmptyValue).to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(t(lang, crate::i18n::Mark::ListSeparator)),
+        other => other.to_string(),
+    }
+}
+
+/// A JSON text (as resolutions keep values) as a person reads it.
+pub fn json_text_words(text: &str, lang: Lang) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(|v| value_words(&v, lang))
+        .unwrap_or_else(|_| text.to_owned())
+}
+
+/// The name of a record field (`farmers_served`, `farmer.name`) in words,
+/// or the path itself for a field the interface has no name for.
+pub fn field_name(path: &str, lang: Lang) -> String {
+    let key = match path.split('.').next().unwrap_or(path) {
+        "date" => Some(Key::FieldDate),
+        "start_time" => Some(Key::FieldStartTime),
+        "end_time" => Some(Key::FieldEndTime),
+        "village" => Some(Key::FieldVillage),
+        "location" => Some(Key::FieldLocation),
+        "activity" => Some(Key::FieldActivity),
+        "industry" => Some(Key::FieldIndustry),
+        "farmers_served" => Some(Key::FieldFarmersServed),
+        "trainees" => Some(Key::FieldTrainees),
+        "served" => Some(Key::AdmFieldServed),
+        "technologies" => Some(Key::FieldTechnologies),
+        "varieties" => Some(Key::FieldVarieties),
+        "description" => Some(Key::FieldDescription),
+        "photos" => Some(Key::FieldPhotos),
+        "status" => Some(Key::AdmFieldStatus),
+        "review" => Some(Key::ReviewComment),
+        "duplicate" => Some(Key::AdmFieldDuplicate),
+        "team" => Some(Key::AdmFieldTeam),
+        "farmer" => match path {
+            "farmer.phone" => Some(Key::FieldFarmerPhone),
+            "farmer.village" => Some(Key::FieldFarmerVillage),
+            _ => Some(Key::FieldFarmerName),
+        },
+        "subject" => Some(Key::FieldSubject),
+        "problem" => Some(Key::FieldProblem),
+        "channel" => Some(Key::FieldChannel),
+        "asked_at" => Some(Key::FieldAskedAt),
+        "advice" => Some(Key::Advice),
+        "follow_ups" => Some(Key::FollowUps),
+        _ => None,
+    };
+    match key {
+        Some(k) if path.contains('.') && !path.starts_with("farmer.") => {
+            format!("{} · {path}", t(lang, k))
+        }
+        Some(k) => t(lang, k).to_owned(),
+        None => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_and_values_read_plainly() {
+        let now = Timestamp::from_millis(1_795_914_000_000);
+        let back = |mins: i64| now.add_millis(-mins * 60_000);
+        assert_eq!(ago(now, back(0), Lang::ZhCn), "刚才");
+        assert_eq!(ago(now, back(30), Lang::ZhCn), "30 分钟前");
+        assert_eq!(ago(now, back(300), Lang::En), "5 h ago");
+        assert_eq!(ago(now, back(3 * 1440), Lang::ZhCn), "3 天前");
+        assert_eq!(
+            when(Some(now), back(3 * 1440), Lang::ZhCn),
+            "2026-11-26 09:00 · 3 天前"
+        );
+        assert_eq!(value_words(&serde_json::json!(35), Lang::ZhCn), "35");
+        assert_eq!(value_words(&serde_json::json!(""), Lang::ZhCn), "（空）");
+        assert_eq!(
+            value_words(&serde_json::json!(["绿色防控", "测土配方"]), Lang::ZhCn),
+            "绿色防控、测土配方"
+        );
+        assert_eq!(json_text_words("\"茶叶\"", Lang::En), "茶叶");
+        assert_eq!(field_name("farmers_served", Lang::ZhCn), "服务农户数");
+        assert_eq!(field_name("farmer.name", Lang::ZhCn), "农户姓名");
+        assert_eq!(
+            field_name("served.1.name", Lang::ZhCn),
+            "服务对象 · served.1.name"
+        );
+        assert_eq!(field_name("mystery", Lang::ZhCn), "mystery");
+        assert_eq!(short("0192f000-0000-7000"), "0192f000");
+    }
+}

@@ -1,0 +1,389 @@
+//! The sync admin's console (同步管理员控制台) over [`Core`]: each method is a
+//! few lines over app-core — a `SyncClient` admin call with the device's
+//! own token (the server decides who may do what, within which area, and
+//! audits it), or a store operation on behalf of the signed-in principal
+//! (conflicts, duplicates: record edits, offline). It also carries what a
+//! device is told about its refused changes (notices) and the files the
+//! console exports into the data directory's `exports/` folder.
+
+use std::path::Path;
+
+use app_core::admin::{
+    AuditQuery, AuditView, ChangeScope, ConflictListQuery, CreatedUser, DeviceQuery, DeviceView,
+    Discard, Discarded, MoveUser, NewTeam, NewUser, Page, PasswordReset, QuarantineQuery,
+    QuarantineTarget, QuarantinedDoc, Released, Revoked, TeamQuery, TeamView, UserQuery, UserView,
+};
+use app_core::api::{
+    ChangeScopeInput, ConflictDetail, ConflictPage, DeviceRef, Exported, ListSource,
+    MarkedDuplicate, MoveUserInput, NoticeView, UserRef,
+};
+use app_core::domain::DocId;
+use app_core::sync::{SyncClient, SyncError};
+
+use crate::core::Core;
+use crate::error::CommandError;
+
+type Result<T, E = CommandError> = std::result::Result<T, E>;
+
+/// The folder under the data directory where exports are written.
+pub const EXPORTS_DIR: &str = "exports";
+
+impl Core {
+    /// A client for the admin endpoints, with this device's token; only a
+    /// signed-in user may use it.
+    async fn admin_client(&self) -> Result<SyncClient> {
+        self.principal()?;
+        let enrolment = self.stored_enrolment()?.ok_or(CommandError::NotEnrolled)?;
+        Ok(SyncClient::new(
+            &enrolment.server,
+            &enrolment.token,
+            self.engine_options(),
+        )?)
+    }
+
+    // --- Teams and users ------------------------------------------------
+
+    /// Teams of the area.
+    pub async fn admin_teams(&self, query: &TeamQuery) -> Result<Page<TeamView>> {
+        Ok(self.admin_client().await?.admin_teams(query).await?)
+    }
+
+    /// Creates a team.
+    pub async fn admin_create_team(&self, team: &NewTeam) -> Result<TeamView> {
+        Ok(self.admin_client().await?.admin_create_team(team).await?)
+    }
+
+    /// Users of the area.
+    pub async fn admin_users(&self, query: &UserQuery) -> Result<Page<UserView>> {
+        Ok(self.admin_client().await?.admin_users(query).await?)
+    }
+
+    /// Creates an account; the answer holds its one-time password.
+    pub async fn admin_create_user(&self, user: &NewUser) -> Result<CreatedUser> {
+        Ok(self.admin_client().await?.admin_create_user(user).await?)
+    }
+
+    /// Moves a user to another team.
+    pub async fn admin_move_user(&self, input: &MoveUserInput) -> Result<UserView> {
+        let to = MoveUser { team: input.team };
+        Ok(self
+            .admin_client()
+            .await?
+            .admin_move_user(input.id, &to)
+            .await?)
+    }
+
+    /// Changes how far a user reads.
+    pub async fn admin_change_scope(&self, input: &ChangeScopeInput) -> Result<UserView> {
+        let scope = ChangeScope { scope: input.scope };
+        Ok(self
+            .admin_client()
+            .await?
+            .admin_change_scope(input.id, &scope)
+            .await?)
+    }
+
+    /// Disables (`active` false) or enables an account.
+    pub async fn admin_set_active(&self, user: &UserRef, active: bool) -> Result<UserView> {
+        let client = self.admin_client().await?;
+        Ok(if active {
+            client.admin_enable_user(user.id).await?
+        } else {
+            client.admin_disable_user(user.id).await?
+        })
+    }
+
+    /// Resets a password; the answer holds the one-time password.
+    pub async fn admin_reset_password(&self, user: &UserRef) -> Result<PasswordReset> {
+        Ok(self
+            .admin_client()
+            .await?
+            .admin_reset_password(user.id)
+            .await?)
+    }
+
+    // --- Devices, quarantine, audit ---------------------------------------
+
+    /// Devices of the area with their sync health.
+    pub async fn admin_devices(&self, query: &DeviceQuery) -> Result<Page<DeviceView>> {
+        Ok(self.admin_client().await?.admin_devices(query).await?)
+    }
+
+    /// Revokes a device.
+    pub async fn admin_revoke_device(&self, device: &DeviceRef) -> Result<Revoked> {
+        Ok(self
+            .admin_client()
+            .await?
+            .admin_revoke_device(device.id)
+            .await?)
+    }
+
+    /// Quarantined documents with their refused changes, decoded.
+    pub async fn admin_quarantine(&self, query: &QuarantineQuery) -> Result<Page<QuarantinedDoc>> {
+        Ok(self.admin_client().await?.admin_quarantine(query).await?)
+    }
+
+    /// Checks a document's refused changes again under today's rules.
+    pub async fn admin_release(&self, target: &QuarantineTarget) -> Result<Released> {
+        Ok(self.admin_client().await?.admin_release(target).await?)
+    }
+
+    /// Discards a document's refused changes with a reason.
+    pub async fn admin_discard(&self, discard: &Discard) -> Result<Discarded> {
+        Ok(self.admin_client().await?.admin_discard(discard).await?)
+    }
+
+    /// A page of the audit log.
+    pub async fn admin_audit(&self, query: &AuditQuery) -> Result<Page<AuditView>> {
+        Ok(self.admin_client().await?.admin_audit(query).await?)
+    }
+
+    /// Writes the audit entries `query` matches as a CSV file (as the
+    /// server makes it: UTF-8 with a byte-order mark) into `exports`,
+    /// named by the time (China time), and says where.
+    pub async fn admin_export_audit(&self, query: &AuditQuery, exports: &Path) -> Result<Exported> {
+        let (bytes, truncated) = self
+            .admin_client()
+            .await?
+            .admin_audit_csv_file(query)
+            .await?;
+        let name = format!("audit-{}.csv", self.file_stamp());
+        let path = write_export(exports, &name, &bytes)?;
+        Ok(Exported {
+            path,
+            bytes: bytes.len() as u64,
+            truncated,
+        })
+    }
+
+    /// The time by the core's clock for a file name: `20261129-090000`.
+    pub fn file_stamp(&self) -> String {
+        self.store()
+            .clock()
+            .now()
+            .to_china()
+            .map(|t| t.format("%Y%m%d-%H%M%S").to_string())
+            .unwrap_or_else(|| "export".into())
+    }
+
+    // --- Conflicts and duplicates (record edits, offline) -------------------
+
+    /// Records of the area with fields to resolve, from the server (with
+    /// who wrote each value on which device). Offline the interface lists
+    /// this device's records instead (`list_conflicts`).
+    pub async fn admin_conflicts(&self, query: &ConflictListQuery) -> Result<ConflictPage> {
+        let page = self.admin_client().await?.admin_conflicts(query).await?;
+        Ok(ConflictPage {
+            source: ListSource::Server,
+            items: page.items,
+            next: page.next,
+        })
+    }
+
+    /// Opens a record with fields to resolve: fetched from the server first
+    /// when it can be reached (a provincial admin's device does not hold
+    /// every record), then read from this device's store, where the
+    /// resolution is written as an ordinary change.
+    pub async fn admin_open_conflict(&self, id: DocId) -> Result<ConflictDetail> {
+        let me = self.principal()?;
+        let fetched = match self.engine().fetch_document(id).await {
+            Ok(fetched) => fetched,
+            // Offline: this device's copy, which the detail says.
+            Err(SyncError::Network(_) | SyncError::Protocol(_)) => false,
+            Err(e) => return Err(e.into()),
+        };
+        let mut detail = self.store().conflict_detail_as(&me, id)?;
+        detail.fetched = fetched;
+        Ok(detail)
+    }
+
+    /// Records on this device marked as duplicates whose mark the user may
+    /// clear.
+    pub fn admin_marked_duplicates(&self) -> Result<Vec<MarkedDuplicate>> {
+        let me = self.principal()?;
+        Ok(self.store().marked_duplicates_as(&me, 200, 0)?)
+    }
+
+    // --- Notices on this device ------------------------------------------------
+
+    /// What sync admins decided about this device's refused changes, newest
+    /// first, each with its record and the edits lost with a discard.
+    pub fn notices(&self) -> Result<Vec<NoticeView>> {
+        let notices = self.engine().notices()?;
+        Ok(self.store().notice_views(notices)?)
+    }
+
+    /// Forgets a notice the user has read.
+    pub fn dismiss_notice(&self, id: i64) -> Result<Vec<NoticeView>> {
+        self.engine().dismiss_notice(id)?;
+        self.notices()
+    }
+}
+
+/// Writes `bytes` as `dir/name` through a temporary file
+/// (`app_core::stats::export::write_file`); returns the path as text.
+pub fn write_export(dir: &Path, name: &str, bytes: &[u8]) -> Result<String> {
+    let path = app_core::stats::export::write_file(dir, name, bytes)?;
+    path.to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| CommandError::DataDirNotUtf8(path.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use app_core::api::EnrolInput;
+    use app_core::clock::SystemClock;
+    use app_core::domain::Role;
+    use app_core::sync::EngineOptions;
+
+    use super::*;
+
+    fn code(e: CommandError) -> String {
+        e.to_ipc().code
+    }
+
+    fn enrol_input(server: &str, username: &str, password: &str) -> EnrolInput {
+        EnrolInput {
+            server: server.into(),
+            username: username.into(),
+            password: password.into(),
+            device_name: String::new(),
+            new_password: None,
+        }
+    }
+
+    /// With a real server on loopback: an admin's device creates an account
+    /// through the console; the new user's device, given the one-time
+    /// password, is asked for a new one, sets it, enrols and signs in with
+    /// it offline; a commissioner's token is refused the console; the audit
+    /// log shows it all and exports as CSV.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_one_time_password_sets_a_new_one_and_the_console_runs_on_the_devices_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let config = sync_server::Config::with_data_dir(dir.path().join("server"));
+        let server = sync_server::launch(config, listener).await.unwrap();
+        server.server().ops().demo().await.unwrap();
+        let url = server.url();
+        let open = |name: &str| {
+            Core::open(
+                &dir.path().join(name),
+                SystemClock::shared(),
+                EngineOptions::default(),
+            )
+            .unwrap()
+        };
+
+        let admin = open("admin.sqlite");
+        admin
+            .enrol(
+                enrol_input(&url, "zhengan-admin", "demo-admin-520324"),
+                "linux",
+            )
+            .await
+            .unwrap();
+        let teams = admin.admin_teams(&TeamQuery::default()).await.unwrap();
+        let team = teams.items[0].team.id;
+        let created = admin
+            .admin_create_user(&NewUser {
+                username: "zhengan-li".into(),
+                display_name: "李四".into(),
+                role: Role::Commissioner,
+                scope: None,
+                team: Some(team),
+            })
+            .await
+            .unwrap();
+        assert!(created.user.must_change_password);
+        let otp = created.one_time_password;
+
+        let field = open("field.sqlite");
+        let first = enrol_input(&url, "zhengan-li", &otp);
+        let asked = field.enrol(first.clone(), "android").await.unwrap_err();
+        assert_eq!(code(asked), "sync.password_change_required");
+        assert!(
+            field.session_state().unwrap().profile.is_none(),
+            "nothing saved"
+        );
+        let weak = EnrolInput {
+            new_password: Some("短".into()),
+            ..first.clone()
+        };
+        assert_eq!(
+            code(field.enrol(weak, "android").await.unwrap_err()),
+            "sync.weak_password"
+        );
+        let new = EnrolInput {
+            new_password: Some("新的密码-2026".into()),
+            ..first
+        };
+        let session = field.enrol(new, "android").await.unwrap();
+        assert!(session.signed_in);
+        assert_eq!(session.profile.unwrap().display_name, "李四");
+        field.sign_out().unwrap();
+        assert_eq!(
+            code(field.sign_in(&otp).unwrap_err()),
+            "session.wrong_password"
+        );
+        assert!(field.sign_in("新的密码-2026").unwrap().signed_in);
+
+        // The console is the server's to refuse: a commissioner's token.
+        assert_eq!(
+            code(field.admin_users(&UserQuery::default()).await.unwrap_err()),
+            "sync.forbidden"
+        );
+
+        let audit = admin.admin_audit(&AuditQuery::default()).await.unwrap();
+        let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
+        for action in ["user.create", "user.password_change", "device.enrol"] {
+            assert!(actions.contains(&action), "{action} in {actions:?}");
+        }
+        let exports = dir.path().join(EXPORTS_DIR);
+        let exported = admin
+            .admin_export_audit(&AuditQuery::default(), &exports)
+            .await
+            .unwrap();
+        let csv = std::fs::read(&exported.path).unwrap();
+        assert!(
+            csv.starts_with(b"\xEF\xBB\xBF"),
+            "a byte-order mark for spreadsheets"
+        );
+        assert!(String::from_utf8_lossy(&csv).contains("user.password_change"));
+        assert_eq!(exported.bytes, csv.len() as u64);
+        assert!(!exported.truncated);
+
+        // Offline, the console says so with the network's code.
+        server.shutdown().await.unwrap();
+        assert_eq!(
+            code(
+                admin
+                    .admin_devices(&DeviceQuery::default())
+                    .await
+                    .unwrap_err()
+            ),
+            "sync.network"
+        );
+    }
+
+    #[test]
+    fn an_export_is_written_whole_under_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let exports = dir.path().join(EXPORTS_DIR);
+        let path = write_export(
+            &exports,
+            "audit-20261129-090000.csv",
+            b"\xEF\xBB\xBFid\n1\n",
+        )
+        .unwrap();
+        assert!(
+            path.ends_with("exports/audit-20261129-090000.csv"),
+            "{path}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"\xEF\xBB\xBFid\n1\n");
+        let names: Vec<_> = std::fs::read_dir(&exports)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "no partial file left: {names:?}");
+    }
+}
