@@ -36,15 +36,14 @@ use app_core::sync::protocol::EnrolRequest;
 use app_core::sync::status::{Remedy, SyncPhase};
 use app_core::sync::{self, EngineOptions, Enrolment, SyncEngine, SyncError};
 use serde_json::{Value, json};
-use sync_server::ServerHandle;
 
 use crate::harness::{self, AppUnderTest};
+use crate::steps::{
+    self, ADMIN, TestServer, WAIT, WANG, ZHANG, check_png, choose, fill, invoke, submit_enrolment,
+    tap, tap_nth, until, until_element, until_text,
+};
 
 const DESKTOP: (u32, u32) = (1440, 900);
-const WAIT: Duration = Duration::from_secs(30);
-const ADMIN: (&str, &str) = ("zhengan-admin", "demo-admin-520324");
-const ZHANG: (&str, &str) = ("zhengan-zhang", "demo-zhang-520324");
-const WANG: (&str, &str) = ("zhengan-wang", "demo-wang-520324");
 /// 北苑社区, 凤仪街道, 正安县.
 const VILLAGE: &str = "520324001001";
 
@@ -111,122 +110,6 @@ fn log_input(description: &str, farmers: i64) -> ServiceLogInput {
     }
 }
 
-/// Waits until `js` (a function body returning a boolean) is true.
-async fn until(app: &AppUnderTest, what: &str, js: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if app.client().execute(js, vec![]).await.ok() == Some(json!(true)) {
-            return;
-        }
-        if Instant::now() > deadline {
-            let body = app.eval("return document.body.innerText;").await;
-            panic!("timed out waiting for {what}; the page reads:\n{body}");
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
-
-async fn until_text(app: &AppUnderTest, text: &str) {
-    until(
-        app,
-        &format!("text {text:?}"),
-        &format!("return document.body.innerText.includes({});", json!(text)),
-    )
-    .await;
-}
-
-async fn until_element(app: &AppUnderTest, css: &str) {
-    until(
-        app,
-        css,
-        &format!("return !!document.querySelector({});", json!(css)),
-    )
-    .await;
-}
-
-/// Clicks the element at `css` (scrolled into view first).
-async fn tap(app: &AppUnderTest, css: &str) {
-    until_element(app, css).await;
-    app.client()
-        .execute(
-            "const el = document.querySelector(arguments[0]);\
-             el.scrollIntoView({ block: 'center' }); el.click(); return true;",
-            vec![json!(css)],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("tap {css}: {e}"));
-}
-
-/// Clicks the `n`th element at `css`.
-async fn tap_nth(app: &AppUnderTest, css: &str, n: usize) {
-    until(
-        app,
-        &format!("{css} #{n}"),
-        &format!(
-            "return document.querySelectorAll({}).length > {n};",
-            json!(css)
-        ),
-    )
-    .await;
-    app.client()
-        .execute(
-            "const el = document.querySelectorAll(arguments[0])[arguments[1]];\
-             el.scrollIntoView({ block: 'center' }); el.click(); return true;",
-            vec![json!(css), json!(n)],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("tap {css} #{n}: {e}"));
-}
-
-/// Sets an input's or select's value as a person would (input and change
-/// events).
-async fn fill(app: &AppUnderTest, css: &str, text: &str) {
-    until_element(app, css).await;
-    app.client()
-        .execute(
-            "const [css, text] = arguments; const el = document.querySelector(css);\
-             el.focus(); el.value = text; el.dispatchEvent(new Event('input', { bubbles: true }));\
-             el.dispatchEvent(new Event('change', { bubbles: true })); return true;",
-            vec![json!(css), json!(text)],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("fill {css}: {e}"));
-}
-
-/// Picks the option whose text contains `label` in the select at `css`.
-async fn choose(app: &AppUnderTest, css: &str, label: &str) {
-    until(
-        app,
-        &format!("{label:?} in {css}"),
-        &format!(
-            "const s = document.querySelector({}); return !!s && [...s.options].some(o => o.text.includes({}));",
-            json!(css),
-            json!(label)
-        ),
-    )
-    .await;
-    app.client()
-        .execute(
-            "const [css, label] = arguments; const s = document.querySelector(css);\
-             s.value = [...s.options].find(o => o.text.includes(label)).value;\
-             s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
-            vec![json!(css), json!(label)],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("choose {label} in {css}: {e}"));
-}
-
-async fn invoke(app: &AppUnderTest, command: &str, args: Value) -> Value {
-    app.client()
-        .execute_async(
-            "const [cmd, args, done] = arguments;\
-             window.__TAURI__.core.invoke(cmd, args).then(done, (e) => done({ error: e }));",
-            vec![json!(command), args],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("invoke {command}: {e}"))
-}
-
 /// Opens the actions of the user `username` in the users table (unless
 /// they are open).
 async fn manage(app: &AppUnderTest, username: &str) {
@@ -251,11 +134,7 @@ async fn open_section(app: &AppUnderTest, id: &str) {
 }
 
 async fn shot(app: &AppUnderTest, name: &str) {
-    let path = app.screenshot(name).await;
-    let png = std::fs::read(&path).expect("the screenshot");
-    let size = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().expect("4 bytes"));
-    assert_eq!((size(16), size(20)), DESKTOP, "{}", path.display());
-    assert!(png.len() > 8_000, "{} looks blank", path.display());
+    check_png(&app.screenshot(name).await, DESKTOP);
 }
 
 /// Syncs the admin app now and waits until its outbox is empty.
@@ -275,24 +154,13 @@ async fn admin_synced(app: &AppUnderTest) {
     }
 }
 
-async fn enrol_in_app(app: &AppUnderTest, addr: SocketAddr, user: &str, password: &str) {
-    until_element(app, "[data-testid=enrol-page]").await;
-    fill(app, "[data-testid=enrol-server]", &addr.to_string()).await;
-    fill(app, "[data-testid=enrol-username]", user).await;
-    fill(app, "[data-testid=enrol-password]", password).await;
-    tap(app, "[data-testid=enrol-submit]").await;
-}
-
 #[test]
 fn the_county_admin_resolves_releases_revokes_and_resets_from_the_console() {
     let Some(tools) = harness::require_tools() else {
         return;
     };
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime for the server and the field devices");
+    let _machine = harness::exclusive();
+    let server_rt = steps::server_runtime();
     let rt = server_rt.handle().clone();
     harness::run(async move {
         let root = tempfile::Builder::new()
@@ -300,28 +168,8 @@ fn the_county_admin_resolves_releases_revokes_and_resets_from_the_console() {
             .tempdir()
             .expect("a temp dir");
         let dir = root.path().to_owned();
-        let server: ServerHandle = rt
-            .spawn({
-                let dir = dir.clone();
-                async move {
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                    let config = sync_server::Config::with_data_dir(dir.join("server"));
-                    let server = sync_server::launch(config, listener)
-                        .await
-                        .map_err(|e| std::io::Error::other(e.to_string()))?;
-                    server
-                        .server()
-                        .ops()
-                        .demo()
-                        .await
-                        .map_err(|e| std::io::Error::other(e.to_string()))?;
-                    Ok::<_, std::io::Error>(server)
-                }
-            })
-            .await
-            .expect("the server task")
-            .expect("the server starts with the demo county");
-        let addr = server.local_addr();
+        let mut server = TestServer::demo(rt.clone(), dir.join("server")).await;
+        let addr = server.addr;
         let url = server.url();
 
         // --- 1. Field devices make a conflict and a duplicate. --------------
@@ -377,7 +225,7 @@ fn the_county_admin_resolves_releases_revokes_and_resets_from_the_console() {
         // --- 2. The admin enrols the console and resolves. ------------------
         let admin = AppUnderTest::launch(&tools, "admin", &dir.join("admin-app")).await;
         admin.resize(DESKTOP.0, DESKTOP.1).await;
-        enrol_in_app(&admin, addr, ADMIN.0, ADMIN.1).await;
+        submit_enrolment(&admin, addr, ADMIN).await;
         until_element(&admin, "[data-testid=admin-console]").await;
         admin
             .wait_for_text("[data-testid=console-who]", "赵敏 · 同步管理员")
@@ -598,7 +446,7 @@ fn the_county_admin_resolves_releases_revokes_and_resets_from_the_console() {
         // --- 6. 王芳 enrols a new app with the one-time password. -----------
         let field = AppUnderTest::launch(&tools, "wang", &dir.join("wang-app")).await;
         field.resize(390, 844).await;
-        enrol_in_app(&field, addr, WANG.0, &otp).await;
+        submit_enrolment(&field, addr, (WANG.0, &otp)).await;
         until_element(&field, "[data-testid=enrol-password-step]").await;
         until_text(&field, "设置新密码").await;
         fill(&field, "[data-testid=enrol-password-new]", "白茶园-2026").await;
@@ -613,10 +461,7 @@ fn the_county_admin_resolves_releases_revokes_and_resets_from_the_console() {
         until_element(&field, "[data-testid=home-page]").await;
         field.close().await;
 
-        rt.spawn(async move { server.shutdown().await })
-            .await
-            .unwrap()
-            .expect("the server stops");
+        server.stop().await;
     });
     server_rt.shutdown_timeout(Duration::from_secs(5));
 }

@@ -18,161 +18,22 @@
 //! Screenshots of the main pages at phone and tablet size are saved under
 //! `<target dir>/screenshots/`. Four app launches in all, to keep CI cheap.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use fantoccini::Locator;
-use serde_json::{Value, json};
-use sync_server::{Config, ServerHandle};
+use serde_json::json;
 
 use crate::harness::{self, AppUnderTest};
+use crate::steps::{
+    self,
+    LEAD, TestServer, ZHANG, assert_nothing_left, check_png, element, enrol, fill, invoke, tap,
+    until, until_text,
+};
 
 /// Phone (390×844) and tablet (1024×768) viewports.
 pub(crate) const PHONE: (u32, u32) = (390, 844);
 const TABLET: (u32, u32) = (1024, 768);
-pub(crate) const WAIT: Duration = Duration::from_secs(30);
-
-pub(crate) const ZHANG: (&str, &str) = ("zhengan-zhang", "demo-zhang-520324");
-pub(crate) const LEAD: (&str, &str) = ("zhengan-lead", "demo-lead-520324");
-
-/// The sync server, on its own runtime so that it answers while the test
-/// waits, stoppable and restartable on the same directory and port.
-pub(crate) struct TestServer {
-    pub(crate) runtime: tokio::runtime::Handle,
-    pub(crate) dir: PathBuf,
-    pub(crate) addr: SocketAddr,
-    pub(crate) handle: Option<ServerHandle>,
-}
-
-impl TestServer {
-    pub(crate) async fn start(&mut self) {
-        let (config, addr) = (Config::with_data_dir(&self.dir), self.addr);
-        let handle = self
-            .runtime
-            .spawn(async move {
-                let listener = tokio::net::TcpListener::bind(addr).await?;
-                sync_server::launch(config, listener)
-                    .await
-                    .map_err(|e| std::io::Error::other(e.to_string()))
-            })
-            .await
-            .expect("the server task")
-            .expect("the sync server starts");
-        self.handle = Some(handle);
-    }
-
-    pub(crate) async fn seed_demo(&self) {
-        let ops = self.handle.as_ref().expect("running").server().ops();
-        self.runtime
-            .spawn(async move { ops.demo().await.map(|_| ()) })
-            .await
-            .expect("the seeding task")
-            .expect("the demo county seeds");
-    }
-
-    pub(crate) async fn stop(&mut self) {
-        if let Some(handle) = self.handle.take() {
-            self.runtime
-                .spawn(async move { handle.shutdown().await })
-                .await
-                .expect("the shutdown task")
-                .expect("the server stops cleanly");
-        }
-    }
-
-    /// Whether the server holds document `doc` and has photo `hash` complete.
-    async fn holds(&self, doc: &str, photos: &[String]) -> bool {
-        let store = self.handle.as_ref().expect("running").server().store();
-        let doc: app_core::domain::DocId = doc.parse().expect("a document id");
-        let photos: Vec<app_core::domain::PhotoHash> = photos
-            .iter()
-            .map(|h| h.parse().expect("a photo hash"))
-            .collect();
-        self.runtime
-            .spawn(async move {
-                let has_doc = store.document(doc).await.ok().flatten().is_some();
-                let mut has_photos = true;
-                for p in photos {
-                    has_photos &= store
-                        .photo(&p)
-                        .await
-                        .ok()
-                        .flatten()
-                        .is_some_and(|r| r.complete);
-                }
-                has_doc && has_photos
-            })
-            .await
-            .unwrap_or(false)
-    }
-}
-
-/// Waits until `js` (a function body returning a boolean) is true.
-pub(crate) async fn until(app: &AppUnderTest, what: &str, js: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if app.client().execute(js, vec![]).await.ok() == Some(json!(true)) {
-            return;
-        }
-        if Instant::now() > deadline {
-            let body = app
-                .eval("return document.body.innerText;")
-                .await
-                .to_string();
-            panic!("timed out waiting for {what}; the page reads:\n{body}");
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
-
-/// Waits until the page's text contains `text`.
-pub(crate) async fn until_text(app: &AppUnderTest, text: &str) {
-    until(
-        app,
-        &format!("text {text:?}"),
-        &format!("return document.body.innerText.includes({});", json!(text)),
-    )
-    .await;
-}
-
-/// Waits for the element at `css` to appear.
-pub(crate) async fn element(app: &AppUnderTest, css: &str) -> fantoccini::elements::Element {
-    app.client()
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
-}
-
-/// Taps the element at `css`: scrolled to the middle of the screen first,
-/// so the bottom tab bar or the sticky save button never covers it.
-pub(crate) async fn tap(app: &AppUnderTest, css: &str) {
-    element(app, css).await;
-    app.client()
-        .execute(
-            "const el = document.querySelector(arguments[0]);\
-             el.scrollIntoView({ block: 'center' }); el.click(); return true;",
-            vec![json!(css)],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("tap {css}: {e}"));
-}
-
-/// Sets an input's value as typing would (an `input` event per change).
-pub(crate) async fn fill(app: &AppUnderTest, css: &str, text: &str) {
-    element(app, css).await;
-    app.client()
-        .execute(
-            "const [css, text] = arguments; const el = document.querySelector(css);\
-             el.focus(); el.value = text; el.dispatchEvent(new Event('input', { bubbles: true }));\
-             el.dispatchEvent(new Event('change', { bubbles: true })); return true;",
-            vec![json!(css), json!(text)],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("fill {css}: {e}"));
-}
 
 /// Chooses a file for the file input at `css`, as the file picker would:
 /// WebDriver sends the path of a file written to `dir`.
@@ -193,18 +54,6 @@ async fn press_enter(app: &AppUnderTest, css: &str) {
         .send_keys("\u{E007}")
         .await
         .unwrap_or_else(|e| panic!("Enter in {css}: {e}"));
-}
-
-/// Calls a command the way the interface does and returns its answer.
-pub(crate) async fn invoke(app: &AppUnderTest, command: &str, args: Value) -> Value {
-    app.client()
-        .execute_async(
-            "const [cmd, args, done] = arguments;\
-             window.__TAURI__.core.invoke(cmd, args).then(done, (e) => done({ error: e }));",
-            vec![json!(command), args],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("invoke {command}: {e}"))
 }
 
 /// A camera-like JPEG: large, with gradients and noise.
@@ -252,53 +101,21 @@ async fn shots(app: &AppUnderTest, name: &str) {
     app.resize(PHONE.0, PHONE.1).await;
 }
 
-pub(crate) async fn enrol(app: &AppUnderTest, addr: SocketAddr, (user, password): (&str, &str)) {
-    until(
-        app,
-        "the enrolment page",
-        "return !!document.querySelector('[data-testid=enrol-page]');",
-    )
-    .await;
-    fill(app, "[data-testid=enrol-server]", &addr.to_string()).await;
-    fill(app, "[data-testid=enrol-username]", user).await;
-    fill(app, "[data-testid=enrol-password]", password).await;
-    tap(app, "[data-testid=enrol-submit]").await;
-    until(
-        app,
-        "home after enrolment",
-        "return !!document.querySelector('[data-testid=home-page]');",
-    )
-    .await;
-}
-
 #[test]
 fn a_field_day_offline_then_synced_to_the_team_lead() {
     let Some(tools) = harness::require_tools() else {
         return;
     };
     let _machine = harness::exclusive();
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime for the sync server");
+    let server_rt = steps::server_runtime();
     let runtime = server_rt.handle().clone();
     harness::run(async move {
         let root = tempfile::Builder::new()
             .prefix("ketepai-e2e-")
             .tempdir()
             .expect("a temp dir");
-        let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port");
-        let mut server = TestServer {
-            runtime,
-            dir: root.path().join("server"),
-            addr,
-            handle: None,
-        };
-        server.start().await;
-        server.seed_demo().await;
+        let mut server = TestServer::demo(runtime, root.path().join("server")).await;
+        let addr = server.addr;
 
         // --- Device A: first start, in Chinese, enrolment. ---------------------
         let dir_a = root.path().join("device-a");
@@ -630,45 +447,4 @@ fn a_field_day_offline_then_synced_to_the_team_lead() {
         }
     });
     server_rt.shutdown_timeout(Duration::from_secs(5));
-}
-
-/// After close, no process may still mention the data directory.
-pub(crate) fn assert_nothing_left(data_dir: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let left = harness::processes_mentioning(data_dir);
-        if left.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "processes left running: {left:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// A screenshot is a PNG of the viewport's size and not a blank page: a flat
-/// image compresses to a few hundred bytes, a rendered page to tens of KB.
-pub(crate) fn check_png(path: &Path, (width, height): (u32, u32)) {
-    let png = std::fs::read(path).expect("read the screenshot");
-    assert_eq!(
-        &png[..8],
-        b"\x89PNG\r\n\x1a\n",
-        "{} is not a PNG",
-        path.display()
-    );
-    let size = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().expect("4 bytes"));
-    assert_eq!(
-        (size(16), size(20)),
-        (width, height),
-        "{} has the wrong size",
-        path.display()
-    );
-    assert!(
-        png.len() > 8_000,
-        "{} looks blank ({} bytes)",
-        path.display(),
-        png.len()
-    );
 }

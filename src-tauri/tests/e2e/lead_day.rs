@@ -24,17 +24,17 @@
 //! not served, each at 1280×800 and 800×1280; the log changed since
 //! approval; the returned log on the phone at 390×844.
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::field_day::{
-    LEAD, PHONE, TestServer, WAIT, ZHANG, assert_nothing_left, check_png, enrol, fill, invoke, tap,
-    until, until_text,
-};
+use crate::field_day::PHONE;
 use crate::harness::{self, AppUnderTest};
+use crate::steps::{
+    self, LEAD, TestServer, ZHANG, assert_nothing_left, check_png, enrol, fill, invoke, tap,
+    tap_text, until, until_answer, until_text,
+};
 
 /// A tablet held sideways, and upright.
 const LANDSCAPE: (u32, u32) = (1280, 800);
@@ -78,28 +78,6 @@ async fn add_photo(app: &AppUnderTest, jpeg: &[u8]) -> Value {
     added["meta"].clone()
 }
 
-/// Calls `command` until `ok` holds for its answer.
-async fn until_answer(
-    app: &AppUnderTest,
-    what: &str,
-    command: &str,
-    args: Value,
-    ok: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let answer = invoke(app, command, args.clone()).await;
-        if ok(&answer) {
-            return answer;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; {command} answers {answer}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// Asks for a sync round and waits until one that started after the ask
 /// succeeded with nothing left to upload. (A round may be under way when
 /// asked; it ends, then the round the ask woke runs.)
@@ -118,29 +96,6 @@ async fn synced(app: &AppUnderTest, what: &str) {
         s["pending_records"] == json!(0) && s["pending_photo_bytes"] == json!(0)
     })
     .await;
-}
-
-/// Taps the first element at `css` whose text contains `text`.
-async fn tap_text(app: &AppUnderTest, css: &str, text: &str) {
-    until(
-        app,
-        &format!("{css} with {text:?}"),
-        &format!(
-            "return [...document.querySelectorAll({})].some(e => e.innerText.includes({}));",
-            json!(css),
-            json!(text)
-        ),
-    )
-    .await;
-    app.client()
-        .execute(
-            "const [css, text] = arguments;\
-             const el = [...document.querySelectorAll(css)].find(e => e.innerText.includes(text));\
-             el.scrollIntoView({ block: 'center' }); el.click(); return true;",
-            vec![json!(css), json!(text)],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("tap {css} {text:?}: {e}"));
 }
 
 /// Screenshots at both tablet orientations, scrolled to `anchor` (if any)
@@ -197,28 +152,15 @@ fn a_lead_reviews_offline_and_nothing_is_silently_approved() {
         return;
     };
     let _machine = harness::exclusive();
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime for the sync server");
+    let server_rt = steps::server_runtime();
     let runtime = server_rt.handle().clone();
     harness::run(async move {
         let root = tempfile::Builder::new()
             .prefix("ketepai-e2e-lead-")
             .tempdir()
             .expect("a temp dir");
-        let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port");
-        let mut server = TestServer {
-            runtime,
-            dir: root.path().join("server"),
-            addr,
-            handle: None,
-        };
-        server.start().await;
-        server.seed_demo().await;
+        let mut server = TestServer::demo(runtime, root.path().join("server")).await;
+        let addr = server.addr;
 
         // --- 1. 张三's phone: four logs with photos. ------------------------------
         let dir_phone = root.path().join("phone");

@@ -11,3 +11,4 @@ mod admin_console;
 mod field_day;
 mod harness;
 mod lead_day;
+mod steps;
