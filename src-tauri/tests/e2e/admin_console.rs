@@ -24,7 +24,6 @@
 //! Screenshots at 1440×900 of every console screen land in
 //! `<target dir>/screenshots/admin-*.png`. Two app launches in all.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,7 +34,7 @@ use app_core::store::Store;
 use app_core::sync::protocol::EnrolRequest;
 use app_core::sync::status::{Remedy, SyncPhase};
 use app_core::sync::{self, EngineOptions, Enrolment, SyncEngine, SyncError};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::harness::{self, AppUnderTest};
 use crate::steps::{

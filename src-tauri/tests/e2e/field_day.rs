@@ -19,16 +19,15 @@
 //! `<target dir>/screenshots/`. Four app launches in all, to keep CI cheap.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use serde_json::json;
 
 use crate::harness::{self, AppUnderTest};
 use crate::steps::{
-    self,
-    LEAD, TestServer, ZHANG, assert_nothing_left, check_png, element, enrol, fill, invoke, tap,
-    until, until_text,
+    self, LEAD, TestServer, WAIT, ZHANG, assert_nothing_left, check_png, element, enrol, fill,
+    invoke, tap, until, until_text,
 };
 
 /// Phone (390×844) and tablet (1024×768) viewports.

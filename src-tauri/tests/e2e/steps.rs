@@ -304,7 +304,11 @@ pub async fn until_answer(
 
 /// Fills the enrolment page with the server's address and an account and
 /// sends it.
-pub async fn submit_enrolment(app: &AppUnderTest, addr: SocketAddr, (user, password): (&str, &str)) {
+pub async fn submit_enrolment(
+    app: &AppUnderTest,
+    addr: SocketAddr,
+    (user, password): (&str, &str),
+) {
     until_element(app, "[data-testid=enrol-page]").await;
     fill(app, "[data-testid=enrol-server]", &addr.to_string()).await;
     fill(app, "[data-testid=enrol-username]", user).await;
