@@ -840,10 +840,10 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Stats(cmd) => stats_command(&server, cmd).await?,
         Command::Demo => {
-            let accounts = ops.demo().await?;
+            let demo = ops.demo().await?;
             println!("demo county 正安县 (520324), team 正安县科技特派团 (茶叶)");
             println!("{:<16} {:<10} {:<14} password", "username", "name", "role");
-            for a in accounts {
+            for a in demo.accounts {
                 println!(
                     "{:<16} {:<10} {:<14} {}",
                     a.username,
@@ -852,6 +852,7 @@ async fn run() -> anyhow::Result<()> {
                     a.password
                 );
             }
+            println!("{}", demo.seeded);
         }
     }
     Ok(())
