@@ -416,8 +416,8 @@ impl Seed<'_> {
             })
             .collect();
         let mut rng = StdRng::seed_from_u64(20_261_201);
-        const BACKLOG: usize = 3; // 杨志强: his phone cannot get its pushes through.
-        const SILENT: usize = 4; // 周丽华: nothing for ten days.
+        const BACKLOG: usize = 4; // 杨志强: his phone cannot get its pushes through.
+        const SILENT: usize = 5; // 周丽华: nothing for ten days.
         const SILENT_FOR: u32 = 10;
         const BACKLOG_DAYS: u32 = 3;
         let review_days = [22, 15, 8];
