@@ -142,15 +142,20 @@ impl Synth {
     /// A service log of a typical length (about 60–250 characters of text,
     /// a few list items), dated within `days` before 2026-11-28.
     pub fn service_log(&mut self, days: u32) -> ServiceLogInput {
-        let (y, m, d) = REFERENCE_DAY;
-        let date = NaiveDate::from_ymd_opt(y, m, d).expect("date")
-            - chrono::Days::new(u64::from(self.rng.random_range(0..days.max(1))));
-        self.service_log_on(date)
+        self.log_input(|rng| {
+            let (y, m, d) = REFERENCE_DAY;
+            NaiveDate::from_ymd_opt(y, m, d).expect("date")
+                - chrono::Days::new(u64::from(rng.random_range(0..days.max(1))))
+        })
     }
 
     /// A service log of a typical length dated `date`, in a random village
     /// of the generator's.
     pub fn service_log_on(&mut self, date: NaiveDate) -> ServiceLogInput {
+        self.log_input(|_| date)
+    }
+
+    fn log_input(&mut self, date: impl FnOnce(&mut StdRng) -> NaiveDate) -> ServiceLogInput {
         let weights: u32 = ACTIVITIES.iter().map(|a| a.1).sum();
         let mut pick = self.rng.random_range(0..weights);
         let activity = ACTIVITIES
@@ -165,6 +170,7 @@ impl Synth {
             })
             .map_or("other", |a| a.0);
         let (village, _) = self.village();
+        let date = date(&mut self.rng);
         let start = self.rng.random_range(8..15);
         let (n_tech, n_var, n_party) = (
             self.rng.random_range(0..3),
@@ -217,24 +223,26 @@ impl Synth {
 
     /// A farmer consultation asked on 2026-11-28 or before.
     pub fn consultation(&mut self) -> ConsultationInput {
+        let (village, _) = self.village();
         let day = self.rng.random_range(1..28);
+        let mut input = self.consultation_in(village, String::new());
         let (y, m, _) = REFERENCE_DAY;
-        let asked = NaiveDate::from_ymd_opt(y, m, day)
-            .and_then(|d| {
-                d.and_hms_opt(
-                    self.rng.random_range(7..20),
-                    self.rng.random_range(0..60),
-                    0,
-                )
-            })
-            .expect("a time");
-        self.consultation_at(asked)
+        input.asked_at = format!(
+            "{y}-{m:02}-{day:02} {:02}:{:02}",
+            self.rng.random_range(7..20),
+            self.rng.random_range(0..60)
+        );
+        input
     }
 
     /// A farmer consultation asked at `asked` (China time), from a random
     /// village of the generator's.
     pub fn consultation_at(&mut self, asked: NaiveDateTime) -> ConsultationInput {
         let (village, _) = self.village();
+        self.consultation_in(village, asked.format("%Y-%m-%d %H:%M").to_string())
+    }
+
+    fn consultation_in(&mut self, village: String, asked_at: String) -> ConsultationInput {
         ConsultationInput {
             farmer_name: self.farmer(),
             farmer_phone: format!("139{:08}", self.rng.random_range(0..100_000_000)),
@@ -248,7 +256,7 @@ impl Synth {
                 .choose(&mut self.rng)
                 .expect("channels")
                 .to_string(),
-            asked_at: asked.format("%Y-%m-%d %H:%M").to_string(),
+            asked_at,
             photos: vec![],
         }
     }

@@ -24,7 +24,8 @@
 //! grows. Drafts stay on devices and are not made.
 //!
 //! Seeding is idempotent: the records are made once, when the first demo
-//! device does not exist yet; later runs find it and add nothing.
+//! device (the lead's tablet) does not exist yet; later runs find it and
+//! add nothing.
 
 use std::collections::BTreeMap;
 
@@ -155,7 +156,7 @@ struct Seed<'a> {
 }
 
 /// The demo device that says whether the records are there: the first
-/// member's phone.
+/// member's first device, enrolled before any record is made.
 fn first_device(members: &[Member]) -> Option<(&User, &str)> {
     members
         .iter()
@@ -163,10 +164,10 @@ fn first_device(members: &[Member]) -> Option<(&User, &str)> {
 }
 
 /// Seeds the demo records for `team` (its lead first in `members`, then
-/// its commissioners: the fourth of them grows a backlog, the fifth falls
-/// silent; the first has a phone and a tablet), over `slice`, the county's
-/// register, up to `now`. Does nothing when the first member's phone is
-/// enrolled already.
+/// six commissioners: the first has a phone and a tablet, the second's
+/// phone approves its own log, the fifth's backlog grows, the sixth falls
+/// silent), over `slice`, the county's register, up to `now`. Does nothing
+/// when the first demo device (the lead's tablet) is enrolled already.
 pub async fn seed(
     server: &dyn ServerStore,
     team: &Team,
