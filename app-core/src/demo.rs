@@ -293,3 +293,74 @@ impl Synth {
         SENTENCES.choose(&mut self.rng).expect("sentences")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::api::Identity;
+    use crate::clock::ManualClock;
+    use crate::store::{SliceDivision, Store};
+    use crate::testing;
+
+    fn division(code: u64, name: &str) -> SliceDivision {
+        SliceDivision {
+            code,
+            name: name.into(),
+        }
+    }
+
+    /// Two townships of 正安县 with three villages each.
+    fn slice() -> RegisterSlice {
+        RegisterSlice {
+            version: "test".into(),
+            province: division(52, "贵州省"),
+            prefecture: division(5203, "遵义市"),
+            county: division(520_324, "正安县"),
+            townships: vec![
+                division(520_324_100, "凤仪街道"),
+                division(520_324_101, "安场镇"),
+            ],
+            villages: (1..=3)
+                .flat_map(|n| {
+                    [
+                        division(520_324_100_000 + n, "凤仪村"),
+                        division(520_324_101_000 + n, "安场村"),
+                    ]
+                })
+                .collect(),
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn records_drawn_for_a_day_save_and_stay_in_their_villages() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(testing::T0);
+        let store = Store::open(dir.path().join("d.sqlite"), clock.shared()).unwrap();
+        let who = Identity {
+            user: testing::user_id(1),
+            team: Some(testing::team_id(1)),
+        };
+        let mut synth = Synth::new(StdRng::seed_from_u64(7), &slice())
+            .only_villages(|v| v / 1000 == 520_324_101);
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let asked = day.and_hms_opt(9, 30, 0).unwrap();
+        let mut trainings = 0;
+        for _ in 0..40 {
+            let log = synth.service_log_on(day);
+            assert_eq!(log.date, "2026-11-20");
+            assert!(log.village.starts_with("520324101"), "{}", log.village);
+            trainings += u32::from(log.activity == "training");
+            assert_eq!(log.activity == "training", log.trainees.is_some());
+            store.create_service_log(&who, &log, true).unwrap();
+            let c = synth.consultation_at(asked);
+            assert_eq!(c.asked_at, "2026-11-20 09:30");
+            assert!(c.farmer_village.starts_with("520324101"));
+            store.create_consultation(&who, &c).unwrap();
+        }
+        assert!(trainings > 0);
+        assert!(!synth.advice().is_empty());
+    }
+}

@@ -338,8 +338,9 @@ pub struct DeviceLine {
 pub struct Demo {
     /// The accounts, lead first, sync admin last.
     pub accounts: Vec<DemoAccount>,
-    /// What the records' seed made, or found made.
-    pub seeded: crate::demo::DemoSeed,
+    /// What the records' seed made, or found made; `None` when only the
+    /// accounts were asked for ([`Ops::demo_accounts`]).
+    pub seeded: Option<crate::demo::DemoSeed>,
 }
 
 /// An account the demo created (or found).
@@ -1540,6 +1541,46 @@ impl Ops {
     /// server's clock ([`crate::demo`]). Running it again changes nothing
     /// and returns the same accounts.
     pub async fn demo(&self) -> Result<Demo, OpsError> {
+        let (accounts, team, members, county) = self.demo_team().await?;
+        let slice = self
+            .store
+            .register_slice(county)
+            .await?
+            .ok_or_else(|| OpsError::Reference(format!("no register slice of {county}")))?;
+        let seeded = crate::demo::seed(
+            self.store.as_ref(),
+            &team,
+            &members,
+            &slice,
+            self.clock.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::demo::DemoError::Server(e) => OpsError::Store(e),
+            other => OpsError::Demo(other.to_string()),
+        })?;
+        Ok(Demo {
+            accounts,
+            seeded: Some(seeded),
+        })
+    }
+
+    /// The demo county's register, team and accounts only, as
+    /// [`Ops::demo`] makes them: no devices, no records. Idempotent.
+    pub async fn demo_accounts(&self) -> Result<Demo, OpsError> {
+        let (accounts, ..) = self.demo_team().await?;
+        Ok(Demo {
+            accounts,
+            seeded: None,
+        })
+    }
+
+    /// The demo's register, team and accounts, created when missing: the
+    /// accounts, the team as it is now, its members with the devices the
+    /// seed gives them (lead first), and the county.
+    async fn demo_team(
+        &self,
+    ) -> Result<(Vec<DemoAccount>, Team, Vec<crate::demo::Member>, CountyCode), OpsError> {
         let county = CountyCode::parse(DEMO_COUNTY).expect("a valid county code");
         if self
             .store
@@ -1651,29 +1692,9 @@ impl Ops {
                 });
             }
         }
-        let slice = self
-            .store
-            .register_slice(county)
-            .await?
-            .ok_or_else(|| OpsError::Reference(format!("no register slice of {county}")))?;
         // The team as it is now (the lead appointed).
         let team = self.store.team(team.id).await?.unwrap_or(team);
-        let seeded = crate::demo::seed(
-            self.store.as_ref(),
-            &team,
-            &members,
-            &slice,
-            self.clock.now(),
-        )
-        .await
-        .map_err(|e| match e {
-            crate::demo::DemoError::Server(e) => OpsError::Store(e),
-            other => OpsError::Demo(other.to_string()),
-        })?;
-        Ok(Demo {
-            accounts: out,
-            seeded,
-        })
+        Ok((out, team, members, county))
     }
 }
 
