@@ -14,6 +14,8 @@
 //!   SQLite file and import the division register.
 //! - `photo` (feature `photos`) decodes, shrinks and reads EXIF on the device.
 //! - `sync::client` (feature `sync-client`) is the device's HTTP sync engine.
+//! - `demo` (feature `demo`) draws realistic synthetic records over a
+//!   county's register, for the server's demo seed, scenarios and benchmarks.
 //!
 //! [`clock`] is the one place that reads the time; everything else is given
 //! a [`Clock`] (the workspace's `clippy.toml` refuses `SystemTime::now`
@@ -38,6 +40,8 @@ pub mod photo;
 pub mod reference;
 // The store is the only module that speaks SQL on a device: `clippy.toml`
 // refuses `rusqlite::Connection` everywhere else.
+#[cfg(feature = "demo")]
+pub mod demo;
 #[cfg(feature = "store")]
 #[allow(
     clippy::disallowed_types,

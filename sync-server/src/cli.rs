@@ -233,8 +233,14 @@ enum Command {
         #[arg(long)]
         off: bool,
     },
-    /// Seed the demo county 正安县 (520324) and print its accounts.
-    Demo,
+    /// Seed the demo county 正安县 (520324): its team, accounts, devices and
+    /// a month of records ending today; print the accounts.
+    Demo {
+        /// Only the register, the team and the accounts: no devices, no
+        /// records (what the end-to-end scenarios start from).
+        #[arg(long)]
+        accounts_only: bool,
+    },
     /// Statistics and the annual sheet (统计与考核) for operators.
     #[command(subcommand)]
     Stats(StatsCommand),
@@ -839,11 +845,15 @@ async fn run() -> anyhow::Result<()> {
             );
         }
         Command::Stats(cmd) => stats_command(&server, cmd).await?,
-        Command::Demo => {
-            let accounts = ops.demo().await?;
+        Command::Demo { accounts_only } => {
+            let demo = if accounts_only {
+                ops.demo_accounts().await?
+            } else {
+                ops.demo().await?
+            };
             println!("demo county 正安县 (520324), team 正安县科技特派团 (茶叶)");
             println!("{:<16} {:<10} {:<14} password", "username", "name", "role");
-            for a in accounts {
+            for a in demo.accounts {
                 println!(
                     "{:<16} {:<10} {:<14} {}",
                     a.username,
@@ -851,6 +861,10 @@ async fn run() -> anyhow::Result<()> {
                     a.role.code(),
                     a.password
                 );
+            }
+            match demo.seeded {
+                Some(seeded) => println!("{seeded}"),
+                None => println!("accounts only: no devices or records seeded"),
             }
         }
     }

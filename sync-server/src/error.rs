@@ -281,7 +281,7 @@ impl From<OpsError> for ApiError {
         match e {
             OpsError::Store(e) => e.into(),
             OpsError::Password(e) => ApiError::Internal(e.to_string()),
-            OpsError::Reference(e) => ApiError::Internal(e),
+            OpsError::Reference(e) | OpsError::Demo(e) => ApiError::Internal(e),
             OpsError::Invalid {
                 code: "bad_cursor",
                 message,

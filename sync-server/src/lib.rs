@@ -21,6 +21,8 @@
 //! - [`ops`]: operator and sync admin actions, one implementation behind
 //!   the binary's subcommands and the admin API.
 //! - [`quarantine`]: what a refused change tries to write, for the console.
+//! - [`demo`]: the demo county's month of records, made by demo devices and
+//!   stored through the push sequence.
 
 pub mod auth;
 pub mod cli;
@@ -28,6 +30,7 @@ mod codec;
 pub mod config;
 pub mod conflicts;
 mod csv;
+pub mod demo;
 pub mod error;
 pub mod metrics;
 pub mod ops;

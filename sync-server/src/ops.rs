@@ -79,6 +79,9 @@ pub enum OpsError {
     /// Reference data could not be read.
     #[error("reference data: {0}")]
     Reference(String),
+    /// The demo seed's devices failed.
+    #[error("demo seed: {0}")]
+    Demo(String),
     /// A value of the request is not acceptable.
     #[error("{message}")]
     Invalid {
@@ -113,7 +116,10 @@ impl OpsError {
     /// The stable code, as the API sends it.
     pub fn code(&self) -> &'static str {
         match self {
-            OpsError::Store(_) | OpsError::Password(_) | OpsError::Reference(_) => "internal",
+            OpsError::Store(_)
+            | OpsError::Password(_)
+            | OpsError::Reference(_)
+            | OpsError::Demo(_) => "internal",
             OpsError::Invalid { code, .. } | OpsError::Conflict { code, .. } => code,
             OpsError::NotFound(_) => "not_found",
             OpsError::OutOfScope(_) => "out_of_scope",
@@ -325,6 +331,16 @@ pub struct DeviceLine {
     pub device: DeviceRecord,
     /// Its user's sign-in name.
     pub username: String,
+}
+
+/// What the demo seed holds: its accounts and its records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Demo {
+    /// The accounts, lead first, sync admin last.
+    pub accounts: Vec<DemoAccount>,
+    /// What the records' seed made, or found made; `None` when only the
+    /// accounts were asked for ([`Ops::demo_accounts`]).
+    pub seeded: Option<crate::demo::DemoSeed>,
 }
 
 /// An account the demo created (or found).
@@ -1519,10 +1535,52 @@ impl Ops {
     }
 
     /// Seeds the demo county 正安县 (520324): its register, the team
-    /// 正安县科技特派团 (leading industry 茶叶), a team lead, two
-    /// commissioners and a county sync admin, with known passwords. Running
-    /// it again changes nothing and returns the same accounts.
-    pub async fn demo(&self) -> Result<Vec<DemoAccount>, OpsError> {
+    /// 正安县科技特派团 (leading industry 茶叶), a team lead, six
+    /// commissioners and a county sync admin, with known passwords, and
+    /// the team's devices with a month of records ending today by the
+    /// server's clock ([`crate::demo`]). Running it again changes nothing
+    /// and returns the same accounts.
+    pub async fn demo(&self) -> Result<Demo, OpsError> {
+        let (accounts, team, members, county) = self.demo_team().await?;
+        let slice = self
+            .store
+            .register_slice(county)
+            .await?
+            .ok_or_else(|| OpsError::Reference(format!("no register slice of {county}")))?;
+        let seeded = crate::demo::seed(
+            self.store.as_ref(),
+            &team,
+            &members,
+            &slice,
+            self.clock.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::demo::DemoError::Server(e) => OpsError::Store(e),
+            other => OpsError::Demo(other.to_string()),
+        })?;
+        Ok(Demo {
+            accounts,
+            seeded: Some(seeded),
+        })
+    }
+
+    /// The demo county's register, team and accounts only, as
+    /// [`Ops::demo`] makes them: no devices, no records. Idempotent.
+    pub async fn demo_accounts(&self) -> Result<Demo, OpsError> {
+        let (accounts, ..) = self.demo_team().await?;
+        Ok(Demo {
+            accounts,
+            seeded: None,
+        })
+    }
+
+    /// The demo's register, team and accounts, created when missing: the
+    /// accounts, the team as it is now, its members with the devices the
+    /// seed gives them (lead first), and the county.
+    async fn demo_team(
+        &self,
+    ) -> Result<(Vec<DemoAccount>, Team, Vec<crate::demo::Member>, CountyCode), OpsError> {
         let county = CountyCode::parse(DEMO_COUNTY).expect("a valid county code");
         if self
             .store
@@ -1542,57 +1600,101 @@ impl Ops {
             Some(t) => t,
             None => self.add_team("正安县科技特派团", county, "茶叶").await?,
         };
+        let phone = ("手机", "android");
         let accounts = [
             (
                 "zhengan-lead",
                 "李明",
                 Role::TeamLead,
                 "demo-lead-520324",
-                None,
+                &[("平板", "android")][..],
             ),
             (
                 "zhengan-zhang",
                 "张三",
                 Role::Commissioner,
                 "demo-zhang-520324",
-                None,
+                &[phone, ("平板", "android")][..],
             ),
             (
                 "zhengan-wang",
                 "王芳",
                 Role::Commissioner,
                 "demo-wang-520324",
-                None,
+                &[phone][..],
+            ),
+            (
+                "zhengan-chen",
+                "陈建国",
+                Role::Commissioner,
+                "demo-chen-520324",
+                &[phone][..],
+            ),
+            (
+                "zhengan-liu",
+                "刘晓燕",
+                Role::Commissioner,
+                "demo-liu-520324",
+                &[phone][..],
+            ),
+            (
+                "zhengan-yang",
+                "杨志强",
+                Role::Commissioner,
+                "demo-yang-520324",
+                &[phone][..],
+            ),
+            (
+                "zhengan-zhou",
+                "周丽华",
+                Role::Commissioner,
+                "demo-zhou-520324",
+                &[phone][..],
             ),
             (
                 "zhengan-admin",
                 "赵敏",
                 Role::SyncAdmin,
                 "demo-admin-520324",
-                Some(Scope::County(county)),
+                &[][..],
             ),
         ];
         let mut out = Vec::new();
-        for (username, name, role, password, scope) in accounts {
-            if self.store.user_by_name(username).await?.is_none() {
-                self.add_user(NewUser {
-                    username: username.into(),
-                    display_name: name.into(),
-                    role,
-                    scope,
-                    team: (role != Role::SyncAdmin).then_some(team.id),
-                    password: password.into(),
-                })
-                .await?;
-            }
+        let mut members = Vec::new();
+        for (username, name, role, password, devices) in accounts {
+            let user = match self.store.user_by_name(username).await? {
+                Some(found) => found.user,
+                None => {
+                    self.add_user(NewUser {
+                        username: username.into(),
+                        display_name: name.into(),
+                        role,
+                        scope: (role == Role::SyncAdmin).then_some(Scope::County(county)),
+                        team: (role != Role::SyncAdmin).then_some(team.id),
+                        password: password.into(),
+                    })
+                    .await?
+                }
+            };
             out.push(DemoAccount {
                 username: username.into(),
                 password: password.into(),
                 role,
                 display_name: name.into(),
             });
+            if role != Role::SyncAdmin {
+                members.push(crate::demo::Member {
+                    devices: devices
+                        .iter()
+                        .map(|(kind, platform)| (format!("{name}的{kind}"), *platform))
+                        .collect(),
+                    user,
+                });
+            }
         }
-        Ok(out)
+        // The team as it is now (the lead appointed).
+        let team = self.store.team(team.id).await?.unwrap_or(team);
+        Ok((out, team, members, county))
     }
 }
 

@@ -27,8 +27,9 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// A server on a fresh data directory seeded with the demo county
-    /// (正安县 520324, its team, lead, two commissioners and a sync admin).
+    /// A server on a fresh data directory seeded with the demo county's
+    /// accounts (正安县 520324, its team, lead, six commissioners and a sync
+    /// admin), without the demo's devices and records.
     pub fn demo(exe: &Path) -> ServerProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         let data_dir = dir.path().join("server");
@@ -40,7 +41,7 @@ impl ServerProcess {
             log: dir.path().join("server.log"),
             _dir: Some(dir),
         };
-        server.run_to_end(&["demo"]);
+        server.run_to_end(&["demo", "--accounts-only"]);
         server
     }
 

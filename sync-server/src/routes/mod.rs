@@ -14,7 +14,7 @@ mod health;
 mod photos;
 mod reference;
 mod stats;
-mod sync;
+pub(crate) mod sync;
 mod team;
 
 use std::time::{Duration, Instant};

@@ -33,7 +33,7 @@ use crate::auth::{Authed, TOUCH_EVERY_MILLIS};
 use crate::codec;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{AuditEntry, PullQuery};
+use crate::store::{AuditEntry, DeviceSync, PullQuery};
 use crate::sync::PushBatch;
 
 /// When a pull finds nothing in scope but at least this many changes of
@@ -247,16 +247,16 @@ fn announce(mut resp: Response, notices: u64) -> Response {
 
 /// Which sync request a device made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Request {
+pub(crate) enum Request {
+    /// A push.
     Push,
+    /// A pull.
     Pull,
 }
 
 /// Records a device's sync health after a successful push or pull: its
 /// time, and what the request's headers report (the outbox, the app
-/// version; see [`DeviceReport`]). A pull writes only when something
-/// changed or the last write is older than [`TOUCH_EVERY_MILLIS`], so a
-/// reconnect with nothing new costs no write.
+/// version; see [`DeviceReport`]).
 async fn record_sync(
     app: &AppState,
     authed: &Authed,
@@ -264,15 +264,30 @@ async fn record_sync(
     request: Request,
     at: Timestamp,
 ) -> Result<(), ApiError> {
-    let old = &authed.device.sync;
+    let report = DeviceReport::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()));
+    if let Some(new) = health_after(&authed.device.sync, report.as_ref(), request, at) {
+        app.store.record_sync(authed.device.id, &new, at).await?;
+    }
+    Ok(())
+}
+
+/// A device's sync health after a successful `request` at `at` carrying
+/// `report`, or `None` when nothing needs writing: a pull writes only when
+/// something changed or the last write is older than
+/// [`TOUCH_EVERY_MILLIS`], so a reconnect with nothing new costs no write.
+/// The one rule for the route and the demo seed (`crate::demo`).
+pub(crate) fn health_after(
+    old: &DeviceSync,
+    report: Option<&DeviceReport>,
+    request: Request,
+    at: Timestamp,
+) -> Option<DeviceSync> {
     let mut new = old.clone();
-    if let Some(report) =
-        DeviceReport::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()))
-    {
+    if let Some(report) = report {
         if report.app_version.is_some() {
             new.app_version = report.app_version.clone();
         }
-        new.backlog = Some(Backlog::after_report(old.backlog.as_ref(), &report, at));
+        new.backlog = Some(Backlog::after_report(old.backlog.as_ref(), report, at));
     }
     let stale = |t: Option<Timestamp>| t.is_none_or(|t| at.millis_since(t) > TOUCH_EVERY_MILLIS);
     let write = match request {
@@ -295,10 +310,7 @@ async fn record_sync(
             write
         }
     };
-    if write {
-        app.store.record_sync(authed.device.id, &new, at).await?;
-    }
-    Ok(())
+    write.then_some(new)
 }
 
 /// `GET /api/v1/sync/notices`: what sync admins decided about this

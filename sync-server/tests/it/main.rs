@@ -13,6 +13,7 @@ mod admin;
 mod admin_device;
 mod cli;
 mod client;
+mod demo;
 mod harness;
 mod limits;
 mod matrix;
@@ -103,6 +104,7 @@ suite! {
     ],
     team: [members_and_their_last_sync],
     operations: [health_metrics_demo_and_shutdown],
+    demo: [the_demo_fills_every_roles_screens],
     store: [
         pull_pages_at_their_limits,
         concurrent_pushes_to_one_document_both_land,

@@ -15,18 +15,28 @@ pub async fn health_metrics_demo_and_shutdown(env: Env) {
     // The demo seed is idempotent and its accounts work.
     let ops = env.handle.server().ops();
     let users_before = env.store().stats().await.unwrap().users;
-    let accounts = ops.demo().await.unwrap();
-    assert_eq!(ops.demo().await.unwrap(), accounts);
-    assert_eq!(env.store().stats().await.unwrap().users, users_before + 4);
-    assert_eq!(
-        accounts.iter().map(|a| a.role).collect::<Vec<_>>(),
-        vec![
-            Role::TeamLead,
-            Role::Commissioner,
-            Role::Commissioner,
-            Role::SyncAdmin
-        ]
-    );
+    // (Its records are `demo.rs`'s; here the accounts alone.)
+    let devices_before = env.store().stats().await.unwrap().devices;
+    let demo = ops.demo_accounts().await.unwrap();
+    assert_eq!(demo.seeded, None);
+    let accounts = demo.accounts;
+    assert_eq!(ops.demo_accounts().await.unwrap().accounts, accounts);
+    let stats = env.store().stats().await.unwrap();
+    assert_eq!(stats.users, users_before + 8);
+    assert_eq!(stats.devices, devices_before);
+    let roles: Vec<Role> = accounts.iter().map(|a| a.role).collect();
+    assert_eq!(roles[0], Role::TeamLead);
+    assert_eq!(roles[1..7], [Role::Commissioner; 6]);
+    assert_eq!(roles[7], Role::SyncAdmin);
+    let names: Vec<&str> = accounts.iter().map(|a| a.username.as_str()).collect();
+    for kept in [
+        "zhengan-lead",
+        "zhengan-zhang",
+        "zhengan-wang",
+        "zhengan-admin",
+    ] {
+        assert!(names.contains(&kept), "{kept}");
+    }
     for a in &accounts {
         let resp = env.enrol_raw(&a.username, &a.password).await;
         assert_eq!(resp.status(), 201, "{}", a.username);
@@ -43,7 +53,7 @@ pub async fn health_metrics_demo_and_shutdown(env: Env) {
         .unwrap();
     assert!(
         text.contains(
-            "ketepai_http_requests_total{method=\"POST\",route=\"/api/v1/devices/enrol\",status=\"201\"} 4"
+            "ketepai_http_requests_total{method=\"POST\",route=\"/api/v1/devices/enrol\",status=\"201\"} 8"
         ),
         "{text}"
     );
