@@ -77,7 +77,7 @@ impl TestServer {
     pub async fn seed_demo(&self) {
         let ops = self.running().server().ops();
         self.runtime
-            .spawn(async move { ops.demo().await.map(|_| ()) })
+            .spawn(async move { ops.demo_accounts().await.map(|_| ()) })
             .await
             .expect("the seeding task")
             .expect("the demo county seeds");
