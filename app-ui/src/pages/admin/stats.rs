@@ -267,29 +267,9 @@ pub fn StatsSection() -> Html {
             }
         })
     };
-    let set_rows = {
-        let choose = choose.clone();
-        Callback::from(move |e: Event| {
-            let rows = match event_value(&e).as_str() {
-                "prefectures" => RowLevel::Prefectures,
-                "teams" => RowLevel::Teams,
-                "commissioners" => RowLevel::Commissioners,
-                _ => RowLevel::Counties,
-            };
-            choose(Box::new(move |c: &mut StatsChoice| c.rows = rows))
-        })
-    };
-    let toggle_tag = |tag: CountyTag| {
-        let choose = choose.clone();
-        Callback::from(move |_: Event| {
-            choose(Box::new(move |c: &mut StatsChoice| {
-                if let Some(i) = c.tags.iter().position(|t| *t == tag) {
-                    c.tags.remove(i);
-                } else {
-                    c.tags.push(tag);
-                }
-            }))
-        })
+    let on_choice = {
+        let console = console.clone();
+        Callback::from(move |c: StatsChoice| console.dispatch(ConsoleAction::Stats(c)))
     };
     let on_retry = {
         let retry = retry.clone();
@@ -320,25 +300,7 @@ pub fn StatsSection() -> Html {
                     </div>
                 }
             </div>
-            <div class="filters">
-                <label class="filter">
-                    <span>{ t(lang, Key::AdmStatsRowsBy) }</span>
-                    <select data-testid="stats-rows" onchange={set_rows}>
-                        { for RowLevel::choices(is_provincial).into_iter().map(|r| html! {
-                            <option value={r.id()} selected={choice.rows == r}>{ t(lang, r.key()) }</option>
-                        }) }
-                    </select>
-                </label>
-                if is_provincial {
-                    { for [(CountyTag::PovertyAlleviated, Key::AdmStatsTagPoverty, "stats-tag-832"),
-                           (CountyTag::NationalKey, Key::AdmStatsTagKey, "stats-tag-160")].into_iter().map(|(tag, key, id)| html! {
-                        <label class="check filter-check">
-                            <input type="checkbox" data-testid={id} checked={choice.tags.contains(&tag)} onchange={toggle_tag(tag)} />
-                            <span>{ t(lang, key) }</span>
-                        </label>
-                    }) }
-                }
-            </div>
+            <StatsFilters {lang} choice={choice.clone()} provincial={is_provincial} on_change={on_choice} />
             <h2>{ t(lang, Key::AdmStatsFiguresTitle) }</h2>
             <StatsTable {lang} remote={answer.clone()} rows={choice.rows} on_retry={on_retry.clone()} />
             <h2>{ t(lang, Key::ScoresTitle) }</h2>
@@ -355,6 +317,74 @@ pub fn StatsSection() -> Html {
                 _ => html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
             } }
             <ExportPanel {lang} state={(*export).clone()} {on_export} />
+        </div>
+    }
+}
+
+/// Properties of [`StatsFilters`].
+#[derive(Clone, Debug, PartialEq, Properties)]
+pub struct StatsFiltersProps {
+    /// Interface language.
+    pub lang: Lang,
+    /// What is chosen.
+    pub choice: StatsChoice,
+    /// Whether the admin's area is a province (prefecture rows, county tags).
+    pub provincial: bool,
+    /// The new choice.
+    pub on_change: Callback<StatsChoice>,
+}
+
+/// Which rows, and for a provincial admin the 832 / 160 county filters.
+#[component]
+pub fn StatsFilters(props: &StatsFiltersProps) -> Html {
+    let lang = props.lang;
+    let choice = &props.choice;
+    let set_rows = {
+        let (choice, on_change) = (choice.clone(), props.on_change.clone());
+        Callback::from(move |e: Event| {
+            let rows = match event_value(&e).as_str() {
+                "prefectures" => RowLevel::Prefectures,
+                "teams" => RowLevel::Teams,
+                "commissioners" => RowLevel::Commissioners,
+                _ => RowLevel::Counties,
+            };
+            on_change.emit(StatsChoice {
+                rows,
+                ..choice.clone()
+            })
+        })
+    };
+    let toggle_tag = |tag: CountyTag| {
+        let (choice, on_change) = (choice.clone(), props.on_change.clone());
+        Callback::from(move |_: Event| {
+            let mut next = choice.clone();
+            if let Some(i) = next.tags.iter().position(|t| *t == tag) {
+                next.tags.remove(i);
+            } else {
+                next.tags.push(tag);
+            }
+            on_change.emit(next)
+        })
+    };
+    html! {
+        <div class="filters">
+            <label class="filter">
+                <span>{ t(lang, Key::AdmStatsRowsBy) }</span>
+                <select data-testid="stats-rows" onchange={set_rows}>
+                    { for RowLevel::choices(props.provincial).into_iter().map(|r| html! {
+                        <option value={r.id()} selected={choice.rows == r}>{ t(lang, r.key()) }</option>
+                    }) }
+                </select>
+            </label>
+            if props.provincial {
+                { for [(CountyTag::PovertyAlleviated, Key::AdmStatsTagPoverty, "stats-tag-832"),
+                       (CountyTag::NationalKey, Key::AdmStatsTagKey, "stats-tag-160")].into_iter().map(|(tag, key, id)| html! {
+                    <label class="check filter-check">
+                        <input type="checkbox" data-testid={id} checked={choice.tags.contains(&tag)} onchange={toggle_tag(tag)} />
+                        <span>{ t(lang, key) }</span>
+                    </label>
+                }) }
+            }
         </div>
     }
 }
@@ -679,6 +709,42 @@ mod tests {
         assert_eq!(q.tags, vec![CountyTag::PovertyAlleviated]);
         assert_eq!(RowLevel::choices(true)[0], RowLevel::Prefectures);
         assert!(!RowLevel::choices(false).contains(&RowLevel::Prefectures));
+    }
+
+    #[test]
+    fn a_provincial_admin_filters_by_the_832_and_160_county_tags() {
+        let choice = StatsChoice {
+            tags: vec![CountyTag::NationalKey],
+            ..StatsChoice::default()
+        };
+        let filters = |provincial: bool| {
+            render(
+                Lang::ZhCn,
+                html! { <StatsFilters lang={Lang::ZhCn} choice={choice.clone()} {provincial}
+                on_change={Callback::noop()} /> },
+            )
+        };
+        let html = filters(true);
+        for text in [
+            "只看 832 个脱贫县",
+            "只看 160 个国家乡村振兴重点帮扶县",
+            r#"value="prefectures""#,
+        ] {
+            assert!(html.contains(text), "missing {text:?} in {html}");
+        }
+        let input = |id: &str| {
+            let at = html.find(&format!(r#"data-testid="{id}""#)).unwrap();
+            let start = html[..at].rfind("<input").unwrap();
+            let end = at + html[at..].find('>').unwrap();
+            html[start..end].to_owned()
+        };
+        assert!(input("stats-tag-160").contains("checked"), "{html}");
+        assert!(!input("stats-tag-832").contains("checked"), "{html}");
+        let county = filters(false);
+        assert!(
+            !county.contains("stats-tag-832") && !county.contains("prefectures"),
+            "{county}"
+        );
     }
 
     #[test]
