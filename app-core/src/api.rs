@@ -795,6 +795,41 @@ pub struct Exported {
     pub truncated: bool,
 }
 
+/// `admin_stats_report`, `admin_stats_scores`, `admin_export_stats`: the
+/// console's statistics question (统计): over which days, whose figures
+/// (the admin's whole area when none), only counties with these tags (the
+/// 832 脱贫县, the 160 国家乡村振兴重点帮扶县), under which carried
+/// assessment scheme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminStatsQuery {
+    /// First day, inclusive (China time).
+    pub from: NaiveDate,
+    /// Last day, inclusive.
+    pub to: NaiveDate,
+    /// A county, team or commissioner inside the area; the area when none.
+    #[serde(default)]
+    pub subject: Option<crate::stats::StatsSubject>,
+    /// Only counties carrying every one of these tags.
+    #[serde(default)]
+    pub tags: Vec<crate::domain::CountyTag>,
+    /// The scheme's id (`seed-2021`, `provincial-points`): scores under it
+    /// only (every carried scheme when none), and the workbook's scores
+    /// sheet.
+    #[serde(default)]
+    pub scheme: Option<String>,
+}
+
+/// `admin_export_stats`: the annual sheet of a statistics question as XLSX
+/// (the whole workbook) or CSV (the annual sheet, the villages not yet
+/// covered, and the scores with a scheme).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminStatsExport {
+    /// The question.
+    pub query: AdminStatsQuery,
+    /// XLSX or CSV.
+    pub format: crate::team::ExportFormat,
+}
+
 /// Where a console list came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

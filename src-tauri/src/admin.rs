@@ -4,7 +4,8 @@
 //! audits it), or a store operation on behalf of the signed-in principal
 //! (conflicts, duplicates: record edits, offline). It also carries what a
 //! device is told about its refused changes (notices) and the files the
-//! console exports into the data directory's `exports/` folder.
+//! console exports into the data directory's `exports/` folder (the audit
+//! log, the area's annual statistics sheet).
 
 use std::path::Path;
 
@@ -13,12 +14,17 @@ use app_core::admin::{
     Discard, Discarded, MoveUser, NewTeam, NewUser, Page, PasswordReset, QuarantineQuery,
     QuarantineTarget, QuarantinedDoc, Released, Revoked, TeamQuery, TeamView, UserQuery, UserView,
 };
+use app_core::api::{AdminStatsExport, AdminStatsQuery};
 use app_core::api::{
     ChangeScopeInput, ConflictDetail, ConflictPage, DeviceRef, Exported, ListSource,
     MarkedDuplicate, MoveUserInput, NoticeView, UserRef,
 };
-use app_core::domain::DocId;
+use app_core::domain::{DocId, Scope};
+use app_core::stats::assess::{ScoreSheet, builtin_schemes};
+use app_core::stats::export::file_stem;
+use app_core::stats::{Answer, Period, StatsParams, StatsSubject};
 use app_core::sync::{SyncClient, SyncError};
+use app_core::team::{ExportFormat, Exported as StatsExported};
 
 use crate::core::Core;
 use crate::error::CommandError;
@@ -164,6 +170,98 @@ impl Core {
             .to_china()
             .map(|t| t.format("%Y%m%d-%H%M%S").to_string())
             .unwrap_or_else(|| "export".into())
+    }
+
+    // --- Statistics (统计), from the server ------------------------------------
+
+    /// Whose figures and with which parameters: the query's subject, or the
+    /// area the admin's scope holds (a county, a province).
+    fn stats_question(&self, query: &AdminStatsQuery) -> Result<(StatsSubject, StatsParams)> {
+        let me = self.principal()?;
+        let subject = query.subject.unwrap_or(match me.scope {
+            Scope::County(c) => StatsSubject::County(c),
+            Scope::Province(p) => StatsSubject::Province(p),
+            Scope::Team(t) => StatsSubject::Team(t),
+            Scope::Own => StatsSubject::Commissioner(me.user),
+        });
+        let params = StatsParams {
+            period: Period::new(query.from, query.to),
+            tags: query.tags.clone(),
+            divisions_only: false,
+            scheme: query.scheme.clone(),
+        };
+        Ok((subject, params))
+    }
+
+    /// The figures of the area (or of a county, team or commissioner in
+    /// it) for a period: every level's rows, as the server computes them.
+    pub async fn admin_stats_report(&self, query: &AdminStatsQuery) -> Result<Answer> {
+        let (subject, params) = self.stats_question(query)?;
+        Ok(self
+            .admin_client()
+            .await?
+            .stats_report(&subject, &params)
+            .await?)
+    }
+
+    /// The scores of the area's commissioners under the query's scheme, or
+    /// under each scheme the app carries when it names none.
+    pub async fn admin_stats_scores(&self, query: &AdminStatsQuery) -> Result<Vec<ScoreSheet>> {
+        let (subject, mut params) = self.stats_question(query)?;
+        let schemes = match &query.scheme {
+            Some(id) => vec![id.clone()],
+            None => builtin_schemes().into_iter().map(|s| s.id).collect(),
+        };
+        let client = self.admin_client().await?;
+        let mut sheets = Vec::with_capacity(schemes.len());
+        for id in schemes {
+            params.scheme = Some(id);
+            sheets.push(client.stats_scores(&subject, &params).await?);
+        }
+        Ok(sheets)
+    }
+
+    /// Writes the annual sheet (年度统计表) of the question into `exports`,
+    /// as the server makes it: XLSX, the whole workbook (with the scores
+    /// sheet when the query names a scheme); CSV, the annual sheet and the
+    /// villages not yet covered (and the scores), one file each. Says
+    /// which files.
+    pub async fn admin_export_stats(
+        &self,
+        export: &AdminStatsExport,
+        exports: &Path,
+    ) -> Result<StatsExported> {
+        let (subject, params) = self.stats_question(&export.query)?;
+        let client = self.admin_client().await?;
+        let stem = format!(
+            "统计-{}-{}-{}",
+            subject.path().replace('/', "-"),
+            params.period.from.format("%Y%m%d"),
+            params.period.to.format("%Y%m%d"),
+        );
+        let sheets: Vec<(&str, &str)> = match export.format {
+            ExportFormat::Xlsx => vec![("workbook.xlsx", "年度统计.xlsx")],
+            ExportFormat::Csv => {
+                let mut s = vec![
+                    ("annual.csv", "年度统计.csv"),
+                    ("uncovered.csv", "未覆盖行政村.csv"),
+                ];
+                if params.scheme.is_some() {
+                    s.push(("scores.csv", "考核得分.csv"));
+                }
+                s
+            }
+        };
+        let mut files = Vec::with_capacity(sheets.len());
+        for (file, suffix) in sheets {
+            let bytes = client.stats_export(&subject, &params, file).await?;
+            let name = format!("{}-{suffix}", file_stem(&stem));
+            files.push(write_export(exports, &name, &bytes)?);
+        }
+        Ok(StatsExported {
+            dir: exports.display().to_string(),
+            files,
+        })
     }
 
     // --- Conflicts and duplicates (record edits, offline) -------------------
@@ -363,6 +461,213 @@ mod tests {
             ),
             "sync.network"
         );
+    }
+
+    /// With a real server on loopback: a commissioner's log reaches the
+    /// server through the device's sync; the admin's console then shows the
+    /// county's figures exactly as the server's report gives them (and as
+    /// the commissioner's own device counts them), scores under each
+    /// carried scheme, and writes the annual sheet as an XLSX that opens
+    /// with the same numbers and as CSV files; unreachable, it says so.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_consoles_statistics_are_the_servers_and_the_sheet_opens() {
+        use app_core::api::SaveLogInput;
+        use app_core::domain::ServiceLogInput;
+        use app_core::stats::Figure;
+        use app_core::stats::sheet::group_header;
+        use calamine::{Data, Reader as _};
+
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let config = sync_server::Config::with_data_dir(dir.path().join("server"));
+        let server = sync_server::launch(config, listener).await.unwrap();
+        server.server().ops().demo().await.unwrap();
+        let url = server.url();
+        let open = |name: &str| {
+            Core::open(
+                &dir.path().join(name),
+                SystemClock::shared(),
+                EngineOptions::default(),
+            )
+            .unwrap()
+        };
+        let admin = open("admin.sqlite");
+        admin
+            .enrol(
+                enrol_input(&url, "zhengan-admin", "demo-admin-520324"),
+                "linux",
+            )
+            .await
+            .unwrap();
+        let query = AdminStatsQuery {
+            from: "2026-01-01".parse().unwrap(),
+            to: "2026-12-31".parse().unwrap(),
+            subject: None,
+            tags: Vec::new(),
+            scheme: None,
+        };
+        let before = admin.admin_stats_report(&query).await.unwrap();
+        assert_eq!(before.subject, "county:520324", "the admin's own county");
+        assert_eq!(before.report.total.visits, 0);
+        let village = before.report.uncovered_villages[0];
+        let villages = before.report.total.register_villages.unwrap();
+        assert!(villages > 1, "the register's villages: {villages}");
+
+        let field = open("field.sqlite");
+        field
+            .enrol(
+                enrol_input(&url, "zhengan-zhang", "demo-zhang-520324"),
+                "android",
+            )
+            .await
+            .unwrap();
+        field
+            .save_service_log(&SaveLogInput {
+                input: ServiceLogInput {
+                    date: "2026-11-29".into(),
+                    start_time: Some("09:00".into()),
+                    village: village.to_string(),
+                    activity: "technical_guidance".into(),
+                    industry: "茶叶".into(),
+                    farmers_served: 12,
+                    description: "茶园秋冬管理：修剪、施基肥".into(),
+                    ..ServiceLogInput::default()
+                },
+                ..SaveLogInput::default()
+            })
+            .unwrap();
+        let sent = field.engine().sync_once().await.unwrap();
+        assert_eq!(sent.refused, 0, "{sent:?}");
+
+        let answer = admin.admin_stats_report(&query).await.unwrap();
+        // What the server itself answers for the admin's token.
+        let enrolment = admin.stored_enrolment().unwrap().unwrap();
+        let direct = SyncClient::new(&url, &enrolment.token, &EngineOptions::default())
+            .unwrap()
+            .stats_report(
+                &StatsSubject::County("520324".parse().unwrap()),
+                &StatsParams::new(Period::new(query.from, query.to)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer, direct);
+        let total = &answer.report.total;
+        assert_eq!((total.visits, total.service_days), (1, 1));
+        assert_eq!(total.farmers_served, 12);
+        assert_eq!(total.register_villages_covered, Some(1));
+        assert_eq!(total.register_villages, Some(villages));
+        assert_eq!(answer.report.commissioners.len(), 1);
+        let zhang = answer.report.commissioners[0].key;
+        assert_eq!(
+            answer.names.users.get(&zhang).map(String::as_str),
+            Some("张三")
+        );
+        assert_eq!(answer.report.teams.len(), 1);
+        assert!(!answer.report.uncovered_villages.contains(&village));
+        // The commissioner's own device counts the same.
+        let mine = field
+            .my_stats(&app_core::api::Period {
+                from: query.from,
+                to: query.to,
+            })
+            .unwrap();
+        assert_eq!(
+            (mine.visits, mine.service_days, mine.farmers_served),
+            (total.visits, total.service_days, total.farmers_served)
+        );
+
+        let sheets = admin.admin_stats_scores(&query).await.unwrap();
+        let ids: Vec<&str> = sheets.iter().map(|s| s.scheme_id.as_str()).collect();
+        assert_eq!(ids, ["seed-2021", "provincial-points"]);
+        for sheet in &sheets {
+            let row = sheet.scores.iter().find(|s| s.commissioner == zhang);
+            assert!(row.is_some_and(|r| r.total > 0.0), "{sheet:?}");
+        }
+        let chosen = AdminStatsQuery {
+            scheme: Some("provincial-points".into()),
+            ..query.clone()
+        };
+        let one = admin.admin_stats_scores(&chosen).await.unwrap();
+        assert_eq!(one, vec![sheets[1].clone()]);
+
+        // The annual sheet, as XLSX: it opens, and the county's row holds
+        // the report's figures.
+        let exports = dir.path().join(EXPORTS_DIR);
+        let xlsx = admin
+            .admin_export_stats(
+                &AdminStatsExport {
+                    query: chosen.clone(),
+                    format: ExportFormat::Xlsx,
+                },
+                &exports,
+            )
+            .await
+            .unwrap();
+        assert_eq!(xlsx.files.len(), 1);
+        assert!(xlsx.files[0].ends_with(".xlsx"), "{:?}", xlsx.files);
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx.files[0]).unwrap();
+        assert!(book.sheet_names().contains(&"考核得分".to_owned()));
+        let annual = book.worksheet_range("年度统计").unwrap();
+        let rows: Vec<&[Data]> = annual.rows().collect();
+        let col = |figure: Figure| {
+            rows[0]
+                .iter()
+                .position(|c| *c == Data::String(group_header(figure)))
+                .unwrap_or_else(|| panic!("a column for {figure:?}"))
+        };
+        let county = rows
+            .iter()
+            .find(|r| r.get(1) == Some(&Data::String("520324".into())))
+            .expect("the county's row");
+        let county_figures = answer.report.county("520324".parse().unwrap()).unwrap();
+        for figure in [
+            Figure::Visits,
+            Figure::FarmersServed,
+            Figure::RegisterVillagesCovered,
+            Figure::RegisterVillages,
+        ] {
+            let want = figure.raw(county_figures).unwrap();
+            assert_eq!(county[col(figure)], Data::Float(want), "{figure:?}");
+        }
+        let share = figure_share(county_figures);
+        assert_eq!(
+            county[col(Figure::VillageCoverage)],
+            Data::Float(share),
+            "the share of villages covered"
+        );
+
+        // As CSV: the annual sheet, the villages not yet covered, the scores.
+        let csv = admin
+            .admin_export_stats(
+                &AdminStatsExport {
+                    query: chosen,
+                    format: ExportFormat::Csv,
+                },
+                &exports,
+            )
+            .await
+            .unwrap();
+        assert_eq!(csv.files.len(), 3, "{:?}", csv.files);
+        for file in &csv.files {
+            let bytes = std::fs::read(file).unwrap();
+            assert!(
+                bytes.starts_with(b"\xEF\xBB\xBF"),
+                "{file}: a byte-order mark"
+            );
+        }
+        let annual = std::fs::read_to_string(&csv.files[0]).unwrap();
+        assert!(annual.contains("正安县"), "{annual}");
+
+        // Unreachable: the console's statistics say so with the network's code.
+        server.shutdown().await.unwrap();
+        assert_eq!(
+            code(admin.admin_stats_report(&query).await.unwrap_err()),
+            "sync.network"
+        );
+    }
+
+    fn figure_share(f: &app_core::stats::Figures) -> f64 {
+        f64::from(f.register_villages_covered.unwrap()) / f64::from(f.register_villages.unwrap())
     }
 
     #[test]

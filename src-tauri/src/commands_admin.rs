@@ -9,10 +9,14 @@ use app_core::admin::{
     Discarded, NewTeam, NewUser, Page, PasswordReset, QuarantineQuery, QuarantineTarget,
     QuarantinedDoc, Released, Revoked, TeamQuery, TeamView, UserQuery, UserView,
 };
+use app_core::api::{AdminStatsExport, AdminStatsQuery};
 use app_core::api::{
     ChangeScopeInput, ConflictDetail, ConflictPage, DeviceRef, Exported, MarkedDuplicate,
     MoveUserInput, NoticeRef, NoticeView, RecordRef, UserRef,
 };
+use app_core::stats::Answer as StatsAnswer;
+use app_core::stats::assess::ScoreSheet;
+use app_core::team::Exported as StatsExported;
 use tauri::State;
 
 use crate::admin::EXPORTS_DIR;
@@ -121,6 +125,30 @@ pub async fn admin_export_audit(
 ) -> Answer<Exported> {
     let exports = paths.data_dir.join(EXPORTS_DIR);
     slot.get()?.admin_export_audit(&input, &exports).await
+}
+
+/// The figures of the admin's area (or of a county, team or commissioner
+/// in it) for a period, from the server.
+#[tauri::command]
+pub async fn admin_stats_report(slot: Slot<'_>, input: AdminStatsQuery) -> Answer<StatsAnswer> {
+    slot.get()?.admin_stats_report(&input).await
+}
+
+/// The area's scores under the chosen carried scheme (each when none).
+#[tauri::command]
+pub async fn admin_stats_scores(slot: Slot<'_>, input: AdminStatsQuery) -> Answer<Vec<ScoreSheet>> {
+    slot.get()?.admin_stats_scores(&input).await
+}
+
+/// Writes the area's annual sheet as XLSX or CSV into `exports/`.
+#[tauri::command]
+pub async fn admin_export_stats(
+    slot: Slot<'_>,
+    paths: State<'_, AppPaths>,
+    input: AdminStatsExport,
+) -> Answer<StatsExported> {
+    let exports = paths.data_dir.join(EXPORTS_DIR);
+    slot.get()?.admin_export_stats(&input, &exports).await
 }
 
 /// Records of the area with fields to resolve, from the server.

@@ -18,6 +18,7 @@
 //! - [`assess`]: assessment schemes (考核方案) as data, and scores.
 //! - [`sheet`]: the annual sheet (年度统计表) and other tables, as cells.
 //! - `export` (feature `export`): those tables as XLSX and CSV files.
+//! - [`wire`]: the server's statistics endpoints' questions and answer.
 //!
 //! The device computes its own figures from its projection tables through the
 //! same engine (`store::stats`), so device and server agree by construction.
@@ -31,6 +32,7 @@ pub mod figures;
 mod hash;
 pub mod register;
 pub mod sheet;
+pub mod wire;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,7 @@ pub use engine::{Area, Filter, Levels, Report, ReportBuilder, Row, StatsRequest,
 pub use facts::{ConsultationFact, FactStatus, ItemKind, LogEntry, LogFact, normalise_name};
 pub use figures::{Figure, Figures, Unit};
 pub use register::Register;
+pub use wire::{Answer, StatsParams, StatsSubject};
 
 /// A statistical period (统计期): whole days in China time (UTC+8), both ends
 /// inclusive. A log belongs to it by its work date; a consultation by the

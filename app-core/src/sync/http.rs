@@ -7,7 +7,8 @@
 //!
 //! The sync admin's console calls the server through the same client: one
 //! method per `/api/v1/admin/…` endpoint, typed with [`crate::admin`]'s
-//! wire types, so a shell calls them in a line each.
+//! wire types, so a shell calls them in a line each; and the statistics
+//! endpoints (report, scores, spreadsheets) with [`crate::stats::wire`]'s.
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -27,6 +28,8 @@ use crate::admin::{
     UserQuery, UserView,
 };
 use crate::domain::{CountyCode, DeviceId, DocId, PhotoHash, UserId};
+use crate::stats::assess::ScoreSheet;
+use crate::stats::{Answer, StatsParams, StatsSubject};
 use crate::store::RegisterSlice;
 
 fn network(e: reqwest::Error) -> SyncError {
@@ -566,6 +569,45 @@ impl SyncClient {
             .get("ketepai-truncated")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
         Ok((resp.bytes().await.map_err(network)?.to_vec(), truncated))
+    }
+
+    // --- Statistics (`/api/v1/stats/…`) ------------------------------------
+
+    /// `GET /api/v1/stats/{level}/{code}`: the figures of a division, a
+    /// team or a commissioner (the server decides who may ask what).
+    pub async fn stats_report(
+        &self,
+        subject: &StatsSubject,
+        params: &StatsParams,
+    ) -> Result<Answer, SyncError> {
+        let path = format!("/api/v1/stats/{}", subject.path());
+        self.get_json(&path, &params.pairs()).await
+    }
+
+    /// `GET /api/v1/stats/{level}/{code}/scores?scheme=`: the scores of the
+    /// subject's commissioners under `params.scheme` (the server's default
+    /// scheme when none).
+    pub async fn stats_scores(
+        &self,
+        subject: &StatsSubject,
+        params: &StatsParams,
+    ) -> Result<ScoreSheet, SyncError> {
+        let path = format!("/api/v1/stats/{}/scores", subject.path());
+        self.get_json(&path, &params.pairs()).await
+    }
+
+    /// `GET /api/v1/stats/{level}/{code}/export/{file}`: a spreadsheet's
+    /// bytes, `file` being `workbook.xlsx` or `{sheet}.xlsx` / `{sheet}.csv`
+    /// (`annual`, `uncovered`, `scores` …).
+    pub async fn stats_export(
+        &self,
+        subject: &StatsSubject,
+        params: &StatsParams,
+        file: &str,
+    ) -> Result<Vec<u8>, SyncError> {
+        let path = format!("/api/v1/stats/{}/export/{file}", subject.path());
+        let resp = send(self.get(&path).query(&params.pairs())).await?;
+        Ok(resp.bytes().await.map_err(network)?.to_vec())
     }
 
     /// `PUT` or `DELETE /api/v1/admin/counties/{code}/tags/{tag}`.

@@ -642,6 +642,25 @@ texts! {
     ErrBadCursor => "列表已经变了，请回到第一页", "The list changed; go back to the first page";
     ErrConflictGone => "这个字段已经没有冲突了（可能刚被别人解决）", "This field has no conflict any more (someone may have just resolved it)";
     ErrBadValue => "这个值不符合字段的格式", "This value does not fit the field";
+
+    // The console's statistics (统计)
+    AdmStatsLastYear => "去年", "Last year";
+    AdmStatsRowsBy => "按哪一级列出", "Rows by";
+    AdmStatsByPrefecture => "市", "Prefecture";
+    AdmStatsByCounty => "县", "County";
+    AdmStatsByTeam => "团队", "Team";
+    AdmStatsByCommissioner => "特派员", "Commissioner";
+    AdmStatsTagPoverty => "只看 832 个脱贫县", "Only the 832 poverty-alleviated counties";
+    AdmStatsTagKey => "只看 160 个国家乡村振兴重点帮扶县", "Only the 160 national key counties";
+    AdmStatsFiguresTitle => "工作统计", "Figures";
+    AdmStatsTotal => "合计", "Total";
+    AdmStatsColActive => "活跃特派员", "Active commissioners";
+    AdmStatsColTrainings => "培训 场次/人次", "Trainings / trainees";
+    AdmStatsColVillages => "覆盖行政村 已覆盖/名单", "Villages covered / register";
+    AdmStatsColShare => "覆盖率", "Share covered";
+    AdmStatsColQuestions => "咨询 已答/总数", "Questions answered / asked";
+    AdmStatsNoRows => "这段时间没有统计到记录", "No records counted in this period";
+    AdmStatsUncovered => "尚未覆盖的行政村 {} 个（见导出的表格）", "{} villages not covered yet (listed in the export)";
 }
 
 /// Units and punctuation that depend on the language. They are not words,

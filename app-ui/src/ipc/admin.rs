@@ -12,11 +12,15 @@ use app_core::admin::{
     Discarded, NewTeam, NewUser, Page, PasswordReset, QuarantineQuery, QuarantineTarget,
     QuarantinedDoc, Released, Revoked, TeamQuery, TeamView, UserQuery, UserView,
 };
+use app_core::api::{AdminStatsExport, AdminStatsQuery};
 use app_core::api::{
     ChangeScopeInput, ConflictDetail, ConflictPage, DeviceRef, Exported, MarkedDuplicate,
     MoveUserInput, NoticeRef, NoticeView, RecordRef, UserRef,
 };
 use app_core::domain::{DeviceId, DocId, Scope, TeamId, UserId};
+use app_core::stats::Answer as StatsAnswer;
+use app_core::stats::assess::ScoreSheet;
+use app_core::team::Exported as StatsExported;
 
 use super::{IpcError, call, call_with};
 use crate::i18n::Key;
@@ -169,6 +173,24 @@ pub async fn list_notices() -> Result<Vec<NoticeView>, IpcError> {
 /// Forgets a notice; answers the notices left.
 pub async fn dismiss_notice(id: i64) -> Result<Vec<NoticeView>, IpcError> {
     call_with("dismiss_notice", NoticeRef { id }).await
+}
+
+// --- Statistics -------------------------------------------------------------
+
+/// The figures of the admin's area (or a county, team or commissioner in
+/// it) for a period, from the server.
+pub async fn stats_report(query: AdminStatsQuery) -> Result<StatsAnswer, IpcError> {
+    call_with("admin_stats_report", query).await
+}
+
+/// The area's scores under the query's scheme (each carried one when none).
+pub async fn stats_scores(query: AdminStatsQuery) -> Result<Vec<ScoreSheet>, IpcError> {
+    call_with("admin_stats_scores", query).await
+}
+
+/// Writes the area's annual sheet as XLSX or CSV into `exports/`.
+pub async fn export_stats(export: AdminStatsExport) -> Result<StatsExported, IpcError> {
+    call_with("admin_export_stats", export).await
 }
 
 #[cfg(test)]

@@ -17,7 +17,9 @@
 //!    refused list empties with a "released" notice.
 //! 4. The admin revokes 张三's tablet; its status says so and what to do.
 //! 5. The admin resets 王芳's password (the one-time password is shown
-//!    once); the audit log shows it all and exports as CSV.
+//!    once); the audit log shows it all and exports as CSV; the county's
+//!    statistics and scores come from the server and the annual sheet
+//!    exports as XLSX.
 //! 6. 王芳 enrols a new app with the one-time password: the app asks for a
 //!    new one, enrols, and she signs in with it offline.
 //!
@@ -437,6 +439,24 @@ fn the_county_admin_resolves_releases_revokes_and_resets_from_the_console() {
         ] {
             assert!(csv.contains(action), "{action} in the CSV");
         }
+
+        // --- The area's statistics from the server, and the annual sheet. ----
+        open_section(&admin, "stats").await;
+        until_element(&admin, "[data-testid=stats-total]").await;
+        until_element(&admin, "[data-testid=score-row]").await;
+        let county = admin
+            .text("[data-testid=stats-table] [data-testid=stats-row]")
+            .await;
+        assert!(county.contains("正安县"), "{county}");
+        shot(&admin, "admin-statistics").await;
+        tap(&admin, "[data-testid=export-xlsx]").await;
+        until_element(&admin, "[data-testid=exported-file]").await;
+        let path = admin.text("[data-testid=exported-file]").await;
+        assert!(
+            path.contains("/exports/") && path.ends_with(".xlsx"),
+            "{path}"
+        );
+        assert!(std::fs::metadata(&path).expect("the workbook").len() > 1_000);
 
         open_section(&admin, "settings").await;
         until_element(&admin, "[data-testid=settings-page]").await;

@@ -20,8 +20,7 @@ use app_core::domain::{
 use app_core::stats::assess::{Scheme, SchemePeriod, ScoreSheet, builtin_schemes};
 use app_core::stats::export::{self as files, ExportError};
 use app_core::stats::sheet::{self, Names, Table};
-use app_core::stats::{Area, Filter, Levels, Period, Register, Report, StatsRequest};
-use serde::{Deserialize, Serialize};
+use app_core::stats::{Area, Filter, Levels, Period, Register, StatsRequest};
 
 use super::{ServerStore, StoreError};
 
@@ -155,24 +154,9 @@ impl Ask {
     }
 }
 
-/// The answer to an [`Ask`], as the JSON endpoint sends it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Answer {
-    /// Whose figures, `level:code`.
-    pub subject: String,
-    /// The period.
-    pub period: Period,
-    /// The county tags applied.
-    pub tags: Vec<CountyTag>,
-    /// The filter the figures were computed under.
-    pub filter: Filter,
-    /// The figures at every level (docs/statistics.md).
-    pub report: Report,
-    /// Names of the commissioners and teams in the report (and roster).
-    pub names: Names,
-    /// Names of the report's counties, prefectures and provinces, by code.
-    pub divisions: BTreeMap<String, String>,
-}
+/// The answer to an [`Ask`], as the JSON endpoint sends it (the wire type
+/// is app-core's, which the device's client reads).
+pub use app_core::stats::Answer;
 
 /// A report with what its tables need besides it.
 #[derive(Debug, Clone)]

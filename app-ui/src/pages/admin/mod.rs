@@ -10,6 +10,8 @@
 //! - [`devices`] 设备: sync health and flags; revoke.
 //! - [`people`] 用户与团队: teams and accounts, one-time passwords.
 //! - [`audit`] 审计日志: filters, pages, CSV export.
+//! - [`stats`] 统计: the area's figures and scores for a period, from the
+//!   server; the annual sheet exported as XLSX or CSV.
 //! - [`settings`] 设置: language, account, this device's sync.
 //!
 //! Conflicts and duplicates are record edits and work offline; the other
@@ -30,6 +32,7 @@ pub mod people;
 pub mod quarantine;
 pub mod record_facts;
 pub mod settings;
+pub mod stats;
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -187,6 +190,8 @@ pub struct Console {
     pub user_form: UserForm,
     /// The create-team form.
     pub team_form: TeamForm,
+    /// What the statistics screen shows (period, rows, county tags).
+    pub stats: stats::StatsChoice,
     /// Bumped after a change, so lists and counts are read again.
     pub revision: u32,
 }
@@ -226,6 +231,8 @@ pub enum ConsoleAction {
     UserForm(UserForm),
     /// The create-team form changed.
     TeamForm(TeamForm),
+    /// The statistics screen's choice changed.
+    Stats(stats::StatsChoice),
     /// Something changed on the server or in records: read again.
     Changed,
 }
@@ -248,6 +255,7 @@ impl Reducible for Console {
             ConsoleAction::Online(o) => next.online = Some(o),
             ConsoleAction::UserForm(f) => next.user_form = f,
             ConsoleAction::TeamForm(f) => next.team_form = f,
+            ConsoleAction::Stats(c) => next.stats = c,
             ConsoleAction::Changed => next.revision = next.revision.wrapping_add(1),
         }
         if next == *self { self } else { Rc::new(next) }
@@ -414,7 +422,7 @@ pub fn AdminConsole(props: &AdminConsoleProps) -> Html {
         Section::Devices => html! { <devices::DevicesSection /> },
         Section::People => html! { <people::PeopleSection /> },
         Section::Audit => html! { <audit::AuditSection /> },
-        Section::Stats => html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
+        Section::Stats => html! { <stats::StatsSection /> },
         Section::Settings => html! { <settings::SettingsSection /> },
     };
     let online_class = match console.online {
