@@ -109,6 +109,7 @@ pub fn field_error_key(code: &str) -> Key {
         "bad_phone" => Key::ErrBadPhone,
         "out_of_order" => Key::ErrOutOfOrder,
         "not_a_number" => Key::ErrNotANumber,
+        "bad_value" => Key::ErrBadValue,
         _ => Key::ErrUnexpected,
     }
 }
