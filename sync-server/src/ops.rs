@@ -777,7 +777,7 @@ impl Ops {
         };
         let hash = self.hash(password).await?;
         self.store
-            .create_user(&user, &hash, now)
+            .create_user(&user, &hash, one_time.is_some(), now)
             .await
             .map_err(|e| match e {
                 StoreError::Conflict(_) => OpsError::Conflict {
@@ -786,9 +786,6 @@ impl Ops {
                 },
                 other => other.into(),
             })?;
-        if one_time.is_some() {
-            self.store.set_user_password(user.id, &hash, true).await?;
-        }
         if user.role == Role::TeamLead
             && let Some(t) = &team
         {

@@ -457,8 +457,15 @@ pub trait ServerStore: Send + Sync + std::fmt::Debug {
     async fn team(&self, id: TeamId) -> Result<Option<Team>>;
     /// Every team.
     async fn teams(&self) -> Result<Vec<Team>>;
-    /// Adds a user with a password hash.
-    async fn create_user(&self, user: &User, password_hash: &str, at: Timestamp) -> Result<()>;
+    /// Adds a user with a password hash, in one write; `must_change` makes
+    /// it a one-time password (a new one is set before the first sign-in).
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        must_change: bool,
+        at: Timestamp,
+    ) -> Result<()>;
     /// Changes a user's role, scope and team; bumps their scope epoch.
     async fn set_user_scope(
         &self,

@@ -560,14 +560,21 @@ impl ServerStore for PostgresStore {
         all(&self.client().await?, &sql, &[], rows::team).await
     }
 
-    async fn create_user(&self, user: &User, password_hash: &str, at: Timestamp) -> Result<()> {
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        must_change: bool,
+        at: Timestamp,
+    ) -> Result<()> {
         let (level, code) = scope_columns(&user.scope);
         self.client()
             .await?
             .execute(
                 "INSERT INTO users(id, username, display_name, role, scope_level, scope_code, team,
-                                   active, password_hash, scope_epoch, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10)",
+                                   active, password_hash, must_change_password, scope_epoch,
+                                   created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, 1, $10)",
                 &[
                     user.id.as_uuid(),
                     &user.username,
@@ -579,6 +586,7 @@ impl ServerStore for PostgresStore {
                     &user.active,
                     &password_hash,
                     &at.as_millis(),
+                    &must_change,
                 ],
             )
             .await

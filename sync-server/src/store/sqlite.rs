@@ -565,15 +565,22 @@ impl ServerStore for SqliteStore {
         .await
     }
 
-    async fn create_user(&self, user: &User, password_hash: &str, at: Timestamp) -> Result<()> {
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        must_change: bool,
+        at: Timestamp,
+    ) -> Result<()> {
         let user = user.clone();
         let hash = password_hash.to_string();
         self.write(move |c| {
             let (level, code) = scope_columns(&user.scope);
             c.execute(
                 "INSERT INTO users(id, username, display_name, role, scope_level, scope_code, team,
-                                   active, password_hash, scope_epoch, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10)",
+                                   active, password_hash, must_change_password, scope_epoch,
+                                   created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, 1, ?10)",
                 params![
                     id(user.id.as_uuid()),
                     user.username,
@@ -584,7 +591,8 @@ impl ServerStore for SqliteStore {
                     user.team.as_ref().map(|t| id(t.as_uuid())),
                     user.active as i64,
                     hash,
-                    at.as_millis()
+                    at.as_millis(),
+                    must_change
                 ],
             )
             .map_err(conflict(format!("user {}", user.username)))?;

@@ -215,7 +215,10 @@ async fn seed(store: &dyn ServerStore) -> People {
             team: p.team,
             active: true,
         };
-        store.create_user(&user, "not-a-hash", at).await.unwrap();
+        store
+            .create_user(&user, "not-a-hash", false, at)
+            .await
+            .unwrap();
         add_device(store, device_of(p), p.user).await;
     }
     people
