@@ -105,9 +105,13 @@ pub async fn push(
             .map(|(d, _)| *d)
             .collect();
         for doc in written {
-            let (county, province) = match authed.user.scope {
-                app_core::domain::Scope::County(c) => (Some(c), None),
-                app_core::domain::Scope::Province(p) => (None, Some(p)),
+            // Under the record's county (and its province), so the county's
+            // admin sees a provincial admin's write of a county record too.
+            let county = app.store.document(doc).await?.map(|d| d.placement.county);
+            let (county, province) = match (county, authed.user.scope) {
+                (Some(c), _) => (Some(c), Some(c.province())),
+                (None, app_core::domain::Scope::County(c)) => (Some(c), None),
+                (None, app_core::domain::Scope::Province(p)) => (None, Some(p)),
                 _ => (None, None),
             };
             app.store

@@ -78,6 +78,7 @@ suite! {
         one_bad_change_among_a_hundred,
         concurrent_pushes_to_one_document_both_land,
         a_conflicted_log_is_reviewed_then_resolved,
+        a_provincial_admins_write_is_audited_under_the_records_county,
     ],
     limits: [oversized_bodies_are_refused, a_zstd_bomb_is_refused, wrong_media_types_and_versions],
     tokens: [

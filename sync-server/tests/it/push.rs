@@ -409,3 +409,66 @@ pub async fn a_conflicted_log_is_reviewed_then_resolved(env: Env) {
     assert_eq!(log.resolutions.len(), 1);
     assert_eq!(log.reviews.len(), 1);
 }
+
+/// A provincial admin resolving a county's record is audited under the
+/// record's county (and province), so the county's own admin sees it in
+/// their log, not only the province.
+pub async fn a_provincial_admins_write_is_audited_under_the_records_county(env: Env) {
+    use app_core::doc::{DocError, PathSegment};
+    use app_core::domain::{Resolution, ResolutionId, Role, ServiceLog, Timestamp};
+    use sync_server::store::admin::{Area, AuditPage};
+
+    let w = env.world.clone();
+    let phone = env.enrol(&w.c1).await;
+    let tablet = env.enrol(&w.c1).await;
+    let admin = env.enrol(&w.admin_guizhou).await;
+    let village = villages(ZHENGAN, 1)[0];
+    let (mut on_phone, created) =
+        Doc::create_log(&phone, &log_by(&w.c1.user, Some(w.team1.id), village, T0));
+    let mut on_tablet = on_phone.fork();
+    let a = on_phone.edit_log(&phone, |l| l.farmers_served = 30);
+    let b = on_tablet.edit_log(&tablet, |l| l.farmers_served = 45);
+    assert_eq!(codes(&env.push(&phone, &[created, a]).await), ["stored"; 2]);
+    assert_eq!(codes(&env.push(&tablet, &[b]).await), ["stored"]);
+
+    let mut doc = served(&env, &admin, on_phone.id).await;
+    let path = [PathSegment::Key("farmers_served".into())];
+    let edited = doc
+        .resolve::<ServiceLog, (), DocError>(&admin.actor, Timestamp::from_millis(T0), &path, |l| {
+            l.farmers_served = 45;
+            l.resolutions.push(Resolution {
+                id: ResolutionId::new(Timestamp::from_millis(T0)),
+                path: "farmers_served".into(),
+                chosen: "45".into(),
+                superseded: vec!["30".into()],
+                by: w.admin_guizhou.user.id,
+                role: Role::SyncAdmin,
+                at: Timestamp::from_millis(T0),
+            });
+            Ok(())
+        })
+        .unwrap();
+    let resolution = (on_phone.id, edited.change.unwrap().raw_bytes().to_vec());
+    assert_eq!(codes(&env.push(&admin, &[resolution]).await), ["stored"]);
+
+    let county = app_core::domain::CountyCode::parse(ZHENGAN).unwrap();
+    let in_county = env
+        .store()
+        .audit_page(&AuditPage {
+            area: Area {
+                county: Some(county),
+                province: None,
+            },
+            action: Some("record.admin_write".into()),
+            limit: 10,
+            ..AuditPage::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(in_county.len(), 1, "the county's admin sees the write");
+    let entry = &in_county[0].entry;
+    assert_eq!(entry.subject, on_phone.id.to_string());
+    assert_eq!(entry.actor, Some(w.admin_guizhou.user.id));
+    assert_eq!(entry.county, Some(county));
+    assert_eq!(entry.province, Some(county.province()));
+}
