@@ -84,6 +84,29 @@ pub struct ProcessedPhoto {
     pub location: Option<GeoPoint>,
 }
 
+impl ProcessedPhoto {
+    /// The photo's metadata as a record keeps it, once the image and the
+    /// thumbnail are stored under `hash` and `thumb`: taken when EXIF says,
+    /// else `now` (the store's clock, when it was added), no caption yet.
+    pub fn meta(
+        &self,
+        hash: crate::domain::PhotoHash,
+        thumb: crate::domain::PhotoHash,
+        now: Timestamp,
+    ) -> crate::domain::PhotoMeta {
+        crate::domain::PhotoMeta {
+            hash,
+            thumb,
+            size_bytes: self.image.len() as u64,
+            width: self.width,
+            height: self.height,
+            taken_at: Some(self.taken_at.unwrap_or(now)),
+            location: self.location,
+            caption: String::new(),
+        }
+    }
+}
+
 fn corrupt(e: impl std::fmt::Display) -> PhotoError {
     PhotoError::Corrupt {
         message: e.to_string(),

@@ -20,7 +20,7 @@ use app_core::api::{
     SaveLogInput, Saved, SessionState,
 };
 use app_core::clock::SharedClock;
-use app_core::domain::{ConsultationId, DivisionLevel, DocId, PhotoHash, PhotoMeta, ServiceLogId};
+use app_core::domain::{ConsultationId, DivisionLevel, DocId, PhotoHash, ServiceLogId};
 use app_core::scope::Principal;
 use app_core::stats::{StatsQuery, WorkStats};
 use app_core::store::Store;
@@ -485,20 +485,7 @@ impl Core {
         let processed = app_core::photo::process(bytes)?;
         let hash = self.store.put_photo(&processed.image)?;
         let thumb = self.store.put_photo(&processed.thumb)?;
-        let meta = PhotoMeta {
-            hash,
-            thumb,
-            size_bytes: processed.image.len() as u64,
-            width: processed.width,
-            height: processed.height,
-            taken_at: Some(
-                processed
-                    .taken_at
-                    .unwrap_or_else(|| self.store.clock().now()),
-            ),
-            location: processed.location,
-            caption: String::new(),
-        };
+        let meta = processed.meta(hash, thumb, self.store.clock().now());
         Ok(AddedPhoto {
             meta,
             thumb_url: data_url(&processed.thumb),
