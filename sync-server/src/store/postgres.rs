@@ -14,13 +14,14 @@
 //! Connections come from a deadpool pool; no TLS (the database is expected
 //! on a private network or the same host).
 
+use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use app_core::domain::{
-    CountyCode, CountyTag, DeviceId, DocId, PhotoHash, Role, Scope, Team, TeamId, Timestamp, User,
-    UserId,
+    CountyCode, CountyTag, DeviceId, DivisionLevel, DocId, PhotoHash, Role, Scope, Team, TeamId,
+    Timestamp, User, UserId,
 };
 use app_core::stats::{Area, Register, Report, StatsRequest};
 use app_core::store::{RegisterSlice, migrate};
@@ -267,15 +268,17 @@ async fn fetch_for_push(c: &impl GenericClient, batch: &PushBatch) -> Result<Pus
     let docs: Vec<Uuid> = needs.docs.iter().map(|d| *d.as_uuid()).collect();
     let hashes: Vec<&[u8]> = needs.hashes.iter().map(|h| &h[..]).collect();
     let pair = |r: &dyn Columns| Ok((r.uuid(0)?, r.bytes(1)?));
-    for (doc, snapshot) in all(
+    let mut counties: BTreeSet<CountyCode> = needs.counties.iter().copied().collect();
+    for (doc, snapshot, county) in all(
         c,
-        "SELECT doc_id, snapshot FROM documents WHERE doc_id = ANY($1)",
+        "SELECT doc_id, snapshot, county FROM documents WHERE doc_id = ANY($1)",
         &[&docs],
-        pair,
+        |r| Ok((r.uuid(0)?, r.bytes(1)?, r.int(2)?)),
     )
     .await?
     {
         fetched.snapshots.insert(DocId::from_uuid(doc), snapshot);
+        counties.extend(CountyCode::from_int(county as u64).ok());
     }
     for doc in all(
         c,
@@ -310,6 +313,31 @@ async fn fetch_for_push(c: &impl GenericClient, batch: &PushBatch) -> Result<Pus
             .try_into()
             .map_err(|_| StoreError::Corrupt("change hash".into()))?;
         fetched.hashes.insert(hash, DocId::from_uuid(doc));
+    }
+    for county in counties {
+        let code = county.as_int() as i64;
+        let loaded = first(
+            c,
+            "SELECT 1::bigint FROM divisions WHERE level = $1 AND code = $2",
+            &[&DivisionLevel::County.code(), &code],
+            |r| r.int(0),
+        )
+        .await?
+        .is_some();
+        let villages = if loaded {
+            let (lo, hi) = county.village_range();
+            let codes = all(
+                c,
+                "SELECT code FROM divisions WHERE level = $1 AND code BETWEEN $2 AND $3",
+                &[&DivisionLevel::Village.code(), &(lo as i64), &(hi as i64)],
+                |r| r.int(0),
+            )
+            .await?;
+            Some(codes.into_iter().map(|v| v as u64).collect())
+        } else {
+            None
+        };
+        fetched.register.insert(county, villages);
     }
     Ok(fetched)
 }

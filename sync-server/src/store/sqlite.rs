@@ -16,6 +16,7 @@
 //! This backend serves one server process; several instances need
 //! PostgreSQL.
 
+use std::collections::BTreeSet;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -330,16 +331,18 @@ where
 fn fetch_for_push(c: &Connection, batch: &PushBatch) -> Result<PushFetched> {
     let needs = batch.needs();
     let mut fetched = PushFetched::default();
+    let mut counties: BTreeSet<CountyCode> = needs.counties.iter().copied().collect();
     for doc in &needs.docs {
         let key = id(doc.as_uuid());
         let snapshot = first(
             c,
-            "SELECT snapshot FROM documents WHERE doc_id = ?1",
+            "SELECT snapshot, county FROM documents WHERE doc_id = ?1",
             [key],
-            |r| r.bytes(0),
+            |r| Ok((r.bytes(0)?, r.int(1)?)),
         )?;
-        if let Some(snapshot) = snapshot {
+        if let Some((snapshot, county)) = snapshot {
             fetched.snapshots.insert(*doc, snapshot);
+            counties.extend(CountyCode::from_int(county as u64).ok());
         }
         if c.prepare_cached(
             "SELECT 1 FROM quarantine WHERE device_id = ?1 AND doc_id = ?2 AND released_at IS NULL LIMIT 1",
@@ -372,6 +375,27 @@ fn fetch_for_push(c: &Connection, batch: &PushBatch) -> Result<PushFetched> {
         if let Some(doc) = doc {
             fetched.hashes.insert(*hash, DocId::from_uuid(doc));
         }
+    }
+    for county in counties {
+        let loaded = c
+            .prepare_cached("SELECT 1 FROM divisions WHERE level = ?1 AND code = ?2")?
+            .exists(params![
+                DivisionLevel::County.code(),
+                county.as_int() as i64
+            ])?;
+        let villages = if loaded {
+            let (lo, hi) = county.village_range();
+            let codes = all(
+                c,
+                "SELECT code FROM divisions WHERE level = ?1 AND code BETWEEN ?2 AND ?3",
+                params![DivisionLevel::Village.code(), lo as i64, hi as i64],
+                |r| r.int(0),
+            )?;
+            Some(codes.into_iter().map(|v| v as u64).collect())
+        } else {
+            None
+        };
+        fetched.register.insert(county, villages);
     }
     Ok(fetched)
 }

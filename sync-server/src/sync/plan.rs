@@ -1,11 +1,12 @@
 //! [`plan`]: the outcome of every change of a push and what to write, from
 //! the batch and the rows a store read ([`super::PushFetched`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use app_core::doc::{DocError, RecordDoc};
-use app_core::domain::{DeviceId, DocId, RecordKind};
+use app_core::domain::validate::{Context, Register, VillageLookup};
+use app_core::domain::{CountyCode, DeviceId, DocId, RecordKind, Timestamp, VillageCode};
 use app_core::scope::{AnyRecord, Placement, Principal, Refusal, check_write};
 use app_core::stats::{ConsultationFact, LogEntry};
 use app_core::sync::protocol::{ChangeOutcome, RefusalCode};
@@ -140,7 +141,9 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
         mut actors,
         hashes,
         quarantined,
+        register,
     } = fetched;
+    let register = FetchedRegister(&register);
     let mut states: HashMap<DocId, DocState> = HashMap::new();
     let mut order: Vec<DocId> = Vec::new();
     let mut outcomes = Vec::with_capacity(batch.changes.len());
@@ -199,7 +202,7 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
             ),
             Incoming::Change { change, .. } => {
                 let hash = change.hash();
-                let verdict = judge(batch, doc, change, state, &actors, &hashes);
+                let verdict = judge(batch, doc, change, state, &actors, &hashes, &register);
                 (verdict, Some(hash.0))
             }
         };
@@ -282,6 +285,7 @@ fn judge(
     state: &DocState,
     actors: &HashMap<Vec<u8>, DeviceId>,
     hashes: &HashMap<[u8; 32], DocId>,
+    register: &FetchedRegister<'_>,
 ) -> Verdict {
     let hash = change.hash();
     if state.doc.has_change(&hash) {
@@ -316,7 +320,7 @@ fn judge(
     // Automerge is fed untrusted bytes here; a panic inside it must refuse
     // the change, not fail the whole push.
     match catch_unwind(AssertUnwindSafe(|| {
-        apply_and_check(&batch.principal, doc, change, state)
+        apply_and_check(&batch.principal, doc, change, state, register)
     })) {
         Ok(v) => v,
         Err(_) => {
@@ -326,7 +330,13 @@ fn judge(
     }
 }
 
-fn apply_and_check(who: &Principal, doc: DocId, change: &Change, state: &DocState) -> Verdict {
+fn apply_and_check(
+    who: &Principal,
+    doc: DocId,
+    change: &Change,
+    state: &DocState,
+    register: &FetchedRegister<'_>,
+) -> Verdict {
     let mut next = state.doc.clone();
     if let Err(e) = next.apply([change.clone()]) {
         return refusal(
@@ -369,13 +379,77 @@ fn apply_and_check(who: &Principal, doc: DocId, change: &Change, state: &DocStat
             return Verdict::Refused(r);
         }
     }
+    if let Err(r) = check_record_rules(&after, register) {
+        return Verdict::Refused(r);
+    }
     Verdict::Accepted {
         next: Box::new(next),
         record: Box::new(after),
     }
 }
 
-/// The top-level fields of the record that a change's operations write,
+/// The division register a push read ([`PushFetched::register`]), as
+/// validation asks it.
+struct FetchedRegister<'a>(&'a BTreeMap<CountyCode, Option<BTreeSet<u64>>>);
+
+impl Register for FetchedRegister<'_> {
+    fn lookup_village(&self, village: VillageCode) -> VillageLookup {
+        match self.0.get(&village.county()) {
+            Some(Some(villages)) if villages.contains(&village.as_int()) => VillageLookup::Known,
+            Some(Some(_)) => VillageLookup::NotInRegister,
+            Some(None) => VillageLookup::CountyNotLoaded,
+            // A county the store was not asked about: the village was
+            // written in a way `PushBatch::decode` does not see (no honest
+            // device does that). Refused rather than stored unchecked.
+            None => VillageLookup::NotInRegister,
+        }
+    }
+}
+
+/// The device's record rules ([`app_core::domain::ServiceLog::validate`],
+/// [`app_core::domain::Consultation::validate`]: text lengths, ranges,
+/// dates, required fields, the village against the register) on the record
+/// as it would be after the change. The first impossible value refuses it
+/// as `invalid_record`, its reason naming the field and the rule's code;
+/// warnings (a future date, no GPS) do not.
+pub fn check_record_rules(record: &AnyRecord, register: &dyn Register) -> Result<(), Refusal> {
+    let ctx = Context {
+        // Only warnings read the time (a date in the future or long ago),
+        // and the server keeps no warnings, so the plan stays a pure
+        // function of its input.
+        now: Timestamp::from_millis(0),
+        register,
+        // A stored record's list items all have their IDs already.
+        mint: &uuid::Uuid::nil,
+    };
+    let result = match record {
+        AnyRecord::ServiceLog(l) => l.validate(&ctx),
+        AnyRecord::Consultation(c) => c.validate(&ctx),
+    };
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let first = e.errors.first();
+            Err(Refusal {
+                code: RefusalCode::InvalidRecord,
+                reason: clip(match first {
+                    Some(f) => format!("{}: {}: {f}", f.field(), f.code()),
+                    None => e.to_string(),
+                }),
+            })
+        }
+    }
+}
+
+/// A reason cut to 300 characters: an error may quote the value, and the
+/// value may be as long as the push allowed.
+fn clip(reason: String) -> String {
+    match reason.char_indices().nth(300) {
+        Some((at, _)) => format!("{}…", &reason[..at]),
+        None => reason,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

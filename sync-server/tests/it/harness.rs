@@ -221,6 +221,25 @@ async fn admin_sql(url: &str, sql: &str) {
     let _ = task.await;
 }
 
+impl Env {
+    /// Runs `sql` on the test's database behind the server's back: for a
+    /// test that needs rows no request can make (data from before a rule).
+    #[allow(
+        clippy::disallowed_methods,
+        clippy::disallowed_types,
+        reason = "a test's own rows written behind the server, not the server's SQL"
+    )]
+    pub async fn raw_sql(&self, sql: &str) {
+        match &self.config.database_url {
+            Some(url) => admin_sql(url, sql).await,
+            None => rusqlite::Connection::open(self.config.data_dir.join("server.sqlite"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
+}
+
 async fn seed(server: &Server) -> World {
     let ops = server.ops();
     ops.import_rows(register().clone()).await.unwrap();

@@ -22,6 +22,7 @@ mod photos;
 mod pull;
 mod push;
 mod reference;
+mod rules;
 mod stats;
 mod store;
 mod team;
@@ -94,6 +95,7 @@ suite! {
     ],
     photos: [upload_resumes_from_the_last_chunk, offset_and_hash_mismatches, photo_limits],
     reference: [county_slice_with_etag],
+    rules: [records_breaking_the_device_rules_are_refused],
     client: [the_device_engine_round_trips],
     stats: [
         device_and_server_give_the_same_figures,

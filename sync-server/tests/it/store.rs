@@ -13,9 +13,10 @@
 use std::sync::Arc;
 
 use app_core::doc::{DocError, RecordDoc, decode_change};
+use app_core::domain::consultation::MAX_NOTE_CHARS;
 use app_core::domain::{
-    DeviceId, DocId, PhotoHash, Role, Scope, ServiceLog, ServiceLogId, Team, TeamId, Timestamp,
-    User, UserId, VillageCode,
+    Consultation, ConsultationId, DeviceId, DocId, FollowUp, FollowUpId, PhotoHash, Role, Scope,
+    ServiceLog, ServiceLogId, Team, TeamId, Timestamp, User, UserId, VillageCode,
 };
 use app_core::scope::Principal;
 use app_core::sync::protocol::{ChangeOutcome, PushRequest, RefusalCode, WireChange};
@@ -363,10 +364,26 @@ pub async fn pull_pages_at_their_limits(s: Stores) {
 
     // The byte limit: changes of about 40% of it each, two to a page; a
     // change larger than the limit still goes, alone.
+    // Valid by the record rules (no text over its limit): a consultation
+    // with as many full follow-up notes as it takes.
     let big = |n: i64, size: usize| {
-        let mut l = log(&p.c1, zhengan(), 100 + n);
-        l.industry = "茶".repeat(size / 3);
-        create(&actor, &l).1
+        let at = Timestamp::from_millis(T0 + 100 + n);
+        let mut c = Consultation {
+            id: ConsultationId::new(at),
+            created_at: at,
+            ..testing::consultation(p.c1.user, p.c1.team, zhengan())
+        };
+        let note = "茶".repeat(MAX_NOTE_CHARS);
+        c.follow_ups = (0..size.div_ceil(note.len()) as i64)
+            .map(|i| FollowUp {
+                id: FollowUpId::new(Timestamp::from_millis(at.as_millis() + i)),
+                at,
+                by: p.c1.user,
+                note: note.clone(),
+            })
+            .collect();
+        let (_, change) = RecordDoc::create(&c, actor.clone(), at).unwrap();
+        (DocId::from(c.id), change.raw_bytes().to_vec())
     };
     let sizes = [MAX_PULL_BYTES * 2 / 5; 3];
     let bigs: Vec<_> = sizes.iter().zip(0..).map(|(n, i)| big(i, *n)).collect();
