@@ -52,6 +52,33 @@ impl Default for PasswordCost {
     }
 }
 
+/// The budget of password work (`[password_hashing]` in the file): argon2
+/// holds [`PasswordCost::memory_kib`] for each hash or check in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashingBudget {
+    /// Hashes and checks at once (at least 1).
+    pub concurrent: usize,
+    /// Requests waiting for a turn; beyond them `503 busy`.
+    pub queue: usize,
+    /// Sign-in attempts (enrolment, password change) one source address
+    /// may make at once, whatever the user names.
+    pub per_address: u32,
+    /// Seconds after which one more attempt comes back to an address.
+    pub per_address_refill_secs: u64,
+}
+
+impl Default for HashingBudget {
+    fn default() -> Self {
+        HashingBudget {
+            concurrent: 2,
+            queue: 16,
+            per_address: 60,
+            per_address_refill_secs: 2,
+        }
+    }
+}
+
 /// Configuration as read from a file or the environment, before defaults.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +97,8 @@ pub struct RawConfig {
     pub database_pool_size: Option<usize>,
     /// Password hashing cost.
     pub password_cost: Option<PasswordCost>,
+    /// Password work in flight and per source address.
+    pub password_hashing: Option<HashingBudget>,
 }
 
 /// Which database holds the server's state.
@@ -100,6 +129,8 @@ pub struct Config {
     pub database_pool_size: usize,
     /// Password hashing cost.
     pub password_cost: PasswordCost,
+    /// Password work in flight and per source address.
+    pub password_hashing: HashingBudget,
 }
 
 impl std::fmt::Debug for Config {
@@ -113,6 +144,7 @@ impl std::fmt::Debug for Config {
             token_idle_days,
             database_pool_size,
             password_cost,
+            password_hashing,
         } = self;
         f.debug_struct("Config")
             .field("listen", listen)
@@ -122,6 +154,7 @@ impl std::fmt::Debug for Config {
             .field("token_idle_days", token_idle_days)
             .field("database_pool_size", database_pool_size)
             .field("password_cost", password_cost)
+            .field("password_hashing", password_hashing)
             .finish()
     }
 }
@@ -218,6 +251,7 @@ impl RawConfig {
                 var("KETEPAI_DATABASE_POOL_SIZE"),
             )?,
             password_cost: None,
+            password_hashing: None,
         })
     }
 
@@ -231,6 +265,7 @@ impl RawConfig {
             token_idle_days: over.token_idle_days.or(self.token_idle_days),
             database_pool_size: over.database_pool_size.or(self.database_pool_size),
             password_cost: over.password_cost.or(self.password_cost),
+            password_hashing: over.password_hashing.or(self.password_hashing),
         }
     }
 }
@@ -279,6 +314,7 @@ impl Config {
             token_idle_days,
             database_pool_size,
             password_cost: raw.password_cost.unwrap_or_default(),
+            password_hashing: raw.password_hashing.unwrap_or_default(),
         })
     }
 

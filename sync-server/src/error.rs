@@ -109,6 +109,13 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// The server's budget for this kind of work is spent for now
+    /// (password hashing); retry after the given seconds.
+    #[error("busy; retry after {retry_after_secs} s")]
+    Busy {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// The database cannot be reached, or the server is shutting down.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -140,7 +147,7 @@ impl ApiError {
             ApiError::HashMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::ProtocolUnsupported(_) => StatusCode::UPGRADE_REQUIRED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -168,6 +175,7 @@ impl ApiError {
             ApiError::ProtocolUnsupported(_) => "protocol_unsupported",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Busy { .. } => "busy",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -176,7 +184,10 @@ impl ApiError {
     pub fn retryable(&self) -> bool {
         matches!(
             self,
-            ApiError::RateLimited { .. } | ApiError::Unavailable(_) | ApiError::Internal(_)
+            ApiError::RateLimited { .. }
+                | ApiError::Busy { .. }
+                | ApiError::Unavailable(_)
+                | ApiError::Internal(_)
         )
     }
 
@@ -203,6 +214,7 @@ impl ApiError {
             ApiError::ProtocolUnsupported(_) => "protocol version not supported",
             ApiError::RateLimited { .. } => "too many requests",
             ApiError::Unavailable(_) => "service unavailable",
+            ApiError::Busy { .. } => "the server is busy",
             ApiError::Internal(_) => "internal server error",
         }
     }
@@ -249,7 +261,7 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static(PROBLEM_MEDIA_TYPE),
         );
         match &self {
-            ApiError::RateLimited { retry_after_secs } => {
+            ApiError::RateLimited { retry_after_secs } | ApiError::Busy { retry_after_secs } => {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     headers.insert(header::RETRY_AFTER, v);
                 }

@@ -58,7 +58,7 @@ pub use error::ApiError;
 pub use state::AppState;
 pub use store::ServerStore;
 
-use crate::auth::EnrolLimiter;
+use crate::auth::{EnrolLimiter, PasswordGate};
 use crate::config::{Backend, redact_url};
 use crate::metrics::Metrics;
 use crate::ops::Ops;
@@ -122,14 +122,26 @@ impl Server {
         store: Arc<dyn ServerStore>,
     ) -> Result<Server, ServerError> {
         let photos = PhotoStore::open(config.photo_dir())?;
+        let budget = config.password_hashing;
         Ok(Server {
             state: AppState {
                 store,
                 clock: Arc::clone(&clock),
-                config: Arc::new(config),
                 photos,
                 metrics: Arc::new(Metrics::default()),
                 limiter: Arc::new(EnrolLimiter::new(Arc::clone(&clock))),
+                name_limiter: Arc::new(EnrolLimiter::with_quota(
+                    Arc::clone(&clock),
+                    EnrolLimiter::MAX_FAILURES_PER_NAME,
+                    EnrolLimiter::NAME_WINDOW_MILLIS,
+                )),
+                address_limiter: Arc::new(EnrolLimiter::with_quota(
+                    Arc::clone(&clock),
+                    budget.per_address,
+                    budget.per_address_refill_secs.saturating_mul(1000),
+                )),
+                password_gate: Arc::new(PasswordGate::new(budget.concurrent, budget.queue)),
+                config: Arc::new(config),
             },
         })
     }
@@ -164,11 +176,14 @@ impl Server {
         let (tx, rx) = oneshot::channel::<()>();
         let app = self.router();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
         });
         tracing::info!(%addr, backend = self.state.store.backend(), "serving");
         Ok(ServerHandle {

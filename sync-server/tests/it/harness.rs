@@ -336,9 +336,15 @@ impl Env {
     /// A second server instance on the same database and photo directory
     /// (the server keeps no state of its own).
     pub async fn second_instance(&self) -> ServerHandle {
-        let server = Server::open(self.config.clone(), self.clock.shared())
-            .await
-            .unwrap();
+        self.instance_with(|_| {}).await
+    }
+
+    /// Another instance on the same database, its configuration changed
+    /// by `f` (a test of a budget sets the budget it needs).
+    pub async fn instance_with(&self, f: impl FnOnce(&mut Config)) -> ServerHandle {
+        let mut config = self.config.clone();
+        f(&mut config);
+        let server = Server::open(config, self.clock.shared()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         server.serve(listener).await.unwrap()
     }

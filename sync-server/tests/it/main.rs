@@ -11,6 +11,7 @@
 
 mod admin;
 mod admin_device;
+mod budget;
 mod cli;
 mod client;
 mod harness;
@@ -96,6 +97,11 @@ suite! {
     photos: [upload_resumes_from_the_last_chunk, offset_and_hash_mismatches, photo_limits],
     reference: [county_slice_with_etag],
     rules: [records_breaking_the_device_rules_are_refused],
+    budget: [
+        password_work_in_flight_is_bounded,
+        sign_in_attempts_are_limited_per_address,
+        a_guesser_does_not_lock_a_user_out_elsewhere,
+    ],
     client: [the_device_engine_round_trips],
     stats: [
         device_and_server_give_the_same_figures,

@@ -1,0 +1,124 @@
+//! The resource budget of docs/protocol.md, enforced: password work in
+//! flight bounded (`503 busy` past it, at once), sign-in attempts per
+//! source address whatever the names, and a user a guesser cannot lock
+//! out from elsewhere.
+
+use app_core::sync::protocol::EnrolRequest;
+use sync_server::config::{HashingBudget, PasswordCost};
+
+use crate::harness::{Env, PROTOCOL, problem};
+
+/// A client whose connections come from `source` (any 127.x address is
+/// this machine's loopback).
+fn client_from(source: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(source))
+        .build()
+        .unwrap()
+}
+
+async fn enrol_at(
+    http: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    http.post(format!("{base}/api/v1/devices/enrol"))
+        .header(PROTOCOL.0, PROTOCOL.1)
+        .json(&EnrolRequest {
+            username: username.into(),
+            password: password.into(),
+            device_name: "测试机".into(),
+            platform: "android".into(),
+            replaces: None,
+        })
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Enrolments with random names at once: past the hashing budget they are
+/// answered `503 busy` with a Retry-After, never queued without bound.
+pub async fn password_work_in_flight_is_bounded(env: Env) {
+    let server = env
+        .instance_with(|c| {
+            // A hash that takes a while, one at a time, nobody waiting.
+            c.password_cost = PasswordCost {
+                memory_kib: 8 * 1024,
+                iterations: 8,
+                parallelism: 1,
+            };
+            c.password_hashing = HashingBudget {
+                concurrent: 1,
+                queue: 0,
+                ..HashingBudget::default()
+            };
+        })
+        .await;
+    let base = server.url();
+    let attempts = (0..24).map(|i| {
+        let (http, base) = (&env.http, base.clone());
+        async move { enrol_at(http, &base, &format!("random-{i}"), "a-guess-2026").await }
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let mut busy = 0;
+    for resp in answers {
+        let retry_after = resp.headers().contains_key("retry-after");
+        let (status, p) = problem(resp).await;
+        match (status, p.code.as_str()) {
+            (401, "bad_credentials") => {}
+            (503, "busy") => {
+                assert!(retry_after && p.retryable);
+                busy += 1;
+            }
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(busy > 0, "24 hashes at once in a budget of one");
+}
+
+/// One address trying many names is stopped whatever the names; the user
+/// a guesser went after can still sign in from another address.
+pub async fn sign_in_attempts_are_limited_per_address(env: Env) {
+    let w = env.world.clone();
+    let server = env
+        .instance_with(|c| {
+            c.password_hashing = HashingBudget {
+                per_address: 5,
+                per_address_refill_secs: 600,
+                ..HashingBudget::default()
+            };
+        })
+        .await;
+    // 127.0.0.1 spends its five attempts on five names.
+    let (url, here, there) = (server.url(), &env.http, &client_from([127, 0, 0, 2]));
+    for i in 0..5 {
+        let (status, _) = problem(enrol_at(here, &url, &format!("n{i}"), "guess-2026").await).await;
+        assert_eq!(status, 401);
+    }
+    let resp = enrol_at(here, &url, "n9", "guess-2026").await;
+    assert!(resp.headers().contains_key("retry-after"));
+    let (status, p) = problem(resp).await;
+    assert_eq!((status, p.code.as_str()), (429, "rate_limited"));
+    // Even a right password from the spent address waits.
+    let (status, _) = problem(enrol_at(here, &url, "c1", &w.c1.password).await).await;
+    assert_eq!(status, 429);
+    // Another address (127.0.0.2) is not affected: its own allowance.
+    let resp = enrol_at(there, &url, "c1", &w.c1.password).await;
+    assert_eq!(resp.status(), 201);
+}
+
+/// A guesser who uses up a name's attempts from one address does not
+/// lock its user out at another.
+pub async fn a_guesser_does_not_lock_a_user_out_elsewhere(env: Env) {
+    let w = env.world.clone();
+    let url = env.handle.url();
+    let guesser = client_from([127, 0, 0, 3]);
+    for _ in 0..10 {
+        enrol_at(&guesser, &url, "c2", "guess").await;
+    }
+    let (status, p) = problem(enrol_at(&guesser, &url, "c2", &w.c2.password).await).await;
+    assert_eq!((status, p.code.as_str()), (429, "rate_limited"));
+    let resp = enrol_at(&env.http, &url, "c2", &w.c2.password).await;
+    assert_eq!(resp.status(), 201);
+}
