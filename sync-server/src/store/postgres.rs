@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0002_admin.sql"),
     include_str!("migrations/postgres/0003_stats.sql"),
     include_str!("migrations/postgres/0004_conflicts.sql"),
+    include_str!("migrations/postgres/0005_quarantine_cap.sql"),
 ];
 
 // The statistics projection's SQL and binary reader (issue 13).
@@ -314,6 +315,15 @@ async fn fetch_for_push(c: &impl GenericClient, batch: &PushBatch) -> Result<Pus
             .map_err(|_| StoreError::Corrupt("change hash".into()))?;
         fetched.hashes.insert(hash, DocId::from_uuid(doc));
     }
+    fetched.quarantine_bytes = first(
+        c,
+        "SELECT coalesce(sum(octet_length(bytes)), 0)::bigint FROM quarantine
+         WHERE device_id = $1 AND released_at IS NULL",
+        &[batch.device.as_uuid()],
+        |r| r.int(0),
+    )
+    .await?
+    .unwrap_or(0) as u64;
     for county in counties {
         let code = county.as_int() as i64;
         let loaded = first(
@@ -438,9 +448,11 @@ async fn write_push(
     }
     for q in &writes.quarantine {
         let hash: Option<&[u8]> = q.hash.as_ref().map(|h| &h[..]);
+        let length: Option<i64> = q.cut.map(|c| c.length as i64);
+        let sha256: Option<&[u8]> = q.cut.as_ref().map(|c| &c.sha256[..]);
         c.execute(
-            "INSERT INTO quarantine(device_id, doc_id, hash, bytes, code, reason, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO quarantine(device_id, doc_id, hash, bytes, code, reason, at, length, sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &[
                 &dev,
                 q.doc.as_uuid(),
@@ -449,6 +461,8 @@ async fn write_push(
                 &q.code,
                 &q.reason,
                 &now,
+                &length,
+                &sha256,
             ],
         )
         .await?;
@@ -1181,7 +1195,7 @@ impl ServerStore for PostgresStore {
                JOIN users u ON u.id = d.user_id JOIN user_homes h ON h.user_id = d.user_id
                LEFT JOIN documents doc ON doc.doc_id = q.doc_id
              WHERE {filter} AND q.device_id = $10 AND q.doc_id = $11 ORDER BY q.id",
-            shared::quarantine_row_columns("octet_length(q.bytes)::bigint")
+            shared::quarantine_row_columns("coalesce(q.length, octet_length(q.bytes))::bigint")
         );
         let mut out = Vec::new();
         for (device, doc, key) in groups {
@@ -1246,7 +1260,7 @@ impl ServerStore for PostgresStore {
         let sql = format!(
             "SELECT {} FROM quarantine q JOIN devices d ON d.id = q.device_id
              WHERE q.device_id = $1 AND q.doc_id = $2 AND q.released_at IS NULL ORDER BY q.id",
-            shared::quarantine_entry_columns("octet_length(q.bytes)::bigint")
+            shared::quarantine_entry_columns("coalesce(q.length, octet_length(q.bytes))::bigint")
         );
         let entries = all(
             &tx,
@@ -1488,7 +1502,7 @@ async fn recount_notices(c: &impl GenericClient, device: DeviceId) -> Result<()>
 async fn open_rows(c: &impl GenericClient, device: DeviceId, doc: DocId) -> Result<Vec<OpenRow>> {
     all(
         c,
-        "SELECT id, hash, code, bytes FROM quarantine
+        "SELECT id, hash, code, bytes, (length IS NOT NULL)::int::bigint FROM quarantine
          WHERE device_id = $1 AND doc_id = $2 AND released_at IS NULL ORDER BY id",
         &[device.as_uuid(), doc.as_uuid()],
         shared::open_row,

@@ -55,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0002_admin.sql"),
     include_str!("migrations/sqlite/0003_stats.sql"),
     include_str!("migrations/sqlite/0004_conflicts.sql"),
+    include_str!("migrations/sqlite/0005_quarantine_cap.sql"),
 ];
 
 // The statistics projection's SQL (issue 13).
@@ -376,6 +377,14 @@ fn fetch_for_push(c: &Connection, batch: &PushBatch) -> Result<PushFetched> {
             fetched.hashes.insert(*hash, DocId::from_uuid(doc));
         }
     }
+    fetched.quarantine_bytes = first(
+        c,
+        "SELECT coalesce(sum(length(bytes)), 0) FROM quarantine
+         WHERE device_id = ?1 AND released_at IS NULL",
+        [id(batch.device.as_uuid())],
+        |r| r.int(0),
+    )?
+    .unwrap_or(0) as u64;
     for county in counties {
         let loaded = c
             .prepare_cached("SELECT 1 FROM divisions WHERE level = ?1 AND code = ?2")?
@@ -446,8 +455,8 @@ fn write_push(c: &Connection, device: DeviceId, writes: &PushWrites, at: Timesta
     }
     for q in &writes.quarantine {
         c.prepare_cached(
-            "INSERT INTO quarantine(device_id, doc_id, hash, bytes, code, reason, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO quarantine(device_id, doc_id, hash, bytes, code, reason, at, length, sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             dev,
@@ -456,7 +465,9 @@ fn write_push(c: &Connection, device: DeviceId, writes: &PushWrites, at: Timesta
             q.bytes,
             q.code,
             q.reason,
-            now
+            now,
+            q.cut.map(|c| c.length as i64),
+            q.cut.as_ref().map(|c| &c.sha256[..]),
         ])?;
     }
     Ok(())
@@ -1182,7 +1193,7 @@ impl ServerStore for SqliteStore {
                    JOIN users u ON u.id = d.user_id JOIN user_homes h ON h.user_id = d.user_id
                    LEFT JOIN documents doc ON doc.doc_id = q.doc_id
                  WHERE {filter} AND q.device_id = ?10 AND q.doc_id = ?11 ORDER BY q.id",
-                shared::quarantine_row_columns("length(q.bytes)")
+                shared::quarantine_row_columns("coalesce(q.length, length(q.bytes))")
             );
             let mut out = Vec::new();
             for (device, doc, key) in groups {
@@ -1245,7 +1256,7 @@ impl ServerStore for SqliteStore {
             let sql = format!(
                 "SELECT {} FROM quarantine q JOIN devices d ON d.id = q.device_id
                  WHERE q.device_id = ?1 AND q.doc_id = ?2 AND q.released_at IS NULL ORDER BY q.id",
-                shared::quarantine_entry_columns("length(q.bytes)")
+                shared::quarantine_entry_columns("coalesce(q.length, length(q.bytes))")
             );
             let entries = all(tx, &sql, params![dev, key], rows::quarantine)?;
             for e in &entries {
@@ -1572,7 +1583,7 @@ impl ReleaseBackend for SqliteStore {
 fn open_rows(c: &Connection, device: DeviceId, doc: DocId) -> Result<Vec<OpenRow>> {
     all(
         c,
-        "SELECT id, hash, code, bytes FROM quarantine
+        "SELECT id, hash, code, bytes, length IS NOT NULL FROM quarantine
          WHERE device_id = ?1 AND doc_id = ?2 AND released_at IS NULL ORDER BY id",
         params![id(device.as_uuid()), id(doc.as_uuid())],
         shared::open_row,

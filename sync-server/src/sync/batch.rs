@@ -161,4 +161,6 @@ pub struct PushFetched {
     /// or none when the register does not hold the county (then its villages
     /// are not checked, as on a device that has not loaded it).
     pub register: BTreeMap<CountyCode, Option<BTreeSet<u64>>>,
+    /// Bytes the pushing device's open quarantine rows keep now.
+    pub quarantine_bytes: u64,
 }

@@ -51,6 +51,6 @@ mod plan;
 pub use batch::{Incoming, PushBatch, PushFetched, PushNeeds};
 pub use hidden::{check_hidden_writes, touched_fields};
 pub use plan::{
-    DocUpdate, NewQuarantine, PushWrites, RecordFacts, check_record_rules, hydrate, plan,
-    record_facts,
+    Cut, DocUpdate, KEPT_HEAD, MAX_DEVICE_QUARANTINE_BYTES, MAX_KEPT_CHANGE, NewQuarantine,
+    PushWrites, RecordFacts, check_record_rules, hydrate, plan, record_facts,
 };

@@ -1,12 +1,15 @@
 //! The resource budget of docs/protocol.md, enforced: password work in
 //! flight bounded (`503 busy` past it, at once), sign-in attempts per
-//! source address whatever the names, and a user a guesser cannot lock
-//! out from elsewhere.
+//! source address whatever the names, a user a guesser cannot lock out
+//! from elsewhere, and refused bytes kept only up to a size.
 
+use app_core::admin::{Discard, QuarantineQuery, QuarantineTarget};
+use app_core::domain::{DeviceId, DocId};
 use app_core::sync::protocol::EnrolRequest;
+use app_core::sync::{EngineOptions, SyncClient};
 use sync_server::config::{HashingBudget, PasswordCost};
 
-use crate::harness::{Env, PROTOCOL, problem};
+use crate::harness::{Env, PROTOCOL, T0, ZHENGAN, code, log_by, problem, villages};
 
 /// A client whose connections come from `source` (any 127.x address is
 /// this machine's loopback).
@@ -121,4 +124,46 @@ pub async fn a_guesser_does_not_lock_a_user_out_elsewhere(env: Env) {
     assert_eq!((status, p.code.as_str()), (429, "rate_limited"));
     let resp = enrol_at(&env.http, &url, "c2", &w.c2.password).await;
     assert_eq!(resp.status(), 201);
+}
+
+/// A refused change over the kept size keeps its head and its hash, never
+/// the whole; the console lists it at its real size, a release says it
+/// cannot be released (`truncated`), and a discard archives it.
+pub async fn refused_bytes_keep_only_their_head(env: Env) {
+    let w = env.world.clone();
+    let c1 = env.enrol(&w.c1).await;
+    let v = villages(ZHENGAN, 1)[0];
+    let doc: DocId = log_by(&w.c1.user, Some(w.team1.id), v, T0).id.into();
+    let junk = vec![0x42u8; 600 * 1024];
+    let out = env.push(&c1, &[(doc, junk.clone())]).await;
+    assert_eq!(code(&out[0]), "undecodable");
+    let device: DeviceId = c1.id.parse().unwrap();
+    let kept = env.store().quarantined(device, doc).await.unwrap();
+    assert_eq!(kept.rows.len(), 1);
+    assert_eq!(kept.rows[0].1, junk[..1024], "the head, not the whole");
+
+    let admin = env.enrol(&w.admin_zhengan).await;
+    let console =
+        SyncClient::new(&env.handle.url(), &admin.token, &EngineOptions::default()).unwrap();
+    let listed = console
+        .admin_quarantine(&QuarantineQuery::default())
+        .await
+        .unwrap();
+    let change = &listed.items[0].changes[0];
+    assert_eq!(change.size, junk.len() as u64);
+    assert!(change.reason.contains("SHA-256"), "{}", change.reason);
+    assert!(change.undecoded.is_some());
+    let target = QuarantineTarget { device, doc };
+    let r = console.admin_release(&target).await.unwrap();
+    assert!(r.still_open);
+    assert_eq!(r.still_refused[0].code, "truncated");
+    let d = console
+        .admin_discard(&Discard {
+            device,
+            doc,
+            reason: "设备请重新上传".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(d.discarded, 1);
 }

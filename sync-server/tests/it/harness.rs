@@ -145,6 +145,10 @@ where
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(dir.path().join("data"));
     config.password_cost = TEST_COST;
+    // The suite enrols dozens of devices from 127.0.0.1 on a clock that
+    // does not move: the per-address allowance is tested on its own
+    // (`crate::budget`).
+    config.password_hashing.per_address = 10_000;
     config.database_pool_size = 4;
     let mut schema = None;
     if kind == Kind::Postgres {

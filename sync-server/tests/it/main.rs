@@ -101,6 +101,7 @@ suite! {
         password_work_in_flight_is_bounded,
         sign_in_attempts_are_limited_per_address,
         a_guesser_does_not_lock_a_user_out_elsewhere,
+        refused_bytes_keep_only_their_head,
     ],
     client: [the_device_engine_round_trips],
     stats: [
