@@ -79,6 +79,28 @@ impl Default for HashingBudget {
     }
 }
 
+/// Connection timeouts (`[http_timeouts]` in the file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpTimeouts {
+    /// Seconds a connection has to send a whole request head, from its
+    /// opening or from its previous answer (so also the idle time of a
+    /// kept-alive connection); then it is closed.
+    pub header_read_secs: u64,
+    /// Seconds a request body may go without a byte arriving; then the
+    /// request is answered `408 body_timeout` and the connection closed.
+    pub body_idle_secs: u64,
+}
+
+impl Default for HttpTimeouts {
+    fn default() -> Self {
+        HttpTimeouts {
+            header_read_secs: 20,
+            body_idle_secs: 30,
+        }
+    }
+}
+
 /// Configuration as read from a file or the environment, before defaults.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,6 +121,8 @@ pub struct RawConfig {
     pub password_cost: Option<PasswordCost>,
     /// Password work in flight and per source address.
     pub password_hashing: Option<HashingBudget>,
+    /// Connection timeouts.
+    pub http_timeouts: Option<HttpTimeouts>,
 }
 
 /// Which database holds the server's state.
@@ -131,6 +155,8 @@ pub struct Config {
     pub password_cost: PasswordCost,
     /// Password work in flight and per source address.
     pub password_hashing: HashingBudget,
+    /// Connection timeouts.
+    pub http_timeouts: HttpTimeouts,
 }
 
 impl std::fmt::Debug for Config {
@@ -145,6 +171,7 @@ impl std::fmt::Debug for Config {
             database_pool_size,
             password_cost,
             password_hashing,
+            http_timeouts,
         } = self;
         f.debug_struct("Config")
             .field("listen", listen)
@@ -155,6 +182,7 @@ impl std::fmt::Debug for Config {
             .field("database_pool_size", database_pool_size)
             .field("password_cost", password_cost)
             .field("password_hashing", password_hashing)
+            .field("http_timeouts", http_timeouts)
             .finish()
     }
 }
@@ -252,6 +280,7 @@ impl RawConfig {
             )?,
             password_cost: None,
             password_hashing: None,
+            http_timeouts: None,
         })
     }
 
@@ -266,6 +295,7 @@ impl RawConfig {
             database_pool_size: over.database_pool_size.or(self.database_pool_size),
             password_cost: over.password_cost.or(self.password_cost),
             password_hashing: over.password_hashing.or(self.password_hashing),
+            http_timeouts: over.http_timeouts.or(self.http_timeouts),
         }
     }
 }
@@ -315,6 +345,7 @@ impl Config {
             database_pool_size,
             password_cost: raw.password_cost.unwrap_or_default(),
             password_hashing: raw.password_hashing.unwrap_or_default(),
+            http_timeouts: raw.http_timeouts.unwrap_or_default(),
         })
     }
 

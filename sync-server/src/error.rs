@@ -109,6 +109,9 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// No byte of the request body came for the body idle timeout.
+    #[error("the request body stopped arriving")]
+    BodyTimeout,
     /// The server's budget for this kind of work is spent for now
     /// (password hashing); retry after the given seconds.
     #[error("busy; retry after {retry_after_secs} s")]
@@ -142,6 +145,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::UploadOffsetMismatch { .. } => StatusCode::CONFLICT,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::HashMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -169,6 +173,7 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::UploadOffsetMismatch { .. } => "upload_offset_mismatch",
             ApiError::BodyTooLarge(_) => "body_too_large",
+            ApiError::BodyTimeout => "body_timeout",
             ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::HashMismatch { .. } => "hash_mismatch",
@@ -208,6 +213,7 @@ impl ApiError {
             ApiError::NotFound => "not found",
             ApiError::UploadOffsetMismatch { .. } => "upload offset mismatch",
             ApiError::BodyTooLarge(_) => "body too large",
+            ApiError::BodyTimeout => "request body timed out",
             ApiError::RangeNotSatisfiable { .. } => "range not satisfiable",
             ApiError::UnsupportedMediaType(_) => "unsupported media type",
             ApiError::HashMismatch { .. } => "photo hash mismatch",

@@ -47,6 +47,7 @@ pub mod sync;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use app_core::clock::{SharedClock, SystemClock};
 use tokio::net::TcpListener;
@@ -170,21 +171,16 @@ impl Server {
         routes::router(self.state.clone())
     }
 
-    /// Serves on `listener` until [`ServerHandle::shutdown`].
+    /// Serves on `listener` until [`ServerHandle::shutdown`]: HTTP/1.1
+    /// with the configuration's connection timeouts
+    /// ([`config::HttpTimeouts`]); on shutdown it stops accepting, lets
+    /// requests in flight finish and closes idle connections.
     pub async fn serve(self, listener: TcpListener) -> Result<ServerHandle, ServerError> {
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
         let app = self.router();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
-        });
+        let timeouts = self.state.config.http_timeouts;
+        let task = tokio::spawn(accept_loop(listener, app, timeouts, rx));
         tracing::info!(%addr, backend = self.state.store.backend(), "serving");
         Ok(ServerHandle {
             addr,
@@ -193,6 +189,53 @@ impl Server {
             server: self,
         })
     }
+}
+
+/// Accepts connections until `stop`, each served by hyper with a header
+/// read timeout (which also closes a connection that says nothing, or
+/// stays idle between requests, for that long); then waits for the
+/// connections to finish their requests.
+async fn accept_loop(
+    listener: TcpListener,
+    app: axum::Router,
+    timeouts: config::HttpTimeouts,
+    mut stop: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower_service::Service;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(timeouts.header_read_secs.max(1)))
+        .keep_alive(true);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment
+                    // rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let Ok(service) = make.call(peer).await;
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %peer, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Opens the store named by `config` and serves on `listener`, with the

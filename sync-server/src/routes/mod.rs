@@ -3,10 +3,12 @@
 //! there is no SQL here. Every route is under `/api/v1/` except `/healthz`
 //! and `/metrics`. `docs/protocol.md` is the contract.
 //!
-//! Around every route: tower-http's request timeout ([`REQUEST_TIMEOUT`])
-//! and body limit ([`MAX_BODY`], a backstop; handlers that read a body do so
-//! under their own tighter limit), whose bare answers become problem
-//! documents like every other refusal; then the request counter and log.
+//! Around every route: tower-http's request timeout ([`REQUEST_TIMEOUT`]),
+//! body idle timeout (`http_timeouts.body_idle_secs` between two pieces of
+//! a body: `408 body_timeout`) and body limit ([`MAX_BODY`], a backstop;
+//! handlers that read a body do so under their own tighter limit), whose
+//! bare answers become problem documents like every other refusal; then
+//! the request counter and log.
 
 mod admin;
 mod devices;
@@ -26,7 +28,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use app_core::sync::protocol::{MAX_PUSH_BODY, PROTOCOL_HEADER, PROTOCOL_VERSION};
 
@@ -105,7 +107,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .fallback(not_found);
+    let body_idle = Duration::from_secs(state.config.http_timeouts.body_idle_secs.max(1));
     guard(app, REQUEST_TIMEOUT, MAX_BODY)
+        .layer(RequestBodyTimeoutLayer::new(body_idle))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
 }

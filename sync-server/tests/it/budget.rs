@@ -7,7 +7,7 @@ use app_core::admin::{Discard, QuarantineQuery, QuarantineTarget};
 use app_core::domain::{DeviceId, DocId};
 use app_core::sync::protocol::EnrolRequest;
 use app_core::sync::{EngineOptions, SyncClient};
-use sync_server::config::{HashingBudget, PasswordCost};
+use sync_server::config::{HashingBudget, HttpTimeouts, PasswordCost};
 
 use crate::harness::{Env, PROTOCOL, T0, ZHENGAN, code, log_by, problem, villages};
 
@@ -166,4 +166,73 @@ pub async fn refused_bytes_keep_only_their_head(env: Env) {
         .await
         .unwrap();
     assert_eq!(d.discarded, 1);
+}
+
+/// Reads what the server sends until it closes the connection. The outer
+/// timeout only keeps a broken server from hanging the suite; what is
+/// asserted is that the server closed.
+async fn until_closed(s: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server kept the connection open");
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// A connection that says nothing, sends its head slowly, goes idle after
+/// an answer, or stops sending its body is closed by the server (the body
+/// answered `408 body_timeout` first).
+pub async fn slow_and_silent_connections_are_closed(env: Env) {
+    use tokio::io::AsyncWriteExt;
+    let server = env
+        .instance_with(|c| {
+            c.http_timeouts = HttpTimeouts {
+                header_read_secs: 1,
+                body_idle_secs: 1,
+            };
+        })
+        .await;
+    let addr = server.local_addr();
+    let connect = || tokio::net::TcpStream::connect(addr);
+
+    // Silent from the start.
+    let mut silent = connect().await.unwrap();
+    assert_eq!(until_closed(&mut silent).await, "");
+
+    // Half a request head, then nothing.
+    let mut slow = connect().await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    assert!(!until_closed(&mut slow).await.contains("200"));
+
+    // A whole request, answered, then idle.
+    let mut idle = connect().await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = until_closed(&mut idle).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // A body that stops after 10 of its 100 bytes.
+    let mut stalled = connect().await.unwrap();
+    stalled
+        .write_all(
+            b"POST /api/v1/devices/enrol HTTP/1.1\r\nhost: x\r\n\
+              content-type: application/json\r\ncontent-length: 100\r\n\r\n{\"usernam",
+        )
+        .await
+        .unwrap();
+    let answer = until_closed(&mut stalled).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("body_timeout"), "{answer}");
 }

@@ -102,6 +102,7 @@ suite! {
         sign_in_attempts_are_limited_per_address,
         a_guesser_does_not_lock_a_user_out_elsewhere,
         refused_bytes_keep_only_their_head,
+        slow_and_silent_connections_are_closed,
     ],
     client: [the_device_engine_round_trips],
     stats: [
