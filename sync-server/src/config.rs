@@ -123,6 +123,9 @@ pub struct RawConfig {
     pub password_hashing: Option<HashingBudget>,
     /// Connection timeouts.
     pub http_timeouts: Option<HttpTimeouts>,
+    /// When set, `GET /metrics` answers only `Authorization: Bearer
+    /// <this>`.
+    pub metrics_token: Option<String>,
 }
 
 /// Which database holds the server's state.
@@ -157,6 +160,8 @@ pub struct Config {
     pub password_hashing: HashingBudget,
     /// Connection timeouts.
     pub http_timeouts: HttpTimeouts,
+    /// The operator token `/metrics` asks for, if any.
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -172,6 +177,7 @@ impl std::fmt::Debug for Config {
             password_cost,
             password_hashing,
             http_timeouts,
+            metrics_token,
         } = self;
         f.debug_struct("Config")
             .field("listen", listen)
@@ -183,6 +189,7 @@ impl std::fmt::Debug for Config {
             .field("password_cost", password_cost)
             .field("password_hashing", password_hashing)
             .field("http_timeouts", http_timeouts)
+            .field("metrics_token", &metrics_token.as_ref().map(|_| "<hidden>"))
             .finish()
     }
 }
@@ -281,6 +288,7 @@ impl RawConfig {
             password_cost: None,
             password_hashing: None,
             http_timeouts: None,
+            metrics_token: var("KETEPAI_METRICS_TOKEN").filter(|v| !v.is_empty()),
         })
     }
 
@@ -296,6 +304,7 @@ impl RawConfig {
             password_cost: over.password_cost.or(self.password_cost),
             password_hashing: over.password_hashing.or(self.password_hashing),
             http_timeouts: over.http_timeouts.or(self.http_timeouts),
+            metrics_token: over.metrics_token.or(self.metrics_token),
         }
     }
 }
@@ -346,6 +355,7 @@ impl Config {
             password_cost: raw.password_cost.unwrap_or_default(),
             password_hashing: raw.password_hashing.unwrap_or_default(),
             http_timeouts: raw.http_timeouts.unwrap_or_default(),
+            metrics_token: raw.metrics_token.filter(|t| !t.is_empty()),
         })
     }
 

@@ -109,6 +109,9 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// The route does not answer this method.
+    #[error("this method is not answered here")]
+    MethodNotAllowed,
     /// No byte of the request body came for the body idle timeout.
     #[error("the request body stopped arriving")]
     BodyTimeout,
@@ -146,6 +149,7 @@ impl ApiError {
             ApiError::UploadOffsetMismatch { .. } => StatusCode::CONFLICT,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::HashMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -174,6 +178,7 @@ impl ApiError {
             ApiError::UploadOffsetMismatch { .. } => "upload_offset_mismatch",
             ApiError::BodyTooLarge(_) => "body_too_large",
             ApiError::BodyTimeout => "body_timeout",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::HashMismatch { .. } => "hash_mismatch",
@@ -214,6 +219,7 @@ impl ApiError {
             ApiError::UploadOffsetMismatch { .. } => "upload offset mismatch",
             ApiError::BodyTooLarge(_) => "body too large",
             ApiError::BodyTimeout => "request body timed out",
+            ApiError::MethodNotAllowed => "method not allowed",
             ApiError::RangeNotSatisfiable { .. } => "range not satisfiable",
             ApiError::UnsupportedMediaType(_) => "unsupported media type",
             ApiError::HashMismatch { .. } => "photo hash mismatch",
@@ -254,9 +260,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
-            ApiError::Internal(msg) => tracing::error!(error = %msg, "internal error"),
-            ApiError::Unavailable(msg) => tracing::warn!(error = %msg, "unavailable"),
-            other => tracing::debug!(code = other.code(), error = %other, "request refused"),
+            ApiError::Internal(msg) => tracing::error!(error = ?msg, "internal error"),
+            ApiError::Unavailable(msg) => tracing::warn!(error = ?msg, "unavailable"),
+            other => {
+                tracing::debug!(code = other.code(), error = ?other.to_string(), "request refused")
+            }
         }
         let status = self.status();
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();

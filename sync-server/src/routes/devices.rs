@@ -124,7 +124,7 @@ pub async fn enrol(
             .await?;
         tracing::info!(device = %device.id, %old, "device replaces an earlier one");
     }
-    tracing::info!(device = %device.id, user = %record.user.username, "device enrolled");
+    tracing::info!(device = %device.id, user = ?record.user.username, "device enrolled");
     Ok((
         StatusCode::CREATED,
         Json(EnrolResponse {
@@ -248,7 +248,7 @@ pub async fn change_password(
             .within(principal_county(&record.user, team.as_ref()), province),
         )
         .await?;
-    tracing::info!(user = %record.user.username, "password changed");
+    tracing::info!(user = ?record.user.username, "password changed");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -134,9 +134,11 @@ fn guard<S: Clone + Send + Sync + 'static>(
         }))
 }
 
-/// Turns the bare answers of tower-http's layers into problem documents:
-/// the timeout's `503` and the body limit's `413` (an announced length over
-/// the limit). The API's own refusals are problem documents already.
+/// Turns every bare error answer into a problem document: tower-http's
+/// timeout `503` and body limit `413` (an announced length over the
+/// limit), axum's `405` (its `Allow` kept) and its rejections of a query,
+/// path or body that does not parse (`400 bad_request` with axum's text as
+/// the detail). The API's own refusals are problem documents already.
 async fn layer_problems(req: Request, next: Next, timeout: Duration, max_body: usize) -> Response {
     let resp = next.run(req).await;
     let is_problem = resp
@@ -154,6 +156,29 @@ async fn layer_problems(req: Request, next: Next, timeout: Duration, max_body: u
         StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::BodyTooLarge(format!("announced length over {max_body} bytes"))
                 .into_response()
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = resp.headers().get(header::ALLOW).cloned();
+            let mut problem = ApiError::MethodNotAllowed.into_response();
+            if let Some(allow) = allow {
+                problem.headers_mut().insert(header::ALLOW, allow);
+            }
+            problem
+        }
+        // axum's own rejections (a query string or path that does not
+        // parse, a JSON body of the wrong shape): plain text, made a
+        // problem with that text as its detail.
+        s if s.is_client_error() => {
+            let text = axum::body::to_bytes(resp.into_body(), 4096)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            match s {
+                StatusCode::NOT_FOUND => ApiError::NotFound,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(text),
+                _ => ApiError::BadRequest(text),
+            }
+            .into_response()
         }
         _ => resp,
     }

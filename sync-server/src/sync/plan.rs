@@ -213,7 +213,7 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
             },
         };
         if let Some(why) = &broken {
-            tracing::error!(%doc, %why, "stored document is unreadable");
+            tracing::error!(%doc, ?why, "stored document is unreadable");
         }
         states.insert(
             doc,

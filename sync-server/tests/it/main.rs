@@ -19,6 +19,7 @@ mod limits;
 mod matrix;
 mod matrix_admin;
 mod operations;
+mod operator;
 mod photos;
 mod pull;
 mod push;
@@ -113,6 +114,7 @@ suite! {
     ],
     team: [members_and_their_last_sync],
     operations: [health_metrics_demo_and_shutdown],
+    operator: [metrics_need_the_operator_token_and_errors_are_problems],
     store: [
         pull_pages_at_their_limits,
         concurrent_pushes_to_one_document_both_land,
