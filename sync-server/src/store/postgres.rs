@@ -932,17 +932,23 @@ impl ServerStore for PostgresStore {
         hash: &PhotoHash,
         length: u64,
         at: Timestamp,
+        device: DeviceId,
     ) -> Result<PhotoStart> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let start = PhotoStart::decide(photo_row(&tx, hash, true).await?, length);
+        let start = PhotoStart::decide(photo_row(&tx, hash, true).await?, length, device, at);
         if start.writes_fresh_row() {
             tx.execute(
-                "INSERT INTO photos(sha256, length, received, complete, created_at)
-                 VALUES ($1, $2, 0, false, $3)
+                "INSERT INTO photos(sha256, length, received, complete, created_at, uploader)
+                 VALUES ($1, $2, 0, false, $3, $4)
                  ON CONFLICT (sha256) DO UPDATE SET length = excluded.length, received = 0,
-                   created_at = excluded.created_at",
-                &[&&hash.as_bytes()[..], &(length as i64), &at.as_millis()],
+                   created_at = excluded.created_at, uploader = excluded.uploader",
+                &[
+                    &&hash.as_bytes()[..],
+                    &(length as i64),
+                    &at.as_millis(),
+                    device.as_uuid(),
+                ],
             )
             .await?;
         }

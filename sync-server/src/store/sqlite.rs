@@ -923,17 +923,23 @@ impl ServerStore for SqliteStore {
         hash: &PhotoHash,
         length: u64,
         at: Timestamp,
+        device: DeviceId,
     ) -> Result<PhotoStart> {
         let hash = *hash;
         self.write_tx(move |tx| {
-            let start = PhotoStart::decide(photo_row(tx, &hash)?, length);
+            let start = PhotoStart::decide(photo_row(tx, &hash)?, length, device, at);
             if start.writes_fresh_row() {
                 tx.execute(
-                    "INSERT INTO photos(sha256, length, received, complete, created_at)
-                     VALUES (?1, ?2, 0, 0, ?3)
+                    "INSERT INTO photos(sha256, length, received, complete, created_at, uploader)
+                     VALUES (?1, ?2, 0, 0, ?3, ?4)
                      ON CONFLICT(sha256) DO UPDATE SET length = excluded.length, received = 0,
-                       created_at = excluded.created_at",
-                    params![&hash.as_bytes()[..], length as i64, at.as_millis()],
+                       created_at = excluded.created_at, uploader = excluded.uploader",
+                    params![
+                        &hash.as_bytes()[..],
+                        length as i64,
+                        at.as_millis(),
+                        id(device.as_uuid())
+                    ],
                 )?;
             }
             Ok(start)

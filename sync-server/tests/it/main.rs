@@ -95,7 +95,12 @@ suite! {
         two_instances_share_one_database,
         changes_are_served_uncompressed,
     ],
-    photos: [upload_resumes_from_the_last_chunk, offset_and_hash_mismatches, photo_limits],
+    photos: [
+        upload_resumes_from_the_last_chunk,
+        offset_and_hash_mismatches,
+        photo_limits,
+        an_upload_is_its_devices_own,
+    ],
     reference: [county_slice_with_etag],
     rules: [records_breaking_the_device_rules_are_refused],
     budget: [

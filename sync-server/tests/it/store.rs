@@ -577,9 +577,10 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     let store = s.store();
     let hash = PhotoHash::from_bytes([0x5a; 32]);
     let at = |n: i64| Timestamp::from_millis(T0 + n);
+    let dev = device_id(1);
     assert_eq!(store.photo(&hash).await.unwrap(), None);
     assert_eq!(
-        store.photo_start(&hash, 100, at(0)).await.unwrap(),
+        store.photo_start(&hash, 100, at(0), dev).await.unwrap(),
         PhotoStart::Created { restarted: false }
     );
     assert!(store.photo_advance(&hash, 0, 40).await.unwrap());
@@ -587,7 +588,8 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
         !store.photo_advance(&hash, 0, 40).await.unwrap(),
         "another request moved it"
     );
-    let PhotoStart::Resumed(resumed) = store.photo_start(&hash, 100, at(1)).await.unwrap() else {
+    let PhotoStart::Resumed(resumed) = store.photo_start(&hash, 100, at(1), dev).await.unwrap()
+    else {
         panic!("the same length resumes");
     };
     assert_eq!(
@@ -600,7 +602,7 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
         (100, 40, false, at(0))
     );
     assert_eq!(
-        store.photo_start(&hash, 90, at(2)).await.unwrap(),
+        store.photo_start(&hash, 90, at(2), dev).await.unwrap(),
         PhotoStart::Created { restarted: true }
     );
     let restarted = store.photo(&hash).await.unwrap().unwrap();
@@ -612,7 +614,8 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     store.photo_complete(&hash).await.unwrap();
     store.photo_discard(&hash).await.unwrap();
     for length in [90, 100] {
-        let PhotoStart::Complete(done) = store.photo_start(&hash, length, at(3)).await.unwrap()
+        let PhotoStart::Complete(done) =
+            store.photo_start(&hash, length, at(3), dev).await.unwrap()
         else {
             panic!("a stored photo is found, whatever length is announced");
         };
@@ -620,9 +623,30 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     }
     assert!(!store.photo_advance(&hash, 90, 100).await.unwrap());
     assert_eq!(store.stats().await.unwrap().photos, 1);
-    // An unfinished upload can be discarded.
+    // An unfinished upload is its device's: another device's announcement
+    // changes nothing, until the upload has been abandoned for a day.
     let other = PhotoHash::from_bytes([0x6b; 32]);
-    store.photo_start(&other, 10, at(4)).await.unwrap();
+    store.photo_start(&other, 10, at(4), dev).await.unwrap();
+    assert!(store.photo_advance(&other, 0, 5).await.unwrap());
+    let day = PhotoStart::ABANDONED_MILLIS;
+    assert_eq!(
+        store
+            .photo_start(&other, 10, at(5), device_id(2))
+            .await
+            .unwrap(),
+        PhotoStart::Taken
+    );
+    assert_eq!(store.photo(&other).await.unwrap().unwrap().offset, 5);
+    assert_eq!(
+        store
+            .photo_start(&other, 10, at(4 + day), device_id(2))
+            .await
+            .unwrap(),
+        PhotoStart::Created { restarted: true }
+    );
+    let taken = store.photo(&other).await.unwrap().unwrap();
+    assert_eq!((taken.offset, taken.uploader), (0, Some(device_id(2))));
+    // An unfinished upload can be discarded.
     store.photo_discard(&other).await.unwrap();
     assert_eq!(store.photo(&other).await.unwrap(), None);
 }

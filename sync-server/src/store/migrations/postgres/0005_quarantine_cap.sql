@@ -5,3 +5,7 @@
 -- whole change.
 ALTER TABLE quarantine ADD COLUMN length bigint;
 ALTER TABLE quarantine ADD COLUMN sha256 bytea;
+
+-- An unfinished photo upload belongs to the device that announced it: only
+-- that device continues it (until it is abandoned for a day).
+ALTER TABLE photos ADD COLUMN uploader uuid;

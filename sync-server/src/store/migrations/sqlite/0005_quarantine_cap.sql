@@ -4,3 +4,7 @@
 -- SHA-256 of the whole. Both are NULL when `bytes` is the whole change.
 ALTER TABLE quarantine ADD COLUMN length INTEGER;
 ALTER TABLE quarantine ADD COLUMN sha256 BLOB;
+
+-- An unfinished photo upload belongs to the device that announced it: only
+-- that device continues it (until it is abandoned for a day).
+ALTER TABLE photos ADD COLUMN uploader BLOB;
