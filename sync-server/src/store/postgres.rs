@@ -56,7 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0002_admin.sql"),
     include_str!("migrations/postgres/0003_stats.sql"),
     include_str!("migrations/postgres/0004_conflicts.sql"),
-    include_str!("migrations/postgres/0005_quarantine_cap.sql"),
+    include_str!("migrations/postgres/0005_budget.sql"),
 ];
 
 // The statistics projection's SQL and binary reader (issue 13).

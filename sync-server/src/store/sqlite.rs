@@ -55,7 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0002_admin.sql"),
     include_str!("migrations/sqlite/0003_stats.sql"),
     include_str!("migrations/sqlite/0004_conflicts.sql"),
-    include_str!("migrations/sqlite/0005_quarantine_cap.sql"),
+    include_str!("migrations/sqlite/0005_budget.sql"),
 ];
 
 // The statistics projection's SQL (issue 13).

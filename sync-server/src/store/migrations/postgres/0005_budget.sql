@@ -1,4 +1,4 @@
--- Ketepai sync server, PostgreSQL schema 5: refused bytes bounded. A
+-- Ketepai sync server, PostgreSQL schema 5, the resource budget: refused bytes bounded. A
 -- refused change over the kept size (or past its device's budget) keeps
 -- only its head in `bytes`; `length` is the whole change's size and
 -- `sha256` the SHA-256 of the whole. Both are NULL when `bytes` is the
