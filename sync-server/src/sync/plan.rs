@@ -438,7 +438,7 @@ fn apply_and_check(
             return Verdict::Refused(r);
         }
     }
-    if let Err(r) = check_record_rules(&after, register) {
+    if let Err(r) = check_record_rules(state.record.as_ref(), &after, register) {
         return Verdict::Refused(r);
     }
     Verdict::Accepted {
@@ -468,10 +468,49 @@ impl Register for FetchedRegister<'_> {
 /// The device's record rules ([`app_core::domain::ServiceLog::validate`],
 /// [`app_core::domain::Consultation::validate`]: text lengths, ranges,
 /// dates, required fields, the village against the register) on the record
-/// as it would be after the change. The first impossible value refuses it
-/// as `invalid_record`, its reason naming the field and the rule's code;
-/// warnings (a future date, no GPS) do not.
-pub fn check_record_rules(record: &AnyRecord, register: &dyn Register) -> Result<(), Refusal> {
+/// as it would be after the change. The first impossible value the change
+/// brings refuses it as `invalid_record`, its reason naming the field and
+/// the rule's code; warnings (a future date, no GPS) do not.
+///
+/// A rule the stored record already broke (`before`: say its village was
+/// stored while the county's register was not loaded, or the rules grew
+/// since) does not refuse a change that leaves it as broken: a lead's
+/// approval or an admin's resolution of an old record still lands. Only
+/// breakage the change adds is refused.
+pub fn check_record_rules(
+    before: Option<&AnyRecord>,
+    after: &AnyRecord,
+    register: &dyn Register,
+) -> Result<(), Refusal> {
+    let Err(errors) = record_errors(after, register) else {
+        return Ok(());
+    };
+    let known: Vec<(String, &'static str)> = match before.map(|b| record_errors(b, register)) {
+        Some(Err(before)) => before
+            .errors
+            .iter()
+            .map(|f| (f.field().to_owned(), f.code()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let Some(first) = errors
+        .errors
+        .iter()
+        .find(|f| !known.contains(&(f.field().to_owned(), f.code())))
+    else {
+        return Ok(());
+    };
+    Err(Refusal {
+        code: RefusalCode::InvalidRecord,
+        reason: clip(format!("{}: {}: {first}", first.field(), first.code())),
+    })
+}
+
+/// The record's impossible values under the device's rules.
+fn record_errors(
+    record: &AnyRecord,
+    register: &dyn Register,
+) -> Result<(), app_core::domain::ValidationError> {
     let ctx = Context {
         // Only warnings read the time (a date in the future or long ago),
         // and the server keeps no warnings, so the plan stays a pure
@@ -481,22 +520,9 @@ pub fn check_record_rules(record: &AnyRecord, register: &dyn Register) -> Result
         // A stored record's list items all have their IDs already.
         mint: &uuid::Uuid::nil,
     };
-    let result = match record {
-        AnyRecord::ServiceLog(l) => l.validate(&ctx),
-        AnyRecord::Consultation(c) => c.validate(&ctx),
-    };
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let first = e.errors.first();
-            Err(Refusal {
-                code: RefusalCode::InvalidRecord,
-                reason: clip(match first {
-                    Some(f) => format!("{}: {}: {f}", f.field(), f.code()),
-                    None => e.to_string(),
-                }),
-            })
-        }
+    match record {
+        AnyRecord::ServiceLog(l) => l.validate(&ctx).map(drop),
+        AnyRecord::Consultation(c) => c.validate(&ctx).map(drop),
     }
 }
 

@@ -102,7 +102,8 @@ suite! {
         an_upload_is_its_devices_own,
     ],
     reference: [county_slice_with_etag],
-    rules: [records_breaking_the_device_rules_are_refused],
+    rules: [records_breaking_the_device_rules_are_refused,
+        a_record_stored_before_a_rule_can_still_be_reviewed],
     budget: [
         password_work_in_flight_is_bounded,
         sign_in_attempts_are_limited_per_address,

@@ -81,3 +81,45 @@ pub async fn records_breaking_the_device_rules_are_refused(env: Env) {
     assert_eq!(r.still_refused[0].code, "invalid_record");
     assert_eq!(env.counts().await.0, 1);
 }
+
+/// A record stored before the server could check a rule (its village was
+/// written while the county's register was not loaded) is not frozen: the
+/// lead still approves it. A change that adds a new breakage is refused.
+pub async fn a_record_stored_before_a_rule_can_still_be_reviewed(env: Env) {
+    use app_core::domain::{DecisionId, Timestamp, Verdict};
+
+    let w = env.world.clone();
+    let c1 = env.enrol(&w.c1).await;
+    let lead = env.enrol(&w.lead1).await;
+    let hide = |from: &str, to: &str| {
+        format!("UPDATE divisions SET level = '{to}' WHERE level = '{from}' AND code = 520324")
+    };
+    let mut l = log_by(&w.c1.user, Some(w.team1.id), villages(ZHENGAN, 1)[0], T0);
+    l.village = VillageCode::parse("520324999999").unwrap();
+    env.raw_sql(&hide("county", "hidden")).await;
+    let (mut doc, created) = Doc::create_log(&c1, &l);
+    assert_eq!(code(&env.push(&c1, &[created]).await[0]), "stored");
+    env.raw_sql(&hide("hidden", "county")).await;
+
+    // The lead's approval leaves the village as it was: stored.
+    let mut on_lead = doc.fork();
+    let heads = on_lead.doc.heads_hex();
+    let approval = on_lead.edit_log(&lead, |l| {
+        l.decide(
+            DecisionId::new(Timestamp::from_millis(T0)),
+            Verdict::Approved,
+            w.lead1.user.id,
+            Timestamp::from_millis(T0),
+            "",
+            heads,
+        )
+        .unwrap();
+    });
+    assert_eq!(code(&env.push(&lead, &[approval]).await[0]), "stored");
+
+    // The author's edit that breaks another rule is refused.
+    let edit = doc.edit_log(&c1, |l| l.farmers_served = 4_000_000_000);
+    let out = env.push(&c1, &[edit]).await;
+    assert_eq!(code(&out[0]), "invalid_record");
+    assert!(reason(&out[0]).starts_with("farmers_served"), "{out:?}");
+}
