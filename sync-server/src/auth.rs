@@ -126,14 +126,28 @@ impl EnrolLimiter {
     pub const MAX_FAILURES: u32 = 10;
     /// After those, one more attempt comes back per this many milliseconds.
     pub const WINDOW_MILLIS: i64 = 15 * 60 * 1000;
+    /// Attempts a user name has from all addresses together.
+    pub const MAX_FAILURES_PER_NAME: u32 = 100;
+    /// After those, one more comes back per this many milliseconds.
+    pub const NAME_WINDOW_MILLIS: u64 = 90 * 1000;
     /// Names remembered before the ones back at a full allowance are dropped.
     const MAX_NAMES: usize = 100_000;
 
     /// A limiter reading `clock`.
     pub fn new(clock: SharedClock) -> EnrolLimiter {
-        let quota = Quota::with_period(Duration::from_millis(Self::WINDOW_MILLIS.unsigned_abs()))
+        Self::with_quota(
+            clock,
+            Self::MAX_FAILURES,
+            Self::WINDOW_MILLIS.unsigned_abs(),
+        )
+    }
+
+    /// A limiter of `max` attempts per key, one more coming back every
+    /// `window_millis` (at least 1 each).
+    pub fn with_quota(clock: SharedClock, max: u32, window_millis: u64) -> EnrolLimiter {
+        let quota = Quota::with_period(Duration::from_millis(window_millis.max(1)))
             .expect("the window is not zero")
-            .allow_burst(NonZeroU32::new(Self::MAX_FAILURES).expect("the limit is not zero"));
+            .allow_burst(NonZeroU32::new(max.max(1)).expect("the limit is not zero"));
         let failures = Failures::default();
         EnrolLimiter {
             limiter: RateLimiter::new(quota, failures.clone(), LimiterClock(clock)),
@@ -157,6 +171,90 @@ impl EnrolLimiter {
     /// Forgets `username`'s failures after a success.
     pub fn succeeded(&self, username: &str) {
         self.failures.lock().remove(username);
+    }
+}
+
+/// The address a request came from (the TCP peer), when the server was
+/// started with it ([`crate::Server::serve`] is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SourceAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(SourceAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// Why a password could not be hashed or checked now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+/// Bounds the argon2 work in flight (each hash or check holds
+/// `memory_kib` of memory for its duration): at most `concurrent` at once
+/// and `queue` more waiting for a turn; past that a request is answered
+/// `503 busy` at once instead of adding to the memory or the queue.
+#[derive(Debug)]
+pub struct PasswordGate {
+    permits: Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::atomic::AtomicUsize,
+    queue: usize,
+}
+
+impl PasswordGate {
+    /// A gate of `concurrent` turns (at least 1) and `queue` waiting places.
+    pub fn new(concurrent: usize, queue: usize) -> PasswordGate {
+        PasswordGate {
+            permits: Arc::new(tokio::sync::Semaphore::new(concurrent.max(1))),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            queue,
+        }
+    }
+
+    /// Runs `work` on the blocking pool when a turn is free, waiting for
+    /// one only while the queue has room; [`Busy`] otherwise.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, Busy>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        use std::sync::atomic::Ordering;
+        let permit = match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                // Counted out again when dropped, also when the client
+                // goes away while waiting.
+                struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+                impl Drop for Waiting<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
+                let before = self.waiting.fetch_add(1, Ordering::SeqCst);
+                let _place = Waiting(&self.waiting);
+                if before >= self.queue {
+                    return Err(Busy);
+                }
+                Arc::clone(&self.permits)
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| Busy)?
+            }
+        };
+        let out = tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|_| Busy)?;
+        Ok(out)
     }
 }
 

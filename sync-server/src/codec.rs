@@ -45,6 +45,8 @@ pub async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, ApiError> 
         let frame = frame.map_err(|e| {
             if over_global_limit(&e) {
                 ApiError::BodyTooLarge("body over the server's limit".into())
+            } else if body_went_quiet(&e) {
+                ApiError::BodyTimeout
             } else {
                 ApiError::BadRequest(format!("body: {e}"))
             }
@@ -57,6 +59,19 @@ pub async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, ApiError> 
         }
     }
     Ok(Bytes::from(buf))
+}
+
+/// Whether a body failed because no byte of it came for the body idle
+/// timeout (tower-http's `RequestBodyTimeoutLayer`).
+pub(crate) fn body_went_quiet(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Whether a body failed because it passed the router's global limit

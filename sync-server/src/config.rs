@@ -52,6 +52,55 @@ impl Default for PasswordCost {
     }
 }
 
+/// The budget of password work (`[password_hashing]` in the file): argon2
+/// holds [`PasswordCost::memory_kib`] for each hash or check in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashingBudget {
+    /// Hashes and checks at once (at least 1).
+    pub concurrent: usize,
+    /// Requests waiting for a turn; beyond them `503 busy`.
+    pub queue: usize,
+    /// Sign-in attempts (enrolment, password change) one source address
+    /// may make at once, whatever the user names.
+    pub per_address: u32,
+    /// Seconds after which one more attempt comes back to an address.
+    pub per_address_refill_secs: u64,
+}
+
+impl Default for HashingBudget {
+    fn default() -> Self {
+        HashingBudget {
+            concurrent: 2,
+            queue: 16,
+            per_address: 60,
+            per_address_refill_secs: 2,
+        }
+    }
+}
+
+/// Connection timeouts (`[http_timeouts]` in the file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpTimeouts {
+    /// Seconds a connection has to send a whole request head, from its
+    /// opening or from its previous answer (so also the idle time of a
+    /// kept-alive connection); then it is closed.
+    pub header_read_secs: u64,
+    /// Seconds a request body may go without a byte arriving; then the
+    /// request is answered `408 body_timeout` and the connection closed.
+    pub body_idle_secs: u64,
+}
+
+impl Default for HttpTimeouts {
+    fn default() -> Self {
+        HttpTimeouts {
+            header_read_secs: 20,
+            body_idle_secs: 30,
+        }
+    }
+}
+
 /// Configuration as read from a file or the environment, before defaults.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +119,13 @@ pub struct RawConfig {
     pub database_pool_size: Option<usize>,
     /// Password hashing cost.
     pub password_cost: Option<PasswordCost>,
+    /// Password work in flight and per source address.
+    pub password_hashing: Option<HashingBudget>,
+    /// Connection timeouts.
+    pub http_timeouts: Option<HttpTimeouts>,
+    /// When set, `GET /metrics` answers only `Authorization: Bearer
+    /// <this>`.
+    pub metrics_token: Option<String>,
 }
 
 /// Which database holds the server's state.
@@ -100,6 +156,12 @@ pub struct Config {
     pub database_pool_size: usize,
     /// Password hashing cost.
     pub password_cost: PasswordCost,
+    /// Password work in flight and per source address.
+    pub password_hashing: HashingBudget,
+    /// Connection timeouts.
+    pub http_timeouts: HttpTimeouts,
+    /// The operator token `/metrics` asks for, if any.
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -113,6 +175,9 @@ impl std::fmt::Debug for Config {
             token_idle_days,
             database_pool_size,
             password_cost,
+            password_hashing,
+            http_timeouts,
+            metrics_token,
         } = self;
         f.debug_struct("Config")
             .field("listen", listen)
@@ -122,6 +187,9 @@ impl std::fmt::Debug for Config {
             .field("token_idle_days", token_idle_days)
             .field("database_pool_size", database_pool_size)
             .field("password_cost", password_cost)
+            .field("password_hashing", password_hashing)
+            .field("http_timeouts", http_timeouts)
+            .field("metrics_token", &metrics_token.as_ref().map(|_| "<hidden>"))
             .finish()
     }
 }
@@ -218,6 +286,9 @@ impl RawConfig {
                 var("KETEPAI_DATABASE_POOL_SIZE"),
             )?,
             password_cost: None,
+            password_hashing: None,
+            http_timeouts: None,
+            metrics_token: var("KETEPAI_METRICS_TOKEN").filter(|v| !v.is_empty()),
         })
     }
 
@@ -231,6 +302,9 @@ impl RawConfig {
             token_idle_days: over.token_idle_days.or(self.token_idle_days),
             database_pool_size: over.database_pool_size.or(self.database_pool_size),
             password_cost: over.password_cost.or(self.password_cost),
+            password_hashing: over.password_hashing.or(self.password_hashing),
+            http_timeouts: over.http_timeouts.or(self.http_timeouts),
+            metrics_token: over.metrics_token.or(self.metrics_token),
         }
     }
 }
@@ -279,6 +353,9 @@ impl Config {
             token_idle_days,
             database_pool_size,
             password_cost: raw.password_cost.unwrap_or_default(),
+            password_hashing: raw.password_hashing.unwrap_or_default(),
+            http_timeouts: raw.http_timeouts.unwrap_or_default(),
+            metrics_token: raw.metrics_token.filter(|t| !t.is_empty()),
         })
     }
 

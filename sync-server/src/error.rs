@@ -109,6 +109,19 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// The route does not answer this method.
+    #[error("this method is not answered here")]
+    MethodNotAllowed,
+    /// No byte of the request body came for the body idle timeout.
+    #[error("the request body stopped arriving")]
+    BodyTimeout,
+    /// The server's budget for this kind of work is spent for now
+    /// (password hashing); retry after the given seconds.
+    #[error("busy; retry after {retry_after_secs} s")]
+    Busy {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// The database cannot be reached, or the server is shutting down.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -135,12 +148,14 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::UploadOffsetMismatch { .. } => StatusCode::CONFLICT,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::HashMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::ProtocolUnsupported(_) => StatusCode::UPGRADE_REQUIRED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -162,12 +177,15 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::UploadOffsetMismatch { .. } => "upload_offset_mismatch",
             ApiError::BodyTooLarge(_) => "body_too_large",
+            ApiError::BodyTimeout => "body_timeout",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::HashMismatch { .. } => "hash_mismatch",
             ApiError::ProtocolUnsupported(_) => "protocol_unsupported",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Busy { .. } => "busy",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -176,7 +194,16 @@ impl ApiError {
     pub fn retryable(&self) -> bool {
         matches!(
             self,
-            ApiError::RateLimited { .. } | ApiError::Unavailable(_) | ApiError::Internal(_)
+            ApiError::RateLimited { .. }
+                | ApiError::Busy { .. }
+                | ApiError::Unavailable(_)
+                | ApiError::Internal(_)
+                // Another device of the user is uploading the same photo:
+                // it will be stored, or left and free again, later.
+                | ApiError::Conflict {
+                    code: "upload_in_progress",
+                    ..
+                }
         )
     }
 
@@ -197,12 +224,15 @@ impl ApiError {
             ApiError::NotFound => "not found",
             ApiError::UploadOffsetMismatch { .. } => "upload offset mismatch",
             ApiError::BodyTooLarge(_) => "body too large",
+            ApiError::BodyTimeout => "request body timed out",
+            ApiError::MethodNotAllowed => "method not allowed",
             ApiError::RangeNotSatisfiable { .. } => "range not satisfiable",
             ApiError::UnsupportedMediaType(_) => "unsupported media type",
             ApiError::HashMismatch { .. } => "photo hash mismatch",
             ApiError::ProtocolUnsupported(_) => "protocol version not supported",
             ApiError::RateLimited { .. } => "too many requests",
             ApiError::Unavailable(_) => "service unavailable",
+            ApiError::Busy { .. } => "the server is busy",
             ApiError::Internal(_) => "internal server error",
         }
     }
@@ -236,9 +266,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
-            ApiError::Internal(msg) => tracing::error!(error = %msg, "internal error"),
-            ApiError::Unavailable(msg) => tracing::warn!(error = %msg, "unavailable"),
-            other => tracing::debug!(code = other.code(), error = %other, "request refused"),
+            ApiError::Internal(msg) => tracing::error!(error = ?msg, "internal error"),
+            ApiError::Unavailable(msg) => tracing::warn!(error = ?msg, "unavailable"),
+            other => {
+                tracing::debug!(code = other.code(), error = ?other.to_string(), "request refused")
+            }
         }
         let status = self.status();
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
@@ -249,7 +281,7 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static(PROBLEM_MEDIA_TYPE),
         );
         match &self {
-            ApiError::RateLimited { retry_after_secs } => {
+            ApiError::RateLimited { retry_after_secs } | ApiError::Busy { retry_after_secs } => {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     headers.insert(header::RETRY_AFTER, v);
                 }

@@ -50,6 +50,7 @@ pub mod sync;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use app_core::clock::{SharedClock, SystemClock};
 use tokio::net::TcpListener;
@@ -61,7 +62,7 @@ pub use error::ApiError;
 pub use state::AppState;
 pub use store::ServerStore;
 
-use crate::auth::EnrolLimiter;
+use crate::auth::{EnrolLimiter, PasswordGate};
 use crate::config::{Backend, redact_url};
 use crate::metrics::Metrics;
 use crate::ops::Ops;
@@ -125,14 +126,26 @@ impl Server {
         store: Arc<dyn ServerStore>,
     ) -> Result<Server, ServerError> {
         let photos = PhotoStore::open(config.photo_dir())?;
+        let budget = config.password_hashing;
         Ok(Server {
             state: AppState {
                 store,
                 clock: Arc::clone(&clock),
-                config: Arc::new(config),
                 photos,
                 metrics: Arc::new(Metrics::default()),
                 limiter: Arc::new(EnrolLimiter::new(Arc::clone(&clock))),
+                name_limiter: Arc::new(EnrolLimiter::with_quota(
+                    Arc::clone(&clock),
+                    EnrolLimiter::MAX_FAILURES_PER_NAME,
+                    EnrolLimiter::NAME_WINDOW_MILLIS,
+                )),
+                address_limiter: Arc::new(EnrolLimiter::with_quota(
+                    Arc::clone(&clock),
+                    budget.per_address,
+                    budget.per_address_refill_secs.saturating_mul(1000),
+                )),
+                password_gate: Arc::new(PasswordGate::new(budget.concurrent, budget.queue)),
+                config: Arc::new(config),
             },
         })
     }
@@ -161,18 +174,16 @@ impl Server {
         routes::router(self.state.clone())
     }
 
-    /// Serves on `listener` until [`ServerHandle::shutdown`].
+    /// Serves on `listener` until [`ServerHandle::shutdown`]: HTTP/1.1
+    /// with the configuration's connection timeouts
+    /// ([`config::HttpTimeouts`]); on shutdown it stops accepting, lets
+    /// requests in flight finish and closes idle connections.
     pub async fn serve(self, listener: TcpListener) -> Result<ServerHandle, ServerError> {
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
         let app = self.router();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
-        });
+        let timeouts = self.state.config.http_timeouts;
+        let task = tokio::spawn(accept_loop(listener, app, timeouts, rx));
         tracing::info!(%addr, backend = self.state.store.backend(), "serving");
         Ok(ServerHandle {
             addr,
@@ -181,6 +192,53 @@ impl Server {
             server: self,
         })
     }
+}
+
+/// Accepts connections until `stop`, each served by hyper with a header
+/// read timeout (which also closes a connection that says nothing, or
+/// stays idle between requests, for that long); then waits for the
+/// connections to finish their requests.
+async fn accept_loop(
+    listener: TcpListener,
+    app: axum::Router,
+    timeouts: config::HttpTimeouts,
+    mut stop: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower_service::Service;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(timeouts.header_read_secs.max(1)))
+        .keep_alive(true);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment
+                    // rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let Ok(service) = make.call(peer).await;
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %peer, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Opens the store named by `config` and serves on `listener`, with the

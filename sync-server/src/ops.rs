@@ -294,6 +294,9 @@ pub fn refusal_words(code: &str) -> String {
     match (RefusalCode::from_code(code), code) {
         (Some(c), _) => c.label_zh().to_owned(),
         (None, MISSING_DEPS) => "缺少此前的修改，服务器上没有".to_owned(),
+        (None, crate::store::admin::TRUNCATED) => {
+            "修改太大，服务器只留下了开头，无法放行".to_owned()
+        }
         (None, other) => other.to_owned(),
     }
 }

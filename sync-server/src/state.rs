@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use app_core::clock::SharedClock;
 
-use crate::auth::EnrolLimiter;
+use crate::auth::{EnrolLimiter, PasswordGate};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::photos::PhotoStore;
@@ -25,6 +25,14 @@ pub struct AppState {
     pub photos: PhotoStore,
     /// The `/metrics` registry of this instance.
     pub metrics: Arc<Metrics>,
-    /// Enrolment attempts per user name.
+    /// Sign-in attempts per user name from one source address.
     pub limiter: Arc<EnrolLimiter>,
+    /// Sign-in attempts per user name from anywhere (a larger allowance:
+    /// guessing from many addresses is bounded, and locking a user out
+    /// takes many addresses and lasts only while they keep at it).
+    pub name_limiter: Arc<EnrolLimiter>,
+    /// Sign-in attempts per source address, whatever the names.
+    pub address_limiter: Arc<EnrolLimiter>,
+    /// Password hashes and checks in flight.
+    pub password_gate: Arc<PasswordGate>,
 }

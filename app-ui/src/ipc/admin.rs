@@ -51,6 +51,7 @@ pub fn error_key(code: &str) -> Option<Key> {
         "sync.team_required" => Key::ErrTeamRequired,
         "sync.reason_required" => Key::ErrReasonRequired,
         "sync.not_quarantined" => Key::ErrNotQuarantined,
+        "sync.truncated" => Key::ErrTruncatedChange,
         "sync.cannot_disable_self" => Key::ErrCannotDisableSelf,
         "sync.out_of_scope" => Key::ErrOutOfScope,
         "sync.not_found" => Key::ErrAdminNotFound,

@@ -67,6 +67,7 @@ pub fn error_key(code: &str) -> Key {
         "sync.network" | "sync.protocol" => Key::ErrNetwork,
         "sync.bad_credentials" => Key::ErrBadCredentials,
         "sync.rate_limited" => Key::ErrRateLimited,
+        "sync.busy" => Key::ErrServerBusy,
         "sync.forbidden" => Key::ErrForbidden,
         "sync.internal" | "sync.unavailable" => Key::ErrServerError,
         "sync.token_revoked" => Key::SyncStoppedRevoked,

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use app_core::domain::DeviceId;
 use app_core::sync::protocol::{EnrolRequest, EnrolResponse, Me, PasswordChange};
 
-use crate::auth::{self, Authed, principal_county};
+use crate::auth::{self, Authed, SourceAddr, principal_county};
 use crate::codec;
 use crate::error::ApiError;
 use crate::ops;
@@ -37,6 +37,7 @@ fn clean(text: &str, max_chars: usize, fallback: &str) -> String {
 /// `POST /api/v1/devices/enrol`: a user's credentials buy a device token.
 pub async fn enrol(
     State(app): State<AppState>,
+    from: SourceAddr,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<EnrolResponse>), ApiError> {
@@ -50,7 +51,7 @@ pub async fn enrol(
     let req: EnrolRequest = serde_json::from_slice(&raw)
         .map_err(|e| ApiError::BadRequest(format!("enrolment body: {e}")))?;
     let now = app.clock.now();
-    let record = signed_in(&app, &req.username, &req.password).await?;
+    let record = signed_in(&app, from, &req.username, &req.password).await?;
     if record.must_change_password {
         // The password is right, but it is a one-time password: it only
         // sets a new one.
@@ -123,7 +124,7 @@ pub async fn enrol(
             .await?;
         tracing::info!(device = %device.id, %old, "device replaces an earlier one");
     }
-    tracing::info!(device = %device.id, user = %record.user.username, "device enrolled");
+    tracing::info!(device = %device.id, user = ?record.user.username, "device enrolled");
     Ok((
         StatusCode::CREATED,
         Json(EnrolResponse {
@@ -139,14 +140,26 @@ pub async fn enrol(
     ))
 }
 
-/// Checks a user name and password under the enrolment limiter: the user,
-/// if both are right and the account is enabled.
-async fn signed_in(app: &AppState, username: &str, password: &str) -> Result<UserRecord, ApiError> {
-    app.limiter
-        .attempt(username)
-        .map_err(|secs| ApiError::RateLimited {
-            retry_after_secs: secs,
-        })?;
+/// Seconds a `busy` answer asks a client to wait.
+const BUSY_RETRY_SECS: u64 = 1;
+
+/// Checks a user name and password under the sign-in limiters (per source
+/// address, per name from that address, per name from anywhere) and the
+/// password gate: the user, if both are right and the account is enabled.
+async fn signed_in(
+    app: &AppState,
+    from: SourceAddr,
+    username: &str,
+    password: &str,
+) -> Result<UserRecord, ApiError> {
+    let limited = |secs| ApiError::RateLimited {
+        retry_after_secs: secs,
+    };
+    let address = from.0.map(|a| a.to_string()).unwrap_or_default();
+    app.address_limiter.attempt(&address).map_err(limited)?;
+    let name_here = format!("{username}\u{0}{address}");
+    app.limiter.attempt(&name_here).map_err(limited)?;
+    app.name_limiter.attempt(username).map_err(limited)?;
     let record = app.store.user_by_name(username).await?;
     let cost = app.config.password_cost;
     let phc = record
@@ -154,14 +167,19 @@ async fn signed_in(app: &AppState, username: &str, password: &str) -> Result<Use
         .map(|r| r.password_hash.clone())
         .unwrap_or_else(|| auth::dummy_hash(cost).to_string());
     let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &phc))
+    let ok = app
+        .password_gate
+        .run(move || auth::verify_password(&password, &phc))
         .await
-        .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
+        .map_err(|_| ApiError::Busy {
+            retry_after_secs: BUSY_RETRY_SECS,
+        })?;
     let Some(record) = record.filter(|_| ok) else {
-        tracing::info!(%username, "sign-in refused: bad credentials");
+        tracing::info!(username = ?username, "sign-in refused: bad credentials");
         return Err(ApiError::BadCredentials);
     };
-    app.limiter.succeeded(username);
+    app.limiter.succeeded(&name_here);
+    app.name_limiter.succeeded(username);
     if !record.user.active {
         return Err(ApiError::AccountDisabled);
     }
@@ -172,6 +190,7 @@ async fn signed_in(app: &AppState, username: &str, password: &str) -> Result<Use
 /// one-time) one; `204`. Under the enrolment limiter like enrolment.
 pub async fn change_password(
     State(app): State<AppState>,
+    from: SourceAddr,
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
@@ -184,7 +203,7 @@ pub async fn change_password(
     let raw = codec::read_body(body, MAX_ENROL_BODY).await?;
     let req: PasswordChange = serde_json::from_slice(&raw)
         .map_err(|e| ApiError::BadRequest(format!("password change body: {e}")))?;
-    let record = signed_in(&app, &req.username, &req.password).await?;
+    let record = signed_in(&app, from, &req.username, &req.password).await?;
     ops::check_password(&req.new_password, "new_password")?;
     if req.new_password == req.password {
         return Err(ApiError::Invalid {
@@ -195,9 +214,13 @@ pub async fn change_password(
     }
     let cost = app.config.password_cost;
     let new = req.new_password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&new, cost))
+    let hash = app
+        .password_gate
+        .run(move || auth::hash_password(&new, cost))
         .await
-        .map_err(|e| ApiError::Internal(format!("hashing: {e}")))?
+        .map_err(|_| ApiError::Busy {
+            retry_after_secs: BUSY_RETRY_SECS,
+        })?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     app.store
         .set_user_password(record.user.id, &hash, false)
@@ -225,7 +248,7 @@ pub async fn change_password(
             .within(principal_county(&record.user, team.as_ref()), province),
         )
         .await?;
-    tracing::info!(user = %record.user.username, "password changed");
+    tracing::info!(user = ?record.user.username, "password changed");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,10 +3,12 @@
 //! there is no SQL here. Every route is under `/api/v1/` except `/healthz`
 //! and `/metrics`. `docs/protocol.md` is the contract.
 //!
-//! Around every route: tower-http's request timeout ([`REQUEST_TIMEOUT`])
-//! and body limit ([`MAX_BODY`], a backstop; handlers that read a body do so
-//! under their own tighter limit), whose bare answers become problem
-//! documents like every other refusal; then the request counter and log.
+//! Around every route: tower-http's request timeout ([`REQUEST_TIMEOUT`]),
+//! body idle timeout (`http_timeouts.body_idle_secs` between two pieces of
+//! a body: `408 body_timeout`) and body limit ([`MAX_BODY`], a backstop;
+//! handlers that read a body do so under their own tighter limit), whose
+//! bare answers become problem documents like every other refusal; then
+//! the request counter and log.
 
 mod admin;
 mod devices;
@@ -26,7 +28,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use app_core::sync::protocol::{MAX_PUSH_BODY, PROTOCOL_HEADER, PROTOCOL_VERSION};
 
@@ -105,7 +107,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .fallback(not_found);
+    let body_idle = Duration::from_secs(state.config.http_timeouts.body_idle_secs.max(1));
     guard(app, REQUEST_TIMEOUT, MAX_BODY)
+        .layer(RequestBodyTimeoutLayer::new(body_idle))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
 }
@@ -130,9 +134,11 @@ fn guard<S: Clone + Send + Sync + 'static>(
         }))
 }
 
-/// Turns the bare answers of tower-http's layers into problem documents:
-/// the timeout's `503` and the body limit's `413` (an announced length over
-/// the limit). The API's own refusals are problem documents already.
+/// Turns every bare error answer into a problem document: tower-http's
+/// timeout `503` and body limit `413` (an announced length over the
+/// limit), axum's `405` (its `Allow` kept) and its rejections of a query,
+/// path or body that does not parse (`400 bad_request` with axum's text as
+/// the detail). The API's own refusals are problem documents already.
 async fn layer_problems(req: Request, next: Next, timeout: Duration, max_body: usize) -> Response {
     let resp = next.run(req).await;
     let is_problem = resp
@@ -150,6 +156,29 @@ async fn layer_problems(req: Request, next: Next, timeout: Duration, max_body: u
         StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::BodyTooLarge(format!("announced length over {max_body} bytes"))
                 .into_response()
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = resp.headers().get(header::ALLOW).cloned();
+            let mut problem = ApiError::MethodNotAllowed.into_response();
+            if let Some(allow) = allow {
+                problem.headers_mut().insert(header::ALLOW, allow);
+            }
+            problem
+        }
+        // axum's own rejections (a query string or path that does not
+        // parse, a JSON body of the wrong shape): plain text, made a
+        // problem with that text as its detail.
+        s if s.is_client_error() => {
+            let text = axum::body::to_bytes(resp.into_body(), 4096)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            match s {
+                StatusCode::NOT_FOUND => ApiError::NotFound,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(text),
+                _ => ApiError::BadRequest(text),
+            }
+            .into_response()
         }
         _ => resp,
     }

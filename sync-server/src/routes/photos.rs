@@ -5,7 +5,9 @@
 //!
 //! Any enrolled device may upload and download: a photo is named by the
 //! SHA-256 of its bytes, which only someone who has the photo (or a record
-//! that references it) knows.
+//! that references it) knows. An unfinished upload is the announcing
+//! device's own: another device can neither reset, continue nor see it
+//! until it has been left for a day (`PhotoStart::decide`).
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -13,7 +15,7 @@ use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use app_core::domain::PhotoHash;
+use app_core::domain::{DeviceId, PhotoHash};
 
 use crate::auth::Authed;
 use crate::codec;
@@ -54,7 +56,7 @@ fn with_offsets(status: StatusCode, offset: u64, length: u64) -> Response {
 /// `POST /api/v1/photos`: announces an upload.
 pub async fn create(
     State(app): State<AppState>,
-    _authed: Authed,
+    authed: Authed,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let length = number(&headers, &UPLOAD_LENGTH)?;
@@ -72,11 +74,18 @@ pub async fn create(
             "photo of {length} bytes, at most {MAX_PHOTO}"
         )));
     }
+    let device = authed.device.id;
     let mut resp = match app
         .store
-        .photo_start(&hash, length, app.clock.now())
+        .photo_start(&hash, length, app.clock.now(), device)
         .await?
     {
+        PhotoStart::Taken => {
+            return Err(ApiError::Conflict {
+                code: "upload_in_progress",
+                message: "another device is uploading this photo".into(),
+            });
+        }
         PhotoStart::Complete(p) => with_offsets(StatusCode::OK, p.length, p.length),
         PhotoStart::Resumed(p) => {
             // The database's offset is only as good as the file behind it
@@ -86,7 +95,7 @@ pub async fn create(
                 app.photos.begin(&hash).await.map_err(io)?;
                 app.store.photo_discard(&hash).await?;
                 app.store
-                    .photo_start(&hash, length, app.clock.now())
+                    .photo_start(&hash, length, app.clock.now(), device)
                     .await?;
                 with_offsets(StatusCode::CREATED, 0, length)
             } else {
@@ -112,21 +121,32 @@ async fn known(app: &AppState, hash: &PhotoHash) -> Result<PhotoRecord, ApiError
     app.store.photo(hash).await?.ok_or(ApiError::NotFound)
 }
 
+/// An upload `device` may continue (its own, or a stored photo); another
+/// device's unfinished upload is not found.
+async fn own(app: &AppState, hash: &PhotoHash, device: DeviceId) -> Result<PhotoRecord, ApiError> {
+    let p = known(app, hash).await?;
+    if p.open_to(device) {
+        Ok(p)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
 /// `HEAD /api/v1/photos/{sha256}`: where an upload stands.
 pub async fn offset(
     State(app): State<AppState>,
-    _authed: Authed,
+    authed: Authed,
     Path(hash): Path<String>,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(&hash)?;
-    let p = known(&app, &hash).await?;
+    let p = own(&app, &hash, authed.device.id).await?;
     Ok(with_offsets(StatusCode::OK, p.offset, p.length))
 }
 
 /// `PATCH /api/v1/photos/{sha256}`: one chunk at `Upload-Offset`.
 pub async fn patch(
     State(app): State<AppState>,
-    _authed: Authed,
+    authed: Authed,
     Path(hash): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -139,7 +159,7 @@ pub async fn patch(
     }
     let offset = number(&headers, &UPLOAD_OFFSET)?;
     codec::check_length(&headers, MAX_CHUNK)?;
-    let p = known(&app, &hash).await?;
+    let p = own(&app, &hash, authed.device.id).await?;
     // The whole chunk is read before anything is written: a chunk cut
     // short writes nothing, and the offset stays where it was.
     let chunk = codec::read_body(body, MAX_CHUNK).await?;

@@ -91,7 +91,7 @@ pub async fn push(
     );
     for (doc, outcome) in docs.iter().zip(&result.outcomes) {
         if let ChangeOutcome::Refused { code, reason } = outcome {
-            tracing::warn!(device = %device, %doc, code = code.as_str(), %reason, "change refused");
+            tracing::warn!(device = %device, %doc, code = code.as_str(), ?reason, "change refused");
         }
     }
     record_sync(&app, &authed, &headers, Request::Push, now).await?;

@@ -370,6 +370,7 @@ pub(crate) fn open_row(r: &dyn Columns) -> Result<OpenRow> {
         hash: r.opt_bytes(1)?,
         code: r.text(2)?,
         bytes: r.bytes(3)?,
+        cut: r.int(4)? != 0,
     })
 }
 
@@ -565,8 +566,11 @@ pub struct OpenRow {
     pub hash: Option<Vec<u8>>,
     /// Its code now.
     pub code: String,
-    /// The bytes as sent.
+    /// The bytes as sent, or only their head when `cut`.
     pub bytes: Vec<u8>,
+    /// Whether only the head of the change was kept (it cannot be
+    /// released: the whole is gone).
+    pub cut: bool,
 }
 
 /// A notice to write.
@@ -698,6 +702,12 @@ pub async fn release<B: ReleaseBackend>(
     )))
 }
 
+/// Code of a row of which only the head was kept: it cannot be released.
+pub const TRUNCATED: &str = "truncated";
+const TRUNCATED_REASON: &str = "only the head of this change was kept (it was over the size \
+     the server keeps, or past the device's quarantine budget): it cannot be released; \
+     discard it, and the device sends its records again";
+
 /// Code of a row still waiting for changes the server does not have.
 pub const MISSING_DEPS: &str = "missing_deps";
 
@@ -712,6 +722,24 @@ fn verdicts(
     let mut verdicts = Vec::new();
     let mut notices = Vec::new();
     for (row, outcome) in rows.iter().zip(outcomes) {
+        if row.cut {
+            // Only the head was kept: nothing to release; the admin
+            // discards it (the device still holds the change).
+            let notice = (row.code != TRUNCATED).then(|| NewNotice {
+                doc,
+                hash: row.hash.clone(),
+                kind: NoticeKind::Refused,
+                code: TRUNCATED.to_owned(),
+                reason: TRUNCATED_REASON.to_owned(),
+            });
+            notices.extend(notice);
+            verdicts.push(RowVerdict::Refused {
+                id: row.id,
+                code: TRUNCATED.to_owned(),
+                reason: TRUNCATED_REASON.to_owned(),
+            });
+            continue;
+        }
         let (verdict, notice) = match outcome {
             ChangeOutcome::Stored => (
                 RowVerdict::Stored { id: row.id },
@@ -816,6 +844,7 @@ mod tests {
             hash: Some(vec![id as u8; 32]),
             code: code.into(),
             bytes: Vec::new(),
+            cut: false,
         };
         let rows = [
             row(1, "out_of_scope"),

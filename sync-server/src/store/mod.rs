@@ -310,6 +310,17 @@ pub struct PhotoRecord {
     pub complete: bool,
     /// When the upload began.
     pub created_at: Timestamp,
+    /// The device that announced the upload (none for uploads from
+    /// before the server kept it).
+    pub uploader: Option<DeviceId>,
+}
+
+impl PhotoRecord {
+    /// Whether `device` may continue or read the offset of this upload:
+    /// a stored photo is anyone's, an unfinished upload its uploader's.
+    pub fn open_to(&self, device: DeviceId) -> bool {
+        self.complete || self.uploader.is_none_or(|u| u == device)
+    }
 }
 
 /// What happened when an upload was announced.
@@ -325,6 +336,9 @@ pub enum PhotoStart {
     Resumed(PhotoRecord),
     /// The photo is already stored.
     Complete(PhotoRecord),
+    /// Another device is uploading it (and did so within
+    /// [`PhotoStart::ABANDONED_MILLIS`]): nothing changed.
+    Taken,
 }
 
 /// One entry of the audit log.
@@ -533,8 +547,13 @@ pub trait ServerStore: Send + Sync + std::fmt::Debug {
     /// A photo upload.
     async fn photo(&self, hash: &PhotoHash) -> Result<Option<PhotoRecord>>;
     /// Announces an upload.
-    async fn photo_start(&self, hash: &PhotoHash, length: u64, at: Timestamp)
-    -> Result<PhotoStart>;
+    async fn photo_start(
+        &self,
+        hash: &PhotoHash,
+        length: u64,
+        at: Timestamp,
+        device: DeviceId,
+    ) -> Result<PhotoStart>;
     /// Moves an upload's offset from `from` to `to`; false if it was not at
     /// `from` (another request moved it).
     async fn photo_advance(&self, hash: &PhotoHash, from: u64, to: u64) -> Result<bool>;

@@ -14,13 +14,14 @@
 //! Connections come from a deadpool pool; no TLS (the database is expected
 //! on a private network or the same host).
 
+use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use app_core::domain::{
-    CountyCode, CountyTag, DeviceId, DocId, PhotoHash, Role, Scope, Team, TeamId, Timestamp, User,
-    UserId,
+    CountyCode, CountyTag, DeviceId, DivisionLevel, DocId, PhotoHash, Role, Scope, Team, TeamId,
+    Timestamp, User, UserId,
 };
 use app_core::stats::{Area, Register, Report, StatsRequest};
 use app_core::store::{RegisterSlice, migrate};
@@ -55,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0002_admin.sql"),
     include_str!("migrations/postgres/0003_stats.sql"),
     include_str!("migrations/postgres/0004_conflicts.sql"),
+    include_str!("migrations/postgres/0005_budget.sql"),
 ];
 
 // The statistics projection's SQL and binary reader (issue 13).
@@ -267,15 +269,17 @@ async fn fetch_for_push(c: &impl GenericClient, batch: &PushBatch) -> Result<Pus
     let docs: Vec<Uuid> = needs.docs.iter().map(|d| *d.as_uuid()).collect();
     let hashes: Vec<&[u8]> = needs.hashes.iter().map(|h| &h[..]).collect();
     let pair = |r: &dyn Columns| Ok((r.uuid(0)?, r.bytes(1)?));
-    for (doc, snapshot) in all(
+    let mut counties: BTreeSet<CountyCode> = needs.counties.iter().copied().collect();
+    for (doc, snapshot, county) in all(
         c,
-        "SELECT doc_id, snapshot FROM documents WHERE doc_id = ANY($1)",
+        "SELECT doc_id, snapshot, county FROM documents WHERE doc_id = ANY($1)",
         &[&docs],
-        pair,
+        |r| Ok((r.uuid(0)?, r.bytes(1)?, r.int(2)?)),
     )
     .await?
     {
         fetched.snapshots.insert(DocId::from_uuid(doc), snapshot);
+        counties.extend(CountyCode::from_int(county as u64).ok());
     }
     for doc in all(
         c,
@@ -310,6 +314,40 @@ async fn fetch_for_push(c: &impl GenericClient, batch: &PushBatch) -> Result<Pus
             .try_into()
             .map_err(|_| StoreError::Corrupt("change hash".into()))?;
         fetched.hashes.insert(hash, DocId::from_uuid(doc));
+    }
+    fetched.quarantine_bytes = first(
+        c,
+        "SELECT coalesce(sum(octet_length(bytes)), 0)::bigint FROM quarantine
+         WHERE device_id = $1 AND released_at IS NULL",
+        &[batch.device.as_uuid()],
+        |r| r.int(0),
+    )
+    .await?
+    .unwrap_or(0) as u64;
+    for county in counties {
+        let code = county.as_int() as i64;
+        let loaded = first(
+            c,
+            "SELECT 1::bigint FROM divisions WHERE level = $1 AND code = $2",
+            &[&DivisionLevel::County.code(), &code],
+            |r| r.int(0),
+        )
+        .await?
+        .is_some();
+        let villages = if loaded {
+            let (lo, hi) = county.village_range();
+            let codes = all(
+                c,
+                "SELECT code FROM divisions WHERE level = $1 AND code BETWEEN $2 AND $3",
+                &[&DivisionLevel::Village.code(), &(lo as i64), &(hi as i64)],
+                |r| r.int(0),
+            )
+            .await?;
+            Some(codes.into_iter().map(|v| v as u64).collect())
+        } else {
+            None
+        };
+        fetched.register.insert(county, villages);
     }
     Ok(fetched)
 }
@@ -410,9 +448,11 @@ async fn write_push(
     }
     for q in &writes.quarantine {
         let hash: Option<&[u8]> = q.hash.as_ref().map(|h| &h[..]);
+        let length: Option<i64> = q.cut.map(|c| c.length as i64);
+        let sha256: Option<&[u8]> = q.cut.as_ref().map(|c| &c.sha256[..]);
         c.execute(
-            "INSERT INTO quarantine(device_id, doc_id, hash, bytes, code, reason, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO quarantine(device_id, doc_id, hash, bytes, code, reason, at, length, sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &[
                 &dev,
                 q.doc.as_uuid(),
@@ -421,6 +461,8 @@ async fn write_push(
                 &q.code,
                 &q.reason,
                 &now,
+                &length,
+                &sha256,
             ],
         )
         .await?;
@@ -722,6 +764,12 @@ impl ServerStore for PostgresStore {
             &[old.as_uuid(), new.as_uuid()],
         )
         .await?;
+        // Its unfinished photo uploads are the new device's to resume.
+        tx.execute(
+            "UPDATE photos SET uploader = $2 WHERE uploader = $1 AND NOT complete",
+            &[old.as_uuid(), new.as_uuid()],
+        )
+        .await?;
         tx.execute(
             "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
             &[old.as_uuid(), &at.as_millis()],
@@ -898,17 +946,23 @@ impl ServerStore for PostgresStore {
         hash: &PhotoHash,
         length: u64,
         at: Timestamp,
+        device: DeviceId,
     ) -> Result<PhotoStart> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let start = PhotoStart::decide(photo_row(&tx, hash, true).await?, length);
+        let start = PhotoStart::decide(photo_row(&tx, hash, true).await?, length, device, at);
         if start.writes_fresh_row() {
             tx.execute(
-                "INSERT INTO photos(sha256, length, received, complete, created_at)
-                 VALUES ($1, $2, 0, false, $3)
+                "INSERT INTO photos(sha256, length, received, complete, created_at, uploader)
+                 VALUES ($1, $2, 0, false, $3, $4)
                  ON CONFLICT (sha256) DO UPDATE SET length = excluded.length, received = 0,
-                   created_at = excluded.created_at",
-                &[&&hash.as_bytes()[..], &(length as i64), &at.as_millis()],
+                   created_at = excluded.created_at, uploader = excluded.uploader",
+                &[
+                    &&hash.as_bytes()[..],
+                    &(length as i64),
+                    &at.as_millis(),
+                    device.as_uuid(),
+                ],
             )
             .await?;
         }
@@ -1161,7 +1215,7 @@ impl ServerStore for PostgresStore {
                JOIN users u ON u.id = d.user_id JOIN user_homes h ON h.user_id = d.user_id
                LEFT JOIN documents doc ON doc.doc_id = q.doc_id
              WHERE {filter} AND q.device_id = $10 AND q.doc_id = $11 ORDER BY q.id",
-            shared::quarantine_row_columns("octet_length(q.bytes)::bigint")
+            shared::quarantine_row_columns("coalesce(q.length, octet_length(q.bytes))::bigint")
         );
         let mut out = Vec::new();
         for (device, doc, key) in groups {
@@ -1226,7 +1280,7 @@ impl ServerStore for PostgresStore {
         let sql = format!(
             "SELECT {} FROM quarantine q JOIN devices d ON d.id = q.device_id
              WHERE q.device_id = $1 AND q.doc_id = $2 AND q.released_at IS NULL ORDER BY q.id",
-            shared::quarantine_entry_columns("octet_length(q.bytes)::bigint")
+            shared::quarantine_entry_columns("coalesce(q.length, octet_length(q.bytes))::bigint")
         );
         let entries = all(
             &tx,
@@ -1468,7 +1522,7 @@ async fn recount_notices(c: &impl GenericClient, device: DeviceId) -> Result<()>
 async fn open_rows(c: &impl GenericClient, device: DeviceId, doc: DocId) -> Result<Vec<OpenRow>> {
     all(
         c,
-        "SELECT id, hash, code, bytes FROM quarantine
+        "SELECT id, hash, code, bytes, (length IS NOT NULL)::int::bigint FROM quarantine
          WHERE device_id = $1 AND doc_id = $2 AND released_at IS NULL ORDER BY id",
         &[device.as_uuid(), doc.as_uuid()],
         shared::open_row,

@@ -413,7 +413,7 @@ pub fn facts_of_snapshot(doc: DocId, snapshot: &[u8]) -> Option<RecordFacts> {
     match read {
         Ok(record) => Some(record_facts(&record)),
         Err(why) => {
-            tracing::error!(%doc, %why, "stored document left out of the statistics projection");
+            tracing::error!(%doc, ?why, "stored document left out of the statistics projection");
             None
         }
     }

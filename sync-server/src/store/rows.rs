@@ -149,7 +149,7 @@ pub(crate) fn team(r: &dyn Columns) -> Result<Team> {
 }
 
 /// Columns of [`photo`].
-pub(crate) const PHOTO_COLUMNS: &str = "sha256, length, received, complete, created_at";
+pub(crate) const PHOTO_COLUMNS: &str = "sha256, length, received, complete, created_at, uploader";
 
 /// A photo upload from [`PHOTO_COLUMNS`].
 pub(crate) fn photo(r: &dyn Columns) -> Result<PhotoRecord> {
@@ -164,6 +164,7 @@ pub(crate) fn photo(r: &dyn Columns) -> Result<PhotoRecord> {
         offset: r.count(2)?,
         complete: r.flag(3)?,
         created_at: r.time(4)?,
+        uploader: r.opt_uuid(5)?.map(DeviceId::from_uuid),
     })
 }
 

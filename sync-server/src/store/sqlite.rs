@@ -16,6 +16,7 @@
 //! This backend serves one server process; several instances need
 //! PostgreSQL.
 
+use std::collections::BTreeSet;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -54,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0002_admin.sql"),
     include_str!("migrations/sqlite/0003_stats.sql"),
     include_str!("migrations/sqlite/0004_conflicts.sql"),
+    include_str!("migrations/sqlite/0005_budget.sql"),
 ];
 
 // The statistics projection's SQL (issue 13).
@@ -330,16 +332,18 @@ where
 fn fetch_for_push(c: &Connection, batch: &PushBatch) -> Result<PushFetched> {
     let needs = batch.needs();
     let mut fetched = PushFetched::default();
+    let mut counties: BTreeSet<CountyCode> = needs.counties.iter().copied().collect();
     for doc in &needs.docs {
         let key = id(doc.as_uuid());
         let snapshot = first(
             c,
-            "SELECT snapshot FROM documents WHERE doc_id = ?1",
+            "SELECT snapshot, county FROM documents WHERE doc_id = ?1",
             [key],
-            |r| r.bytes(0),
+            |r| Ok((r.bytes(0)?, r.int(1)?)),
         )?;
-        if let Some(snapshot) = snapshot {
+        if let Some((snapshot, county)) = snapshot {
             fetched.snapshots.insert(*doc, snapshot);
+            counties.extend(CountyCode::from_int(county as u64).ok());
         }
         if c.prepare_cached(
             "SELECT 1 FROM quarantine WHERE device_id = ?1 AND doc_id = ?2 AND released_at IS NULL LIMIT 1",
@@ -372,6 +376,35 @@ fn fetch_for_push(c: &Connection, batch: &PushBatch) -> Result<PushFetched> {
         if let Some(doc) = doc {
             fetched.hashes.insert(*hash, DocId::from_uuid(doc));
         }
+    }
+    fetched.quarantine_bytes = first(
+        c,
+        "SELECT coalesce(sum(length(bytes)), 0) FROM quarantine
+         WHERE device_id = ?1 AND released_at IS NULL",
+        [id(batch.device.as_uuid())],
+        |r| r.int(0),
+    )?
+    .unwrap_or(0) as u64;
+    for county in counties {
+        let loaded = c
+            .prepare_cached("SELECT 1 FROM divisions WHERE level = ?1 AND code = ?2")?
+            .exists(params![
+                DivisionLevel::County.code(),
+                county.as_int() as i64
+            ])?;
+        let villages = if loaded {
+            let (lo, hi) = county.village_range();
+            let codes = all(
+                c,
+                "SELECT code FROM divisions WHERE level = ?1 AND code BETWEEN ?2 AND ?3",
+                params![DivisionLevel::Village.code(), lo as i64, hi as i64],
+                |r| r.int(0),
+            )?;
+            Some(codes.into_iter().map(|v| v as u64).collect())
+        } else {
+            None
+        };
+        fetched.register.insert(county, villages);
     }
     Ok(fetched)
 }
@@ -422,8 +455,8 @@ fn write_push(c: &Connection, device: DeviceId, writes: &PushWrites, at: Timesta
     }
     for q in &writes.quarantine {
         c.prepare_cached(
-            "INSERT INTO quarantine(device_id, doc_id, hash, bytes, code, reason, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO quarantine(device_id, doc_id, hash, bytes, code, reason, at, length, sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             dev,
@@ -432,7 +465,9 @@ fn write_push(c: &Connection, device: DeviceId, writes: &PushWrites, at: Timesta
             q.bytes,
             q.code,
             q.reason,
-            now
+            now,
+            q.cut.map(|c| c.length as i64),
+            q.cut.as_ref().map(|c| &c.sha256[..]),
         ])?;
     }
     Ok(())
@@ -736,6 +771,11 @@ impl ServerStore for SqliteStore {
                 "UPDATE quarantine SET device_id = ?2 WHERE device_id = ?1 AND released_at IS NULL",
                 params![old, new],
             )?;
+            // Its unfinished photo uploads are the new device's to resume.
+            tx.execute(
+                "UPDATE photos SET uploader = ?2 WHERE uploader = ?1 AND complete = 0",
+                params![old, new],
+            )?;
             tx.execute(
                 "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
                 params![old, at.as_millis()],
@@ -896,17 +936,23 @@ impl ServerStore for SqliteStore {
         hash: &PhotoHash,
         length: u64,
         at: Timestamp,
+        device: DeviceId,
     ) -> Result<PhotoStart> {
         let hash = *hash;
         self.write_tx(move |tx| {
-            let start = PhotoStart::decide(photo_row(tx, &hash)?, length);
+            let start = PhotoStart::decide(photo_row(tx, &hash)?, length, device, at);
             if start.writes_fresh_row() {
                 tx.execute(
-                    "INSERT INTO photos(sha256, length, received, complete, created_at)
-                     VALUES (?1, ?2, 0, 0, ?3)
+                    "INSERT INTO photos(sha256, length, received, complete, created_at, uploader)
+                     VALUES (?1, ?2, 0, 0, ?3, ?4)
                      ON CONFLICT(sha256) DO UPDATE SET length = excluded.length, received = 0,
-                       created_at = excluded.created_at",
-                    params![&hash.as_bytes()[..], length as i64, at.as_millis()],
+                       created_at = excluded.created_at, uploader = excluded.uploader",
+                    params![
+                        &hash.as_bytes()[..],
+                        length as i64,
+                        at.as_millis(),
+                        id(device.as_uuid())
+                    ],
                 )?;
             }
             Ok(start)
@@ -1166,7 +1212,7 @@ impl ServerStore for SqliteStore {
                    JOIN users u ON u.id = d.user_id JOIN user_homes h ON h.user_id = d.user_id
                    LEFT JOIN documents doc ON doc.doc_id = q.doc_id
                  WHERE {filter} AND q.device_id = ?10 AND q.doc_id = ?11 ORDER BY q.id",
-                shared::quarantine_row_columns("length(q.bytes)")
+                shared::quarantine_row_columns("coalesce(q.length, length(q.bytes))")
             );
             let mut out = Vec::new();
             for (device, doc, key) in groups {
@@ -1229,7 +1275,7 @@ impl ServerStore for SqliteStore {
             let sql = format!(
                 "SELECT {} FROM quarantine q JOIN devices d ON d.id = q.device_id
                  WHERE q.device_id = ?1 AND q.doc_id = ?2 AND q.released_at IS NULL ORDER BY q.id",
-                shared::quarantine_entry_columns("length(q.bytes)")
+                shared::quarantine_entry_columns("coalesce(q.length, length(q.bytes))")
             );
             let entries = all(tx, &sql, params![dev, key], rows::quarantine)?;
             for e in &entries {
@@ -1556,7 +1602,7 @@ impl ReleaseBackend for SqliteStore {
 fn open_rows(c: &Connection, device: DeviceId, doc: DocId) -> Result<Vec<OpenRow>> {
     all(
         c,
-        "SELECT id, hash, code, bytes FROM quarantine
+        "SELECT id, hash, code, bytes, length IS NOT NULL FROM quarantine
          WHERE device_id = ?1 AND doc_id = ?2 AND released_at IS NULL ORDER BY id",
         params![id(device.as_uuid()), id(doc.as_uuid())],
         shared::open_row,

@@ -1,10 +1,10 @@
 //! The plan's input: a push decoded ([`PushBatch`]), the rows it needs
 //! ([`PushNeeds`]) and what a store read of them ([`PushFetched`]).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use app_core::doc::{DocError, decode_change};
-use app_core::domain::{DeviceId, DocId};
+use app_core::domain::{CountyCode, DeviceId, DocId, VillageCode};
 use app_core::scope::Principal;
 use app_core::sync::protocol::PushRequest;
 use automerge::Change;
@@ -41,6 +41,9 @@ pub struct PushBatch {
     pub device: DeviceId,
     /// The changes in request order.
     pub changes: Vec<Incoming>,
+    /// Counties of the village codes the changes write (every string value
+    /// that reads as a village code), whose register the plan consults.
+    pub counties: BTreeSet<CountyCode>,
 }
 
 impl PushBatch {
@@ -67,11 +70,18 @@ impl PushBatch {
                     },
                 },
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut counties = BTreeSet::new();
+        for c in &changes {
+            if let Incoming::Change { change, .. } = c {
+                written_counties(change, &mut counties);
+            }
+        }
         PushBatch {
             principal,
             device,
             changes,
+            counties,
         }
     }
 
@@ -92,10 +102,29 @@ impl PushBatch {
                 }
             }
         }
+        let mut counties = self.counties.clone();
+        counties.extend(self.principal.county);
         PushNeeds {
             docs: docs.into_iter().collect(),
             actors: actors.into_iter().collect(),
             hashes: hashes.into_iter().collect(),
+            counties: counties.into_iter().collect(),
+        }
+    }
+}
+
+/// Adds the county of every string value `change` writes that reads as a
+/// village code. A record's village is a string scalar (never text), so a
+/// village a change sets is among these.
+fn written_counties(change: &Change, out: &mut BTreeSet<CountyCode>) {
+    for op in change.decode().operations {
+        if let automerge::legacy::OpType::Put(automerge::ScalarValue::Str(s)) = &op.action {
+            let s = s.trim();
+            if s.len() == 12
+                && let Ok(v) = VillageCode::parse(s)
+            {
+                out.insert(v.county());
+            }
         }
     }
 }
@@ -108,6 +137,10 @@ pub struct PushNeeds {
     pub actors: Vec<Vec<u8>>,
     /// Change hashes (to find changes stored under another document).
     pub hashes: Vec<[u8; 32]>,
+    /// Counties whose register to read: those of the villages the changes
+    /// write and the pusher's own. A store adds the counties of the stored
+    /// documents it reads.
+    pub counties: Vec<CountyCode>,
 }
 
 /// What a store read for a push: everything [`super::plan`] depends on
@@ -123,4 +156,11 @@ pub struct PushFetched {
     pub hashes: HashMap<[u8; 32], DocId>,
     /// Documents quarantined for the pushing device.
     pub quarantined: HashSet<DocId>,
+    /// The division register of every county in [`PushNeeds::counties`]
+    /// and of every stored document's county: the county's village codes,
+    /// or none when the register does not hold the county (then its villages
+    /// are not checked, as on a device that has not loaded it).
+    pub register: BTreeMap<CountyCode, Option<BTreeSet<u64>>>,
+    /// Bytes the pushing device's open quarantine rows keep now.
+    pub quarantine_bytes: u64,
 }

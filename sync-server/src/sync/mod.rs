@@ -36,6 +36,10 @@
 //!    Such hidden writes are checked against the same rules (see
 //!    [`check_hidden_writes`]), so that no one can stash a value in a
 //!    field they may not write.
+//! 8. the record after the change must keep the device's own record rules
+//!    ([`check_record_rules`]: app-core's `validate`, the village against
+//!    the register the store read, [`PushFetched::register`]), else
+//!    `refused/invalid_record` naming the field.
 //!
 //! The first refusal quarantines the document for the rest of the push
 //! (and for later pushes from the same device); other documents go through.
@@ -46,4 +50,7 @@ mod plan;
 
 pub use batch::{Incoming, PushBatch, PushFetched, PushNeeds};
 pub use hidden::{check_hidden_writes, touched_fields};
-pub use plan::{DocUpdate, NewQuarantine, PushWrites, RecordFacts, hydrate, plan, record_facts};
+pub use plan::{
+    Cut, DocUpdate, KEPT_HEAD, MAX_DEVICE_QUARANTINE_BYTES, MAX_KEPT_CHANGE, NewQuarantine,
+    PushWrites, RecordFacts, check_record_rules, hydrate, plan, record_facts,
+};

@@ -1,11 +1,12 @@
 //! [`plan`]: the outcome of every change of a push and what to write, from
 //! the batch and the rows a store read ([`super::PushFetched`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use app_core::doc::{DocError, RecordDoc};
-use app_core::domain::{DeviceId, DocId, RecordKind};
+use app_core::domain::validate::{Context, Register, VillageLookup};
+use app_core::domain::{CountyCode, DeviceId, DocId, RecordKind, Timestamp, VillageCode};
 use app_core::scope::{AnyRecord, Placement, Principal, Refusal, check_write};
 use app_core::stats::{ConsultationFact, LogEntry};
 use app_core::sync::protocol::{ChangeOutcome, RefusalCode};
@@ -65,12 +66,54 @@ pub struct NewQuarantine {
     pub doc: DocId,
     /// The change hash, if decoded.
     pub hash: Option<[u8; 32]>,
-    /// The bytes as sent.
+    /// The bytes as sent, or their first [`KEPT_HEAD`] bytes when `cut`.
     pub bytes: Vec<u8>,
     /// Refusal code.
     pub code: &'static str,
     /// Why.
     pub reason: String,
+    /// Set when only the head of the change is kept.
+    pub cut: Option<Cut>,
+}
+
+/// What is kept of a change cut down to its head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    /// The whole change's size.
+    pub length: u64,
+    /// SHA-256 of the whole change.
+    pub sha256: [u8; 32],
+}
+
+/// A refused change over this size keeps only its head.
+pub const MAX_KEPT_CHANGE: usize = 64 * 1024;
+/// The head kept of a change that is cut.
+pub const KEPT_HEAD: usize = 1024;
+/// Bytes one device's open quarantine rows keep at most; past it every
+/// refused change keeps only its head.
+pub const MAX_DEVICE_QUARANTINE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What a quarantine row keeps of `bytes`, with `kept` the bytes the
+/// device's open rows keep already (updated).
+fn kept(bytes: &[u8], kept: &mut u64) -> (Vec<u8>, Option<Cut>) {
+    let whole = bytes.len() as u64;
+    if bytes.len() <= MAX_KEPT_CHANGE && *kept + whole <= MAX_DEVICE_QUARANTINE_BYTES {
+        *kept += whole;
+        return (bytes.to_vec(), None);
+    }
+    let head = &bytes[..bytes.len().min(KEPT_HEAD)];
+    *kept += head.len() as u64;
+    let sha256 = {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes).into()
+    };
+    (
+        head.to_vec(),
+        Some(Cut {
+            length: whole,
+            sha256,
+        }),
+    )
 }
 
 /// Everything a push writes, decided by [`plan`].
@@ -140,7 +183,11 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
         mut actors,
         hashes,
         quarantined,
+        register,
+        quarantine_bytes,
     } = fetched;
+    let mut quarantine_bytes = quarantine_bytes;
+    let register = FetchedRegister(&register);
     let mut states: HashMap<DocId, DocState> = HashMap::new();
     let mut order: Vec<DocId> = Vec::new();
     let mut outcomes = Vec::with_capacity(batch.changes.len());
@@ -166,7 +213,7 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
             },
         };
         if let Some(why) = &broken {
-            tracing::error!(%doc, %why, "stored document is unreadable");
+            tracing::error!(%doc, ?why, "stored document is unreadable");
         }
         states.insert(
             doc,
@@ -199,7 +246,7 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
             ),
             Incoming::Change { change, .. } => {
                 let hash = change.hash();
-                let verdict = judge(batch, doc, change, state, &actors, &hashes);
+                let verdict = judge(batch, doc, change, state, &actors, &hashes, &register);
                 (verdict, Some(hash.0))
             }
         };
@@ -208,12 +255,27 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
             Verdict::MissingDeps => ChangeOutcome::MissingDeps,
             Verdict::Refused(r) => {
                 state.quarantined = true;
+                let (kept_bytes, cut) = kept(bytes, &mut quarantine_bytes);
+                let reason = match &cut {
+                    None => r.reason.clone(),
+                    Some(c) => format!(
+                        "{} (only the first {} of its {} bytes are kept, SHA-256 {})",
+                        r.reason,
+                        kept_bytes.len(),
+                        c.length,
+                        c.sha256
+                            .iter()
+                            .map(|b| format!("{b:02x}"))
+                            .collect::<String>()
+                    ),
+                };
                 writes.quarantine.push(NewQuarantine {
                     doc,
                     hash,
-                    bytes: bytes.clone(),
+                    bytes: kept_bytes,
                     code: r.code.as_str(),
-                    reason: r.reason.clone(),
+                    reason,
+                    cut,
                 });
                 ChangeOutcome::Refused {
                     code: r.code,
@@ -282,6 +344,7 @@ fn judge(
     state: &DocState,
     actors: &HashMap<Vec<u8>, DeviceId>,
     hashes: &HashMap<[u8; 32], DocId>,
+    register: &FetchedRegister<'_>,
 ) -> Verdict {
     let hash = change.hash();
     if state.doc.has_change(&hash) {
@@ -316,7 +379,7 @@ fn judge(
     // Automerge is fed untrusted bytes here; a panic inside it must refuse
     // the change, not fail the whole push.
     match catch_unwind(AssertUnwindSafe(|| {
-        apply_and_check(&batch.principal, doc, change, state)
+        apply_and_check(&batch.principal, doc, change, state, register)
     })) {
         Ok(v) => v,
         Err(_) => {
@@ -326,7 +389,13 @@ fn judge(
     }
 }
 
-fn apply_and_check(who: &Principal, doc: DocId, change: &Change, state: &DocState) -> Verdict {
+fn apply_and_check(
+    who: &Principal,
+    doc: DocId,
+    change: &Change,
+    state: &DocState,
+    register: &FetchedRegister<'_>,
+) -> Verdict {
     let mut next = state.doc.clone();
     if let Err(e) = next.apply([change.clone()]) {
         return refusal(
@@ -369,13 +438,103 @@ fn apply_and_check(who: &Principal, doc: DocId, change: &Change, state: &DocStat
             return Verdict::Refused(r);
         }
     }
+    if let Err(r) = check_record_rules(state.record.as_ref(), &after, register) {
+        return Verdict::Refused(r);
+    }
     Verdict::Accepted {
         next: Box::new(next),
         record: Box::new(after),
     }
 }
 
-/// The top-level fields of the record that a change's operations write,
+/// The division register a push read ([`PushFetched::register`]), as
+/// validation asks it.
+struct FetchedRegister<'a>(&'a BTreeMap<CountyCode, Option<BTreeSet<u64>>>);
+
+impl Register for FetchedRegister<'_> {
+    fn lookup_village(&self, village: VillageCode) -> VillageLookup {
+        match self.0.get(&village.county()) {
+            Some(Some(villages)) if villages.contains(&village.as_int()) => VillageLookup::Known,
+            Some(Some(_)) => VillageLookup::NotInRegister,
+            Some(None) => VillageLookup::CountyNotLoaded,
+            // A county the store was not asked about: the village was
+            // written in a way `PushBatch::decode` does not see (no honest
+            // device does that). Refused rather than stored unchecked.
+            None => VillageLookup::NotInRegister,
+        }
+    }
+}
+
+/// The device's record rules ([`app_core::domain::ServiceLog::validate`],
+/// [`app_core::domain::Consultation::validate`]: text lengths, ranges,
+/// dates, required fields, the village against the register) on the record
+/// as it would be after the change. The first impossible value the change
+/// brings refuses it as `invalid_record`, its reason naming the field and
+/// the rule's code; warnings (a future date, no GPS) do not.
+///
+/// A rule the stored record already broke (`before`: say its village was
+/// stored while the county's register was not loaded, or the rules grew
+/// since) does not refuse a change that leaves it as broken: a lead's
+/// approval or an admin's resolution of an old record still lands. Only
+/// breakage the change adds is refused.
+pub fn check_record_rules(
+    before: Option<&AnyRecord>,
+    after: &AnyRecord,
+    register: &dyn Register,
+) -> Result<(), Refusal> {
+    let Err(errors) = record_errors(after, register) else {
+        return Ok(());
+    };
+    let known: Vec<(String, &'static str)> = match before.map(|b| record_errors(b, register)) {
+        Some(Err(before)) => before
+            .errors
+            .iter()
+            .map(|f| (f.field().to_owned(), f.code()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let Some(first) = errors
+        .errors
+        .iter()
+        .find(|f| !known.contains(&(f.field().to_owned(), f.code())))
+    else {
+        return Ok(());
+    };
+    Err(Refusal {
+        code: RefusalCode::InvalidRecord,
+        reason: clip(format!("{}: {}: {first}", first.field(), first.code())),
+    })
+}
+
+/// The record's impossible values under the device's rules.
+fn record_errors(
+    record: &AnyRecord,
+    register: &dyn Register,
+) -> Result<(), app_core::domain::ValidationError> {
+    let ctx = Context {
+        // Only warnings read the time (a date in the future or long ago),
+        // and the server keeps no warnings, so the plan stays a pure
+        // function of its input.
+        now: Timestamp::from_millis(0),
+        register,
+        // A stored record's list items all have their IDs already.
+        mint: &uuid::Uuid::nil,
+    };
+    match record {
+        AnyRecord::ServiceLog(l) => l.validate(&ctx).map(drop),
+        AnyRecord::Consultation(c) => c.validate(&ctx).map(drop),
+    }
+}
+
+/// A reason cut to 300 characters: an error may quote the value, and the
+/// value may be as long as the push allowed.
+fn clip(reason: String) -> String {
+    match reason.char_indices().nth(300) {
+        Some((at, _)) => format!("{}…", &reason[..at]),
+        None => reason,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,8 +587,16 @@ mod tests {
         edited.change.unwrap().bytes().into_owned()
     }
 
-    fn stored_state(doc: &RecordDoc, id: DocId) -> PushFetched {
+    /// What a store reads for a push in 正安 whose register it does not
+    /// hold.
+    fn fetched() -> PushFetched {
         let mut f = PushFetched::default();
+        f.register.insert(testing::village().county(), None);
+        f
+    }
+
+    fn stored_state(doc: &RecordDoc, id: DocId) -> PushFetched {
+        let mut f = fetched();
         f.snapshots.insert(id, doc.save());
         f
     }
@@ -443,7 +610,7 @@ mod tests {
             device(1),
             vec![(id, bytes.clone()), (id, bytes)],
         );
-        let (outcomes, writes) = plan(&b, PushFetched::default());
+        let (outcomes, writes) = plan(&b, fetched());
         assert_eq!(
             outcomes,
             vec![ChangeOutcome::Stored, ChangeOutcome::Duplicate]
@@ -466,7 +633,7 @@ mod tests {
         let (mut doc, id, _first) = created(1, &actor);
         let second = edited(&mut doc, &actor, |l| l.farmers_served = 13);
         let b = batch(commissioner(1), device(1), vec![(id, second)]);
-        let (outcomes, writes) = plan(&b, PushFetched::default());
+        let (outcomes, writes) = plan(&b, fetched());
         assert_eq!(outcomes, vec![ChangeOutcome::MissingDeps]);
         assert_eq!(writes, PushWrites::default());
     }
@@ -480,7 +647,7 @@ mod tests {
             device(1),
             vec![(id, vec![1, 2, 3]), (id, bytes)],
         );
-        let (outcomes, writes) = plan(&b, PushFetched::default());
+        let (outcomes, writes) = plan(&b, fetched());
         assert!(matches!(
             &outcomes[0],
             ChangeOutcome::Refused {
@@ -503,7 +670,7 @@ mod tests {
     fn an_actor_bound_to_another_device_is_refused() {
         let actor = ActorId::random();
         let (_, id, bytes) = created(1, &actor);
-        let mut fetched = PushFetched::default();
+        let mut fetched = fetched();
         fetched.actors.insert(actor.to_bytes().to_vec(), device(2));
         let b = batch(commissioner(1), device(1), vec![(id, bytes)]);
         let (outcomes, _) = plan(&b, fetched);
@@ -581,5 +748,75 @@ mod tests {
             "{outcomes:?}"
         );
         assert!(writes.changes.is_empty());
+    }
+
+    #[test]
+    fn the_record_rules_and_the_register_refuse_what_the_device_would() {
+        let actor = ActorId::random();
+        let (_, id, bytes) = created(1, &actor);
+        // The register holds 正安 without this village.
+        let mut f = fetched();
+        f.register
+            .insert(testing::village().county(), Some(BTreeSet::from([1])));
+        let b = batch(commissioner(1), device(1), vec![(id, bytes.clone())]);
+        let (outcomes, writes) = plan(&b, f);
+        assert!(
+            matches!(&outcomes[0], ChangeOutcome::Refused { code: RefusalCode::InvalidRecord, reason }
+                if reason.starts_with("village: village_not_in_register")),
+            "{outcomes:?}"
+        );
+        assert!(writes.docs.is_empty() && writes.changes.is_empty());
+        assert_eq!(writes.quarantine.len(), 1);
+        // A county the store was not asked about is refused too, never
+        // stored unchecked.
+        let (outcomes, _) = plan(&b, PushFetched::default());
+        assert!(matches!(
+            &outcomes[0],
+            ChangeOutcome::Refused {
+                code: RefusalCode::InvalidRecord,
+                ..
+            }
+        ));
+        // Too long a description.
+        let mut l = log(1);
+        l.description = "长".repeat(10_001);
+        let (_, mut change) = RecordDoc::create(&l, actor, Timestamp::from_millis(5)).unwrap();
+        let b = batch(
+            commissioner(1),
+            device(1),
+            vec![(l.id.into(), change.bytes().into_owned())],
+        );
+        let (outcomes, _) = plan(&b, fetched());
+        assert!(
+            matches!(&outcomes[0], ChangeOutcome::Refused { code: RefusalCode::InvalidRecord, reason }
+                if reason.starts_with("description: too_long")),
+            "{outcomes:?}"
+        );
+    }
+
+    #[test]
+    fn refused_bytes_keep_only_a_head_past_the_size_or_the_budget() {
+        let id: DocId = log(1).id.into();
+        let small = vec![7u8; 100];
+        let big = vec![9u8; MAX_KEPT_CHANGE + 1];
+        let b = batch(
+            commissioner(1),
+            device(1),
+            vec![(id, small.clone()), (id, big.clone())],
+        );
+        let (_, writes) = plan(&b, fetched());
+        assert_eq!(writes.quarantine[0].bytes, small);
+        assert_eq!(writes.quarantine[0].cut, None);
+        assert_eq!(writes.quarantine[1].bytes, big[..KEPT_HEAD]);
+        let cut = writes.quarantine[1].cut.unwrap();
+        assert_eq!(cut.length, big.len() as u64);
+        use sha2::Digest;
+        assert_eq!(cut.sha256, <[u8; 32]>::from(sha2::Sha256::digest(&big)));
+        // A device whose open rows are at its budget keeps heads only.
+        let mut full = fetched();
+        full.quarantine_bytes = MAX_DEVICE_QUARANTINE_BYTES - 50;
+        let (_, writes) = plan(&b, full);
+        assert_eq!(writes.quarantine[0].bytes, small[..]);
+        assert!(writes.quarantine[0].cut.is_some());
     }
 }

@@ -145,6 +145,10 @@ where
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(dir.path().join("data"));
     config.password_cost = TEST_COST;
+    // The suite enrols dozens of devices from 127.0.0.1 on a clock that
+    // does not move: the per-address allowance is tested on its own
+    // (`crate::budget`).
+    config.password_hashing.per_address = 10_000;
     config.database_pool_size = 4;
     let mut schema = None;
     if kind == Kind::Postgres {
@@ -219,6 +223,25 @@ async fn admin_sql(url: &str, sql: &str) {
     client.batch_execute(sql).await.unwrap();
     drop(client);
     let _ = task.await;
+}
+
+impl Env {
+    /// Runs `sql` on the test's database behind the server's back: for a
+    /// test that needs rows no request can make (data from before a rule).
+    #[allow(
+        clippy::disallowed_methods,
+        clippy::disallowed_types,
+        reason = "a test's own rows written behind the server, not the server's SQL"
+    )]
+    pub async fn raw_sql(&self, sql: &str) {
+        match &self.config.database_url {
+            Some(url) => admin_sql(url, sql).await,
+            None => rusqlite::Connection::open(self.config.data_dir.join("server.sqlite"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
 }
 
 async fn seed(server: &Server) -> World {
@@ -317,9 +340,15 @@ impl Env {
     /// A second server instance on the same database and photo directory
     /// (the server keeps no state of its own).
     pub async fn second_instance(&self) -> ServerHandle {
-        let server = Server::open(self.config.clone(), self.clock.shared())
-            .await
-            .unwrap();
+        self.instance_with(|_| {}).await
+    }
+
+    /// Another instance on the same database, its configuration changed
+    /// by `f` (a test of a budget sets the budget it needs).
+    pub async fn instance_with(&self, f: impl FnOnce(&mut Config)) -> ServerHandle {
+        let mut config = self.config.clone();
+        f(&mut config);
+        let server = Server::open(config, self.clock.shared()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         server.serve(listener).await.unwrap()
     }

@@ -11,6 +11,7 @@
 
 mod admin;
 mod admin_device;
+mod budget;
 mod cli;
 mod client;
 mod demo;
@@ -19,10 +20,12 @@ mod limits;
 mod matrix;
 mod matrix_admin;
 mod operations;
+mod operator;
 mod photos;
 mod pull;
 mod push;
 mod reference;
+mod rules;
 mod stats;
 mod store;
 mod team;
@@ -94,8 +97,22 @@ suite! {
         two_instances_share_one_database,
         changes_are_served_uncompressed,
     ],
-    photos: [upload_resumes_from_the_last_chunk, offset_and_hash_mismatches, photo_limits],
+    photos: [
+        upload_resumes_from_the_last_chunk,
+        offset_and_hash_mismatches,
+        photo_limits,
+        an_upload_is_its_devices_own,
+    ],
     reference: [county_slice_with_etag],
+    rules: [records_breaking_the_device_rules_are_refused,
+        a_record_stored_before_a_rule_can_still_be_reviewed],
+    budget: [
+        password_work_in_flight_is_bounded,
+        sign_in_attempts_are_limited_per_address,
+        a_guesser_does_not_lock_a_user_out_elsewhere,
+        refused_bytes_keep_only_their_head,
+        slow_and_silent_connections_are_closed,
+    ],
     client: [the_device_engine_round_trips],
     stats: [
         device_and_server_give_the_same_figures,
@@ -106,6 +123,7 @@ suite! {
     team: [members_and_their_last_sync],
     operations: [health_metrics_demo_and_shutdown],
     demo: [the_demo_fills_every_roles_screens],
+    operator: [metrics_need_the_operator_token_and_errors_are_problems],
     store: [
         pull_pages_at_their_limits,
         concurrent_pushes_to_one_document_both_land,

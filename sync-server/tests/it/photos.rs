@@ -313,3 +313,68 @@ pub async fn photo_limits(env: Env) {
         .unwrap();
     assert_eq!(resp.status(), 401);
 }
+
+/// An unfinished upload belongs to the device that announced it: another
+/// device that knows the hash can neither reset nor continue nor see it,
+/// until it has been abandoned for a day; a stored photo is anyone's.
+pub async fn an_upload_is_its_devices_own(env: Env) {
+    let w = env.world.clone();
+    let mine = env.enrol(&w.c1).await;
+    let other = env.enrol(&w.c2).await;
+    let bytes = photo_bytes(300_000, 7);
+    let hash = hex_hash(&bytes);
+    assert_eq!(start(&env, &mine, &hash, bytes.len()).await.status(), 201);
+    assert_eq!(
+        patch(&env, &mine, &hash, 0, &bytes[..100_000])
+            .await
+            .status(),
+        204
+    );
+
+    // The other device: refused, and nothing moved.
+    let (status, p) = problem(start(&env, &other, &hash, bytes.len()).await).await;
+    assert_eq!((status, p.code.as_str()), (409, "upload_in_progress"));
+    assert!(p.retryable, "the other device tries again later");
+    let (status, _) = problem(start(&env, &other, &hash, 12).await).await;
+    assert_eq!(status, 409, "another length does not reset it either");
+    assert_eq!(head_offset(&env, &other, &hash).await, None);
+    // (Refused before its body is read, so the server closes that
+    // connection: sent on a connection of its own.)
+    let poison = env
+        .http
+        .patch(env.url(&format!("/api/v1/photos/{hash}")))
+        .bearer_auth(&other.token)
+        .header("connection", "close")
+        .header("upload-offset", "100000")
+        .header("content-type", "application/offset+octet-stream")
+        .body(vec![0u8; 200_000])
+        .send()
+        .await
+        .unwrap();
+    let (status, p) = problem(poison).await;
+    assert_eq!((status, p.code.as_str()), (404, "not_found"));
+    assert_eq!(head_offset(&env, &mine, &hash).await, Some(100_000));
+
+    // The owner finishes; the photo is then anyone's to download.
+    assert_eq!(
+        patch(&env, &mine, &hash, 100_000, &bytes[100_000..])
+            .await
+            .status(),
+        204
+    );
+    let got = env
+        .get(&other, &format!("/api/v1/photos/{hash}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap(), bytes);
+
+    // An upload abandoned for a day may be started afresh by another.
+    let second = photo_bytes(1000, 8);
+    let h2 = hex_hash(&second);
+    assert_eq!(start(&env, &mine, &h2, second.len()).await.status(), 201);
+    env.clock.advance_millis(25 * 60 * 60 * 1000);
+    assert_eq!(start(&env, &other, &h2, second.len()).await.status(), 201);
+    assert_eq!(patch(&env, &other, &h2, 0, &second).await.status(), 204);
+}

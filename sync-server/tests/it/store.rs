@@ -13,9 +13,10 @@
 use std::sync::Arc;
 
 use app_core::doc::{DocError, RecordDoc, decode_change};
+use app_core::domain::consultation::MAX_NOTE_CHARS;
 use app_core::domain::{
-    DeviceId, DocId, PhotoHash, Role, Scope, ServiceLog, ServiceLogId, Team, TeamId, Timestamp,
-    User, UserId, VillageCode,
+    Consultation, ConsultationId, DeviceId, DocId, FollowUp, FollowUpId, PhotoHash, Role, Scope,
+    ServiceLog, ServiceLogId, Team, TeamId, Timestamp, User, UserId, VillageCode,
 };
 use app_core::scope::Principal;
 use app_core::sync::protocol::{ChangeOutcome, PushRequest, RefusalCode, WireChange};
@@ -366,10 +367,26 @@ pub async fn pull_pages_at_their_limits(s: Stores) {
 
     // The byte limit: changes of about 40% of it each, two to a page; a
     // change larger than the limit still goes, alone.
+    // Valid by the record rules (no text over its limit): a consultation
+    // with as many full follow-up notes as it takes.
     let big = |n: i64, size: usize| {
-        let mut l = log(&p.c1, zhengan(), 100 + n);
-        l.industry = "茶".repeat(size / 3);
-        create(&actor, &l).1
+        let at = Timestamp::from_millis(T0 + 100 + n);
+        let mut c = Consultation {
+            id: ConsultationId::new(at),
+            created_at: at,
+            ..testing::consultation(p.c1.user, p.c1.team, zhengan())
+        };
+        let note = "茶".repeat(MAX_NOTE_CHARS);
+        c.follow_ups = (0..size.div_ceil(note.len()) as i64)
+            .map(|i| FollowUp {
+                id: FollowUpId::new(Timestamp::from_millis(at.as_millis() + i)),
+                at,
+                by: p.c1.user,
+                note: note.clone(),
+            })
+            .collect();
+        let (_, change) = RecordDoc::create(&c, actor.clone(), at).unwrap();
+        (DocId::from(c.id), change.raw_bytes().to_vec())
     };
     let sizes = [MAX_PULL_BYTES * 2 / 5; 3];
     let bigs: Vec<_> = sizes.iter().zip(0..).map(|(n, i)| big(i, *n)).collect();
@@ -563,9 +580,10 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     let store = s.store();
     let hash = PhotoHash::from_bytes([0x5a; 32]);
     let at = |n: i64| Timestamp::from_millis(T0 + n);
+    let dev = device_id(1);
     assert_eq!(store.photo(&hash).await.unwrap(), None);
     assert_eq!(
-        store.photo_start(&hash, 100, at(0)).await.unwrap(),
+        store.photo_start(&hash, 100, at(0), dev).await.unwrap(),
         PhotoStart::Created { restarted: false }
     );
     assert!(store.photo_advance(&hash, 0, 40).await.unwrap());
@@ -573,7 +591,8 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
         !store.photo_advance(&hash, 0, 40).await.unwrap(),
         "another request moved it"
     );
-    let PhotoStart::Resumed(resumed) = store.photo_start(&hash, 100, at(1)).await.unwrap() else {
+    let PhotoStart::Resumed(resumed) = store.photo_start(&hash, 100, at(1), dev).await.unwrap()
+    else {
         panic!("the same length resumes");
     };
     assert_eq!(
@@ -586,7 +605,7 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
         (100, 40, false, at(0))
     );
     assert_eq!(
-        store.photo_start(&hash, 90, at(2)).await.unwrap(),
+        store.photo_start(&hash, 90, at(2), dev).await.unwrap(),
         PhotoStart::Created { restarted: true }
     );
     let restarted = store.photo(&hash).await.unwrap().unwrap();
@@ -598,7 +617,8 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     store.photo_complete(&hash).await.unwrap();
     store.photo_discard(&hash).await.unwrap();
     for length in [90, 100] {
-        let PhotoStart::Complete(done) = store.photo_start(&hash, length, at(3)).await.unwrap()
+        let PhotoStart::Complete(done) =
+            store.photo_start(&hash, length, at(3), dev).await.unwrap()
         else {
             panic!("a stored photo is found, whatever length is announced");
         };
@@ -606,9 +626,30 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     }
     assert!(!store.photo_advance(&hash, 90, 100).await.unwrap());
     assert_eq!(store.stats().await.unwrap().photos, 1);
-    // An unfinished upload can be discarded.
+    // An unfinished upload is its device's: another device's announcement
+    // changes nothing, until the upload has been abandoned for a day.
     let other = PhotoHash::from_bytes([0x6b; 32]);
-    store.photo_start(&other, 10, at(4)).await.unwrap();
+    store.photo_start(&other, 10, at(4), dev).await.unwrap();
+    assert!(store.photo_advance(&other, 0, 5).await.unwrap());
+    let day = PhotoStart::ABANDONED_MILLIS;
+    assert_eq!(
+        store
+            .photo_start(&other, 10, at(5), device_id(2))
+            .await
+            .unwrap(),
+        PhotoStart::Taken
+    );
+    assert_eq!(store.photo(&other).await.unwrap().unwrap().offset, 5);
+    assert_eq!(
+        store
+            .photo_start(&other, 10, at(4 + day), device_id(2))
+            .await
+            .unwrap(),
+        PhotoStart::Created { restarted: true }
+    );
+    let taken = store.photo(&other).await.unwrap().unwrap();
+    assert_eq!((taken.offset, taken.uploader), (0, Some(device_id(2))));
+    // An unfinished upload can be discarded.
     store.photo_discard(&other).await.unwrap();
     assert_eq!(store.photo(&other).await.unwrap(), None);
 }
@@ -652,9 +693,28 @@ pub async fn replacing_a_device_moves_actors_and_quarantines(s: Stores) {
     );
     assert_eq!(store.notices(old).await.unwrap().len(), 1);
 
+    // A photo upload the old device had begun.
+    let photo = PhotoHash::from_bytes([0xab; 32]);
+    assert!(matches!(
+        store.photo_start(&photo, 100, at, old).await.unwrap(),
+        PhotoStart::Created { .. }
+    ));
+
     let new = device_id(0x41);
     add_device(store, new, p.c1.user).await;
     store.replace_device(old, new, at).await.unwrap();
+    // The new device resumes it (another device would be refused).
+    assert!(matches!(
+        store.photo_start(&photo, 100, at, new).await.unwrap(),
+        PhotoStart::Resumed(_)
+    ));
+    assert!(matches!(
+        store
+            .photo_start(&photo, 100, at, device_of(&p.c2))
+            .await
+            .unwrap(),
+        PhotoStart::Taken
+    ));
 
     assert_eq!(
         store.device(old).await.unwrap().unwrap().revoked_at,

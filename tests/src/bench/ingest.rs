@@ -258,7 +258,20 @@ pub async fn ketepai(
             county,
         })
         .collect();
-    run.plan_us = Some(tokio::task::spawn_blocking(move || plan_cost(&principals, plain)).await??);
+    // The register a store reads for these pushes: the county's villages.
+    let mut fetched = PushFetched::default();
+    if let Some(county) = county {
+        let (lo, hi) = county.village_range();
+        let villages = rows
+            .iter()
+            .filter(|r| r.level == app_core::domain::DivisionLevel::Village)
+            .map(|r| r.code)
+            .filter(|c| (lo..=hi).contains(c))
+            .collect();
+        fetched.register.insert(county, Some(villages));
+    }
+    run.plan_us =
+        Some(tokio::task::spawn_blocking(move || plan_cost(&principals, plain, fetched)).await??);
     Ok((
         run,
         Batch {
@@ -275,6 +288,7 @@ pub async fn ketepai(
 fn plan_cost(
     principals: &[Principal],
     mut batches: Vec<(usize, Vec<WireChange>)>,
+    fetched: PushFetched,
 ) -> anyhow::Result<(f64, f64)> {
     let device = app_core::domain::DeviceId::new(app_core::domain::Timestamp::from_millis(0));
     let mut total = 0;
@@ -300,9 +314,11 @@ fn plan_cost(
             })
             .collect();
         best_decode = best_decode.min(per(started.elapsed()));
+        // What the store read for each push, made before the clock starts.
+        let reads: Vec<PushFetched> = decoded.iter().map(|_| fetched.clone()).collect();
         let started = Instant::now();
-        for batch in &decoded {
-            let (outcomes, _) = sync_server::sync::plan(batch, PushFetched::default());
+        for (batch, read) in decoded.iter().zip(reads) {
+            let (outcomes, _) = sync_server::sync::plan(batch, read);
             anyhow::ensure!(
                 outcomes.iter().all(|o| matches!(o, ChangeOutcome::Stored)),
                 "planning apart refused a change"

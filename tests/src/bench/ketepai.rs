@@ -95,6 +95,13 @@ impl KetepaiServer {
         let dir = tempfile::tempdir()?;
         let mut config = Config::with_data_dir(dir.path().join("server"));
         config.password_cost = CHEAP;
+        // Every simulated device enrols from 127.0.0.1, many at once: the
+        // sign-in budget (docs/protocol.md) is for a real network.
+        config.password_hashing = sync_server::config::HashingBudget {
+            queue: 1_000_000,
+            per_address: 1_000_000,
+            ..Default::default()
+        };
         let mut schema = None;
         if let Some(base) = postgres {
             let name = format!("kt_bench_{:016x}", rand::rng().random::<u64>());

@@ -1,0 +1,10 @@
+-- Ketepai sync server, SQLite schema 5, the resource budget: refused bytes bounded. A refused
+-- change over the kept size (or past its device's budget) keeps only its
+-- head in `bytes`; `length` is the whole change's size and `sha256` the
+-- SHA-256 of the whole. Both are NULL when `bytes` is the whole change.
+ALTER TABLE quarantine ADD COLUMN length INTEGER;
+ALTER TABLE quarantine ADD COLUMN sha256 BLOB;
+
+-- An unfinished photo upload belongs to the device that announced it: only
+-- that device continues it (until it is abandoned for a day).
+ALTER TABLE photos ADD COLUMN uploader BLOB;
