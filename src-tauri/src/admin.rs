@@ -481,7 +481,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let config = sync_server::Config::with_data_dir(dir.path().join("server"));
         let server = sync_server::launch(config, listener).await.unwrap();
-        server.server().ops().demo().await.unwrap();
+        server.server().ops().demo_accounts().await.unwrap();
         let url = server.url();
         let open = |name: &str| {
             Core::open(
