@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use yew::prelude::*;
 
 use super::ConsoleContext;
-use super::common::{PAGE_SIZE, Pager, Unreachable, short, use_paged};
+use super::common::{PAGE_SIZE, Pager, ready_page, short, use_paged};
 use crate::components::field::event_value;
 use crate::components::notice::ErrorLine;
 use crate::i18n::{Key, Lang, t, tf};
@@ -227,16 +227,10 @@ pub fn change_words(e: &AuditView) -> String {
 #[component]
 pub fn AuditTable(props: &AuditTableProps) -> Html {
     let lang = props.lang;
-    let page = match &props.remote {
-        Remote::Loading => return html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
-        Remote::Failed(e) => {
-            return html! { <Unreachable {lang} error={e.clone()} on_retry={props.on_retry.clone()} /> };
-        }
-        Remote::Ready(p) => p,
+    let page = match ready_page(&props.remote, lang, &props.on_retry) {
+        Ok(page) => page,
+        Err(shown) => return shown,
     };
-    if page.items.is_empty() {
-        return html! { <p class="muted empty" data-testid="empty">{ t(lang, Key::AdmNothing) }</p> };
-    }
     html! {
         <table class="console-table audit" data-testid="audit-table">
             <thead><tr>

@@ -316,6 +316,38 @@ pub fn field_name(path: &str, lang: Lang) -> String {
     }
 }
 
+/// What a list from the server shows before its rows: "loading", or the
+/// plain note that the server cannot be reached, with a retry; else the
+/// answer.
+pub fn ready<'a, T>(
+    remote: &'a Remote<T>,
+    lang: Lang,
+    on_retry: &Callback<()>,
+) -> Result<&'a T, Html> {
+    match remote {
+        Remote::Loading => Err(html! { <p class="muted">{ t(lang, Key::Loading) }</p> }),
+        Remote::Failed(e) => Err(html! {
+            <Unreachable {lang} error={e.clone()} on_retry={on_retry.clone()} />
+        }),
+        Remote::Ready(answer) => Ok(answer),
+    }
+}
+
+/// [`ready`], and "nothing here" for a page without items.
+pub fn ready_page<'a, T>(
+    remote: &'a Remote<Page<T>>,
+    lang: Lang,
+    on_retry: &Callback<()>,
+) -> Result<&'a Page<T>, Html> {
+    let page = ready(remote, lang, on_retry)?;
+    if page.items.is_empty() {
+        return Err(
+            html! { <p class="muted empty" data-testid="empty">{ t(lang, Key::AdmNothing) }</p> },
+        );
+    }
+    Ok(page)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ use app_core::domain::{CountyCode, DocId, RecordKind, Role, TeamId, Timestamp};
 use yew::prelude::*;
 
 use super::common::{
-    PAGE_SIZE, Pager, Unreachable, ago, field_name, json_text_words, short, use_paged, value_words,
+    PAGE_SIZE, Pager, ago, field_name, json_text_words, ready_page, short, use_paged, value_words,
 };
 use super::record_facts::RecordFacts;
 use super::{ConsoleAction, ConsoleContext};
@@ -235,16 +235,10 @@ pub struct ConflictListProps {
 pub fn ConflictList(props: &ConflictListProps) -> Html {
     let console = use_context::<ConsoleContext>().expect("inside the console");
     let lang = props.lang;
-    let page = match &props.remote {
-        Remote::Loading => return html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
-        Remote::Failed(e) => {
-            return html! { <Unreachable {lang} error={e.clone()} on_retry={props.on_retry.clone()} /> };
-        }
-        Remote::Ready(page) => page,
+    let page = match ready_page(&props.remote, lang, &props.on_retry) {
+        Ok(page) => page,
+        Err(shown) => return shown,
     };
-    if page.items.is_empty() {
-        return html! { <p class="muted empty" data-testid="empty">{ t(lang, Key::AdmNothing) }</p> };
-    }
     html! {
         <table class="console-table" data-testid="conflict-list">
             <thead><tr>

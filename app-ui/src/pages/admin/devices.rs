@@ -9,7 +9,7 @@ use app_core::admin::{DeviceFlag, DeviceQuery, DeviceState, DeviceView, Page};
 use app_core::domain::{DeviceId, TeamId, Timestamp};
 use yew::prelude::*;
 
-use super::common::{ConfirmBar, PAGE_SIZE, Pager, Unreachable, ago, span_words, use_paged};
+use super::common::{ConfirmBar, PAGE_SIZE, Pager, ago, ready_page, span_words, use_paged};
 use super::{ConsoleAction, ConsoleContext};
 use crate::components::field::event_value;
 use crate::components::notice::ErrorLine;
@@ -168,16 +168,10 @@ pub struct DeviceTableProps {
 pub fn DeviceTable(props: &DeviceTableProps) -> Html {
     let lang = props.lang;
     let confirming = use_state(|| None::<DeviceId>);
-    let page = match &props.remote {
-        Remote::Loading => return html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
-        Remote::Failed(e) => {
-            return html! { <Unreachable {lang} error={e.clone()} on_retry={props.on_retry.clone()} /> };
-        }
-        Remote::Ready(p) => p,
+    let page = match ready_page(&props.remote, lang, &props.on_retry) {
+        Ok(page) => page,
+        Err(shown) => return shown,
     };
-    if page.items.is_empty() {
-        return html! { <p class="muted empty" data-testid="empty">{ t(lang, Key::AdmNothing) }</p> };
-    }
     let since = |at: Option<Timestamp>| match (at, props.now) {
         (Some(at), Some(now)) => ago(now, at, lang),
         (Some(at), None) => at.to_string(),

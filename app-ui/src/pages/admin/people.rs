@@ -11,7 +11,7 @@ use app_core::admin::{NewTeam, NewUser, Page, TeamView, UserQuery, UserView};
 use app_core::domain::{CountyCode, ProvinceCode, Role, Scope, TeamId, UserId};
 use yew::prelude::*;
 
-use super::common::{ConfirmBar, PAGE_SIZE, Pager, Unreachable, use_paged};
+use super::common::{ConfirmBar, PAGE_SIZE, Pager, ready_page, use_paged};
 use super::{ConsoleAction, ConsoleContext, TeamForm, UserForm};
 use crate::components::field::event_value;
 use crate::components::notice::ErrorLine;
@@ -248,16 +248,10 @@ pub struct UserTableProps {
 pub fn UserTable(props: &UserTableProps) -> Html {
     let lang = props.lang;
     let open = use_state(|| None::<UserId>);
-    let page = match &props.remote {
-        Remote::Loading => return html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
-        Remote::Failed(e) => {
-            return html! { <Unreachable {lang} error={e.clone()} on_retry={props.on_retry.clone()} /> };
-        }
-        Remote::Ready(p) => p,
+    let page = match ready_page(&props.remote, lang, &props.on_retry) {
+        Ok(page) => page,
+        Err(shown) => return shown,
     };
-    if page.items.is_empty() {
-        return html! { <p class="muted empty" data-testid="empty">{ t(lang, Key::AdmNothing) }</p> };
-    }
     html! {
         <table class="console-table" data-testid="user-table">
             <thead><tr>

@@ -14,7 +14,7 @@ use app_core::domain::{DeviceId, DocId, Timestamp, UserId};
 use yew::prelude::*;
 
 use super::common::{
-    PAGE_SIZE, Pager, Unreachable, field_name, short, use_paged, value_words, when,
+    PAGE_SIZE, Pager, field_name, ready_page, short, use_paged, value_words, when,
 };
 use super::conflicts::kind_words;
 use super::{ConsoleAction, ConsoleContext};
@@ -207,16 +207,10 @@ pub struct QuarantineListProps {
 #[component]
 pub fn QuarantineList(props: &QuarantineListProps) -> Html {
     let lang = props.lang;
-    let page = match &props.remote {
-        Remote::Loading => return html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
-        Remote::Failed(e) => {
-            return html! { <Unreachable {lang} error={e.clone()} on_retry={props.on_retry.clone()} /> };
-        }
-        Remote::Ready(p) => p,
+    let page = match ready_page(&props.remote, lang, &props.on_retry) {
+        Ok(page) => page,
+        Err(shown) => return shown,
     };
-    if page.items.is_empty() {
-        return html! { <p class="muted empty" data-testid="empty">{ t(lang, Key::AdmNothing) }</p> };
-    }
     html! {
         <div class="q-list" data-testid="quarantine-list">
             { for page.items.iter().map(|d| {

@@ -18,7 +18,7 @@ use app_core::team::{ExportFormat, TeamScores};
 use chrono::{Datelike, NaiveDate};
 use yew::prelude::*;
 
-use super::common::Unreachable;
+use super::common::ready;
 use super::{ConsoleAction, ConsoleContext};
 use crate::components::field::{TextField, event_value};
 use crate::components::notice::ErrorLine;
@@ -437,12 +437,9 @@ pub struct StatsTableProps {
 #[component]
 pub fn StatsTable(props: &StatsTableProps) -> Html {
     let lang = props.lang;
-    let a = match &props.remote {
-        Remote::Loading => return html! { <p class="muted">{ t(lang, Key::Loading) }</p> },
-        Remote::Failed(e) => {
-            return html! { <Unreachable {lang} error={e.clone()} on_retry={props.on_retry.clone()} /> };
-        }
-        Remote::Ready(a) => a,
+    let a = match ready(&props.remote, lang, &props.on_retry) {
+        Ok(a) => a,
+        Err(shown) => return shown,
     };
     let r = &a.report;
     let division = |code: String| a.divisions.get(&code).cloned().unwrap_or(code);
