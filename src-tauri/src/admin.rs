@@ -336,6 +336,36 @@ mod tests {
 
     use super::*;
 
+    /// A real server on loopback over a temporary directory, with the
+    /// demo county's accounts.
+    struct Loopback {
+        dir: tempfile::TempDir,
+        server: sync_server::ServerHandle,
+        url: String,
+    }
+
+    impl Loopback {
+        async fn demo() -> Loopback {
+            let dir = tempfile::tempdir().unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let config = sync_server::Config::with_data_dir(dir.path().join("server"));
+            let server = sync_server::launch(config, listener).await.unwrap();
+            server.server().ops().demo_accounts().await.unwrap();
+            let url = server.url();
+            Loopback { dir, server, url }
+        }
+    }
+
+    /// A device's core with its store in `dir`.
+    fn open_core(dir: &std::path::Path, name: &str) -> Core {
+        Core::open(
+            &dir.join(name),
+            SystemClock::shared(),
+            EngineOptions::default(),
+        )
+        .unwrap()
+    }
+
     fn code(e: CommandError) -> String {
         e.to_ipc().code
     }
@@ -357,20 +387,8 @@ mod tests {
     /// log shows it all and exports as CSV.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_one_time_password_sets_a_new_one_and_the_console_runs_on_the_devices_token() {
-        let dir = tempfile::tempdir().unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let config = sync_server::Config::with_data_dir(dir.path().join("server"));
-        let server = sync_server::launch(config, listener).await.unwrap();
-        server.server().ops().demo_accounts().await.unwrap();
-        let url = server.url();
-        let open = |name: &str| {
-            Core::open(
-                &dir.path().join(name),
-                SystemClock::shared(),
-                EngineOptions::default(),
-            )
-            .unwrap()
-        };
+        let Loopback { dir, server, url } = Loopback::demo().await;
+        let open = |name: &str| open_core(dir.path(), name);
 
         let admin = open("admin.sqlite");
         admin
@@ -477,20 +495,8 @@ mod tests {
         use app_core::stats::sheet::group_header;
         use calamine::{Data, Reader as _};
 
-        let dir = tempfile::tempdir().unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let config = sync_server::Config::with_data_dir(dir.path().join("server"));
-        let server = sync_server::launch(config, listener).await.unwrap();
-        server.server().ops().demo_accounts().await.unwrap();
-        let url = server.url();
-        let open = |name: &str| {
-            Core::open(
-                &dir.path().join(name),
-                SystemClock::shared(),
-                EngineOptions::default(),
-            )
-            .unwrap()
-        };
+        let Loopback { dir, server, url } = Loopback::demo().await;
+        let open = |name: &str| open_core(dir.path(), name);
         let admin = open("admin.sqlite");
         admin
             .enrol(
