@@ -84,7 +84,9 @@ impl Store {
         let conn = self.conn();
 
         // Logs with their items, one row per item (or one row without), in
-        // log order: each log is fed once with all its items.
+        // log order: each log is fed once with all its items. By date then
+        // id, the order of the covering index `service_logs_for_stats`: the
+        // logs' rows themselves are never read.
         let mut stmt = conn.prepare_cached(
             "SELECT l.id, l.author, l.team, l.date, l.village, l.activity, l.review_state,
                     l.farmers_served, l.trainees, l.photo_count, i.kind, i.value,
@@ -94,7 +96,7 @@ impl Store {
              WHERE l.date BETWEEN ?1 AND ?2
                AND (?3 IS NULL OR l.author = ?3)
                AND (?4 IS NULL OR l.team = ?4)
-             ORDER BY l.id",
+             ORDER BY l.date, l.id",
         )?;
         let mut rows = stmt.query(params![day(period.from), day(period.to), author, team])?;
         let mut current: Option<LogFact> = None;
