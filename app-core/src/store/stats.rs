@@ -27,6 +27,30 @@ fn blob<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r [u8]> {
     row.get_ref(i)?.as_blob().map_err(|e| corrupt("column", e))
 }
 
+fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str> {
+    row.get_ref(i)?.as_str().map_err(|e| corrupt("column", e))
+}
+
+/// A `YYYY-MM-DD` day as the projection stores it, read without chrono's
+/// format parser (it runs once per log of a report); anything else is left
+/// to that parser.
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10))
+    {
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
 /// One fact read from the projection tables.
 pub(super) enum Fact<'a> {
     /// A log with its named items.
@@ -108,36 +132,39 @@ impl Store {
                     on_fact(Fact::Log(fact, &items));
                 }
                 items.clear();
-                let date: String = row.get(3)?;
-                let activity: String = row.get(5)?;
-                let status: String = row.get(6)?;
-                let team: Option<Vec<u8>> = row.get(2)?;
+                // Text columns are read in place (no copy per row).
+                let date = text(row, 3)?;
+                let activity = text(row, 5)?;
+                let status = text(row, 6)?;
+                let team = row
+                    .get_ref(2)?
+                    .as_blob_or_null()
+                    .map_err(|e| corrupt("team", e))?;
                 current = Some(LogFact {
                     id,
                     author: id16(blob(row, 1)?, UserId::from_bytes)?,
-                    team: team
-                        .as_deref()
-                        .map(|t| id16(t, TeamId::from_bytes))
-                        .transpose()?,
+                    team: team.map(|t| id16(t, TeamId::from_bytes)).transpose()?,
                     village: VillageCode::from_int(row.get::<_, i64>(4)? as u64)
                         .map_err(|e| corrupt("village", e))?,
-                    date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")
-                        .map_err(|_| corrupt("date", &date))?,
-                    activity: ActivityType::from_code(&activity)
-                        .ok_or_else(|| corrupt("activity", &activity))?,
+                    date: parse_day(date).ok_or_else(|| corrupt("date", date))?,
+                    activity: ActivityType::from_code(activity)
+                        .ok_or_else(|| corrupt("activity", activity))?,
                     // The derived review state (审核后已修改 included), not
                     // the stored status.
-                    status: FactStatus::from_code(&status)
-                        .ok_or_else(|| corrupt("review_state", &status))?,
+                    status: FactStatus::from_code(status)
+                        .ok_or_else(|| corrupt("review_state", status))?,
                     duplicate: row.get(12)?,
                     farmers_served: row.get(7)?,
                     trainees: row.get(8)?,
                     photos: row.get(9)?,
                 });
             }
-            let kind: Option<String> = row.get(10)?;
-            if let Some(kind) = kind.as_deref().and_then(ItemKind::from_code) {
-                items.push((kind, row.get(11)?));
+            let kind = row
+                .get_ref(10)?
+                .as_str_or_null()
+                .map_err(|e| corrupt("kind", e))?;
+            if let Some(kind) = kind.and_then(ItemKind::from_code) {
+                items.push((kind, text(row, 11)?.to_owned()));
             }
         }
         if let Some(fact) = &current {
