@@ -231,6 +231,15 @@ fn lead_screens_probe() {
         let s = Instant::now();
         let q = store.review_queue(team, user_id(99), &queue).unwrap();
         let qt = s.elapsed();
+        let s = Instant::now();
+        store
+            .team_dashboard(
+                team,
+                county,
+                Period::new(day(2026, 11, 1), day(2026, 11, 30)),
+            )
+            .unwrap();
+        eprintln!("month's dashboard {:?}", s.elapsed());
         eprintln!(
             "dashboard {dash:?} (visits {}, members {}); queue {qt:?} (total {}, first {:?})",
             d.total.visits,
