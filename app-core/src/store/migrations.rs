@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_photo_attached.sql"),
     include_str!("migrations/0003_review_history.sql"),
     include_str!("migrations/0004_record_photos.sql"),
+    include_str!("migrations/0005_screen_indexes.sql"),
 ];
 
 /// The schema version this code migrates to.

@@ -23,6 +23,8 @@ mod console;
 mod discard;
 mod documents;
 mod drafts;
+#[cfg(test)]
+mod lead_probe;
 pub mod migrate;
 mod migrations;
 mod outbox;

@@ -495,14 +495,20 @@ impl Store {
             .query_row(params![team, lead, member, township, from, to], |r| {
                 r.get(0)
             })?;
+        // The page's ids first, from the covering index
+        // `service_logs_for_review` alone (a sort of small entries), then
+        // only those rows with their names.
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {LOG_SUMMARY_COLUMNS}
              FROM service_logs l
              LEFT JOIN div_villages v ON v.code = l.village
              LEFT JOIN div_townships t ON t.code = l.township
-             WHERE {filters}
-             ORDER BY l.date DESC, l.start_time DESC, l.id DESC
-             LIMIT ?7 OFFSET ?8"
+             WHERE l.id IN (
+                 SELECT l.id FROM service_logs l
+                 WHERE {filters}
+                 ORDER BY l.date DESC, l.start_time DESC, l.id DESC
+                 LIMIT ?7 OFFSET ?8)
+             ORDER BY l.date DESC, l.start_time DESC, l.id DESC"
         ))?;
         let logs = stmt
             .query_map(

@@ -2,6 +2,8 @@
 //! over indexed columns, no document loaded) and counted by the one engine in
 //! [`crate::stats`], so the device and the server agree by construction.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use rusqlite::params;
 
@@ -25,6 +27,37 @@ fn corrupt(what: &str, value: impl std::fmt::Display) -> StoreError {
 
 fn blob<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r [u8]> {
     row.get_ref(i)?.as_blob().map_err(|e| corrupt("column", e))
+}
+
+/// Counted items by log id.
+type ItemsOf = HashMap<[u8; 16], Vec<(ItemKind, String)>>;
+
+/// Periods longer than this read their logs' items in one pass (see
+/// [`Store::read_facts`]).
+const ITEMS_IN_ONE_PASS_AFTER_DAYS: u32 = 92;
+
+fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str> {
+    row.get_ref(i)?.as_str().map_err(|e| corrupt("column", e))
+}
+
+/// A `YYYY-MM-DD` day as the projection stores it, read without chrono's
+/// format parser (it runs once per log of a report); anything else is left
+/// to that parser.
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10))
+    {
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
 /// One fact read from the projection tables.
@@ -83,19 +116,56 @@ impl Store {
         let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
         let conn = self.conn();
 
+        // Over a long period a lead's device reads most of its logs: their
+        // counted items are then read in one pass over `record_items`'
+        // (kind, value) index and looked up by log, which costs less than
+        // a seek into `record_items` per log. Over a short one, the join's
+        // seeks are fewer than the items of every record.
+        let mut items_of: Option<ItemsOf> = None;
+        if period.days() > ITEMS_IN_ONE_PASS_AFTER_DAYS {
+            let mut map = ItemsOf::new();
+            let mut stmt = conn.prepare_cached(
+                "SELECT record, kind, value FROM record_items
+                 WHERE kind IN ('technology', 'variety', 'enterprise', 'cooperative')",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let Ok(record) = <[u8; 16]>::try_from(blob(row, 0)?) else {
+                    continue;
+                };
+                if let Some(kind) = ItemKind::from_code(text(row, 1)?) {
+                    map.entry(record)
+                        .or_default()
+                        .push((kind, text(row, 2)?.to_owned()));
+                }
+            }
+            items_of = Some(map);
+        }
+
         // Logs with their items, one row per item (or one row without), in
-        // log order: each log is fed once with all its items.
-        let mut stmt = conn.prepare_cached(
+        // log order: each log is fed once with all its items. By date then
+        // id, the order of the covering index `service_logs_for_stats`: the
+        // logs' rows themselves are never read. With the items read above,
+        // there is no join (one row per log).
+        let (item_columns, join) = if items_of.is_some() {
+            ("NULL, NULL", "")
+        } else {
+            (
+                "i.kind, i.value",
+                "LEFT JOIN record_items i ON i.record = l.id",
+            )
+        };
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT l.id, l.author, l.team, l.date, l.village, l.activity, l.review_state,
-                    l.farmers_served, l.trainees, l.photo_count, i.kind, i.value,
+                    l.farmers_served, l.trainees, l.photo_count, {item_columns},
                     l.duplicate_of IS NOT NULL
              FROM service_logs l
-             LEFT JOIN record_items i ON i.record = l.id
+             {join}
              WHERE l.date BETWEEN ?1 AND ?2
                AND (?3 IS NULL OR l.author = ?3)
                AND (?4 IS NULL OR l.team = ?4)
-             ORDER BY l.id",
-        )?;
+             ORDER BY l.date, l.id"
+        ))?;
         let mut rows = stmt.query(params![day(period.from), day(period.to), author, team])?;
         let mut current: Option<LogFact> = None;
         let mut items: Vec<(ItemKind, String)> = Vec::new();
@@ -106,36 +176,44 @@ impl Store {
                     on_fact(Fact::Log(fact, &items));
                 }
                 items.clear();
-                let date: String = row.get(3)?;
-                let activity: String = row.get(5)?;
-                let status: String = row.get(6)?;
-                let team: Option<Vec<u8>> = row.get(2)?;
+                if let Some(map) = &mut items_of
+                    && let Some(found) = map.remove(&id.to_bytes())
+                {
+                    items = found;
+                }
+                // Text columns are read in place (no copy per row).
+                let date = text(row, 3)?;
+                let activity = text(row, 5)?;
+                let status = text(row, 6)?;
+                let team = row
+                    .get_ref(2)?
+                    .as_blob_or_null()
+                    .map_err(|e| corrupt("team", e))?;
                 current = Some(LogFact {
                     id,
                     author: id16(blob(row, 1)?, UserId::from_bytes)?,
-                    team: team
-                        .as_deref()
-                        .map(|t| id16(t, TeamId::from_bytes))
-                        .transpose()?,
+                    team: team.map(|t| id16(t, TeamId::from_bytes)).transpose()?,
                     village: VillageCode::from_int(row.get::<_, i64>(4)? as u64)
                         .map_err(|e| corrupt("village", e))?,
-                    date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")
-                        .map_err(|_| corrupt("date", &date))?,
-                    activity: ActivityType::from_code(&activity)
-                        .ok_or_else(|| corrupt("activity", &activity))?,
+                    date: parse_day(date).ok_or_else(|| corrupt("date", date))?,
+                    activity: ActivityType::from_code(activity)
+                        .ok_or_else(|| corrupt("activity", activity))?,
                     // The derived review state (审核后已修改 included), not
                     // the stored status.
-                    status: FactStatus::from_code(&status)
-                        .ok_or_else(|| corrupt("review_state", &status))?,
+                    status: FactStatus::from_code(status)
+                        .ok_or_else(|| corrupt("review_state", status))?,
                     duplicate: row.get(12)?,
                     farmers_served: row.get(7)?,
                     trainees: row.get(8)?,
                     photos: row.get(9)?,
                 });
             }
-            let kind: Option<String> = row.get(10)?;
-            if let Some(kind) = kind.as_deref().and_then(ItemKind::from_code) {
-                items.push((kind, row.get(11)?));
+            let kind = row
+                .get_ref(10)?
+                .as_str_or_null()
+                .map_err(|e| corrupt("kind", e))?;
+            if let Some(kind) = kind.and_then(ItemKind::from_code) {
+                items.push((kind, text(row, 11)?.to_owned()));
             }
         }
         if let Some(fact) = &current {
