@@ -294,6 +294,7 @@ pub fn field_name(path: &str, lang: Lang) -> String {
         "review" => Some(Key::ReviewComment),
         "duplicate" => Some(Key::AdmFieldDuplicate),
         "team" => Some(Key::AdmFieldTeam),
+        "author" => Some(Key::AdmColAuthor),
         "farmer" => match path {
             "farmer.phone" => Some(Key::FieldFarmerPhone),
             "farmer.village" => Some(Key::FieldFarmerVillage),

@@ -424,7 +424,7 @@ pub fn WritesTable(props: &WritesTableProps) -> Html {
                 <th>{ t(lang, Key::AdmAfter) }</th>
             </tr></thead>
             <tbody>
-            { for props.writes.iter().map(|w| html! {
+            { for props.writes.iter().filter(|w| writes_something(w)).map(|w| html! {
                 <tr data-testid="write-row">
                     <td>{ field_name(&w.field, lang) }</td>
                     <td class="before">{ words(&w.before) }</td>
@@ -437,6 +437,19 @@ pub fn WritesTable(props: &WritesTableProps) -> Html {
             </tbody>
         </table>
     }
+}
+
+/// Whether a row says something: a new record's empty fields and its own
+/// ID (the document's, shown above the table) are left out.
+fn writes_something(w: &FieldWrite) -> bool {
+    let empty = |v: &Option<serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => true,
+        Some(serde_json::Value::String(s)) => s.is_empty(),
+        Some(serde_json::Value::Array(a)) => a.is_empty(),
+        Some(serde_json::Value::Object(o)) => o.is_empty(),
+        Some(_) => false,
+    };
+    w.field != "id" && !(empty(&w.before) && empty(&w.after))
 }
 
 /// Properties of [`ReleasedView`].
@@ -525,6 +538,39 @@ mod tests {
                 undecoded: None,
             }],
         }
+    }
+
+    #[test]
+    fn a_new_records_empty_fields_and_its_id_are_left_out_of_what_it_writes() {
+        let write = |field: &str, after: serde_json::Value| FieldWrite {
+            field: field.into(),
+            before: None,
+            after: Some(after),
+            hidden: false,
+        };
+        let html = render(
+            Lang::ZhCn,
+            html! { <WritesTable lang={Lang::ZhCn} writes={vec![
+                write("id", "0192f000-0000-7000-8000-0000000000e1".into()),
+                write("end_time", serde_json::Value::Null),
+                write("photos", serde_json::json!([])),
+                write("farmers_served", 9.into()),
+                write("author", "0192f000-0000-7000-8000-0000000000a1".into()),
+            ]} /> },
+        );
+        assert_eq!(
+            html.matches("data-testid=\"write-row\"").count(),
+            2,
+            "{html}"
+        );
+        assert!(
+            html.contains("服务农户数") && html.contains("作者"),
+            "{html}"
+        );
+        assert!(
+            !html.contains("0000000000e1"),
+            "the record's own id: {html}"
+        );
     }
 
     #[test]
