@@ -12,6 +12,8 @@
 //! when a device counts as silent and when its backlog counts as growing
 //! ([`DeviceFlags`], [`Backlog::after_report`]).
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -455,6 +457,11 @@ pub struct QuarantinedDoc {
     pub last_at: Timestamp,
     /// The changes matching the query's state, oldest first.
     pub changes: Vec<QuarantinedChange>,
+    /// Names of the users, teams, devices and villages its changes' values
+    /// mention by ID or code (keyed by the text the values carry), for
+    /// those in the admin's area.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
 }
 
 /// Query of `GET /api/v1/admin/quarantine`.
@@ -670,6 +677,11 @@ pub struct AuditView {
     pub before: Option<serde_json::Value>,
     /// The subject after it.
     pub after: Option<serde_json::Value>,
+    /// Names of the users, teams, devices and villages the entry mentions
+    /// by ID or code (keyed by the text it carries), for those in the
+    /// admin's area.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
 }
 
 /// Query of `GET /api/v1/admin/audit` and `GET /api/v1/admin/audit.csv`.

@@ -33,6 +33,7 @@ mod csv;
 pub mod demo;
 pub mod error;
 pub mod metrics;
+mod names;
 pub mod ops;
 pub mod photos;
 pub mod quarantine;

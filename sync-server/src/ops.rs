@@ -16,6 +16,7 @@
 //! and the subject before and after. Errors carry stable codes
 //! ([`OpsError::code`]), the same on the wire and at the command line.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use app_core::admin::{self as wire, DEFAULT_PAGE, MAX_PAGE, Page};
@@ -1252,7 +1253,14 @@ impl Ops {
         let next = cut(&mut groups, limit, |g| g[0].key.to_string());
         let mut items = Vec::with_capacity(groups.len());
         for group in groups {
-            items.push(self.quarantined_doc(group).await?);
+            let mut doc = self.quarantined_doc(group).await?;
+            let mut mentions = crate::names::Mentions::default();
+            for w in doc.changes.iter().flat_map(|c| c.writes.iter().flatten()) {
+                mentions.add_opt(w.before.as_ref());
+                mentions.add_opt(w.after.as_ref());
+            }
+            doc.names = self.names_of(actor, mentions).await?;
+            items.push(doc);
         }
         Ok(Page { items, next })
     }
@@ -1317,6 +1325,7 @@ impl Ops {
             state,
             last_at: group.iter().map(|r| r.at).max().unwrap_or(first.at),
             changes,
+            names: BTreeMap::new(),
         })
     }
 
@@ -1476,10 +1485,22 @@ impl Ops {
         page.limit = limit + 1;
         let mut rows = self.store.audit_page(&page).await?;
         let next = cut(&mut rows, limit, |r| r.id.to_string());
-        Ok(Page {
-            items: rows.into_iter().map(audit_view).collect(),
-            next,
-        })
+        let mut items: Vec<wire::AuditView> = rows.into_iter().map(audit_view).collect();
+        let mentions = |e: &wire::AuditView| {
+            let mut m = crate::names::Mentions::default();
+            m.add(&serde_json::Value::String(e.subject.clone()));
+            m.add(&e.detail);
+            m.add_opt(e.before.as_ref());
+            m.add_opt(e.after.as_ref());
+            m
+        };
+        let mut all = crate::names::Mentions::default();
+        items.iter().for_each(|e| all.extend(mentions(e)));
+        let names = self.names_of(actor, all).await?;
+        for e in &mut items {
+            e.names = mentions(e).pick(&names);
+        }
+        Ok(Page { items, next })
     }
 
     /// Every audit entry the query matches (at most [`MAX_CSV_ROWS`],
@@ -1736,5 +1757,6 @@ pub fn audit_view(r: crate::store::AuditRecord) -> wire::AuditView {
         detail: e.detail,
         before: e.before,
         after: e.after,
+        names: BTreeMap::new(),
     }
 }

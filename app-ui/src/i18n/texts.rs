@@ -479,6 +479,18 @@ texts! {
     AdmFieldDuplicate => "重复标记", "Duplicate mark";
     AdmFieldServed => "服务对象", "Parties served";
     AdmFieldTeam => "所属团队", "Team";
+    AdmFieldCreatedAt => "创建时间", "Created";
+    AdmFieldUpdatedAt => "修改时间", "Last changed";
+    AdmFieldRevokedAt => "停用时间", "Revoked";
+    AdmFieldMustChange => "须改密码", "Must change password";
+    AdmFieldActive => "账号启用", "Account enabled";
+    AdmFieldName => "名称", "Name";
+    AdmFieldUsername => "登录名", "Sign-in name";
+    AdmFieldLeadingIndustry => "主导产业", "Leading industry";
+    AdmFieldReviewBy => "审核人", "Reviewed by";
+    AdmFieldReviewAt => "审核时间", "Reviewed at";
+    AdmYes => "是", "Yes";
+    AdmNo => "否", "No";
     AdmFieldKindTech => "技术", "Technology";
 
     // Duplicates

@@ -339,6 +339,8 @@ fn the_county_admin_resolves_releases_revokes_and_resets_from_the_console() {
         until_element(&admin, "[data-testid=q-card]").await;
         until_text(&admin, "王芳的手机").await;
         until_element(&admin, "[data-testid=write-row]").await;
+        // Codes in words and IDs by name, not as stored.
+        until_text(&admin, "技术指导").await;
         shot(&admin, "admin-quarantine").await;
 
         // Moved back to the team her record names, then released.
@@ -424,6 +426,8 @@ fn the_county_admin_resolves_releases_revokes_and_resets_from_the_console() {
         open_section(&admin, "audit").await;
         until_element(&admin, "[data-action='quarantine.release']").await;
         until_element(&admin, "[data-action='user.password_reset']").await;
+        // A move reads by the teams' names.
+        until_text(&admin, "所属团队：正安县").await;
         shot(&admin, "admin-audit").await;
         tap(&admin, "[data-testid=export-audit]").await;
         until_element(&admin, "[data-testid=export-path]").await;

@@ -8,7 +8,7 @@
 
 use app_core::admin::{
     AuditQuery, ChangeScope, DeviceFlag, DeviceQuery, DeviceState, Discard, MoveUser, NewTeam,
-    NewUser, QuarantineQuery, QuarantineState, QuarantineTarget, UserQuery,
+    NewUser, Page, QuarantineQuery, QuarantineState, QuarantineTarget, QuarantinedDoc, UserQuery,
 };
 use app_core::domain::{CountyCode, DocId, LogStatus, Role, Scope, Timestamp, UserId};
 use app_core::sync::protocol::{NoticeKind, Notices, PasswordChange};
@@ -541,6 +541,13 @@ pub async fn the_quarantine_is_filtered_in_the_query(env: Env) {
             .iter()
             .any(|f| f.field == "author" && f.after == Some(serde_json::json!(w.c2.user.id)))
     );
+    // The console reads the IDs and codes the values mention by name.
+    let name = |key: String| docs[0].names.get(&key).cloned();
+    assert_eq!(
+        name(w.c2.user.id.to_string()),
+        Some(w.c2.user.display_name.clone())
+    );
+    assert_eq!(name(w.team1.id.to_string()), Some(w.team1.name.clone()));
 
     // The province admin sees both counties; filters run in the query.
     let all = guizhou_admin
@@ -608,6 +615,37 @@ pub async fn the_quarantine_is_filtered_in_the_query(env: Env) {
     assert_eq!(fields, ["description", "farmers_served"]);
     assert_eq!(writes[1].after, Some(serde_json::json!(99)));
     assert_eq!(writes[1].before, Some(serde_json::json!(12)));
+
+    // Names stop at the area: a log of 正安 made in the name of a user of
+    // 务川 leaves that user unnamed for 正安's admin, named for the
+    // province's.
+    quarantine(&env, &w.c1, &w.c3, ZHENGAN, 1).await;
+    let foreign = w.c3.user.id.to_string();
+    let mentions = |page: &Page<QuarantinedDoc>| {
+        page.items
+            .iter()
+            .filter(|d| {
+                d.changes
+                    .iter()
+                    .flat_map(|c| c.writes.iter().flatten())
+                    .any(|f| f.after == Some(serde_json::json!(foreign)))
+            })
+            .map(|d| d.names.get(&foreign).cloned())
+            .collect::<Vec<_>>()
+    };
+    let county = zhengan_admin
+        .admin_quarantine(&QuarantineQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(mentions(&county), vec![None]);
+    let province = guizhou_admin
+        .admin_quarantine(&QuarantineQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        mentions(&province),
+        vec![Some(w.c3.user.display_name.clone())]
+    );
 }
 
 /// The scenario of the issue: a commissioner filed under the wrong team
@@ -889,6 +927,16 @@ pub async fn the_audit_log_filters_pages_and_exports(env: Env) {
     assert_eq!(
         (p1.items.len(), p2.items.len(), p2.next.as_deref()),
         (2, 1, None)
+    );
+    // The subject and the team are named for the console.
+    let newest = &all.items[0];
+    assert_eq!(
+        newest.names.get(&newest.subject).map(String::as_str),
+        Some("赵\"六\"")
+    );
+    assert_eq!(
+        newest.names.get(&w.team1.id.to_string()),
+        Some(&w.team1.name)
     );
     // Another county's admin sees none of it.
     let other = console(&env, &env.enrol(&w.admin_wuchuan).await);

@@ -11,7 +11,9 @@ use chrono::NaiveDate;
 use yew::prelude::*;
 
 use super::ConsoleContext;
-use super::common::{PAGE_SIZE, Pager, ready_page, short, use_paged};
+use super::common::{
+    PAGE_SIZE, Pager, field_name, field_value_words, ready_page, short, use_paged,
+};
 use crate::components::field::event_value;
 use crate::components::notice::ErrorLine;
 use crate::i18n::{Key, Lang, t, tf};
@@ -194,32 +196,47 @@ pub struct AuditTableProps {
     pub on_retry: Callback<()>,
 }
 
-/// What changed, compactly: the keys whose value differs, `key: before →
-/// after`, else the detail.
-pub fn change_words(e: &AuditView) -> String {
+/// What changed, in words: the keys whose value differs, `key: before →
+/// after` (an ID's name beside it left out: the ID is shown by that name),
+/// else the detail; IDs and village codes by the names the server gave.
+pub fn change_words(e: &AuditView, lang: Lang) -> String {
     use serde_json::Value;
-    let short_value = |v: Option<&Value>| match v {
-        None | Some(Value::Null) => "—".to_owned(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+    let words = |key: &str, v: Option<&Value>| match v {
+        None => "—".to_owned(),
+        Some(v) => field_value_words(key, v, &e.names, lang),
     };
     if let (Some(Value::Object(b)), Some(Value::Object(a))) = (&e.before, &e.after) {
         let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
         keys.sort();
         keys.dedup();
-        let diff: Vec<String> = keys
+        let changed: Vec<&String> = keys
             .into_iter()
             .filter(|k| a.get(*k) != b.get(*k))
-            .map(|k| format!("{k}: {} → {}", short_value(b.get(k)), short_value(a.get(k))))
+            .collect();
+        let named_by_id = |k: &str| {
+            k.strip_suffix("_name")
+                .is_some_and(|id| changed.iter().any(|c| c.as_str() == id))
+        };
+        let diff: Vec<String> = changed
+            .iter()
+            .filter(|k| !named_by_id(k))
+            .map(|k| {
+                format!(
+                    "{}：{} → {}",
+                    field_name(k, lang),
+                    words(k, b.get(*k)),
+                    words(k, a.get(*k))
+                )
+            })
             .collect();
         if !diff.is_empty() {
-            return diff.join("; ");
+            return diff.join("；");
         }
     }
     match &e.detail {
         Value::Object(m) if m.is_empty() => String::new(),
         Value::Null => String::new(),
-        other => other.to_string(),
+        other => field_value_words("detail", other, &e.names, lang),
     }
 }
 
@@ -247,9 +264,10 @@ pub fn AuditTable(props: &AuditTableProps) -> Html {
                     <td>{ e.actor_name.clone().unwrap_or_else(|| t(lang, Key::AdmOperator).to_owned()) }
                         if let Some(d) = e.device { <div class="row-sub">{ short(d) }</div> }</td>
                     <td>{ action_words(&e.action, lang) }<div class="row-sub">{ e.action.clone() }</div></td>
-                    <td class="path">{ e.subject.clone() }
+                    <td class="path">{ e.names.get(&e.subject).cloned().unwrap_or_else(|| e.subject.clone()) }
+                        if e.names.contains_key(&e.subject) { <div class="row-sub">{ short(&e.subject) }</div> }
                         if let Some(c) = e.county { <div class="row-sub">{ c.to_string() }</div> }</td>
-                    <td class="change">{ change_words(e) }</td>
+                    <td class="change">{ change_words(e, lang) }</td>
                 </tr>
             }) }
             </tbody>
@@ -263,24 +281,39 @@ mod tests {
     use super::*;
 
     fn entry() -> AuditView {
+        use app_core::testing::{team_id, user_id};
+        let (a, b) = (team_id(1).to_string(), team_id(2).to_string());
+        let scope = |t: &str| serde_json::json!({ "level": "team", "code": t });
         AuditView {
             id: 12,
             at: NOW,
-            actor: Some(app_core::testing::user_id(9)),
+            actor: Some(user_id(9)),
             actor_name: Some("zhengan-admin".into()),
             device: Some(app_core::testing::device_id(9)),
             action: "user.move".into(),
-            subject: app_core::testing::user_id(1).to_string(),
+            subject: user_id(1).to_string(),
             county: Some("520324".parse().unwrap()),
             province: None,
             detail: serde_json::json!({}),
-            before: Some(serde_json::json!({ "team": "A", "role": "commissioner" })),
-            after: Some(serde_json::json!({ "team": "B", "role": "commissioner" })),
+            before: Some(serde_json::json!({
+                "team": a, "team_name": "白茶团", "scope": scope(&a), "role": "commissioner",
+            })),
+            after: Some(serde_json::json!({
+                "team": b, "team_name": "科技团", "scope": scope(&b), "role": "commissioner",
+            })),
+            names: [
+                (a, "白茶团"),
+                (b, "科技团"),
+                (user_id(1).to_string(), "王芳"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect(),
         }
     }
 
     #[test]
-    fn entries_read_who_what_when_and_what_changed() {
+    fn entries_read_who_what_when_and_what_changed_by_name() {
         let page = Page {
             items: vec![entry()],
             next: Some("c".into()),
@@ -294,13 +327,40 @@ mod tests {
             "zhengan-admin",
             "调动团队",
             "user.move",
-            "team: A → B",
+            "王芳",
+            "所属团队：白茶团 → 科技团",
+            "数据范围：白茶团 → 科技团",
         ] {
             assert!(html.contains(text), "missing {text:?} in {html}");
         }
         assert!(
-            !html.contains("role:"),
+            !html.contains("角色"),
             "unchanged keys are left out: {html}"
+        );
+        assert!(
+            !html.contains(&app_core::testing::team_id(1).to_string()),
+            "a team is shown by its name, not its ID: {html}"
+        );
+    }
+
+    #[test]
+    fn instants_and_yes_no_read_as_words_and_ids_without_a_name_stay() {
+        let mut e = entry();
+        e.action = "device.revoke".into();
+        e.before = Some(serde_json::json!({ "revoked_at": null, "active": true }));
+        e.after = Some(serde_json::json!({ "revoked_at": NOW.as_millis(), "active": false }));
+        assert_eq!(
+            change_words(&e, Lang::ZhCn),
+            "账号启用：是 → 否；停用时间：（空） → 2026-11-29 09:00"
+        );
+        e.before = None;
+        e.after = None;
+        let stranger = app_core::testing::user_id(7).to_string();
+        e.detail = serde_json::json!({ "user": stranger, "county": "520324" });
+        let words = change_words(&e, Lang::ZhCn);
+        assert!(
+            words.contains(&stranger) && words.contains("县：520324"),
+            "{words}"
         );
     }
 

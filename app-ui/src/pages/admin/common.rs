@@ -3,6 +3,7 @@
 //! note ([`Unreachable`]), an inline confirmation ([`ConfirmBar`]), and
 //! how times, ages, IDs, field names and values read.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use app_core::admin::Page;
@@ -247,28 +248,126 @@ pub fn short(id: impl std::fmt::Display) -> String {
     id.to_string().chars().take(8).collect()
 }
 
-/// A value of a record field as a person reads it: text as it is, numbers,
-/// yes/no, lists joined, anything else as compact JSON; empty as
-/// `（空）`.
-pub fn value_words(value: &serde_json::Value, lang: Lang) -> String {
+/// Names the server gave for the IDs and village codes a value mentions
+/// (`QuarantinedDoc::names`, `AuditView::names`), keyed by the text the
+/// value carries.
+pub type Names = BTreeMap<String, String>;
+
+/// The value of `field` (a record's field, or a key of an audit entry) as
+/// a person reads it: IDs and village codes by the names the server gave,
+/// codes (activity, status, channel, role, scope) in words, instants in
+/// China time, yes and no, a nested value (a review) by what it holds;
+/// empty as `（空）`.
+pub fn field_value_words(
+    field: &str,
+    value: &serde_json::Value,
+    names: &Names,
+    lang: Lang,
+) -> String {
     use serde_json::Value;
+    let key = field.rsplit('.').next().unwrap_or(field);
+    let empty = || t(lang, Key::AdmEmptyValue).to_owned();
     match value {
-        Value::Null => t(lang, Key::AdmEmptyValue).to_owned(),
-        Value::String(s) if s.is_empty() => t(lang, Key::AdmEmptyValue).to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) if items.iter().all(Value::is_string) => items
+        Value::Null => empty(),
+        Value::String(s) if s.is_empty() => empty(),
+        Value::String(s) => names
+            .get(s)
+            .cloned()
+            .or_else(|| code_words(key, s, lang))
+            .unwrap_or_else(|| s.clone()),
+        Value::Number(n) => {
+            let text = n.to_string();
+            match (names.get(&text), n.as_i64()) {
+                (Some(name), _) => name.clone(),
+                (None, Some(millis)) if key == "at" || key.ends_with("_at") => {
+                    Timestamp::from_millis(millis).to_string()
+                }
+                _ => text,
+            }
+        }
+        Value::Bool(b) => t(lang, if *b { Key::AdmYes } else { Key::AdmNo }).to_owned(),
+        _ if is_empty_value(value) => empty(),
+        Value::Array(items) => items
             .iter()
-            .filter_map(Value::as_str)
+            .map(|v| field_value_words(field, v, names, lang))
             .collect::<Vec<_>>()
             .join(t(lang, crate::i18n::Mark::ListSeparator)),
-        other => other.to_string(),
+        Value::Object(map) => {
+            if let Ok(scope) = serde_json::from_value::<app_core::domain::Scope>(value.clone()) {
+                let team = match scope {
+                    app_core::domain::Scope::Team(id) => names.get(&id.to_string()).cloned(),
+                    _ => None,
+                };
+                return super::people::scope_words(scope, lang, team);
+            }
+            let parts: Vec<String> = map
+                .iter()
+                .filter(|(_, v)| !is_empty_value(v))
+                .map(|(k, v)| {
+                    format!(
+                        "{}：{}",
+                        part_name(key, k, lang),
+                        field_value_words(k, v, names, lang)
+                    )
+                })
+                .collect();
+            if parts.is_empty() {
+                empty()
+            } else {
+                parts.join("；")
+            }
+        }
     }
 }
 
-/// A JSON text (as resolutions keep values) as a person reads it.
-pub fn json_text_words(text: &str, lang: Lang) -> String {
+/// Whether a value shows nothing: null, an empty text, a list or map of
+/// nothing but such (a review not yet given).
+pub fn is_empty_value(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.iter().all(is_empty_value),
+        Value::Object(o) => o.values().all(is_empty_value),
+        Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// The name of `part` of a nested value of `field` (a review's `by`).
+fn part_name(field: &str, part: &str, lang: Lang) -> String {
+    match (field, part) {
+        ("review", "comment") => t(lang, Key::ReviewComment).to_owned(),
+        ("review", "by") => t(lang, Key::AdmFieldReviewBy).to_owned(),
+        ("review", "at") => t(lang, Key::AdmFieldReviewAt).to_owned(),
+        _ => field_name(part, lang),
+    }
+}
+
+/// A code of one of the core's enums in words, by the field it is in.
+fn code_words(key: &str, code: &str, lang: Lang) -> Option<String> {
+    use crate::i18n::labels::Label;
+    use app_core::domain::{ActivityType, Channel, ConsultationStatus, LogStatus, Role};
+    fn parse<T: serde::de::DeserializeOwned>(code: &str) -> Option<T> {
+        serde_json::from_value(serde_json::Value::String(code.to_owned())).ok()
+    }
+    let label = match key {
+        "activity" => parse::<ActivityType>(code).map(|a| a.label(lang)),
+        "status" => parse::<LogStatus>(code)
+            .map(|s| s.label(lang))
+            .or_else(|| parse::<ConsultationStatus>(code).map(|s| s.label(lang))),
+        "channel" => parse::<Channel>(code).map(|c| c.label(lang)),
+        "role" => parse::<Role>(code).map(|r| r.label(lang)),
+        "industry" => Some(crate::i18n::labels::industry(code, lang)),
+        _ => None,
+    };
+    label.map(str::to_owned)
+}
+
+/// A JSON text of `field` (as resolutions keep values) as a person reads
+/// it.
+pub fn json_text_words(field: &str, text: &str, lang: Lang) -> String {
     serde_json::from_str::<serde_json::Value>(text)
-        .map(|v| value_words(&v, lang))
+        .map(|v| field_value_words(field, &v, &Names::new(), lang))
         .unwrap_or_else(|_| text.to_owned())
 }
 
@@ -306,6 +405,19 @@ pub fn field_name(path: &str, lang: Lang) -> String {
         "asked_at" => Some(Key::FieldAskedAt),
         "advice" => Some(Key::Advice),
         "follow_ups" => Some(Key::FollowUps),
+        "created_at" => Some(Key::AdmFieldCreatedAt),
+        "updated_at" => Some(Key::AdmFieldUpdatedAt),
+        "revoked_at" => Some(Key::AdmFieldRevokedAt),
+        "must_change_password" => Some(Key::AdmFieldMustChange),
+        "active" => Some(Key::AdmFieldActive),
+        "name" => Some(Key::AdmFieldName),
+        "display_name" => Some(Key::AdmDisplayName),
+        "username" => Some(Key::AdmFieldUsername),
+        "role" => Some(Key::Role),
+        "scope" => Some(Key::AdmScope),
+        "county" => Some(Key::AdmColCounty),
+        "team_name" => Some(Key::AdmFieldTeam),
+        "leading_industry" => Some(Key::AdmFieldLeadingIndustry),
         _ => None,
     };
     match key {
@@ -365,13 +477,22 @@ mod tests {
             when(Some(now), back(3 * 1440), Lang::ZhCn),
             "2026-11-26 09:00 · 3 天前"
         );
-        assert_eq!(value_words(&serde_json::json!(35), Lang::ZhCn), "35");
-        assert_eq!(value_words(&serde_json::json!(""), Lang::ZhCn), "（空）");
+        let words = |field: &str, v: serde_json::Value| {
+            field_value_words(field, &v, &Names::new(), Lang::ZhCn)
+        };
+        assert_eq!(words("farmers_served", serde_json::json!(35)), "35");
+        assert_eq!(words("description", serde_json::json!("")), "（空）");
         assert_eq!(
-            value_words(&serde_json::json!(["绿色防控", "测土配方"]), Lang::ZhCn),
+            words("technologies", serde_json::json!(["绿色防控", "测土配方"])),
             "绿色防控、测土配方"
         );
-        assert_eq!(json_text_words("\"茶叶\"", Lang::En), "茶叶");
+        assert_eq!(words("activity", serde_json::json!("training")), "技术培训");
+        assert_eq!(words("status", serde_json::json!("answered")), "已答复");
+        assert_eq!(
+            words("description", serde_json::json!("training")),
+            "training"
+        );
+        assert_eq!(json_text_words("industry", "\"茶叶\"", Lang::En), "Tea");
         assert_eq!(field_name("farmers_served", Lang::ZhCn), "服务农户数");
         assert_eq!(field_name("farmer.name", Lang::ZhCn), "农户姓名");
         assert_eq!(

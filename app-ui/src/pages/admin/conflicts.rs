@@ -19,7 +19,8 @@ use app_core::domain::{CountyCode, DocId, RecordKind, Role, TeamId, Timestamp};
 use yew::prelude::*;
 
 use super::common::{
-    PAGE_SIZE, Pager, ago, field_name, json_text_words, ready_page, short, use_paged, value_words,
+    Names, PAGE_SIZE, Pager, ago, field_name, field_value_words, json_text_words, ready_page,
+    short, use_paged,
 };
 use super::record_facts::RecordFacts;
 use super::{ConsoleAction, ConsoleContext};
@@ -497,7 +498,7 @@ pub fn FieldConflictView(props: &FieldConflictViewProps) -> Html {
                             if i == 0 {
                                 <span class="badge">{ t(lang, Key::AdmShownNow) }</span>
                             }
-                            <div class="value-big" data-testid="value">{ value_words(&v.value, lang) }</div>
+                            <div class="value-big" data-testid="value">{ field_value_words(&f.path, &v.value, &Names::new(), lang) }</div>
                             <ul class="value-source">
                                 if let Some(d) = device {
                                     <li data-testid="value-device">{ tf(lang, Key::AdmFromDevice, d) }</li>
@@ -589,7 +590,7 @@ pub fn HistoryList(props: &HistoryListProps) -> Html {
         let superseded: Vec<String> = r
             .superseded
             .iter()
-            .map(|s| json_text_words(s, lang))
+            .map(|s| json_text_words(&r.path, s, lang))
             .collect();
         lines.push((
             r.at,
@@ -597,7 +598,7 @@ pub fn HistoryList(props: &HistoryListProps) -> Html {
                 <li data-testid="history-resolution">
                     <span class="timeline-when">{ r.at.to_string() }</span>
                     <div>{ tf(lang, Key::AdmResolutionLine, who) }{ " · " }{ field_name(&r.path, lang) }</div>
-                    <div>{ tf(lang, Key::AdmChosen, json_text_words(&r.chosen, lang)) }</div>
+                    <div>{ tf(lang, Key::AdmChosen, json_text_words(&r.path, &r.chosen, lang)) }</div>
                     <div class="muted">{ tf(lang, Key::AdmSuperseded, superseded.join(t(lang, Mark::ListSeparator))) }</div>
                 </li>
             },

@@ -14,7 +14,8 @@ use app_core::domain::{DeviceId, DocId, Timestamp, UserId};
 use yew::prelude::*;
 
 use super::common::{
-    PAGE_SIZE, Pager, field_name, ready_page, short, use_paged, value_words, when,
+    Names, PAGE_SIZE, Pager, field_name, field_value_words, is_empty_value, ready_page, short,
+    use_paged, when,
 };
 use super::conflicts::kind_words;
 use super::{ConsoleAction, ConsoleContext};
@@ -323,7 +324,7 @@ pub fn QuarantineCard(props: &QuarantineCardProps) -> Html {
             if d.kind.is_none() {
                 <p class="muted">{ t(lang, Key::AdmNotOnServer) }</p>
             }
-            { for d.changes.iter().map(|c| html! { <ChangeView {lang} change={c.clone()} /> }) }
+            { for d.changes.iter().map(|c| html! { <ChangeView {lang} change={c.clone()} names={d.names.clone()} /> }) }
             { match &props.outcome {
                 Some(Outcome::Released(r)) => html! { <ReleasedView {lang} released={r.clone()} /> },
                 Some(Outcome::Discarded(n)) => html! {
@@ -369,6 +370,9 @@ pub struct ChangeViewProps {
     pub lang: Lang,
     /// The refused change.
     pub change: QuarantinedChange,
+    /// Names of the IDs and village codes its values mention.
+    #[prop_or_default]
+    pub names: Names,
 }
 
 /// One refused change: when, why in words, and what it writes.
@@ -376,6 +380,7 @@ pub struct ChangeViewProps {
 pub fn ChangeView(props: &ChangeViewProps) -> Html {
     let lang = props.lang;
     let c = &props.change;
+    let names = &props.names;
     html! {
         <div class="q-change" data-testid="q-change">
             <p class="q-why">
@@ -390,7 +395,7 @@ pub fn ChangeView(props: &ChangeViewProps) -> Html {
                 <p class="muted small">{ tf(lang, Key::AdmResolvedAt, at) }</p>
             }
             { match (&c.writes, &c.undecoded) {
-                (Some(writes), _) => html! { <WritesTable {lang} writes={writes.clone()} /> },
+                (Some(writes), _) => html! { <WritesTable {lang} writes={writes.clone()} names={names.clone()} /> },
                 (None, Some(why)) => html! { <p class="muted">{ tf(lang, Key::AdmUndecoded, why) }</p> },
                 (None, None) => html! {},
             } }
@@ -405,14 +410,17 @@ pub struct WritesTableProps {
     pub lang: Lang,
     /// What the change writes.
     pub writes: Vec<FieldWrite>,
+    /// Names of the IDs and village codes the values mention.
+    #[prop_or_default]
+    pub names: Names,
 }
 
 /// Field, value on the server, value the change would give.
 #[component]
 pub fn WritesTable(props: &WritesTableProps) -> Html {
     let lang = props.lang;
-    let words = |v: &Option<serde_json::Value>| match v {
-        Some(v) => value_words(v, lang),
+    let words = |field: &str, v: &Option<serde_json::Value>| match v {
+        Some(v) => field_value_words(field, v, &props.names, lang),
         None => t(lang, Key::AdmEmptyValue).to_owned(),
     };
     html! {
@@ -427,9 +435,9 @@ pub fn WritesTable(props: &WritesTableProps) -> Html {
             { for props.writes.iter().filter(|w| writes_something(w)).map(|w| html! {
                 <tr data-testid="write-row">
                     <td>{ field_name(&w.field, lang) }</td>
-                    <td class="before">{ words(&w.before) }</td>
+                    <td class="before">{ words(&w.field, &w.before) }</td>
                     <td class="after">
-                        { words(&w.after) }
+                        { words(&w.field, &w.after) }
                         if w.hidden { <div class="muted small">{ t(lang, Key::AdmHiddenWrite) }</div> }
                     </td>
                 </tr>
@@ -442,13 +450,7 @@ pub fn WritesTable(props: &WritesTableProps) -> Html {
 /// Whether a row says something: a new record's empty fields and its own
 /// ID (the document's, shown above the table) are left out.
 fn writes_something(w: &FieldWrite) -> bool {
-    let empty = |v: &Option<serde_json::Value>| match v {
-        None | Some(serde_json::Value::Null) => true,
-        Some(serde_json::Value::String(s)) => s.is_empty(),
-        Some(serde_json::Value::Array(a)) => a.is_empty(),
-        Some(serde_json::Value::Object(o)) => o.is_empty(),
-        Some(_) => false,
-    };
+    let empty = |v: &Option<serde_json::Value>| v.as_ref().is_none_or(is_empty_value);
     w.field != "id" && !(empty(&w.before) && empty(&w.after))
 }
 
@@ -517,6 +519,7 @@ mod tests {
             county: Some("520324".parse().unwrap()),
             state: QuarantineState::Open,
             last_at: NOW,
+            names: Names::new(),
             changes: vec![QuarantinedChange {
                 id: 7,
                 hash: Some("ab".repeat(32)),
@@ -570,6 +573,55 @@ mod tests {
         assert!(
             !html.contains("0000000000e1"),
             "the record's own id: {html}"
+        );
+    }
+
+    #[test]
+    fn what_a_change_writes_reads_as_words_and_names() {
+        let team = app_core::testing::team_id(3).to_string();
+        let author = app_core::testing::user_id(2).to_string();
+        let write = |field: &str, after: serde_json::Value| FieldWrite {
+            field: field.into(),
+            before: None,
+            after: Some(after),
+            hidden: false,
+        };
+        let names: Names = [
+            (team.clone(), "正安县白茶产业科技特派团".to_owned()),
+            (author.clone(), "王芳".to_owned()),
+            ("520324001001".to_owned(), "坪上村".to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let html = render(
+            Lang::ZhCn,
+            html! { <WritesTable lang={Lang::ZhCn} names={names} writes={vec![
+                write("activity", "technical_guidance".into()),
+                write("status", "submitted".into()),
+                write("review", serde_json::json!({ "at": null, "by": null, "comment": "" })),
+                write("team", team.clone().into()),
+                write("author", author.clone().into()),
+                write("village", "520324001001".into()),
+                write("created_at", NOW.as_millis().into()),
+            ]} /> },
+        );
+        for text in [
+            "技术指导",
+            "已提交",
+            "正安县白茶产业科技特派团",
+            "王芳",
+            "坪上村",
+            "2026-11-29 09:00",
+        ] {
+            assert!(html.contains(text), "missing {text:?} in {html}");
+        }
+        for raw in ["technical_guidance", "submitted", "comment", &team, &author] {
+            assert!(!html.contains(raw), "{raw:?} shown raw in {html}");
+        }
+        assert_eq!(
+            html.matches("data-testid=\"write-row\"").count(),
+            6,
+            "an empty review says nothing: {html}"
         );
     }
 
