@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod device;
+pub mod pg;
 pub mod proxy;
 pub mod server;
 pub mod synth;

@@ -23,6 +23,7 @@ pub struct ServerProcess {
     child: Option<Child>,
     addr: Option<SocketAddr>,
     log: PathBuf,
+    database_url: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -31,6 +32,12 @@ impl ServerProcess {
     /// accounts (正安县 520324, its team, lead, six commissioners and a sync
     /// admin), without the demo's devices and records.
     pub fn demo(exe: &Path) -> ServerProcess {
+        ServerProcess::demo_on(exe, None)
+    }
+
+    /// [`ServerProcess::demo`] on PostgreSQL at `database_url` (a schema of
+    /// its own, say: [`crate::pg::Schema`]), or on embedded SQLite.
+    pub fn demo_on(exe: &Path, database_url: Option<String>) -> ServerProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         let data_dir = dir.path().join("server");
         let mut server = ServerProcess {
@@ -39,6 +46,7 @@ impl ServerProcess {
             child: None,
             addr: None,
             log: dir.path().join("server.log"),
+            database_url,
             _dir: Some(dir),
         };
         server.run_to_end(&["demo", "--accounts-only"]);
@@ -51,6 +59,7 @@ impl ServerProcess {
     pub async fn add_teams(&mut self, teams: &[(&str, &[(&str, Role)])]) -> Vec<TeamId> {
         assert!(self.child.is_none(), "add teams before starting the server");
         let mut config = Config::with_data_dir(&self.data_dir);
+        config.database_url = self.database_url.clone();
         config.password_cost = PasswordCost {
             memory_kib: 64,
             iterations: 1,
@@ -110,6 +119,9 @@ impl ServerProcess {
             )
             .env("RUST_LOG", "info")
             .env_remove("KETEPAI_DATABASE_URL");
+        if let Some(url) = &self.database_url {
+            cmd.env("KETEPAI_DATABASE_URL", url);
+        }
         cmd
     }
 
