@@ -396,6 +396,20 @@ impl Config {
                 message: "must be at least 1",
             });
         }
+        if photo_uploads.device_bytes < crate::photos::MAX_PHOTO {
+            return Err(ConfigError::Invalid {
+                key: "photo_uploads.device_bytes",
+                value: photo_uploads.device_bytes.to_string(),
+                message: "must hold at least one photo (8388608 bytes)",
+            });
+        }
+        if photo_uploads.user_bytes < photo_uploads.device_bytes {
+            return Err(ConfigError::Invalid {
+                key: "photo_uploads.user_bytes",
+                value: photo_uploads.user_bytes.to_string(),
+                message: "must be at least photo_uploads.device_bytes",
+            });
+        }
         Ok(Config {
             listen,
             data_dir: raw
@@ -546,6 +560,52 @@ mod tests {
         let e = Config::load_with(None, env(&[("KETEPAI_DATABASE_URL", "mysql://a:pw@h/d")]))
             .unwrap_err();
         assert!(!e.to_string().contains("pw"), "the password leaked: {e}");
+    }
+
+    #[test]
+    fn photo_upload_quotas_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("server.toml");
+        let load = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            Config::load_with(Some(&file), env(&[]))
+        };
+        let c = load("").unwrap();
+        assert_eq!(
+            c.photo_uploads,
+            PhotoUploads {
+                device_bytes: 64 * 1024 * 1024,
+                user_bytes: 128 * 1024 * 1024,
+                sweep_minutes: 10,
+            }
+        );
+        // A value left out keeps its default.
+        let c = load("[photo_uploads]\nuser_bytes = 268435456\n").unwrap();
+        assert_eq!(
+            (c.photo_uploads.device_bytes, c.photo_uploads.user_bytes),
+            (64 * 1024 * 1024, 256 * 1024 * 1024)
+        );
+        for (text, key) in [
+            (
+                "[photo_uploads]\ndevice_bytes = 1000\n",
+                "photo_uploads.device_bytes",
+            ),
+            (
+                "[photo_uploads]\nuser_bytes = 8388608\n",
+                "photo_uploads.user_bytes",
+            ),
+            (
+                "[photo_uploads]\nsweep_minutes = 0\n",
+                "photo_uploads.sweep_minutes",
+            ),
+        ] {
+            let e = load(text).unwrap_err();
+            assert!(e.to_string().contains(key), "{text}: {e}");
+        }
+        assert!(matches!(
+            load("[photo_uploads]\ndevice_byte = 1\n"),
+            Err(ConfigError::Parse { .. })
+        ));
     }
 
     #[test]

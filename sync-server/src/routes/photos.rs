@@ -90,17 +90,8 @@ pub async fn create(
         )
         .await?
     {
-        PhotoStart::OverQuota => {
-            return Err(ApiError::UploadQuota(format!(
-                "a new upload of {length} bytes is past this device's or its user's quota \
-                 for unfinished uploads; finish or wait for them"
-            )));
-        }
-        PhotoStart::Taken => {
-            return Err(ApiError::Conflict {
-                code: "upload_in_progress",
-                message: "another device is uploading this photo".into(),
-            });
+        start @ (PhotoStart::OverQuota | PhotoStart::Taken) => {
+            return Err(refusal(start, length));
         }
         PhotoStart::Complete(p) => with_offsets(StatusCode::OK, p.length, p.length),
         PhotoStart::Resumed(p) => {
@@ -110,7 +101,8 @@ pub async fn create(
             if on_disk.is_none_or(|n| n < p.offset) {
                 app.photos.begin(&hash).await.map_err(io)?;
                 app.store.photo_discard(&hash).await?;
-                app.store
+                let again = app
+                    .store
                     .photo_start(
                         &hash,
                         length,
@@ -119,6 +111,11 @@ pub async fn create(
                         app.config.photo_uploads.quota(),
                     )
                     .await?;
+                if !again.writes_fresh_row() {
+                    // Another request took it meanwhile, or (its own bytes
+                    // no longer counted) the quota is spent.
+                    return Err(refusal(again, length));
+                }
                 with_offsets(StatusCode::CREATED, 0, length)
             } else {
                 with_offsets(StatusCode::CREATED, p.offset, length)
@@ -133,6 +130,20 @@ pub async fn create(
         resp.headers_mut().insert(header::LOCATION, loc);
     }
     Ok(resp)
+}
+
+/// The answer to an announcement that wrote nothing.
+fn refusal(start: PhotoStart, length: u64) -> ApiError {
+    match start {
+        PhotoStart::OverQuota => ApiError::UploadQuota(format!(
+            "a new upload of {length} bytes is past this device's or its user's quota \
+             for unfinished uploads; finish them or wait"
+        )),
+        _ => ApiError::Conflict {
+            code: "upload_in_progress",
+            message: "another device is uploading this photo".into(),
+        },
+    }
 }
 
 fn io(e: std::io::Error) -> ApiError {

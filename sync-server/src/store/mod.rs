@@ -319,7 +319,8 @@ pub struct PhotoRecord {
 
 impl PhotoRecord {
     /// Whether `device` may continue or read the offset of this upload:
-    /// a stored photo is anyone's, an unfinished upload its uploader's.
+    /// an unfinished upload is its uploader's; a stored photo passes here,
+    /// and who may read it is [`ServerStore::photo_readable`]'s to say.
     pub fn open_to(&self, device: DeviceId) -> bool {
         self.complete || self.uploader.is_none_or(|u| u == device)
     }

@@ -116,7 +116,10 @@ suite! {
         refused_bytes_keep_only_their_head,
         slow_and_silent_connections_are_closed,
     ],
-    client: [the_device_engine_round_trips],
+    client: [
+        the_device_engine_round_trips,
+        an_engine_past_its_upload_quota_waits_and_retries,
+    ],
     stats: [
         device_and_server_give_the_same_figures,
         scope_refusals_and_narrowing,
