@@ -326,7 +326,8 @@ pub async fn photo_limits(env: Env) {
 
 /// An unfinished upload belongs to the device that announced it: another
 /// device that knows the hash can neither reset nor continue nor see it,
-/// until it has been abandoned for a day; a stored photo is anyone's.
+/// until it has been abandoned for a day; a stored photo is read through
+/// the records in scope (`a_photo_is_read_through_the_records_in_scope`).
 pub async fn an_upload_is_its_devices_own(env: Env) {
     let w = env.world.clone();
     let mine = env.enrol(&w.c1).await;
