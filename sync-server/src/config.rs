@@ -101,6 +101,43 @@ impl Default for HttpTimeouts {
     }
 }
 
+/// Quotas and expiry of unfinished photo uploads (`[photo_uploads]` in
+/// the file; a value left out keeps its default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhotoUploads {
+    /// Most bytes (announced lengths) one device's unfinished uploads may
+    /// hold; past it `POST /api/v1/photos` is `429 upload_quota`.
+    pub device_bytes: u64,
+    /// Most bytes the unfinished uploads of all of one user's devices may
+    /// hold.
+    pub user_bytes: u64,
+    /// Minutes between two sweeps of abandoned uploads (uploads left for a
+    /// day are deleted, files and rows); one runs when the server starts.
+    pub sweep_minutes: u64,
+}
+
+impl Default for PhotoUploads {
+    fn default() -> Self {
+        let quota = crate::store::UploadQuota::default();
+        PhotoUploads {
+            device_bytes: quota.device_bytes,
+            user_bytes: quota.user_bytes,
+            sweep_minutes: 10,
+        }
+    }
+}
+
+impl PhotoUploads {
+    /// The quota the store applies.
+    pub fn quota(&self) -> crate::store::UploadQuota {
+        crate::store::UploadQuota {
+            device_bytes: self.device_bytes,
+            user_bytes: self.user_bytes,
+        }
+    }
+}
+
 /// Configuration as read from a file or the environment, before defaults.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,6 +160,8 @@ pub struct RawConfig {
     pub password_hashing: Option<HashingBudget>,
     /// Connection timeouts.
     pub http_timeouts: Option<HttpTimeouts>,
+    /// Quotas and expiry of unfinished photo uploads.
+    pub photo_uploads: Option<PhotoUploads>,
     /// When set, `GET /metrics` answers only `Authorization: Bearer
     /// <this>`.
     pub metrics_token: Option<String>,
@@ -160,6 +199,8 @@ pub struct Config {
     pub password_hashing: HashingBudget,
     /// Connection timeouts.
     pub http_timeouts: HttpTimeouts,
+    /// Quotas and expiry of unfinished photo uploads.
+    pub photo_uploads: PhotoUploads,
     /// The operator token `/metrics` asks for, if any.
     pub metrics_token: Option<String>,
 }
@@ -177,6 +218,7 @@ impl std::fmt::Debug for Config {
             password_cost,
             password_hashing,
             http_timeouts,
+            photo_uploads,
             metrics_token,
         } = self;
         f.debug_struct("Config")
@@ -189,6 +231,7 @@ impl std::fmt::Debug for Config {
             .field("password_cost", password_cost)
             .field("password_hashing", password_hashing)
             .field("http_timeouts", http_timeouts)
+            .field("photo_uploads", photo_uploads)
             .field("metrics_token", &metrics_token.as_ref().map(|_| "<hidden>"))
             .finish()
     }
@@ -288,6 +331,7 @@ impl RawConfig {
             password_cost: None,
             password_hashing: None,
             http_timeouts: None,
+            photo_uploads: None,
             metrics_token: var("KETEPAI_METRICS_TOKEN").filter(|v| !v.is_empty()),
         })
     }
@@ -304,6 +348,7 @@ impl RawConfig {
             password_cost: over.password_cost.or(self.password_cost),
             password_hashing: over.password_hashing.or(self.password_hashing),
             http_timeouts: over.http_timeouts.or(self.http_timeouts),
+            photo_uploads: over.photo_uploads.or(self.photo_uploads),
             metrics_token: over.metrics_token.or(self.metrics_token),
         }
     }
@@ -343,6 +388,28 @@ impl Config {
                 message: "must be at least 1",
             });
         }
+        let photo_uploads = raw.photo_uploads.unwrap_or_default();
+        if photo_uploads.sweep_minutes == 0 {
+            return Err(ConfigError::Invalid {
+                key: "photo_uploads.sweep_minutes",
+                value: "0".into(),
+                message: "must be at least 1",
+            });
+        }
+        if photo_uploads.device_bytes < crate::photos::MAX_PHOTO {
+            return Err(ConfigError::Invalid {
+                key: "photo_uploads.device_bytes",
+                value: photo_uploads.device_bytes.to_string(),
+                message: "must hold at least one photo (8388608 bytes)",
+            });
+        }
+        if photo_uploads.user_bytes < photo_uploads.device_bytes {
+            return Err(ConfigError::Invalid {
+                key: "photo_uploads.user_bytes",
+                value: photo_uploads.user_bytes.to_string(),
+                message: "must be at least photo_uploads.device_bytes",
+            });
+        }
         Ok(Config {
             listen,
             data_dir: raw
@@ -355,6 +422,7 @@ impl Config {
             password_cost: raw.password_cost.unwrap_or_default(),
             password_hashing: raw.password_hashing.unwrap_or_default(),
             http_timeouts: raw.http_timeouts.unwrap_or_default(),
+            photo_uploads,
             metrics_token: raw.metrics_token.filter(|t| !t.is_empty()),
         })
     }
@@ -492,6 +560,52 @@ mod tests {
         let e = Config::load_with(None, env(&[("KETEPAI_DATABASE_URL", "mysql://a:pw@h/d")]))
             .unwrap_err();
         assert!(!e.to_string().contains("pw"), "the password leaked: {e}");
+    }
+
+    #[test]
+    fn photo_upload_quotas_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("server.toml");
+        let load = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            Config::load_with(Some(&file), env(&[]))
+        };
+        let c = load("").unwrap();
+        assert_eq!(
+            c.photo_uploads,
+            PhotoUploads {
+                device_bytes: 64 * 1024 * 1024,
+                user_bytes: 128 * 1024 * 1024,
+                sweep_minutes: 10,
+            }
+        );
+        // A value left out keeps its default.
+        let c = load("[photo_uploads]\nuser_bytes = 268435456\n").unwrap();
+        assert_eq!(
+            (c.photo_uploads.device_bytes, c.photo_uploads.user_bytes),
+            (64 * 1024 * 1024, 256 * 1024 * 1024)
+        );
+        for (text, key) in [
+            (
+                "[photo_uploads]\ndevice_bytes = 1000\n",
+                "photo_uploads.device_bytes",
+            ),
+            (
+                "[photo_uploads]\nuser_bytes = 8388608\n",
+                "photo_uploads.user_bytes",
+            ),
+            (
+                "[photo_uploads]\nsweep_minutes = 0\n",
+                "photo_uploads.sweep_minutes",
+            ),
+        ] {
+            let e = load(text).unwrap_err();
+            assert!(e.to_string().contains(key), "{text}: {e}");
+        }
+        assert!(matches!(
+            load("[photo_uploads]\ndevice_byte = 1\n"),
+            Err(ConfigError::Parse { .. })
+        ));
     }
 
     #[test]

@@ -109,6 +109,10 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// A new photo upload would take the device or its user past the bytes
+    /// unfinished uploads may hold; retry once some finish or expire.
+    #[error("upload quota: {0}")]
+    UploadQuota(String),
     /// The route does not answer this method.
     #[error("this method is not answered here")]
     MethodNotAllowed,
@@ -154,7 +158,9 @@ impl ApiError {
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::HashMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::ProtocolUnsupported(_) => StatusCode::UPGRADE_REQUIRED,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::UploadQuota(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -184,6 +190,7 @@ impl ApiError {
             ApiError::HashMismatch { .. } => "hash_mismatch",
             ApiError::ProtocolUnsupported(_) => "protocol_unsupported",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::UploadQuota(_) => "upload_quota",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Busy { .. } => "busy",
             ApiError::Internal(_) => "internal",
@@ -195,6 +202,7 @@ impl ApiError {
         matches!(
             self,
             ApiError::RateLimited { .. }
+                | ApiError::UploadQuota(_)
                 | ApiError::Busy { .. }
                 | ApiError::Unavailable(_)
                 | ApiError::Internal(_)
@@ -231,6 +239,7 @@ impl ApiError {
             ApiError::HashMismatch { .. } => "photo hash mismatch",
             ApiError::ProtocolUnsupported(_) => "protocol version not supported",
             ApiError::RateLimited { .. } => "too many requests",
+            ApiError::UploadQuota(_) => "too many bytes in unfinished uploads",
             ApiError::Unavailable(_) => "service unavailable",
             ApiError::Busy { .. } => "the server is busy",
             ApiError::Internal(_) => "internal server error",

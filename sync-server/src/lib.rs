@@ -170,6 +170,25 @@ impl Server {
         &self.state
     }
 
+    /// Deletes the unfinished photo uploads left for a day by the server's
+    /// clock ([`store::PhotoStart::ABANDONED_MILLIS`], the line after which
+    /// another device may take an upload over): their rows, then their
+    /// files; a finished photo is never touched. Returns how many. Runs
+    /// when the server starts serving and every
+    /// `photo_uploads.sweep_minutes` after.
+    pub async fn sweep_uploads(&self) -> Result<usize, ServerError> {
+        let now = self.state.clock.now().as_millis();
+        let before =
+            app_core::domain::Timestamp::from_millis(now - store::PhotoStart::ABANDONED_MILLIS);
+        let swept = self.state.store.photo_sweep(before).await?;
+        let n = swept.len();
+        self.state.photos.discard_all(swept).await?;
+        if n > 0 {
+            tracing::info!(uploads = n, "abandoned photo uploads deleted");
+        }
+        Ok(n)
+    }
+
     /// The HTTP application.
     pub fn router(&self) -> axum::Router {
         routes::router(self.state.clone())
@@ -185,13 +204,40 @@ impl Server {
         let app = self.router();
         let timeouts = self.state.config.http_timeouts;
         let task = tokio::spawn(accept_loop(listener, app, timeouts, rx));
+        let sweeper = AbortOnDrop(tokio::spawn(sweep_loop(
+            self.clone(),
+            Duration::from_secs(self.state.config.photo_uploads.sweep_minutes.max(1) * 60),
+        )));
         tracing::info!(%addr, backend = self.state.store.backend(), "serving");
         Ok(ServerHandle {
             addr,
             shutdown: Some(tx),
             task,
+            _sweeper: sweeper,
             server: self,
         })
+    }
+}
+
+/// Sweeps abandoned uploads now and every `every` ([`Server::sweep_uploads`]).
+async fn sweep_loop(server: Server, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = server.sweep_uploads().await {
+            tracing::warn!(error = %e, "sweeping abandoned photo uploads failed");
+        }
+    }
+}
+
+/// A task stopped when its handle is dropped.
+#[derive(Debug)]
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -263,6 +309,8 @@ pub struct ServerHandle {
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The sweep of abandoned uploads, stopped with the handle.
+    _sweeper: AbortOnDrop,
     server: Server,
 }
 

@@ -8,7 +8,8 @@
 //! before the offset moves past it, so an offset the server reports is
 //! always backed by bytes on disk. A finished upload is hashed, and only a
 //! file whose bytes hash to its name is moved into place (then the
-//! directory is fsynced); otherwise it is deleted.
+//! directory is fsynced); otherwise it is deleted. A download streams from
+//! the file ([`PhotoStore::stream`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -21,6 +22,8 @@ use sha2::{Digest, Sha256};
 pub const MAX_PHOTO: u64 = 8 * 1024 * 1024;
 /// Largest upload chunk, in bytes.
 pub const MAX_CHUNK: usize = 1024 * 1024;
+/// What a download reads from the file at a time.
+const STREAM_CHUNK: usize = 64 * 1024;
 
 /// The photo directory.
 #[derive(Debug, Clone)]
@@ -155,6 +158,34 @@ impl PhotoStore {
             _ => Ok(()),
         })
         .await
+    }
+
+    /// The bytes `start..start + len` of a finished photo as a stream of
+    /// chunks read from the file as the client takes them: a download
+    /// holds one chunk in memory, never the photo.
+    pub async fn stream(
+        &self,
+        hash: &PhotoHash,
+        start: u64,
+        len: u64,
+    ) -> std::io::Result<tokio_util::io::ReaderStream<tokio::io::Take<tokio::fs::File>>> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let mut f = tokio::fs::File::open(self.path(hash)).await?;
+        f.seek(SeekFrom::Start(start)).await?;
+        Ok(tokio_util::io::ReaderStream::with_capacity(
+            f.take(len),
+            STREAM_CHUNK,
+        ))
+    }
+
+    /// Deletes the files of unfinished uploads the store has swept
+    /// ([`crate::store::ServerStore::photo_sweep`]); a finished photo's
+    /// file is never touched (it lives elsewhere).
+    pub async fn discard_all(&self, hashes: Vec<PhotoHash>) -> std::io::Result<()> {
+        for hash in hashes {
+            self.discard(&hash).await?;
+        }
+        Ok(())
     }
 
     /// Reads `len` bytes of a finished photo from `start`.

@@ -674,6 +674,7 @@ texts! {
     AdmStatsNoRows => "这段时间没有统计到记录", "No records counted in this period";
     AdmStatsUncovered => "尚未覆盖的行政村 {} 个（见导出的表格）", "{} villages not covered yet (listed in the export)";
     ErrServerBusy => "服务器正忙，请稍后再试", "The server is busy; try again in a moment";
+    ErrUploadQuota => "未传完的照片已达服务器上限，稍后会自动重试", "Too many unfinished photo uploads on the server for now; they will be tried again later";
     ErrTruncatedChange => "这次被拒的修改太大，服务器只留下了开头，无法放行；请弃用并说明原因", "This refused change was too large: the server kept only its start and cannot release it; discard it with a reason";
 }
 

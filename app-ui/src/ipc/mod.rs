@@ -68,6 +68,7 @@ pub fn error_key(code: &str) -> Key {
         "sync.bad_credentials" => Key::ErrBadCredentials,
         "sync.rate_limited" => Key::ErrRateLimited,
         "sync.busy" => Key::ErrServerBusy,
+        "sync.upload_quota" => Key::ErrUploadQuota,
         "sync.forbidden" => Key::ErrForbidden,
         "sync.internal" | "sync.unavailable" => Key::ErrServerError,
         "sync.token_revoked" => Key::SyncStoppedRevoked,
@@ -530,6 +531,7 @@ mod tests {
         assert_eq!(error_key("session.wrong_password"), Key::ErrWrongPassword);
         assert_eq!(error_key("sync.bad_credentials"), Key::ErrBadCredentials);
         assert_eq!(error_key("gps.unavailable"), Key::WarnGpsUnavailable);
+        assert_eq!(error_key("sync.upload_quota"), Key::ErrUploadQuota);
     }
 
     #[test]

@@ -3,11 +3,15 @@
 //! offset, `PATCH` appends a chunk at `Upload-Offset`, and `GET` downloads
 //! a finished photo, honouring `Range`.
 //!
-//! Any enrolled device may upload and download: a photo is named by the
-//! SHA-256 of its bytes, which only someone who has the photo (or a record
-//! that references it) knows. An unfinished upload is the announcing
-//! device's own: another device can neither reset, continue nor see it
-//! until it has been left for a day (`PhotoStart::decide`).
+//! Any enrolled device may upload. A finished photo is downloaded (`GET`,
+//! `HEAD`) only by a device whose read scope holds a record naming it, or
+//! by the device that uploaded it (`ServerStore::photo_readable`); to
+//! anyone else it is `404`, as if it did not exist. An unfinished upload is
+//! the announcing device's own: another device can neither reset, continue
+//! nor see it until it has been left for a day (`PhotoStart::decide`). A
+//! new upload counts against the device's and its user's quota of bytes in
+//! unfinished uploads (`config::PhotoUploads`); past it `POST` is `429
+//! upload_quota` and changes nothing.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -15,7 +19,7 @@ use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use app_core::domain::{DeviceId, PhotoHash};
+use app_core::domain::PhotoHash;
 
 use crate::auth::Authed;
 use crate::codec;
@@ -77,14 +81,17 @@ pub async fn create(
     let device = authed.device.id;
     let mut resp = match app
         .store
-        .photo_start(&hash, length, app.clock.now(), device)
+        .photo_start(
+            &hash,
+            length,
+            app.clock.now(),
+            device,
+            app.config.photo_uploads.quota(),
+        )
         .await?
     {
-        PhotoStart::Taken => {
-            return Err(ApiError::Conflict {
-                code: "upload_in_progress",
-                message: "another device is uploading this photo".into(),
-            });
+        start @ (PhotoStart::OverQuota | PhotoStart::Taken) => {
+            return Err(refusal(start, length));
         }
         PhotoStart::Complete(p) => with_offsets(StatusCode::OK, p.length, p.length),
         PhotoStart::Resumed(p) => {
@@ -94,9 +101,21 @@ pub async fn create(
             if on_disk.is_none_or(|n| n < p.offset) {
                 app.photos.begin(&hash).await.map_err(io)?;
                 app.store.photo_discard(&hash).await?;
-                app.store
-                    .photo_start(&hash, length, app.clock.now(), device)
+                let again = app
+                    .store
+                    .photo_start(
+                        &hash,
+                        length,
+                        app.clock.now(),
+                        device,
+                        app.config.photo_uploads.quota(),
+                    )
                     .await?;
+                if !again.writes_fresh_row() {
+                    // Another request took it meanwhile, or (its own bytes
+                    // no longer counted) the quota is spent.
+                    return Err(refusal(again, length));
+                }
                 with_offsets(StatusCode::CREATED, 0, length)
             } else {
                 with_offsets(StatusCode::CREATED, p.offset, length)
@@ -113,6 +132,20 @@ pub async fn create(
     Ok(resp)
 }
 
+/// The answer to an announcement that wrote nothing.
+fn refusal(start: PhotoStart, length: u64) -> ApiError {
+    match start {
+        PhotoStart::OverQuota => ApiError::UploadQuota(format!(
+            "a new upload of {length} bytes is past this device's or its user's quota \
+             for unfinished uploads; finish them or wait"
+        )),
+        _ => ApiError::Conflict {
+            code: "upload_in_progress",
+            message: "another device is uploading this photo".into(),
+        },
+    }
+}
+
 fn io(e: std::io::Error) -> ApiError {
     ApiError::Internal(format!("photo store: {e}"))
 }
@@ -121,15 +154,24 @@ async fn known(app: &AppState, hash: &PhotoHash) -> Result<PhotoRecord, ApiError
     app.store.photo(hash).await?.ok_or(ApiError::NotFound)
 }
 
-/// An upload `device` may continue (its own, or a stored photo); another
-/// device's unfinished upload is not found.
-async fn own(app: &AppState, hash: &PhotoHash, device: DeviceId) -> Result<PhotoRecord, ApiError> {
+/// A photo the caller may see: its own unfinished upload, or a finished
+/// photo a record in its read scope names (or that it uploaded). Anything
+/// else, another device's upload or a photo out of scope, is not found.
+async fn visible(
+    app: &AppState,
+    hash: &PhotoHash,
+    authed: &Authed,
+) -> Result<PhotoRecord, ApiError> {
     let p = known(app, hash).await?;
-    if p.open_to(device) {
-        Ok(p)
+    let device = authed.device.id;
+    let seen = if p.complete {
+        app.store
+            .photo_readable(hash, &authed.principal, device)
+            .await?
     } else {
-        Err(ApiError::NotFound)
-    }
+        p.open_to(device)
+    };
+    if seen { Ok(p) } else { Err(ApiError::NotFound) }
 }
 
 /// `HEAD /api/v1/photos/{sha256}`: where an upload stands.
@@ -139,7 +181,7 @@ pub async fn offset(
     Path(hash): Path<String>,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(&hash)?;
-    let p = own(&app, &hash, authed.device.id).await?;
+    let p = visible(&app, &hash, &authed).await?;
     Ok(with_offsets(StatusCode::OK, p.offset, p.length))
 }
 
@@ -159,7 +201,7 @@ pub async fn patch(
     }
     let offset = number(&headers, &UPLOAD_OFFSET)?;
     codec::check_length(&headers, MAX_CHUNK)?;
-    let p = own(&app, &hash, authed.device.id).await?;
+    let p = visible(&app, &hash, &authed).await?;
     // The whole chunk is read before anything is written: a chunk cut
     // short writes nothing, and the offset stays where it was.
     let chunk = codec::read_body(body, MAX_CHUNK).await?;
@@ -218,15 +260,16 @@ pub async fn patch(
     Ok(with_offsets(StatusCode::NO_CONTENT, end, p.length))
 }
 
-/// `GET /api/v1/photos/{sha256}`: the bytes, whole or a `Range`.
+/// `GET /api/v1/photos/{sha256}`: the bytes, whole or a `Range`, streamed
+/// from the file.
 pub async fn download(
     State(app): State<AppState>,
-    _authed: Authed,
+    authed: Authed,
     Path(hash): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(&hash)?;
-    let p = known(&app, &hash).await?;
+    let p = visible(&app, &hash, &authed).await?;
     if !p.complete {
         return Err(ApiError::NotFound);
     }
@@ -241,14 +284,12 @@ pub async fn download(
             return Err(ApiError::RangeNotSatisfiable { length: p.length });
         }
     };
-    let bytes = app
-        .photos
-        .read(&hash, start, end - start + 1)
-        .await
-        .map_err(io)?;
-    app.metrics.photo_sent(bytes.len() as u64);
-    let mut resp = (status, bytes).into_response();
+    let len = end - start + 1;
+    let stream = app.photos.stream(&hash, start, len).await.map_err(io)?;
+    app.metrics.photo_sent(len);
+    let mut resp = (status, Body::from_stream(stream)).into_response();
     let h = resp.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),

@@ -17,7 +17,9 @@
 //! - `pull`: the read filter of a scope and cutting a page at its limits.
 //! - `rows`: records from column values, in a column order both schemas
 //!   share.
-//! - `photo`: what announcing an upload does ([`PhotoStart::decide`]).
+//! - `photo`: what announcing an upload does ([`PhotoStart::decide`],
+//!   [`PhotoStart::within_quota`]) and the photos a stored document names
+//!   (the backfill of `photo_refs`).
 //! - `slice`: which divisions a county's register slice needs, and the
 //!   slice from them.
 //! - [`projection`]: the statistics projection (one row per record with
@@ -317,7 +319,8 @@ pub struct PhotoRecord {
 
 impl PhotoRecord {
     /// Whether `device` may continue or read the offset of this upload:
-    /// a stored photo is anyone's, an unfinished upload its uploader's.
+    /// an unfinished upload is its uploader's; a stored photo passes here,
+    /// and who may read it is [`ServerStore::photo_readable`]'s to say.
     pub fn open_to(&self, device: DeviceId) -> bool {
         self.complete || self.uploader.is_none_or(|u| u == device)
     }
@@ -339,6 +342,41 @@ pub enum PhotoStart {
     /// Another device is uploading it (and did so within
     /// [`PhotoStart::ABANDONED_MILLIS`]): nothing changed.
     Taken,
+    /// A new upload of this length would take the device or its user past
+    /// their [`UploadQuota`]: nothing changed.
+    OverQuota,
+}
+
+/// Caps on the bytes held in unfinished photo uploads, counted by their
+/// announced lengths; uploads left for a day
+/// ([`PhotoStart::ABANDONED_MILLIS`]) no longer count (the sweep deletes
+/// them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadQuota {
+    /// Most bytes one device's unfinished uploads may hold.
+    pub device_bytes: u64,
+    /// Most bytes the unfinished uploads of all of one user's devices may
+    /// hold.
+    pub user_bytes: u64,
+}
+
+impl Default for UploadQuota {
+    fn default() -> Self {
+        UploadQuota {
+            device_bytes: 64 * 1024 * 1024,
+            user_bytes: 128 * 1024 * 1024,
+        }
+    }
+}
+
+/// Bytes already held in unfinished uploads, other than the one being
+/// announced, that still count against the quota.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UploadsHeld {
+    /// The announcing device's.
+    pub device: u64,
+    /// Its user's, all devices.
+    pub user: u64,
 }
 
 /// One entry of the audit log.
@@ -546,14 +584,29 @@ pub trait ServerStore: Send + Sync + std::fmt::Debug {
 
     /// A photo upload.
     async fn photo(&self, hash: &PhotoHash) -> Result<Option<PhotoRecord>>;
-    /// Announces an upload.
+    /// Announces an upload: a fresh one only within `quota`
+    /// ([`PhotoStart::OverQuota`] otherwise, nothing written).
     async fn photo_start(
         &self,
         hash: &PhotoHash,
         length: u64,
         at: Timestamp,
         device: DeviceId,
+        quota: UploadQuota,
     ) -> Result<PhotoStart>;
+    /// Whether `device`, acting as `principal`, may download a finished
+    /// photo: a record in the principal's read scope (the pull's filter)
+    /// names it, or the device uploaded it.
+    async fn photo_readable(
+        &self,
+        hash: &PhotoHash,
+        principal: &Principal,
+        device: DeviceId,
+    ) -> Result<bool>;
+    /// Deletes the rows of unfinished uploads announced at or before
+    /// `before` (never a finished photo's) and returns their hashes, for
+    /// their files to be deleted.
+    async fn photo_sweep(&self, before: Timestamp) -> Result<Vec<PhotoHash>>;
     /// Moves an upload's offset from `from` to `to`; false if it was not at
     /// `from` (another request moved it).
     async fn photo_advance(&self, hash: &PhotoHash, from: u64, to: u64) -> Result<bool>;

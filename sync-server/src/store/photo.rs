@@ -1,9 +1,29 @@
 //! What announcing a photo upload does, decided once for both backends
-//! from the row as it stands ([`PhotoStart::decide`]).
+//! from the row as it stands ([`PhotoStart::decide`]) and the bytes the
+//! device and its user hold in other unfinished uploads
+//! ([`PhotoStart::within_quota`]); and the photos a stored document names,
+//! for the backfill of `photo_refs` ([`photos_of_snapshot`]).
 
-use app_core::domain::{DeviceId, Timestamp};
+use app_core::doc::RecordDoc;
+use app_core::domain::{DeviceId, DocId, PhotoHash, Timestamp};
 
-use super::{PhotoRecord, PhotoStart};
+use super::{PhotoRecord, PhotoStart, UploadQuota, UploadsHeld};
+use crate::sync::{hydrate, record_photos};
+
+/// The photos a stored document (its Automerge save) names, for the
+/// backfill; `None`, logged, when it does not load or read.
+pub(crate) fn photos_of_snapshot(doc: DocId, snapshot: &[u8]) -> Option<Vec<PhotoHash>> {
+    let read = RecordDoc::load(snapshot)
+        .map_err(|e| e.to_string())
+        .and_then(|d| hydrate(&d).map_err(|e| e.to_string()));
+    match read {
+        Ok(record) => Some(record_photos(&record)),
+        Err(why) => {
+            tracing::error!(%doc, ?why, "stored document left out of the photo references");
+            None
+        }
+    }
+}
 
 impl PhotoStart {
     /// An unfinished upload untouched by its device for this long (a day)
@@ -38,6 +58,26 @@ impl PhotoStart {
             other => PhotoStart::Created {
                 restarted: other.is_some(),
             },
+        }
+    }
+
+    /// The oldest announcement that still counts as alive at `now`: an
+    /// unfinished upload announced before it is abandoned (others may take
+    /// it over, it no longer counts against a quota, the sweep deletes it).
+    pub fn alive_since(now: Timestamp) -> Timestamp {
+        Timestamp::from_millis(now.as_millis() - Self::ABANDONED_MILLIS + 1)
+    }
+
+    /// This answer, unless it writes a fresh upload of `length` bytes that
+    /// would take the device or its user past `quota` given what they
+    /// `held` already: then [`PhotoStart::OverQuota`].
+    pub fn within_quota(self, length: u64, held: UploadsHeld, quota: UploadQuota) -> PhotoStart {
+        if self.writes_fresh_row()
+            && (held.device + length > quota.device_bytes || held.user + length > quota.user_bytes)
+        {
+            PhotoStart::OverQuota
+        } else {
+            self
         }
     }
 
@@ -105,6 +145,78 @@ mod tests {
                 matches!(expected, PhotoStart::Created { .. }),
                 "{label}"
             );
+        }
+    }
+
+    #[test]
+    fn a_fresh_upload_past_either_cap_is_over_quota() {
+        let quota = UploadQuota {
+            device_bytes: 100,
+            user_bytes: 150,
+        };
+        let held = |device, user| UploadsHeld { device, user };
+        let fresh = PhotoStart::Created { restarted: false };
+        // (answer, length, held, over quota)
+        let cases = [
+            (fresh, 100, held(0, 0), false),
+            (fresh, 101, held(0, 0), true),
+            (fresh, 40, held(60, 60), false),
+            (fresh, 41, held(60, 60), true),
+            (fresh, 50, held(0, 100), false),
+            (fresh, 51, held(0, 100), true),
+            (
+                PhotoStart::Created { restarted: true },
+                41,
+                held(60, 60),
+                true,
+            ),
+            // Resuming or finding a stored photo holds nothing new.
+            (
+                PhotoStart::Resumed(row(100, 40, false)),
+                100,
+                held(100, 150),
+                false,
+            ),
+            (
+                PhotoStart::Complete(row(100, 100, true)),
+                100,
+                held(100, 150),
+                false,
+            ),
+        ];
+        for (start, length, held, over) in cases {
+            assert_eq!(
+                start.within_quota(length, held, quota) == PhotoStart::OverQuota,
+                over,
+                "{start:?} of {length} with {held:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_upload_is_alive_for_a_day_after_it_is_announced() {
+        let now = Timestamp::from_millis(10 * PhotoStart::ABANDONED_MILLIS);
+        let since = PhotoStart::alive_since(now);
+        let announced = |ago: i64| Timestamp::from_millis(now.as_millis() - ago);
+        // The same line as the takeover: alive exactly while `decide`
+        // keeps another device out.
+        for ago in [
+            0,
+            1,
+            PhotoStart::ABANDONED_MILLIS - 1,
+            PhotoStart::ABANDONED_MILLIS,
+        ] {
+            let alive = announced(ago) >= since;
+            let mut p = row(100, 40, false);
+            p.created_at = announced(ago);
+            p.uploader = Some(DeviceId::from_uuid(uuid::Uuid::from_u128(1)));
+            let taken = PhotoStart::decide(
+                Some(p),
+                100,
+                DeviceId::from_uuid(uuid::Uuid::from_u128(2)),
+                now,
+            ) == PhotoStart::Taken;
+            assert_eq!(alive, taken, "announced {ago} ms ago");
         }
     }
 }

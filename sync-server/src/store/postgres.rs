@@ -45,7 +45,8 @@ use super::{
     AuditEntry, AuditPage, AuditRecord, DevicePage, DeviceRecord, DeviceRow, DeviceSync,
     DivisionImport, DocumentChanges, NewDevice, PhotoRecord, PhotoStart, PullPage, PullQuery,
     PushResult, QuarantineEntry, QuarantinePage, QuarantineRow, Quarantined, ReleaseReport, Result,
-    ServerStore, StoreError, StoreStats, TeamPage, UserPage, UserRecord, UserRow, pull, slice,
+    ServerStore, StoreError, StoreStats, TeamPage, UploadQuota, UploadsHeld, UserPage, UserRecord,
+    UserRow, photo, pull, slice,
 };
 use crate::config::redact_url;
 use crate::sync::{PushBatch, PushFetched, PushWrites, RecordFacts};
@@ -57,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0003_stats.sql"),
     include_str!("migrations/postgres/0004_conflicts.sql"),
     include_str!("migrations/postgres/0005_budget.sql"),
+    include_str!("migrations/postgres/0006_photo_refs.sql"),
 ];
 
 // The statistics projection's SQL and binary reader (issue 13).
@@ -258,6 +260,7 @@ impl PostgresStore {
             tracing::info!(version, "postgres schema migrated");
         }
         stats::backfill(&tx).await?;
+        backfill_photo_refs(&tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -417,9 +420,35 @@ async fn write_push(
         );
         // The statistics' rows go in the same round trip (pipelined).
         let facts: Vec<&RecordFacts> = writes.docs.iter().map(|d| &d.facts).collect();
-        let (written, projected) = tokio::join!(documents, stats::project(c, &facts));
+        // The photos each record names, replacing what it named before.
+        let ref_docs: Vec<Uuid> = writes
+            .docs
+            .iter()
+            .flat_map(|d| d.photos.iter().map(|_| *d.doc.as_uuid()))
+            .collect();
+        let ref_hashes: Vec<&[u8]> = writes
+            .docs
+            .iter()
+            .flat_map(|d| d.photos.iter().map(|p| &p.as_bytes()[..]))
+            .collect();
+        let refs = async {
+            c.execute("DELETE FROM photo_refs WHERE doc_id = ANY($1)", &[&ids])
+                .await?;
+            if !ref_docs.is_empty() {
+                c.execute(
+                    "INSERT INTO photo_refs(sha256, doc_id)
+                     SELECT s, d FROM unnest($1::bytea[], $2::uuid[]) AS x(s, d)",
+                    &[&ref_hashes, &ref_docs],
+                )
+                .await?;
+            }
+            Ok::<_, tokio_postgres::Error>(())
+        };
+        let (written, projected, referenced) =
+            tokio::join!(documents, stats::project(c, &facts), refs);
         written?;
         projected?;
+        referenced?;
     }
     if !writes.changes.is_empty() {
         let docs: Vec<Uuid> = writes.changes.iter().map(|c| *c.0.as_uuid()).collect();
@@ -467,6 +496,60 @@ async fn write_push(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Lists the photos of the documents stored before `photo_refs` existed,
+/// if the migration left that to do: inside the migration's transaction,
+/// holding the push lock (as the statistics' backfill does).
+async fn backfill_photo_refs(tx: &deadpool_postgres::Transaction<'_>) -> Result<()> {
+    if tx
+        .query_opt("SELECT 1 FROM photo_refs_backfill LIMIT 1", &[])
+        .await?
+        .is_none()
+    {
+        return Ok(());
+    }
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
+        .await?;
+    let mut after = Uuid::nil();
+    let mut n = 0usize;
+    loop {
+        let page = all(
+            tx,
+            "SELECT doc_id, snapshot FROM documents WHERE doc_id > $1 ORDER BY doc_id LIMIT 500",
+            &[&after],
+            |r| Ok((r.uuid(0)?, r.bytes(1)?)),
+        )
+        .await?;
+        let Some(last) = page.last() else { break };
+        after = last.0;
+        // Reading documents is Automerge's work: off the async threads.
+        let refs = tokio::task::spawn_blocking(move || {
+            page.iter()
+                .flat_map(|(doc, snapshot)| {
+                    photo::photos_of_snapshot(DocId::from_uuid(*doc), snapshot)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|p| (p.as_bytes().to_vec(), *doc))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        n += refs.len();
+        let hashes: Vec<&[u8]> = refs.iter().map(|r| &r.0[..]).collect();
+        let docs: Vec<Uuid> = refs.iter().map(|r| r.1).collect();
+        tx.execute(
+            "INSERT INTO photo_refs(sha256, doc_id)
+             SELECT s, d FROM unnest($1::bytea[], $2::uuid[]) AS x(s, d)
+             ON CONFLICT DO NOTHING",
+            &[&hashes, &docs],
+        )
+        .await?;
+    }
+    tx.execute("DELETE FROM photo_refs_backfill", &[]).await?;
+    tracing::info!(references = n, "photo references backfilled");
     Ok(())
 }
 
@@ -947,10 +1030,37 @@ impl ServerStore for PostgresStore {
         length: u64,
         at: Timestamp,
         device: DeviceId,
+        quota: UploadQuota,
     ) -> Result<PhotoStart> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let start = PhotoStart::decide(photo_row(&tx, hash, true).await?, length, device, at);
+        let mut start = PhotoStart::decide(photo_row(&tx, hash, true).await?, length, device, at);
+        if start.writes_fresh_row() {
+            // One user's announcements one at a time, so that two at once
+            // cannot both fit under the quota that only one fits.
+            tx.execute(
+                "SELECT 1 FROM users WHERE id = (SELECT user_id FROM devices WHERE id = $1)
+                 FOR UPDATE",
+                &[device.as_uuid()],
+            )
+            .await?;
+            let since = PhotoStart::alive_since(at).as_millis();
+            let row = tx
+                .query_one(
+                    "SELECT coalesce(sum(CASE WHEN p.uploader = $2 THEN p.length END), 0)::bigint,
+                            coalesce(sum(p.length), 0)::bigint
+                     FROM photos p JOIN devices d ON d.id = p.uploader
+                     WHERE NOT p.complete AND p.sha256 <> $1 AND p.created_at >= $3
+                       AND d.user_id = (SELECT user_id FROM devices WHERE id = $2)",
+                    &[&&hash.as_bytes()[..], device.as_uuid(), &since],
+                )
+                .await?;
+            let held = UploadsHeld {
+                device: row.try_get::<_, i64>(0)? as u64,
+                user: row.try_get::<_, i64>(1)? as u64,
+            };
+            start = start.within_quota(length, held, quota);
+        }
         if start.writes_fresh_row() {
             tx.execute(
                 "INSERT INTO photos(sha256, length, received, complete, created_at, uploader)
@@ -968,6 +1078,57 @@ impl ServerStore for PostgresStore {
         }
         tx.commit().await?;
         Ok(start)
+    }
+
+    async fn photo_readable(
+        &self,
+        hash: &PhotoHash,
+        principal: &Principal,
+        device: DeviceId,
+    ) -> Result<bool> {
+        let f = pull::ReadFilter::of(principal);
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = $1 AND uploader = $2)
+                     OR EXISTS (SELECT 1 FROM photo_refs r JOIN documents d ON d.doc_id = r.doc_id
+                                WHERE r.sha256 = $1
+                                  AND (d.author = $3 OR d.team = $4 OR d.county BETWEEN $5 AND $6))",
+            )
+            .await?;
+        let row = c
+            .query_one(
+                &stmt,
+                &[
+                    &&hash.as_bytes()[..],
+                    device.as_uuid(),
+                    &f.user,
+                    &f.team,
+                    &f.county_lo,
+                    &f.county_hi,
+                ],
+            )
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn photo_sweep(&self, before: Timestamp) -> Result<Vec<PhotoHash>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "DELETE FROM photos WHERE NOT complete AND created_at <= $1 RETURNING sha256",
+                &[&before.as_millis()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let h: &[u8] = r.try_get(0)?;
+                <[u8; 32]>::try_from(h)
+                    .map(PhotoHash::from_bytes)
+                    .map_err(|_| StoreError::Corrupt("photos.sha256".into()))
+            })
+            .collect()
     }
 
     async fn photo_advance(&self, hash: &PhotoHash, from: u64, to: u64) -> Result<bool> {

@@ -45,7 +45,8 @@ use super::{
     AuditEntry, AuditPage, AuditRecord, DevicePage, DeviceRecord, DeviceRow, DeviceSync,
     DivisionImport, DocumentChanges, NewDevice, PhotoRecord, PhotoStart, PullPage, PullQuery,
     PushResult, QuarantineEntry, QuarantinePage, QuarantineRow, Quarantined, ReleaseReport, Result,
-    ServerStore, StoreError, StoreStats, TeamPage, UserPage, UserRecord, UserRow, pull, slice,
+    ServerStore, StoreError, StoreStats, TeamPage, UploadQuota, UploadsHeld, UserPage, UserRecord,
+    UserRow, photo, pull, slice,
 };
 use crate::sync::{PushBatch, PushFetched, PushWrites, RecordFacts};
 
@@ -56,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0003_stats.sql"),
     include_str!("migrations/sqlite/0004_conflicts.sql"),
     include_str!("migrations/sqlite/0005_budget.sql"),
+    include_str!("migrations/sqlite/0006_photo_refs.sql"),
 ];
 
 // The statistics projection's SQL (issue 13).
@@ -230,6 +232,7 @@ impl SqliteStore {
         configure(&conn)?;
         migrate::run(&mut conn, MIGRATIONS)?;
         stats::backfill(&mut conn)?;
+        backfill_photo_refs(&mut conn)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
@@ -440,6 +443,12 @@ fn write_push(c: &Connection, device: DeviceId, writes: &PushWrites, at: Timesta
             d.conflicted
         ])?;
         stats::project(c, &d.facts)?;
+        c.prepare_cached("DELETE FROM photo_refs WHERE doc_id = ?1")?
+            .execute([id(d.doc.as_uuid())])?;
+        for photo in &d.photos {
+            c.prepare_cached("INSERT INTO photo_refs(sha256, doc_id) VALUES (?1, ?2)")?
+                .execute(params![&photo.as_bytes()[..], id(d.doc.as_uuid())])?;
+        }
     }
     let mut last = std::collections::HashMap::new();
     for (doc, hash, bytes) in &writes.changes {
@@ -470,6 +479,69 @@ fn write_push(c: &Connection, device: DeviceId, writes: &PushWrites, at: Timesta
             q.cut.as_ref().map(|c| &c.sha256[..]),
         ])?;
     }
+    Ok(())
+}
+
+/// Bytes the unfinished uploads of `device` and of its user hold, other
+/// than `hash` and those abandoned by `at`.
+fn uploads_held(
+    c: &Connection,
+    hash: &PhotoHash,
+    device: DeviceId,
+    at: Timestamp,
+) -> Result<UploadsHeld> {
+    let since = PhotoStart::alive_since(at).as_millis();
+    let (device_bytes, user_bytes) = c
+        .prepare_cached(
+            "SELECT coalesce(sum(CASE WHEN p.uploader = ?2 THEN p.length END), 0),
+                    coalesce(sum(p.length), 0)
+             FROM photos p JOIN devices d ON d.id = p.uploader
+             WHERE p.complete = 0 AND p.sha256 <> ?1 AND p.created_at >= ?3
+               AND d.user_id = (SELECT user_id FROM devices WHERE id = ?2)",
+        )?
+        .query_row(
+            params![&hash.as_bytes()[..], id(device.as_uuid()), since],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        )?;
+    Ok(UploadsHeld {
+        device: device_bytes as u64,
+        user: user_bytes as u64,
+    })
+}
+
+/// Lists the photos of the documents stored before `photo_refs` existed,
+/// if the migration left that to do, in one transaction. Runs when the
+/// store opens, before anything else can write.
+fn backfill_photo_refs(conn: &mut Connection) -> Result<()> {
+    let pending: bool = conn
+        .prepare("SELECT 1 FROM photo_refs_backfill LIMIT 1")?
+        .exists([])?;
+    if !pending {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut n = 0u64;
+    {
+        let mut stmt = tx.prepare("SELECT doc_id, snapshot FROM documents")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let doc = DocId::from_uuid(r.uuid(0)?);
+            let snapshot = r
+                .get_ref(1)?
+                .as_blob()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            for photo in photo::photos_of_snapshot(doc, snapshot).unwrap_or_default() {
+                tx.prepare_cached(
+                    "INSERT INTO photo_refs(sha256, doc_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![&photo.as_bytes()[..], id(doc.as_uuid())])?;
+                n += 1;
+            }
+        }
+    }
+    tx.execute("DELETE FROM photo_refs_backfill", [])?;
+    tx.commit()?;
+    tracing::info!(references = n, "photo references backfilled");
     Ok(())
 }
 
@@ -937,10 +1009,15 @@ impl ServerStore for SqliteStore {
         length: u64,
         at: Timestamp,
         device: DeviceId,
+        quota: UploadQuota,
     ) -> Result<PhotoStart> {
         let hash = *hash;
         self.write_tx(move |tx| {
-            let start = PhotoStart::decide(photo_row(tx, &hash)?, length, device, at);
+            let mut start = PhotoStart::decide(photo_row(tx, &hash)?, length, device, at);
+            if start.writes_fresh_row() {
+                let held = uploads_held(tx, &hash, device, at)?;
+                start = start.within_quota(length, held, quota);
+            }
             if start.writes_fresh_row() {
                 tx.execute(
                     "INSERT INTO photos(sha256, length, received, complete, created_at, uploader)
@@ -956,6 +1033,56 @@ impl ServerStore for SqliteStore {
                 )?;
             }
             Ok(start)
+        })
+        .await
+    }
+
+    async fn photo_readable(
+        &self,
+        hash: &PhotoHash,
+        principal: &Principal,
+        device: DeviceId,
+    ) -> Result<bool> {
+        let hash = *hash;
+        let f = pull::ReadFilter::of(principal);
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1 AND uploader = ?2)
+                     OR EXISTS (SELECT 1 FROM photo_refs r JOIN documents d ON d.doc_id = r.doc_id
+                                WHERE r.sha256 = ?1
+                                  AND (d.author = ?3 OR d.team = ?4 OR d.county BETWEEN ?5 AND ?6))",
+            )?
+            .query_row(
+                params![
+                    &hash.as_bytes()[..],
+                    id(device.as_uuid()),
+                    id(&f.user),
+                    f.team.as_ref().map(id),
+                    f.county_lo,
+                    f.county_hi
+                ],
+                |r| r.get::<_, bool>(0),
+            )?)
+        })
+        .await
+    }
+
+    async fn photo_sweep(&self, before: Timestamp) -> Result<Vec<PhotoHash>> {
+        self.write_tx(move |tx| {
+            let hashes = all(
+                tx,
+                "DELETE FROM photos WHERE complete = 0 AND created_at <= ?1 RETURNING sha256",
+                [before.as_millis()],
+                |r| r.bytes(0),
+            )?;
+            hashes
+                .into_iter()
+                .map(|h| {
+                    <[u8; 32]>::try_from(&h[..])
+                        .map(PhotoHash::from_bytes)
+                        .map_err(|_| StoreError::Corrupt("photos.sha256".into()))
+                })
+                .collect()
         })
         .await
     }

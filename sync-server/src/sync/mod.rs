@@ -52,5 +52,5 @@ pub use batch::{Incoming, PushBatch, PushFetched, PushNeeds};
 pub use hidden::{check_hidden_writes, touched_fields};
 pub use plan::{
     Cut, DocUpdate, KEPT_HEAD, MAX_DEVICE_QUARANTINE_BYTES, MAX_KEPT_CHANGE, NewQuarantine,
-    PushWrites, RecordFacts, check_record_rules, hydrate, plan, record_facts,
+    PushWrites, RecordFacts, check_record_rules, hydrate, plan, record_facts, record_photos,
 };

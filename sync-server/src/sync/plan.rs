@@ -6,7 +6,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use app_core::doc::{DocError, RecordDoc};
 use app_core::domain::validate::{Context, Register, VillageLookup};
-use app_core::domain::{CountyCode, DeviceId, DocId, RecordKind, Timestamp, VillageCode};
+use app_core::domain::{
+    CountyCode, DeviceId, DocId, PhotoHash, RecordKind, Timestamp, VillageCode,
+};
 use app_core::scope::{AnyRecord, Placement, Principal, Refusal, check_write};
 use app_core::stats::{ConsultationFact, LogEntry};
 use app_core::sync::protocol::{ChangeOutcome, RefusalCode};
@@ -31,6 +33,9 @@ pub struct DocUpdate {
     /// What the statistics read of the record (the store's projection,
     /// written in the same transaction as the document).
     pub facts: RecordFacts,
+    /// The photos (and thumbnails) the record names, each once: who may
+    /// download them ([`record_photos`]), written in the same transaction.
+    pub photos: Vec<PhotoHash>,
     /// Whether a field holds concurrent values (the conflict list).
     pub conflicted: bool,
 }
@@ -57,6 +62,19 @@ pub fn record_facts(record: &AnyRecord) -> RecordFacts {
         AnyRecord::ServiceLog(l) => RecordFacts::Log(LogEntry::of(l, false)),
         AnyRecord::Consultation(c) => RecordFacts::Consultation(ConsultationFact::of(c, false)),
     }
+}
+
+/// The photos a record names, photo and thumbnail alike, sorted and each
+/// once: a device whose read scope holds the record may download them.
+/// Called on the record the plan already hydrated, and on stored documents
+/// when the references are backfilled.
+pub fn record_photos(record: &AnyRecord) -> Vec<PhotoHash> {
+    let metas = match record {
+        AnyRecord::ServiceLog(l) => &l.photos,
+        AnyRecord::Consultation(c) => &c.photos,
+    };
+    let set: BTreeSet<PhotoHash> = metas.iter().flat_map(|m| [m.hash, m.thumb]).collect();
+    set.into_iter().collect()
 }
 
 /// A row of the quarantine to write.
@@ -323,6 +341,7 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
             snapshot: state.doc.save(),
             heads,
             facts: record_facts(&record),
+            photos: record_photos(&record),
             conflicted: !state.doc.conflicts().is_empty(),
         });
     }

@@ -9,6 +9,7 @@ use app_core::clock::ManualClock;
 use app_core::domain::{LogStatus, ServiceLogId, ServiceLogInput, Timestamp};
 use app_core::store::{Identity, ReviewDecision, Store};
 use app_core::sync::protocol::EnrolRequest;
+use app_core::sync::status::{Remedy, SyncPhase};
 use app_core::sync::{self, EngineOptions, SyncEngine};
 
 use crate::harness::{Account, Env, T0, ZHENGAN, villages};
@@ -151,4 +152,60 @@ pub async fn the_device_engine_round_trips(env: Env) {
         .unwrap();
     assert_eq!(bytes.as_ref(), &photo[..]);
     let _: ServiceLogId = log.id;
+}
+
+/// A device whose user holds the most bytes unfinished uploads may hold
+/// (on other devices) is told `upload_quota`: its engine backs off and
+/// tries again, and uploads once the others' uploads are left for a day.
+pub async fn an_engine_past_its_upload_quota_waits_and_retries(env: Env) {
+    let w = env.world.clone();
+    let p = phone(&env, &w.c1).await;
+    // Two other devices of the user announce 64 MiB each (the device cap;
+    // the user's is 128 MiB) and send nothing.
+    for seed in [1u8, 2] {
+        let other = env.enrol(&w.c1).await;
+        for n in 0..8u8 {
+            let hash: String = [seed, n]
+                .iter()
+                .chain([0u8; 30].iter())
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let resp = env
+                .post(&other, "/api/v1/photos")
+                .header("upload-length", (8 * 1024 * 1024).to_string())
+                .header("photo-sha256", hash)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 201);
+        }
+    }
+    let photo = vec![0xFFu8, 0xD8, 0xFF, 0xE0, 9, 8, 7];
+    let hash = p.store.put_photo(&photo).unwrap();
+    let mut with_photo = input("果园病虫害防治");
+    with_photo.photos.push(app_core::domain::PhotoMeta {
+        hash,
+        thumb: hash,
+        size_bytes: photo.len() as u64,
+        width: 1,
+        height: 1,
+        taken_at: None,
+        location: None,
+        caption: String::new(),
+    });
+    p.store
+        .create_service_log(&p.who, &with_photo, true)
+        .unwrap();
+
+    let e = p.engine.sync_once().await.unwrap_err();
+    assert_eq!(e.code(), "upload_quota");
+    assert!(e.is_retryable(), "a quota refusal is retried later");
+    let status = p.engine.status();
+    assert_eq!(status.phase, SyncPhase::Backoff);
+    assert_eq!(status.remedy(), Some(Remedy::Wait));
+
+    // A day on (by the server's clock) those uploads no longer count.
+    env.clock.advance_millis(24 * 60 * 60 * 1000);
+    let report = p.engine.sync_once().await.unwrap();
+    assert_eq!((report.photos_uploaded, report.acknowledged), (1, 1));
 }

@@ -102,6 +102,9 @@ suite! {
         offset_and_hash_mismatches,
         photo_limits,
         an_upload_is_its_devices_own,
+        a_photo_is_read_through_the_records_in_scope,
+        photo_references_are_backfilled_from_stored_documents,
+        unfinished_uploads_have_quotas_and_expire,
     ],
     reference: [county_slice_with_etag],
     rules: [records_breaking_the_device_rules_are_refused,
@@ -113,7 +116,10 @@ suite! {
         refused_bytes_keep_only_their_head,
         slow_and_silent_connections_are_closed,
     ],
-    client: [the_device_engine_round_trips],
+    client: [
+        the_device_engine_round_trips,
+        an_engine_past_its_upload_quota_waits_and_retries,
+    ],
     stats: [
         device_and_server_give_the_same_figures,
         scope_refusals_and_narrowing,

@@ -1,11 +1,14 @@
 //! Photo upload in the manner of tus: resumed from the last chunk after a
 //! cut, offsets that do not match, a hash that does not match, limits,
-//! deduplication, and range downloads.
+//! deduplication, and range downloads; downloads bound to the records in
+//! the caller's read scope; quotas and expiry of unfinished uploads.
 
+use app_core::domain::{PhotoHash, PhotoMeta, Role, Scope};
 use sha2::{Digest, Sha256};
+use sync_server::config::PhotoUploads;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::harness::{Device, Env, problem};
+use crate::harness::{Device, Doc, Env, T0, ZHENGAN, code, log_by, problem, villages};
 
 const MIB: usize = 1024 * 1024;
 
@@ -121,18 +124,23 @@ pub async fn upload_resumes_from_the_last_chunk(env: Env) {
     assert_eq!(resp.status(), 204);
     assert_eq!(offset_of(&resp), bytes.len() as u64);
 
-    // Downloads, whole and in ranges.
+    // Downloads (by the uploader: no record names the photo yet), whole
+    // and in ranges.
     let tablet = env.enrol(&w.lead1).await;
     let resp = env
-        .get(&tablet, &format!("/api/v1/photos/{hash}"))
+        .get(&phone, &format!("/api/v1/photos/{hash}"))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-length"],
+        bytes.len().to_string().as_str()
+    );
     assert_eq!(resp.headers()["accept-ranges"], "bytes");
     assert_eq!(resp.bytes().await.unwrap().as_ref(), &bytes[..]);
     let resp = env
-        .get(&tablet, &format!("/api/v1/photos/{hash}"))
+        .get(&phone, &format!("/api/v1/photos/{hash}"))
         .header("range", "bytes=100-199")
         .send()
         .await
@@ -144,7 +152,7 @@ pub async fn upload_resumes_from_the_last_chunk(env: Env) {
     );
     assert_eq!(resp.bytes().await.unwrap().as_ref(), &bytes[100..200]);
     let resp = env
-        .get(&tablet, &format!("/api/v1/photos/{hash}"))
+        .get(&phone, &format!("/api/v1/photos/{hash}"))
         .header("range", "bytes=-10")
         .send()
         .await
@@ -154,7 +162,7 @@ pub async fn upload_resumes_from_the_last_chunk(env: Env) {
         &bytes[bytes.len() - 10..]
     );
     let resp = env
-        .get(&tablet, &format!("/api/v1/photos/{hash}"))
+        .get(&phone, &format!("/api/v1/photos/{hash}"))
         .header("range", format!("bytes={}-", bytes.len()))
         .send()
         .await
@@ -162,16 +170,18 @@ pub async fn upload_resumes_from_the_last_chunk(env: Env) {
     let (status, p) = problem(resp).await;
     assert_eq!((status, p.code.as_str()), (416, "range_not_satisfiable"));
 
-    // Stored once: announcing it again (from any device) says it is there.
+    // Stored once: announcing it again (from any device) says it is there;
+    // reading it still takes a record in scope.
     let resp = start(&env, &tablet, &hash, bytes.len()).await;
     assert_eq!(
         (resp.status().as_u16(), offset_of(&resp)),
         (200, bytes.len() as u64)
     );
     assert_eq!(
-        head_offset(&env, &tablet, &hash).await,
+        head_offset(&env, &phone, &hash).await,
         Some(bytes.len() as u64)
     );
+    assert_eq!(head_offset(&env, &tablet, &hash).await, None);
     let resp = patch(&env, &phone, &hash, bytes.len(), &[]).await;
     assert_eq!(resp.status(), 204);
     assert_eq!(env.store().stats().await.unwrap().photos, 1);
@@ -316,7 +326,8 @@ pub async fn photo_limits(env: Env) {
 
 /// An unfinished upload belongs to the device that announced it: another
 /// device that knows the hash can neither reset nor continue nor see it,
-/// until it has been abandoned for a day; a stored photo is anyone's.
+/// until it has been abandoned for a day; a stored photo is read through
+/// the records in scope (`a_photo_is_read_through_the_records_in_scope`).
 pub async fn an_upload_is_its_devices_own(env: Env) {
     let w = env.world.clone();
     let mine = env.enrol(&w.c1).await;
@@ -355,7 +366,8 @@ pub async fn an_upload_is_its_devices_own(env: Env) {
     assert_eq!((status, p.code.as_str()), (404, "not_found"));
     assert_eq!(head_offset(&env, &mine, &hash).await, Some(100_000));
 
-    // The owner finishes; the photo is then anyone's to download.
+    // The owner finishes; the other device reads the photo only once a
+    // record in its scope names it (`a_photo_is_read_through_the_records_in_scope`).
     assert_eq!(
         patch(&env, &mine, &hash, 100_000, &bytes[100_000..])
             .await
@@ -364,6 +376,12 @@ pub async fn an_upload_is_its_devices_own(env: Env) {
     );
     let got = env
         .get(&other, &format!("/api/v1/photos/{hash}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 404);
+    let got = env
+        .get(&mine, &format!("/api/v1/photos/{hash}"))
         .send()
         .await
         .unwrap();
@@ -377,4 +395,277 @@ pub async fn an_upload_is_its_devices_own(env: Env) {
     env.clock.advance_millis(25 * 60 * 60 * 1000);
     assert_eq!(start(&env, &other, &h2, second.len()).await.status(), 201);
     assert_eq!(patch(&env, &other, &h2, 0, &second).await.status(), 204);
+}
+
+/// Uploads `bytes` whole from `d`; returns the hash.
+async fn upload(env: &Env, d: &Device, bytes: &[u8]) -> String {
+    let hash = hex_hash(bytes);
+    assert_eq!(start(env, d, &hash, bytes.len()).await.status(), 201);
+    for (i, chunk) in bytes.chunks(MIB).enumerate() {
+        assert_eq!(patch(env, d, &hash, i * MIB, chunk).await.status(), 204);
+    }
+    hash
+}
+
+/// The status of `d`'s download of `hash`, and of its `HEAD`.
+async fn reach(env: &Env, d: &Device, hash: &str) -> (u16, u16) {
+    let got = env
+        .get(d, &format!("/api/v1/photos/{hash}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    let head = env
+        .http
+        .head(env.url(&format!("/api/v1/photos/{hash}")))
+        .bearer_auth(&d.token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    (got, head)
+}
+
+fn meta(hash: &str, thumb: &str, size: usize) -> PhotoMeta {
+    PhotoMeta {
+        hash: PhotoHash::parse(hash).unwrap(),
+        thumb: PhotoHash::parse(thumb).unwrap(),
+        size_bytes: size as u64,
+        width: 64,
+        height: 48,
+        taken_at: None,
+        location: None,
+        caption: "叶片上的病斑".into(),
+    }
+}
+
+/// A finished photo is read (`GET`, `HEAD`) only by a device whose read
+/// scope holds a record naming it, or by the device that uploaded it;
+/// anyone else, even knowing the hash, is told it does not exist. The
+/// references follow the record: a member who joins the scope reads it,
+/// and a photo taken off the record is no longer read through it.
+pub async fn a_photo_is_read_through_the_records_in_scope(env: Env) {
+    let w = env.world.clone();
+    let phone = env.enrol(&w.c1).await;
+    let teammate = env.enrol(&w.c2).await;
+    let own_only = env.enrol(&w.c_own).await;
+    let elsewhere = env.enrol(&w.c3).await;
+    let admin_here = env.enrol(&w.admin_zhengan).await;
+    let admin_there = env.enrol(&w.admin_wuchuan).await;
+    let admin_province = env.enrol(&w.admin_guizhou).await;
+    let bytes = photo_bytes(200_000, 41);
+    let thumb = photo_bytes(5_000, 42);
+    let hash = upload(&env, &phone, &bytes).await;
+    let thumb_hash = upload(&env, &phone, &thumb).await;
+
+    // No record names it yet: only the uploader reads it.
+    assert_eq!(reach(&env, &phone, &hash).await, (200, 200));
+    assert_eq!(reach(&env, &teammate, &hash).await, (404, 404));
+
+    let mut log = log_by(&w.c1.user, Some(w.team1.id), villages(ZHENGAN, 1)[0], T0);
+    log.photos = vec![meta(&hash, &thumb_hash, bytes.len())];
+    let (mut doc, change) = Doc::create_log(&phone, &log);
+    let out = env.push(&phone, &[change]).await;
+    assert_eq!(code(&out[0]), "stored");
+
+    for (who, d, expected) in [
+        ("the uploader", &phone, 200),
+        ("a teammate", &teammate, 200),
+        ("the county's admin", &admin_here, 200),
+        ("the province's admin", &admin_province, 200),
+        ("a teammate who reads only their own", &own_only, 404),
+        ("a commissioner of another county", &elsewhere, 404),
+        ("another county's admin", &admin_there, 404),
+    ] {
+        for h in [&hash, &thumb_hash] {
+            assert_eq!(
+                reach(&env, d, h).await,
+                (expected, expected),
+                "{who} reading {h}"
+            );
+        }
+    }
+    let resp = env
+        .get(&teammate, &format!("/api/v1/photos/{hash}"))
+        .header("range", "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 206);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), &bytes[10..20]);
+    // Refused as not found: the same answer as a photo that is not there.
+    let (status, p) = problem(
+        env.get(&elsewhere, &format!("/api/v1/photos/{hash}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, p.code.as_str()), (404, "not_found"));
+
+    // The commissioner of the other county joins the team: once they have
+    // pulled the record, they read its photos.
+    env.store()
+        .set_user_scope(
+            w.c3.user.id,
+            Role::Commissioner,
+            Scope::Team(w.team1.id),
+            Some(w.team1.id),
+        )
+        .await
+        .unwrap();
+    assert!(env.visible_docs(&elsewhere).await.contains(&doc.id));
+    assert_eq!(reach(&env, &elsewhere, &hash).await, (200, 200));
+
+    // The photo is taken off the record: the teammate no longer reads it
+    // through it (the uploader still does).
+    let edit = doc.edit_log(&phone, |l| l.photos.clear());
+    let out = env.push(&phone, &[edit]).await;
+    assert_eq!(code(&out[0]), "stored");
+    assert_eq!(reach(&env, &teammate, &hash).await, (404, 404));
+    assert_eq!(reach(&env, &phone, &hash).await, (200, 200));
+}
+
+/// Documents stored before the server kept photo references get theirs
+/// when the store opens (the migration's backfill).
+pub async fn photo_references_are_backfilled_from_stored_documents(env: Env) {
+    let w = env.world.clone();
+    let phone = env.enrol(&w.c1).await;
+    let teammate = env.enrol(&w.c2).await;
+    let bytes = photo_bytes(50_000, 51);
+    let hash = upload(&env, &phone, &bytes).await;
+    let mut log = log_by(&w.c1.user, Some(w.team1.id), villages(ZHENGAN, 1)[0], T0);
+    log.photos = vec![meta(&hash, &hash, bytes.len())];
+    let (_, change) = Doc::create_log(&phone, &log);
+    assert_eq!(code(&env.push(&phone, &[change]).await[0]), "stored");
+    assert_eq!(reach(&env, &teammate, &hash).await, (200, 200));
+
+    // As a database from before: no references, the backfill pending.
+    env.raw_sql("DELETE FROM photo_refs; INSERT INTO photo_refs_backfill(pending) VALUES (1);")
+        .await;
+    assert_eq!(reach(&env, &teammate, &hash).await, (404, 404));
+    let reopened = env.second_instance().await;
+    let got = env
+        .http
+        .get(format!("{}/api/v1/photos/{hash}", reopened.url()))
+        .bearer_auth(&teammate.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), &bytes[..]);
+    assert_eq!(reach(&env, &teammate, &hash).await, (200, 200));
+}
+
+/// Unfinished uploads are capped per device and per user (by their
+/// announced lengths): past a cap `POST` is `429 upload_quota`, retryable,
+/// and changes nothing; finishing an upload frees its bytes, and so does
+/// leaving it for a day, after which the sweep deletes it, file and row,
+/// and never a finished photo.
+pub async fn unfinished_uploads_have_quotas_and_expire(env: Env) {
+    let w = env.world.clone();
+    let server = env
+        .instance_with(|c| {
+            c.photo_uploads = PhotoUploads {
+                device_bytes: 300_000,
+                user_bytes: 500_000,
+                ..PhotoUploads::default()
+            }
+        })
+        .await;
+    let base = server.url();
+    let announce = |d: &Device, bytes: &[u8]| {
+        env.http
+            .post(format!("{base}/api/v1/photos"))
+            .bearer_auth(&d.token)
+            .header("upload-length", bytes.len().to_string())
+            .header("photo-sha256", hex_hash(bytes))
+            .send()
+    };
+    let a = env.enrol(&w.c1).await;
+    let b = env.enrol(&w.c1).await;
+    let other_user = env.enrol(&w.c2).await;
+    let p1 = photo_bytes(200_000, 61);
+    let p2 = photo_bytes(100_000, 62);
+    let p3 = photo_bytes(50_000, 63);
+    let p4 = photo_bytes(150_000, 64);
+    let p5 = photo_bytes(100_000, 65);
+    assert_eq!(announce(&a, &p1).await.unwrap().status(), 201);
+    assert_eq!(announce(&a, &p2).await.unwrap().status(), 201);
+    // Device A holds 300,000: its cap.
+    let (status, p) = problem(announce(&a, &p3).await.unwrap()).await;
+    assert_eq!((status, p.code.as_str()), (429, "upload_quota"));
+    assert!(p.retryable, "the device tries again later");
+    assert_eq!(
+        head_offset(&env, &a, &hex_hash(&p3)).await,
+        None,
+        "nothing changed"
+    );
+    // Device B of the same user: 150,000 fits (user 450,000), 100,000 more
+    // is past the user's cap though B holds less than its own.
+    assert_eq!(announce(&b, &p4).await.unwrap().status(), 201);
+    let (status, p) = problem(announce(&b, &p5).await.unwrap()).await;
+    assert_eq!((status, p.code.as_str()), (429, "upload_quota"));
+    // Another user has a quota of their own.
+    assert_eq!(announce(&other_user, &p5).await.unwrap().status(), 201);
+
+    // Finishing frees: A finishes p1 (A 100,000, the user 250,000).
+    assert_eq!(patch(&env, &a, &hex_hash(&p1), 0, &p1).await.status(), 204);
+    assert_eq!(announce(&a, &p3).await.unwrap().status(), 201);
+    assert_eq!(
+        announce(&b, &p5).await.unwrap().status(),
+        409,
+        "p5 is the other user's upload now"
+    );
+    let p6 = photo_bytes(100_000, 66);
+    assert_eq!(announce(&b, &p6).await.unwrap().status(), 201);
+    assert_eq!(
+        patch(&env, &a, &hex_hash(&p2), 0, &p2[..40_000])
+            .await
+            .status(),
+        204
+    );
+    let partials = |n: usize| {
+        let dir = env.config.photo_dir().join("partial");
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            n,
+            "files in {}",
+            dir.display()
+        );
+    };
+    // p2, p3 (A), p4, p6 (B), p5 (the other user).
+    partials(5);
+    assert_eq!(
+        server.server().sweep_uploads().await.unwrap(),
+        0,
+        "nothing is a day old"
+    );
+
+    // A day later the unfinished uploads no longer count…
+    env.clock.advance_millis(24 * 60 * 60 * 1000);
+    let p7 = photo_bytes(300_000, 67);
+    assert_eq!(announce(&a, &p7).await.unwrap().status(), 201);
+    // …and the sweep deletes them, files and rows; not p7, announced now,
+    // and never the finished p1.
+    assert_eq!(server.server().sweep_uploads().await.unwrap(), 5);
+    partials(1);
+    for gone in [&p2, &p3] {
+        assert_eq!(head_offset(&env, &a, &hex_hash(gone)).await, None);
+    }
+    assert_eq!(head_offset(&env, &b, &hex_hash(&p4)).await, None);
+    assert_eq!(head_offset(&env, &a, &hex_hash(&p7)).await, Some(0));
+    let got = env
+        .get(&a, &format!("/api/v1/photos/{}", hex_hash(&p1)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), &p1[..]);
+    // A swept upload starts afresh from 0.
+    let resp = announce(&b, &p2).await.unwrap();
+    assert_eq!((resp.status().as_u16(), offset_of(&resp)), (201, 0));
+    assert_eq!(env.store().stats().await.unwrap().photos, 1);
 }

@@ -299,10 +299,11 @@ pub async fn two_instances_share_one_database(env: Env) {
             .unwrap();
         assert_eq!(resp.status(), 204);
     }
+    // (Read back by its uploader: no record names it.)
     let got = env
         .http
         .get(format!("{}/api/v1/photos/{hash}", other.url()))
-        .bearer_auth(&c2.token)
+        .bearer_auth(&c1.token)
         .send()
         .await
         .unwrap()

@@ -26,7 +26,7 @@ use sync_server::config::Config;
 use sync_server::store::push::{self, PushBackend};
 use sync_server::store::{
     Area, DeviceRecord, DeviceSync, MAX_PULL_BYTES, NewDevice, PhotoStart, PostgresStore, PullPage,
-    PullQuery, QuarantinePage, ServerStore, SqliteStore,
+    PullQuery, QuarantinePage, ServerStore, SqliteStore, UploadQuota,
 };
 use sync_server::sync::{PushBatch, PushFetched, PushWrites};
 
@@ -581,9 +581,10 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     let hash = PhotoHash::from_bytes([0x5a; 32]);
     let at = |n: i64| Timestamp::from_millis(T0 + n);
     let dev = device_id(1);
+    let q = UploadQuota::default();
     assert_eq!(store.photo(&hash).await.unwrap(), None);
     assert_eq!(
-        store.photo_start(&hash, 100, at(0), dev).await.unwrap(),
+        store.photo_start(&hash, 100, at(0), dev, q).await.unwrap(),
         PhotoStart::Created { restarted: false }
     );
     assert!(store.photo_advance(&hash, 0, 40).await.unwrap());
@@ -591,7 +592,7 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
         !store.photo_advance(&hash, 0, 40).await.unwrap(),
         "another request moved it"
     );
-    let PhotoStart::Resumed(resumed) = store.photo_start(&hash, 100, at(1), dev).await.unwrap()
+    let PhotoStart::Resumed(resumed) = store.photo_start(&hash, 100, at(1), dev, q).await.unwrap()
     else {
         panic!("the same length resumes");
     };
@@ -605,7 +606,7 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
         (100, 40, false, at(0))
     );
     assert_eq!(
-        store.photo_start(&hash, 90, at(2), dev).await.unwrap(),
+        store.photo_start(&hash, 90, at(2), dev, q).await.unwrap(),
         PhotoStart::Created { restarted: true }
     );
     let restarted = store.photo(&hash).await.unwrap().unwrap();
@@ -617,8 +618,10 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     store.photo_complete(&hash).await.unwrap();
     store.photo_discard(&hash).await.unwrap();
     for length in [90, 100] {
-        let PhotoStart::Complete(done) =
-            store.photo_start(&hash, length, at(3), dev).await.unwrap()
+        let PhotoStart::Complete(done) = store
+            .photo_start(&hash, length, at(3), dev, q)
+            .await
+            .unwrap()
         else {
             panic!("a stored photo is found, whatever length is announced");
         };
@@ -629,12 +632,12 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     // An unfinished upload is its device's: another device's announcement
     // changes nothing, until the upload has been abandoned for a day.
     let other = PhotoHash::from_bytes([0x6b; 32]);
-    store.photo_start(&other, 10, at(4), dev).await.unwrap();
+    store.photo_start(&other, 10, at(4), dev, q).await.unwrap();
     assert!(store.photo_advance(&other, 0, 5).await.unwrap());
     let day = PhotoStart::ABANDONED_MILLIS;
     assert_eq!(
         store
-            .photo_start(&other, 10, at(5), device_id(2))
+            .photo_start(&other, 10, at(5), device_id(2), q)
             .await
             .unwrap(),
         PhotoStart::Taken
@@ -642,7 +645,7 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     assert_eq!(store.photo(&other).await.unwrap().unwrap().offset, 5);
     assert_eq!(
         store
-            .photo_start(&other, 10, at(4 + day), device_id(2))
+            .photo_start(&other, 10, at(4 + day), device_id(2), q)
             .await
             .unwrap(),
         PhotoStart::Created { restarted: true }
@@ -652,6 +655,17 @@ pub async fn photo_start_creates_resumes_restarts_and_completes(s: Stores) {
     // An unfinished upload can be discarded.
     store.photo_discard(&other).await.unwrap();
     assert_eq!(store.photo(&other).await.unwrap(), None);
+    // The sweep takes unfinished uploads announced at or before its line,
+    // never a stored photo (announced earlier still).
+    let old = PhotoHash::from_bytes([0x7c; 32]);
+    let fresh = PhotoHash::from_bytes([0x7d; 32]);
+    store.photo_start(&old, 10, at(9), dev, q).await.unwrap();
+    store.photo_start(&fresh, 10, at(10), dev, q).await.unwrap();
+    assert_eq!(store.photo_sweep(at(9)).await.unwrap(), vec![old]);
+    assert_eq!(store.photo(&old).await.unwrap(), None);
+    assert!(store.photo(&fresh).await.unwrap().is_some());
+    assert!(store.photo(&hash).await.unwrap().unwrap().complete);
+    assert_eq!(store.photo_sweep(at(9)).await.unwrap(), vec![]);
 }
 
 /// Replacing a device moves its actors, its open quarantines and the
@@ -696,7 +710,10 @@ pub async fn replacing_a_device_moves_actors_and_quarantines(s: Stores) {
     // A photo upload the old device had begun.
     let photo = PhotoHash::from_bytes([0xab; 32]);
     assert!(matches!(
-        store.photo_start(&photo, 100, at, old).await.unwrap(),
+        store
+            .photo_start(&photo, 100, at, old, UploadQuota::default())
+            .await
+            .unwrap(),
         PhotoStart::Created { .. }
     ));
 
@@ -705,12 +722,15 @@ pub async fn replacing_a_device_moves_actors_and_quarantines(s: Stores) {
     store.replace_device(old, new, at).await.unwrap();
     // The new device resumes it (another device would be refused).
     assert!(matches!(
-        store.photo_start(&photo, 100, at, new).await.unwrap(),
+        store
+            .photo_start(&photo, 100, at, new, UploadQuota::default())
+            .await
+            .unwrap(),
         PhotoStart::Resumed(_)
     ));
     assert!(matches!(
         store
-            .photo_start(&photo, 100, at, device_of(&p.c2))
+            .photo_start(&photo, 100, at, device_of(&p.c2), UploadQuota::default())
             .await
             .unwrap(),
         PhotoStart::Taken
