@@ -91,6 +91,7 @@ struct Phase {
     flood_sent: usize,
     flood_busy: usize,
     flood_limited: usize,
+    flood_refused: usize,
     flood_other: usize,
     slow_opened: usize,
     slow_closed_by_server: Latencies,
@@ -202,6 +203,7 @@ fn phase(
             "-c",
             "2",
             "--no-tui",
+            "--latency-correction",
             "--output-format",
             "json",
             &format!("http://{addr}/healthz"),
@@ -213,7 +215,7 @@ fn phase(
 
     let result = rt.block_on(async {
         let flood_sent = Arc::new(AtomicUsize::new(0));
-        let flood_codes = Arc::new(std::sync::Mutex::new([0usize; 3]));
+        let flood_codes = Arc::new(std::sync::Mutex::new([0usize; 4]));
         let mut attackers = Vec::new();
         let mut slow = Vec::new();
         if attack {
@@ -260,7 +262,8 @@ fn phase(
                         let slot = match answer.map(|r| r.status().as_u16()) {
                             Ok(503) => 0,
                             Ok(429) => 1,
-                            _ => 2,
+                            Ok(401 | 403) => 2,
+                            _ => 3,
                         };
                         codes.lock().expect("tally")[slot] += 1;
                     }
@@ -279,27 +282,40 @@ fn phase(
                         )),
                         0,
                     );
-                    let socket = tokio::net::TcpSocket::new_v4().ok()?;
-                    socket.bind(local).ok()?;
-                    let mut stream = socket.connect(addr).await.ok()?;
-                    let opened = Instant::now();
-                    stream
-                        .write_all(b"POST /api/v1/sync/push HTTP/1.1\r\nHost: ketepai\r\nX-Slow: ")
-                        .await
-                        .ok()?;
+                    // Reconnects whenever the server closes on it, as an
+                    // attacker would; returns how long each connection lasted.
+                    let mut closed = Vec::new();
                     let mut buf = [0u8; 256];
                     while !stop.load(Ordering::Relaxed) {
-                        if stream.write_all(b"a").await.is_err() {
-                            return Some(opened.elapsed().as_secs_f64());
+                        let Ok(socket) = tokio::net::TcpSocket::new_v4() else {
+                            break;
+                        };
+                        if socket.bind(local).is_err() {
+                            break;
                         }
-                        match tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf))
-                            .await
-                        {
-                            Ok(Ok(0)) | Ok(Err(_)) => return Some(opened.elapsed().as_secs_f64()),
-                            _ => {}
+                        let Ok(mut stream) = socket.connect(addr).await else {
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                            continue;
+                        };
+                        let opened = Instant::now();
+                        let head = b"POST /api/v1/sync/push HTTP/1.1\r\nHost: ketepai\r\nX-Slow: ";
+                        let mut open = stream.write_all(head).await.is_ok();
+                        while open && !stop.load(Ordering::Relaxed) {
+                            open = stream.write_all(b"a").await.is_ok()
+                                && !matches!(
+                                    tokio::time::timeout(
+                                        Duration::from_secs(3),
+                                        stream.read(&mut buf)
+                                    )
+                                    .await,
+                                    Ok(Ok(0) | Err(_))
+                                );
+                        }
+                        if !open {
+                            closed.push(opened.elapsed().as_secs_f64());
                         }
                     }
-                    None
+                    closed
                 }));
             }
         }
@@ -360,13 +376,16 @@ fn phase(
         }
         for s in slow {
             phase.slow_opened += 1;
-            if let Ok(Some(secs)) = s.await {
-                phase.slow_closed_by_server.0.push(secs);
-            }
+            phase.slow_closed_by_server.0.extend(s.await?);
         }
         phase.flood_sent = flood_sent.load(Ordering::Relaxed);
         let codes = *flood_codes.lock().expect("tally");
-        (phase.flood_busy, phase.flood_limited, phase.flood_other) = (codes[0], codes[1], codes[2]);
+        (
+            phase.flood_busy,
+            phase.flood_limited,
+            phase.flood_refused,
+            phase.flood_other,
+        ) = (codes[0], codes[1], codes[2], codes[3]);
         phase.load = load_sampler.await?;
         anyhow::Ok(phase)
     });
@@ -407,6 +426,14 @@ fn photo(store: &Store, rng: &mut impl RngCore) -> PhotoMeta {
     }
 }
 
+fn secs(s: f64) -> String {
+    if s.is_nan() {
+        "—".into()
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
 fn ms(s: f64) -> String {
     if s.is_nan() {
         "—".into()
@@ -426,7 +453,7 @@ fn block(cli: &Cli, alone: &Phase, attacked: &Phase) -> String {
     let hz = |p: &Phase, i: usize| p.healthz.0.get(i).copied().unwrap_or(f64::NAN);
     let mut t = String::new();
     t.push_str(&format!(
-        "Run {} on {} cores; {} s a phase; {} honest devices (a record a round, a 150 KB photo every fourth, a round every 0.5–2 s); \
+        "Run {} (China time) on {} cores; {} s a phase; {} honest devices (a record a round, a 150 KB photo every fourth, a round every 0.5–2 s); \
          the attack: {} enrolment requests in flight with random user names from many loopback addresses, and {} slow connections \
          (a header byte every 3 s); `/healthz` probed by `oha` at {}/s. Load average mid-phase: {:.2} alone, {:.2} under attack.\n\n",
         chrono_now(),
@@ -470,15 +497,19 @@ fn block(cli: &Cli, alone: &Phase, attacked: &Phase) -> String {
         alone.healthz_errors, attacked.healthz_errors
     ));
     t.push_str(&format!(
-        "| Enrolment flood: requests; `503 busy`; `429`; other | — | {}; {}; {}; {} | |\n",
-        attacked.flood_sent, attacked.flood_busy, attacked.flood_limited, attacked.flood_other
+        "| Enrolment flood: requests; `503 busy`; `429` (an address's or a name's limit); `401` (checked, wrong); other | — | {}; {}; {}; {}; {} | |\n",
+        attacked.flood_sent,
+        attacked.flood_busy,
+        attacked.flood_limited,
+        attacked.flood_refused,
+        attacked.flood_other
     ));
     t.push_str(&format!(
-        "| Slow connections closed by the server (of opened); after, median / max | — | {} of {}; {} / {} | |\n",
-        attacked.slow_closed_by_server.0.len(),
+        "| Slow connections: held at once; closed by the server; open for, median / max | — | {}; {}; {} / {} | |\n",
         attacked.slow_opened,
-        report::secs(attacked.slow_closed_by_server.quantile(0.5)),
-        report::secs(attacked.slow_closed_by_server.quantile(1.0)),
+        attacked.slow_closed_by_server.0.len(),
+        secs(attacked.slow_closed_by_server.quantile(0.5)),
+        secs(attacked.slow_closed_by_server.quantile(1.0)),
     ));
     t
 }
