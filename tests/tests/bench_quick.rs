@@ -153,6 +153,22 @@ fn the_quick_benchmark_runs_and_its_figures_are_sane() {
         assert!(t.runs.iter().all(|s| *s > 0.0));
     }
 
+    // Several instances (PostgreSQL only): every run stored what its
+    // devices pushed (the run checks each push's outcomes).
+    if postgres.is_some() {
+        let runs = report.multi.as_ref().expect("multi-instance figures");
+        assert_eq!(runs.len(), 6, "1, 2 and 4 instances, two layouts");
+        for r in runs {
+            assert_eq!(r.devices, r.instances * bench::multi::DEVICES_PER_INSTANCE);
+            assert_eq!(r.records, (r.devices * sizes.multi_per_device) as u64);
+            assert!(r.requests >= r.devices as u64);
+        }
+        let written = std::fs::read_to_string(&doc).unwrap();
+        assert!(written.contains(bench::multi::BEGIN) && written.contains(bench::multi::END));
+    } else {
+        assert!(report.multi.is_none());
+    }
+
     // One table, and the document's hand-written parts kept around it.
     let table = report.table();
     assert!(table.starts_with("| Figure | Ketepai | Automerge sync | REST gzip'd JSON |"));

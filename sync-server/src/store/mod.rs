@@ -40,12 +40,13 @@
 //!
 //! # Ordering of sequence numbers
 //!
-//! A pull returns changes with `seq` above the device's cursor. That is only
-//! safe if a change with a lower `seq` can never become visible after one
-//! with a higher `seq`: pushes are serialised (one writer connection on
-//! SQLite, a transaction-scoped advisory lock on PostgreSQL), so sequence
-//! numbers become visible in commit order, and a pull reads the highest
-//! committed `seq` first and then only rows up to it.
+//! A pull returns changes with `seq` above the device's cursor, up to a
+//! high-water mark below which nothing can still commit. On SQLite pushes
+//! are serialised (one writer connection), so sequence numbers become
+//! visible in commit order and the mark is the highest committed `seq`. On
+//! PostgreSQL pushes in different counties run at once, each holding a
+//! marker lock below its own sequence numbers until it commits, and the mark
+//! stops below the lowest marker held (see [`postgres`]).
 
 pub mod admin;
 pub mod conflicts;

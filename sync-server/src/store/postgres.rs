@@ -1,12 +1,18 @@
 //! [`PostgresStore`]: the backend for deployments that outgrow one machine.
 //!
 //! The server stays stateless, so several instances can share one database
-//! (and one photo directory on shared storage). Pushes take a
-//! transaction-scoped advisory lock ([`PUSH_LOCK`]) so that they run one at
-//! a time across every instance: sequence numbers then become visible in
-//! commit order, and a pull that reads the highest committed `seq` first can
-//! never skip a change that commits late. Migrations take another advisory
-//! lock so that instances starting together do not race.
+//! (and one photo directory on shared storage). Pushes run side by side
+//! across instances: each takes transaction-scoped advisory locks only on
+//! the counties, device and actors it touches ([`push_keys`]), so pushes in
+//! different counties never wait for each other. A pull cannot then take
+//! the highest committed `seq` as its high-water mark (a push holding a
+//! lower `seq` may commit later); each push instead holds a *marker* lock
+//! on a sequence number drawn before any of its own, and a pull's
+//! high-water mark stops below the lowest marker held ([`HIGH_WATER_SQL`];
+//! the argument is in ARCHITECTURE.md, "Several instances"). [`PUSH_LOCK`]
+//! is shared by every push and taken exclusively by the few writers that
+//! must see no push at all. Migrations take another advisory lock so that
+//! instances starting together do not race.
 //!
 //! This module holds the SQL and how a PostgreSQL column becomes a value;
 //! what is not SQL is shared with SQLite (see [`super`]).
@@ -65,8 +71,35 @@ const MIGRATIONS: &[&str] = &[
 #[path = "postgres_stats.rs"]
 mod stats;
 
-/// Advisory lock serialising pushes (`"KTPPUSH1"`).
+/// Advisory lock every push holds shared and the writers that must run
+/// with no push in flight (replacing a device, discarding quarantined
+/// changes, the statistics backfill) hold exclusively (`"KTPPUSH1"`).
 pub const PUSH_LOCK: i64 = 0x4b54_5050_5553_4831;
+
+/// Bit 47 of an advisory key: set for the region locks ([`push_keys`]),
+/// clear for the markers, whose low 47 bits are a sequence number.
+const REGION_BIT: i64 = 1 << 47;
+/// Kinds of region lock, in bits 40..47 of the key.
+const KEY_COUNTY: i64 = 1;
+const KEY_DEVICE: i64 = 2;
+const KEY_ACTOR: i64 = 3;
+/// The low 40 bits of a region key hold the county code, or 40 bits of a
+/// hash of the device's or actor's ID (two IDs sharing them only wait for
+/// each other).
+const KEY_VALUE: i64 = (1 << 40) - 1;
+
+/// A pull's high-water mark, in two columns: `v`, the last sequence number
+/// drawn (live, not from a snapshot), and the lowest marker held by a push
+/// of this schema (`$1` is [`PostgresStore::space`]), read after `v`
+/// (the correlated subquery runs once `v` has been read). The pull returns
+/// rows up to `min(v, marker - 1)`.
+const HIGH_WATER_SQL: &str = "SELECT s.v, (
+        SELECT min(((l.classid::bigint - $1::bigint * 65536) << 32) | l.objid::bigint)
+        FROM pg_locks l
+        WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND s.v IS NOT NULL
+          AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+          AND l.classid::bigint BETWEEN $1::bigint * 65536 AND $1::bigint * 65536 + 32767)
+    FROM (SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM changes_seq_seq) s";
 /// Advisory lock serialising migrations (`"KTPMIGR1"`).
 pub const MIGRATE_LOCK: i64 = 0x4b54_504d_4947_5231;
 
@@ -78,6 +111,10 @@ const IMPORT_CHUNK: usize = 5_000;
 pub struct PostgresStore {
     pool: Pool,
     url: String,
+    /// This schema's lock space: the top 16 bits of every push lock key,
+    /// from the schema's name, so that schemas sharing a database (the
+    /// test suite's) keep their markers apart.
+    space: i64,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -89,7 +126,8 @@ impl std::fmt::Debug for PostgresStore {
 }
 
 /// A push's write transaction on PostgreSQL: a pooled connection with
-/// `BEGIN` issued and [`PUSH_LOCK`] held. Dropped before it commits, the
+/// `BEGIN` issued, [`PUSH_LOCK`] shared and the push's region locks and
+/// marker held. Dropped before it commits, the
 /// connection leaves the pool and closes, which rolls the transaction back
 /// and releases the lock.
 pub struct WriteTx {
@@ -215,11 +253,22 @@ impl PostgresStore {
             .create_timeout(Some(Duration::from_secs(10)))
             .build()
             .map_err(pool_err)?;
-        let store = PostgresStore {
+        let mut store = PostgresStore {
             pool,
             url: redact_url(url),
+            space: 0,
         };
         store.migrate().await?;
+        // 4096..=12287: clear of the other advisory keys' top bits.
+        store.space = store
+            .client()
+            .await?
+            .query_one(
+                "SELECT (hashtext(current_schema()) & 8191)::bigint + 4096",
+                &[],
+            )
+            .await?
+            .try_get(0)?;
         Ok(store)
     }
 
@@ -565,6 +614,43 @@ async fn photo_row(
     first(c, &sql, &[&&hash.as_bytes()[..]], rows::photo).await
 }
 
+/// The counties where `docs` are stored now.
+async fn stored_counties(c: &impl GenericClient, docs: &[Uuid]) -> Result<Vec<i64>> {
+    all(
+        c,
+        "SELECT DISTINCT county FROM documents WHERE doc_id = ANY($1)",
+        &[&docs],
+        |r| r.int(0),
+    )
+    .await
+}
+
+/// The region locks of a push in `space`, sorted: every county whose
+/// documents or register it reads or writes, its device (its quarantine and
+/// budget) and its actors (their bindings). Two pushes that could plan on
+/// the same rows share at least one key.
+fn push_keys(
+    space: i64,
+    counties: &BTreeSet<i64>,
+    device: DeviceId,
+    actors: &[Vec<u8>],
+) -> BTreeSet<i64> {
+    let key =
+        |kind: i64, value: i64| (space << 48) | REGION_BIT | (kind << 40) | (value & KEY_VALUE);
+    // FNV-1a over every byte: device IDs are UUIDv7, whose first bytes are
+    // the time they were made, shared by devices enrolled together.
+    let low40 = |bytes: &[u8]| {
+        let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        (h & KEY_VALUE as u64) as i64
+    };
+    let mut keys: BTreeSet<i64> = counties.iter().map(|c| key(KEY_COUNTY, *c)).collect();
+    keys.insert(key(KEY_DEVICE, low40(device.as_uuid().as_bytes())));
+    keys.extend(actors.iter().map(|a| key(KEY_ACTOR, low40(a))));
+    keys
+}
+
 impl PushBackend for PostgresStore {
     type Tx = WriteTx;
 
@@ -583,9 +669,39 @@ impl PushBackend for PostgresStore {
             client: Some(self.client().await?),
         };
         let c = tx.client();
-        c.batch_execute("BEGIN").await?;
-        c.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
+        c.batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock_shared({PUSH_LOCK})"
+        ))
+        .await?;
+        let needs = batch.needs();
+        let docs: Vec<Uuid> = needs.docs.iter().map(|d| *d.as_uuid()).collect();
+        let mut counties: BTreeSet<i64> =
+            needs.counties.iter().map(|c| c.as_int() as i64).collect();
+        let mut held: BTreeSet<i64> = BTreeSet::new();
+        loop {
+            counties.extend(stored_counties(c, &docs).await?);
+            let keys = push_keys(self.space, &counties, batch.device, &needs.actors);
+            let new: Vec<i64> = keys.difference(&held).copied().collect();
+            if new.is_empty() {
+                break;
+            }
+            // In ascending order, as every push takes them: no deadlock.
+            // A document moved to another county while we waited adds its
+            // new county on the next round.
+            c.execute(
+                "SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k",
+                &[&new],
+            )
             .await?;
+            held.extend(new);
+        }
+        // The marker: drawn before any sequence number of this push's
+        // changes and held until it commits.
+        c.execute(
+            "SELECT pg_advisory_xact_lock($1::bigint | nextval('changes_seq_seq'))",
+            &[&(self.space << 48)],
+        )
+        .await?;
         let fetched = fetch_for_push(c, &batch).await?;
         Ok((tx, fetched))
     }
@@ -878,12 +994,23 @@ impl ServerStore for PostgresStore {
 
     async fn pull(&self, query: &PullQuery) -> Result<PullPage> {
         let c = self.client().await?;
-        // Pushes commit in seq order (see PUSH_LOCK), so every row up to
-        // the high-water mark read here is already committed.
-        let high_water: i64 = c
-            .query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])
-            .await?
-            .try_get(0)?;
+        // Every change up to `v` was drawn before `v` was read, by a push
+        // that then held its marker (lower than its changes) until it
+        // committed: below the lowest marker held, all are committed, and
+        // the next statement's snapshot sees them.
+        let mark = c.prepare_cached(HIGH_WATER_SQL).await?;
+        let row = c.query_one(&mark, &[&self.space]).await?;
+        let drawn: i64 = row.try_get(0)?;
+        let marker: Option<i64> = row.try_get(1)?;
+        let safe = marker.map_or(drawn, |m| drawn.min(m - 1));
+        // A cursor past `drawn` comes from another database (the route
+        // starts over); one between `safe` and `drawn` was safe when it was
+        // given and waits where it is.
+        let high_water = if query.after > drawn {
+            drawn
+        } else {
+            safe.max(query.after)
+        };
         let f = pull::ReadFilter::of(&query.principal);
         let stmt = c
             .prepare_cached(

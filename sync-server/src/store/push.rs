@@ -5,7 +5,9 @@
 //! Planning ([`crate::sync::plan`]) applies and hydrates Automerge
 //! documents, which is CPU work: it runs on tokio's blocking pool, and
 //! outside the write transaction so that pushes plan in parallel while only
-//! the short read-compare-write part is serialised. Because a plan is a pure
+//! the short read-compare-write part is serialised (against every push on
+//! SQLite; against pushes in the same county, or of the same device or
+//! actor, on PostgreSQL). Because a plan is a pure
 //! function of the batch and the rows read ([`PushFetched`], compared by
 //! value), a plan made on rows equal to those inside the transaction is the
 //! plan the transaction would have made.
@@ -25,15 +27,17 @@ use crate::sync::{self, PushBatch, PushFetched, PushWrites};
 /// read again, write and commit.
 pub trait PushBackend: Send + Sync {
     /// An open write transaction. From [`PushBackend::begin`] until it is
-    /// committed or dropped (which rolls it back), no other push writes.
+    /// committed or dropped (which rolls it back), no other push writes
+    /// what this one read.
     type Tx: Send;
 
     /// Reads what `batch` needs ([`PushBatch::needs`]) from one consistent
     /// snapshot, without holding up writers.
     fn fetch(&self, batch: Arc<PushBatch>) -> impl Future<Output = Result<PushFetched>> + Send;
 
-    /// Opens the write transaction, serialised against every other push,
-    /// and reads what `batch` needs inside it.
+    /// Opens the write transaction, serialised against every other push
+    /// that could read or write the same rows, and reads what `batch` needs
+    /// inside it.
     fn begin(
         &self,
         batch: Arc<PushBatch>,

@@ -19,6 +19,7 @@ mod harness;
 mod limits;
 mod matrix;
 mod matrix_admin;
+mod multi;
 mod operations;
 mod operator;
 mod photos;
@@ -138,4 +139,32 @@ suite! {
         photo_start_creates_resumes_restarts_and_completes,
         replacing_a_device_moves_actors_and_quarantines,
     ],
+}
+
+/// Several instances on one PostgreSQL database (issue 14): PostgreSQL
+/// only (SQLite is one server's file).
+mod postgres_multi {
+    use crate::harness::{Kind, run};
+    use crate::multi;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_instances_skip_and_repeat_nothing() {
+        run(Kind::Postgres, |env| {
+            multi::several_instances_skip_and_repeat_nothing(env, 2)
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn four_instances_skip_and_repeat_nothing() {
+        run(Kind::Postgres, |env| {
+            multi::several_instances_skip_and_repeat_nothing(env, 4)
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_late_commit_is_not_skipped() {
+        run(Kind::Postgres, multi::a_late_commit_is_not_skipped).await;
+    }
 }

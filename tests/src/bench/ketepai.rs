@@ -64,6 +64,7 @@ struct Schema {
 pub struct KetepaiServer {
     handle: Option<ServerHandle>,
     server: Server,
+    config: Config,
     schema: Option<Schema>,
     _dir: tempfile::TempDir,
 }
@@ -113,7 +114,7 @@ impl KetepaiServer {
                 name,
             });
         }
-        let server = Server::open(config, SystemClock::shared())
+        let server = Server::open(config.clone(), SystemClock::shared())
             .await
             .context("opening the sync server's store")?;
         server.ops().import_rows(rows.to_vec()).await?;
@@ -127,6 +128,7 @@ impl KetepaiServer {
         Ok(KetepaiServer {
             handle: Some(handle),
             server,
+            config,
             schema,
             _dir: dir,
         })
@@ -184,10 +186,19 @@ impl KetepaiServer {
         name: &str,
         members: &[(String, Role)],
     ) -> anyhow::Result<(Team, Vec<Account>)> {
+        self.add_team_in(CountyCode::parse(COUNTY)?, name, members)
+            .await
+    }
+
+    /// Adds a team in `county` and its members, as [`Self::add_team`].
+    pub async fn add_team_in(
+        &self,
+        county: CountyCode,
+        name: &str,
+        members: &[(String, Role)],
+    ) -> anyhow::Result<(Team, Vec<Account>)> {
         let ops = self.server.ops();
-        let team = ops
-            .add_team(name, CountyCode::parse(COUNTY)?, "茶叶")
-            .await?;
+        let team = ops.add_team(name, county, "茶叶").await?;
         let mut accounts = Vec::new();
         for (username, role) in members {
             let password = format!("password-{username}");
@@ -208,6 +219,20 @@ impl KetepaiServer {
             });
         }
         Ok((team, accounts))
+    }
+
+    /// Another instance of the server on the same database, serving on
+    /// `rt` (the server keeps no state of its own); shut it down before
+    /// [`Self::stop`].
+    pub async fn another_instance(&self, rt: &Handle) -> anyhow::Result<ServerHandle> {
+        let server = Server::open(self.config.clone(), SystemClock::shared())
+            .await
+            .context("opening another instance")?;
+        rt.spawn(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            anyhow::Ok(server.serve(listener).await?)
+        })
+        .await?
     }
 
     /// Stops serving and drops the run's PostgreSQL schema.

@@ -35,6 +35,7 @@ pub mod ketepai;
 pub mod lead;
 pub mod link;
 pub mod local;
+pub mod multi;
 pub mod relay;
 pub mod report;
 #[allow(
@@ -70,17 +71,26 @@ pub enum Group {
     Device,
     /// The statistics roll-up of a county and a province (issue 13).
     Rollup,
+    /// Several server instances on one PostgreSQL database (issue 14).
+    Multi,
 }
 
 impl Group {
     /// Every group.
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::Wire,
         Group::Lead,
         Group::Ingest,
         Group::Device,
         Group::Rollup,
+        Group::Multi,
     ];
+
+    /// Whether the group writes the main generated block (the roll-up and
+    /// the multi-instance runs have blocks of their own).
+    pub fn in_main_block(self) -> bool {
+        !matches!(self, Group::Rollup | Group::Multi)
+    }
 
     /// Parses a group's name.
     pub fn parse(s: &str) -> Option<Group> {
@@ -90,6 +100,7 @@ impl Group {
             "ingest" => Group::Ingest,
             "device" => Group::Device,
             "rollup" => Group::Rollup,
+            "multi" => Group::Multi,
             _ => return None,
         })
     }
@@ -117,6 +128,8 @@ pub struct Sizes {
     pub page_runs: usize,
     /// The statistics roll-up.
     pub rollup: rollup::RollupSizes,
+    /// Records each device pushes in the multi-instance runs.
+    pub multi_per_device: usize,
 }
 
 impl Sizes {
@@ -141,6 +154,7 @@ impl Sizes {
             page_records: 5_000,
             page_runs: 5,
             rollup: rollup::RollupSizes::full(),
+            multi_per_device: 1_000,
         }
     }
 
@@ -165,6 +179,7 @@ impl Sizes {
             page_records: 500,
             page_runs: 3,
             rollup: rollup::RollupSizes::quick(),
+            multi_per_device: 50,
         }
     }
 }
@@ -204,6 +219,8 @@ pub struct Report {
     pub first_page: Option<FirstPage>,
     /// The statistics roll-up.
     pub rollup: Option<rollup::Rollup>,
+    /// The multi-instance runs (PostgreSQL only).
+    pub multi: Option<Vec<multi::MultiRun>>,
     /// Wall time of the whole run.
     pub seconds: f64,
     /// The machine's one-minute load average at the start and at the end
@@ -280,7 +297,7 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
     let sizes = options.sizes;
     let wants = |g: Group| options.groups.contains(&g);
     let result = client_rt.block_on(async {
-        let rows = if options.groups.iter().any(|g| *g != Group::Rollup) {
+        let rows = if options.groups.iter().any(|g| g.in_main_block()) {
             progress(started, "reading the register of 正安县");
             tokio::task::spawn_blocking(ketepai::register_rows).await??
         } else {
@@ -294,6 +311,7 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
             saves: None,
             first_page: None,
             rollup: None,
+            multi: None,
             seconds: 0.0,
             load: (load_before, 0.0),
             steal: None,
@@ -365,6 +383,17 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
             report.rollup =
                 Some(rollup::run(&rt, options.postgres.as_deref(), sizes.rollup, at).await?);
         }
+        if wants(Group::Multi) {
+            if let Some(url) = &options.postgres {
+                let at = |what: &str| progress(started, what);
+                report.multi = Some(multi::run(&rt, url, sizes.multi_per_device, at).await?);
+            } else {
+                progress(
+                    started,
+                    "multi-instance runs skipped: KETEPAI_TEST_DATABASE_URL is not set",
+                );
+            }
+        }
         anyhow::Ok(report)
     });
     drop(client_rt);
@@ -378,8 +407,16 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
     };
     progress(started, "done");
     if let Some(path) = &options.out {
-        if options.groups.iter().any(|g| *g != Group::Rollup) {
+        if options.groups.iter().any(|g| g.in_main_block()) {
             report::write_doc(path, &generated(&report))?;
+        }
+        if let Some(runs) = &report.multi {
+            report::write_block(
+                path,
+                multi::BEGIN,
+                multi::END,
+                &multi::markdown(runs, &stamp(&report)),
+            )?;
         }
         if let Some(r) = &report.rollup {
             report::write_block(

@@ -6,6 +6,7 @@
 //! cargo run --release -p ketepai-tests --bin bench -- --quick        # small sizes, prints the table
 //! cargo run --release -p ketepai-tests --bin bench -- --only wire,lead
 //! cargo run --release -p ketepai-tests --bin bench -- --only rollup   # statistics roll-up, rewrites its block
+//! cargo run --release -p ketepai-tests --bin bench -- --only multi    # several instances on PostgreSQL, rewrites its block
 //! ```
 //!
 //! PostgreSQL ingest runs when `KETEPAI_TEST_DATABASE_URL` (or
@@ -26,7 +27,7 @@ struct Cli {
     /// unless `--out` is given.
     #[arg(long)]
     quick: bool,
-    /// Only these parts: wire, lead, ingest, device, rollup (comma-separated).
+    /// Only these parts: wire, lead, ingest, device, rollup, multi (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Write the generated part of the benchmarks document here (default
@@ -81,11 +82,13 @@ fn main() -> anyhow::Result<()> {
     // The roll-up has its own block in the document: a full run of it alone
     // rewrites just that block.
     let rollup_alone = !cli.quick && groups == [Group::Rollup] && cli.rollup_counties.is_none();
+    // So have the multi-instance runs.
+    let multi_alone = !cli.quick && groups == [Group::Multi];
     let out = if cli.no_write {
         None
     } else {
         cli.out.clone().or_else(|| {
-            (whole || rollup_alone)
+            (whole || rollup_alone || multi_alone)
                 .then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md"))
         })
     };
@@ -97,11 +100,14 @@ fn main() -> anyhow::Result<()> {
         postgres: cli.postgres.filter(|u| !u.is_empty()),
         exe: std::env::current_exe().context("locating this program")?,
     })?;
-    if report.options.groups.iter().any(|g| *g != Group::Rollup) {
+    if report.options.groups.iter().any(|g| g.in_main_block()) {
         println!("{}", report.table());
     }
     if let Some(r) = &report.rollup {
         println!("{}", bench::rollup::markdown(r, &bench::stamp(&report)));
+    }
+    if let Some(runs) = &report.multi {
+        println!("{}", bench::multi::markdown(runs, &bench::stamp(&report)));
     }
     for miss in report.misses() {
         println!("MISS: {miss}");
