@@ -53,6 +53,26 @@ impl ServerProcess {
         server
     }
 
+    /// Another instance of this server on the same PostgreSQL database
+    /// (its own data directory and log, not yet started), as a deployment
+    /// of several stateless instances runs.
+    pub fn another_instance(&self) -> ServerProcess {
+        assert!(
+            self.database_url.is_some(),
+            "instances share a PostgreSQL database, not a SQLite file"
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        ServerProcess {
+            exe: self.exe.clone(),
+            data_dir: dir.path().join("server"),
+            child: None,
+            addr: None,
+            log: dir.path().join("server.log"),
+            database_url: self.database_url.clone(),
+            _dir: Some(dir),
+        }
+    }
+
     /// Adds teams to the (stopped) server's store, each in 正安县 with the
     /// given members; a member's password is `password-<username>`. Returns the
     /// team IDs. Hashing uses a cheap argon2 cost: these are test accounts.
