@@ -185,6 +185,9 @@ pub struct Options {
     pub postgres: Option<String>,
     /// This benchmark's binary, started as a child for the lead's sync.
     pub exe: PathBuf,
+    /// The roll-up's PostgreSQL schema to load once and reuse
+    /// (`--rollup-keep`); a fresh one dropped after the run when `None`.
+    pub rollup_keep: Option<String>,
 }
 
 /// Everything a run measured.
@@ -362,8 +365,16 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         }
         if wants(Group::Rollup) {
             let at = |what: &str| progress(started, what);
-            report.rollup =
-                Some(rollup::run(&rt, options.postgres.as_deref(), sizes.rollup, at).await?);
+            report.rollup = Some(
+                rollup::run(
+                    &rt,
+                    options.postgres.as_deref(),
+                    sizes.rollup,
+                    options.rollup_keep.as_deref(),
+                    at,
+                )
+                .await?,
+            );
         }
         anyhow::Ok(report)
     });
