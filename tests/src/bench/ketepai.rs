@@ -57,6 +57,8 @@ pub struct Account {
 struct Schema {
     base: String,
     name: String,
+    /// A `--rollup-keep` schema: analysed like any, never dropped.
+    kept: bool,
 }
 
 /// A running Ketepai sync server.
@@ -127,6 +129,11 @@ impl KetepaiServer {
                 );
                 admin_sql(base, &format!("CREATE SCHEMA IF NOT EXISTS {name}")).await?;
                 config.database_url = Some(format!("{base}{sep}options=-csearch_path%3D{name}"));
+                schema = Some(Schema {
+                    base: base.to_string(),
+                    name: name.to_string(),
+                    kept: true,
+                });
             } else {
                 let name = format!("kt_bench_{:016x}", rand::rng().random::<u64>());
                 admin_sql(base, &format!("CREATE SCHEMA {name}")).await?;
@@ -134,6 +141,7 @@ impl KetepaiServer {
                 schema = Some(Schema {
                     base: base.to_string(),
                     name,
+                    kept: false,
                 });
             }
         }
@@ -239,7 +247,7 @@ impl KetepaiServer {
         if let Some(handle) = self.handle.take() {
             handle.shutdown().await?;
         }
-        if let Some(schema) = self.schema.take() {
+        if let Some(schema) = self.schema.take().filter(|s| !s.kept) {
             admin_sql(
                 &schema.base,
                 &format!("DROP SCHEMA {} CASCADE", schema.name),

@@ -551,6 +551,7 @@ async fn rerun(
         sizes.records * sizes.counties
     );
     let first = counties.first().context("a county")?.code;
+    server.analyze().await?;
     let load_at_timing = super::load_average();
     progress(&format!(
         "roll-up (kept schema): the county and the province (load average {load_at_timing:.2})"
