@@ -613,6 +613,35 @@ mod tests {
         assert!(xlsx.files[0].ends_with(".xlsx"), "{:?}", xlsx.files);
         let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx.files[0]).unwrap();
         assert!(book.sheet_names().contains(&"考核得分".to_owned()));
+        // The scores sheet is the chosen scheme's (the second carried, not
+        // the first): its indicators' columns and its total for 张三.
+        let scores_sheet = |book: &mut calamine::Xlsx<_>| {
+            let range = book.worksheet_range("考核得分").unwrap();
+            range.rows().map(|r| r.to_vec()).collect::<Vec<Vec<Data>>>()
+        };
+        let headers = |sheet: &app_core::stats::assess::ScoreSheet| {
+            let mut h = vec!["排名".to_owned(), "特派员".into(), "用户编号".into()];
+            for (_, name) in &sheet.indicators {
+                h.push(format!("{name}（数值）"));
+                h.push(format!("{name}（得分）"));
+            }
+            h.push("总分".into());
+            h.into_iter().map(Data::String).collect::<Vec<_>>()
+        };
+        assert_ne!(headers(&sheets[0]), headers(&sheets[1]), "two schemes");
+        let rows = scores_sheet(&mut book);
+        assert_eq!(rows[0], headers(&sheets[1]), "the chosen scheme's columns");
+        let zhang_total = sheets[1]
+            .scores
+            .iter()
+            .find(|s| s.commissioner == zhang)
+            .unwrap()
+            .total;
+        let row = rows
+            .iter()
+            .find(|r| r.get(1) == Some(&Data::String("张三".into())))
+            .expect("张三's scores");
+        assert_eq!(row.last(), Some(&Data::Float(zhang_total)));
         let annual = book.worksheet_range("年度统计").unwrap();
         let rows: Vec<&[Data]> = annual.rows().collect();
         let col = |figure: Figure| {
@@ -663,6 +692,23 @@ mod tests {
         }
         let annual = std::fs::read_to_string(&csv.files[0]).unwrap();
         assert!(annual.contains("正安县"), "{annual}");
+
+        // Choosing the other scheme changes the sheet.
+        let seed = admin
+            .admin_export_stats(
+                &AdminStatsExport {
+                    query: AdminStatsQuery {
+                        scheme: Some("seed-2021".into()),
+                        ..query.clone()
+                    },
+                    format: ExportFormat::Xlsx,
+                },
+                &exports,
+            )
+            .await
+            .unwrap();
+        let mut seed_book: calamine::Xlsx<_> = calamine::open_workbook(&seed.files[0]).unwrap();
+        assert_eq!(scores_sheet(&mut seed_book)[0], headers(&sheets[0]));
 
         // Unreachable: the console's statistics say so with the network's code.
         server.shutdown().await.unwrap();

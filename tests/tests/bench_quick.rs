@@ -29,6 +29,7 @@ fn the_quick_benchmark_runs_and_its_figures_are_sane() {
         out: Some(doc.clone()),
         postgres: postgres.clone(),
         exe: PathBuf::from(env!("CARGO_BIN_EXE_bench")),
+        rollup_keep: None,
     })
     .expect("the quick benchmark runs");
 

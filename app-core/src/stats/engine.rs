@@ -352,6 +352,21 @@ impl Acc {
         }
     }
 
+    /// The same counts with its interned ids (authors, teams, names)
+    /// translated through the given tables (old id → new id).
+    fn remapped(mut self, authors: &[u32], teams: &[u32], names: &[u32]) -> Acc {
+        self.teams = self.teams.iter().map(|t| teams[*t as usize]).collect();
+        self.person_days = self
+            .person_days
+            .drain()
+            .map(|(a, bits)| (authors[a as usize], bits))
+            .collect();
+        for set in &mut self.items {
+            *set = set.iter().map(|n| names[*n as usize]).collect();
+        }
+        self
+    }
+
     /// Adds another group's counts and unites its sets (consuming it).
     fn absorb(&mut self, o: Acc) {
         self.visits += o.visits;
@@ -700,6 +715,48 @@ impl<'r> ReportBuilder<'r> {
         }
         if let (true, Some(t)) = (self.levels.teams, team) {
             self.team_accs[t as usize].add_consultation(answered, ms);
+        }
+    }
+
+    /// Adds everything `other` counted, as if its facts had been given to
+    /// this builder: counts add up, sets (commissioners, days, villages,
+    /// teams, named items) unite, answer times join, so every figure stays
+    /// exact (a distinct count stays distinct, a median is still of all
+    /// answers). How the server counts a report's rows on several threads:
+    /// each with its own builder for the same request, then one merged.
+    pub fn merge(&mut self, mut other: ReportBuilder<'_>) {
+        // Other's interned ids in this builder.
+        let authors: Vec<u32> = other.author_ids.iter().map(|a| self.author(*a)).collect();
+        let teams: Vec<u32> = other.team_ids.iter().map(|t| self.team(*t)).collect();
+        let mut names = vec![0u32; other.names.len()];
+        for (name, id) in other.names.drain() {
+            let next = self.names.len() as u32;
+            names[id as usize] = *self.names.entry(name).or_insert(next);
+        }
+        let remap = |acc: Acc| acc.remapped(&authors, &teams, &names);
+        for (county, acc) in other.counties.drain() {
+            let acc = remap(acc);
+            match self.counties.get_mut(&county) {
+                Some(mine) => mine.absorb(acc),
+                None => {
+                    self.counties.insert(county, acc);
+                }
+            }
+        }
+        for (i, acc) in std::mem::take(&mut other.commissioners)
+            .into_iter()
+            .enumerate()
+        {
+            let acc = remap(acc);
+            if let Some(mine) = self.commissioners.get_mut(authors[i] as usize) {
+                mine.absorb(acc);
+            }
+        }
+        for (i, acc) in std::mem::take(&mut other.team_accs).into_iter().enumerate() {
+            let acc = remap(acc);
+            if let Some(mine) = self.team_accs.get_mut(teams[i] as usize) {
+                mine.absorb(acc);
+            }
         }
     }
 

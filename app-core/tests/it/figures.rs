@@ -13,7 +13,7 @@ use app_core::domain::{
 };
 use app_core::stats::{
     Area, ConsultationFact, FactStatus, Figures, Filter, ItemKind, LogEntry, LogFact, Period,
-    Register, Report, StatsRequest, compute,
+    Register, Report, ReportBuilder, StatsRequest, compute,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use proptest::prelude::*;
@@ -686,6 +686,38 @@ proptest! {
         let a = compute(&req, Some(&reg), &logs, &consultations);
         let b = compute(&req, Some(&reg), logs.iter().rev(), consultations.iter().rev());
         prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn facts_counted_apart_and_merged_give_the_same_report(
+        logs in arb_logs(),
+        consultations in arb_consultations(),
+        filter in arb_filter(),
+        cut in any::<prop::sample::Index>(),
+        parts in 1usize..4,
+    ) {
+        // As the server counts a report's rows on several threads: each
+        // part with its own builder, merged in any order.
+        let reg = register();
+        let mut req = StatsRequest::new(december());
+        req.filter = filter;
+        req.training_sizes = vec![30, 50];
+        let whole = compute(&req, Some(&reg), &logs, &consultations);
+        let mut builders: Vec<ReportBuilder<'_>> =
+            (0..parts).map(|_| ReportBuilder::new(&req, Some(&reg))).collect();
+        let shift = cut.index(parts.max(1));
+        for (i, l) in logs.iter().enumerate() {
+            builders[(i + shift) % parts].add_entry(l);
+        }
+        for (i, c) in consultations.iter().enumerate() {
+            builders[(i * 7 + shift) % parts].add_consultation(c);
+        }
+        let mut builders = builders.into_iter().rev();
+        let mut merged = builders.next().expect("a part");
+        for b in builders {
+            merged.merge(b);
+        }
+        prop_assert_eq!(merged.finish(), whole);
     }
 }
 

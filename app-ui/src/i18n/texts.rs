@@ -658,6 +658,8 @@ texts! {
     // The console's statistics (统计)
     AdmStatsLastYear => "去年", "Last year";
     AdmStatsRowsBy => "按哪一级列出", "Rows by";
+    AdmStatsCounty => "县（区）", "County";
+    AdmStatsAllCounties => "全省所有县", "Every county of the province";
     AdmStatsByPrefecture => "市", "Prefecture";
     AdmStatsByCounty => "县", "County";
     AdmStatsByTeam => "团队", "Team";

@@ -7,22 +7,25 @@
 //! binary)`: PostgreSQL sends each row as one small binary message, which
 //! costs both sides far less than a result set decoded row by row (the
 //! selection's values are integers and UUIDs this code formats, inlined
-//! because `COPY` takes no parameters). The period is cut in two, each half
-//! read on a connection of its own so that two database processes serve
-//! it; each stream's bytes go in large chunks to a blocking thread that
-//! parses them into facts, which go in batches to one more thread that
-//! feeds `app_core::stats::ReportBuilder` and does nothing else. Reading,
-//! decoding and counting overlap. Every stream reads the same
-//! repeatable-read snapshot (exported by the first, imported by the
-//! others), so a report never sees half a push.
+//! because `COPY` takes no parameters), and only the columns the engine
+//! reads (not a record's id). The rows are cut in two, each part read on a
+//! connection of its own so that two database processes serve it: a
+//! selection wider than a county by the tables' pages (`ctid` ranges, so
+//! that each process reads half the heap rather than both reading all of
+//! it), a county or less by the period (an index finds its rows). Each
+//! stream's bytes go in large chunks to a blocking thread that parses them
+//! and counts them into an `app_core::stats::ReportBuilder` of its own;
+//! the builders are merged (`ReportBuilder::merge`, exact: sums add, sets
+//! unite, answer times join) into the report. Reading, decoding and
+//! counting overlap, and no one thread counts every row. Every stream
+//! reads the same repeatable-read snapshot (exported by the first,
+//! imported by the others), so a report never sees half a push.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use app_core::domain::{CountyCode, CountyTag, DocId};
-use app_core::stats::{
-    Area, ConsultationFact, ItemKind, LogFact, Register, Report, ReportBuilder, StatsRequest,
-};
+use app_core::stats::{Area, Register, Report, ReportBuilder, StatsRequest};
 use deadpool_postgres::GenericClient;
 use futures_util::StreamExt;
 use uuid::Uuid;
@@ -247,71 +250,56 @@ struct Chunk {
     bytes: Vec<u8>,
 }
 
-/// The facts of a chunk, decoded, for the counting thread: each log with
-/// the end of its items in `items`, whose names are ranges of `names`.
-#[derive(Default)]
-struct Batch {
-    logs: Vec<(LogFact, usize)>,
-    items: Vec<(ItemKind, std::ops::Range<usize>)>,
-    names: String,
-    consultations: Vec<ConsultationFact>,
-}
-
-/// Decodes the chunks of one stream into batches of facts.
-fn decode(
+/// Decodes the chunks of one stream and counts every row into a builder
+/// of its own (merged with the other streams' at the end).
+fn count_stream<'r>(
     mut chunks: tokio::sync::mpsc::Receiver<Chunk>,
-    batches: tokio::sync::mpsc::Sender<Batch>,
-) -> Result<()> {
+    request: &StatsRequest,
+    register: Option<&'r Register>,
+) -> Result<ReportBuilder<'r>> {
+    let mut b = ReportBuilder::new(request, register);
     let mut reader = Reader::default();
     let mut decoder = Decoder::default();
     while let Some(chunk) = chunks.blocking_recv() {
-        let mut batch = Batch::default();
         reader.take(chunk.table, &chunk.bytes, |table, f| {
             match table {
                 Table::Logs => {
+                    // The engine reads no record's id: it is not sent.
                     let fact = LogColumns {
-                        id: uuid(f[0])?,
-                        author: uuid(f[1])?,
-                        team: f[2].map(|v| uuid(Some(v))).transpose()?,
-                        village: int(f[3])?,
-                        day: int(f[4])?,
-                        activity: int(f[5])?,
-                        status: int(f[6])?,
-                        duplicate: flag(f[7])?,
-                        farmers: int(f[8])?,
-                        trainees: f[9].map(|v| int(Some(v))).transpose()?,
-                        photos: int(f[10])?,
+                        id: Uuid::nil(),
+                        author: uuid(f[0])?,
+                        team: f[1].map(|v| uuid(Some(v))).transpose()?,
+                        village: int(f[2])?,
+                        day: int(f[3])?,
+                        activity: int(f[4])?,
+                        status: int(f[5])?,
+                        duplicate: flag(f[6])?,
+                        farmers: int(f[7])?,
+                        trainees: f[8].map(|v| int(Some(v))).transpose()?,
+                        photos: int(f[9])?,
                     }
                     .fact(&mut decoder)?;
-                    projection::items_into(
-                        f[11].unwrap_or_default(),
-                        &mut batch.names,
-                        &mut batch.items,
-                    )?;
-                    batch.logs.push((fact, batch.items.len()));
+                    b.add_log(&fact, projection::items(f[10].unwrap_or_default())?);
                 }
                 Table::Consultations => {
-                    batch.consultations.push(
-                        ConsultationColumns {
-                            id: uuid(f[0])?,
-                            author: uuid(f[1])?,
-                            team: f[2].map(|v| uuid(Some(v))).transpose()?,
-                            village: int(f[3])?,
-                            asked_at: int(f[4])?,
-                            answered_at: f[5].map(|v| int(Some(v))).transpose()?,
-                            duplicate: flag(f[6])?,
-                        }
-                        .fact(&mut decoder)?,
-                    );
+                    let fact = ConsultationColumns {
+                        id: Uuid::nil(),
+                        author: uuid(f[0])?,
+                        team: f[1].map(|v| uuid(Some(v))).transpose()?,
+                        village: int(f[2])?,
+                        asked_at: int(f[3])?,
+                        answered_at: f[4].map(|v| int(Some(v))).transpose()?,
+                        duplicate: flag(f[5])?,
+                    }
+                    .fact(&mut decoder)?;
+                    b.add_consultation(&fact);
                 }
             }
             Ok(())
         })?;
-        if batches.blocking_send(batch).is_err() {
-            break;
-        }
     }
-    reader.finish()
+    reader.finish()?;
+    Ok(b)
 }
 
 /// Splits the inclusive range `lo..=hi` into at most `n` contiguous
@@ -327,6 +315,82 @@ fn split(lo: i64, hi: i64, n: usize) -> Vec<(i64, i64)> {
         .map(|i| (lo + i * step, (lo + (i + 1) * step - 1).min(hi)))
         .filter(|(a, b)| a <= b)
         .collect()
+}
+
+/// How a report's rows are cut between its streams.
+enum Cuts {
+    /// By the period: each stream reads its own days (logs) and instants
+    /// (consultations), inclusive ranges. For a county or less, where an
+    /// index finds the rows.
+    Period(Vec<(i64, i64)>, Vec<(i64, i64)>),
+    /// By the tables' pages: each stream reads its own part of the heap
+    /// (logs' pages, consultations' pages; the last part open-ended), so
+    /// that the streams of a wide selection, which the database reads
+    /// whole, do not each read every page.
+    Pages(Vec<(i64, Option<i64>)>, Vec<(i64, Option<i64>)>),
+}
+
+/// Cuts `n` pages into `streams` parts `[from, to)`, the last open-ended.
+fn pages(n: i64, streams: usize) -> Vec<(i64, Option<i64>)> {
+    let k = i64::try_from(streams.max(1)).unwrap_or(1);
+    (0..k)
+        .map(|i| (n * i / k, (i + 1 < k).then(|| n * (i + 1) / k)))
+        .collect()
+}
+
+/// A `ctid` condition for the pages `[from, to)`.
+fn ctid(from: i64, to: Option<i64>) -> String {
+    match to {
+        Some(to) => format!(" AND ctid >= '({from},0)'::tid AND ctid < '({to},0)'::tid"),
+        None => format!(" AND ctid >= '({from},0)'::tid"),
+    }
+}
+
+/// The `COPY` statements of stream `i`. The columns are what the engine
+/// reads: not a record's id, which no figure uses.
+fn copy_queries(sel: &Selection, cuts: &Cuts, i: usize) -> Vec<(Table, String)> {
+    let more = conditions(sel);
+    let (days, instants) = match cuts {
+        Cuts::Period(days, instants) => (
+            days.get(i).map(|(a, b)| (*a, *b, String::new())),
+            instants.get(i).map(|(a, b)| (*a, *b, String::new())),
+        ),
+        Cuts::Pages(logs, consultations) => {
+            let (d0, d1) = sel.days;
+            let (t0, t1) = sel.instants;
+            (
+                logs.get(i)
+                    .map(|(a, b)| (i64::from(d0), i64::from(d1), ctid(*a, *b))),
+                consultations
+                    .get(i)
+                    .map(|(a, b)| (t0, t1 - 1, ctid(*a, *b))),
+            )
+        }
+    };
+    let mut q = Vec::new();
+    if let Some((from, to, part)) = days {
+        q.push((
+            Table::Logs,
+            format!(
+                "COPY (SELECT author, team, village, day, activity, status,
+                              duplicate, farmers, trainees, photos, items
+                       FROM stat_logs WHERE day BETWEEN {from} AND {to}{more}{part})
+                 TO STDOUT (FORMAT binary)"
+            ),
+        ));
+    }
+    if let Some((from, to, part)) = instants {
+        q.push((
+            Table::Consultations,
+            format!(
+                "COPY (SELECT author, team, village, asked_at, answered_at, duplicate
+                       FROM stat_consultations
+                       WHERE asked_at BETWEEN {from} AND {to}{more}{part})
+                 TO STDOUT (FORMAT binary)"
+            ),
+        ));
+    }
+    q
 }
 
 /// Sends the binary output of each query, in 1 MiB chunks, to `chunks`.
@@ -373,68 +437,49 @@ impl PostgresStore {
         let request = request.clone();
         let sel = Selection::of(&request);
         let streams = STREAMS.min(self.pool.status().max_size).max(1);
-        let (batch_tx, mut batches) = tokio::sync::mpsc::channel::<Batch>(4 * streams);
         let mut senders = Vec::new();
-        let mut decoders = Vec::new();
+        let mut receivers = Vec::new();
         for _ in 0..streams {
             let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
             senders.push(tx);
-            let batch_tx = batch_tx.clone();
-            decoders.push(tokio::task::spawn_blocking(move || decode(rx, batch_tx)));
+            receivers.push(rx);
         }
-        drop(batch_tx);
-        // The engine's thread does nothing but count.
+        // A thread per stream decodes and counts its rows into a builder
+        // of its own; the builders are merged into one report.
         let counting = tokio::task::spawn_blocking(move || {
-            let mut b = ReportBuilder::new(&request, register.as_deref());
-            while let Some(batch) = batches.blocking_recv() {
-                let mut from = 0;
-                for (fact, to) in &batch.logs {
-                    let items = batch.items[from..*to]
-                        .iter()
-                        .filter_map(|(kind, range)| Some((*kind, batch.names.get(range.clone())?)));
-                    b.add_log(fact, items);
-                    from = *to;
+            let register = register.as_deref();
+            let request = &request;
+            std::thread::scope(|scope| {
+                let threads: Vec<_> = receivers
+                    .into_iter()
+                    .map(|rx| scope.spawn(move || count_stream(rx, request, register)))
+                    .collect();
+                let mut merged: Option<ReportBuilder<'_>> = None;
+                let mut failed = None;
+                for t in threads {
+                    match t.join() {
+                        Ok(Ok(b)) => match &mut merged {
+                            Some(m) => m.merge(b),
+                            None => merged = Some(b),
+                        },
+                        Ok(Err(e)) => failed = failed.or(Some(e)),
+                        Err(_) => {
+                            failed = failed
+                                .or(Some(StoreError::Task("a counting thread panicked".into())))
+                        }
+                    }
                 }
-                for fact in &batch.consultations {
-                    b.add_consultation(fact);
+                match (failed, merged) {
+                    (Some(e), _) => Err(e),
+                    (None, Some(b)) => Ok(b.finish()),
+                    (None, None) => Ok(ReportBuilder::new(request, register).finish()),
                 }
-            }
-            b.finish()
+            })
         });
         let read = async {
             if sel.is_empty() {
                 return Ok(());
             }
-            let more = conditions(&sel);
-            let days = split(sel.days.0.into(), sel.days.1.into(), streams);
-            let instants = split(sel.instants.0, sel.instants.1 - 1, streams);
-            let queries = |i: usize| {
-                let mut q = Vec::new();
-                if let Some((from, to)) = days.get(i) {
-                    q.push((
-                        Table::Logs,
-                        format!(
-                            "COPY (SELECT doc_id, author, team, village, day, activity, status,
-                                          duplicate, farmers, trainees, photos, items
-                                   FROM stat_logs WHERE day BETWEEN {from} AND {to}{more})
-                             TO STDOUT (FORMAT binary)"
-                        ),
-                    ));
-                }
-                if let Some((from, to)) = instants.get(i) {
-                    q.push((
-                        Table::Consultations,
-                        format!(
-                            "COPY (SELECT doc_id, author, team, village, asked_at, answered_at,
-                                          duplicate
-                                   FROM stat_consultations
-                                   WHERE asked_at BETWEEN {from} AND {to}{more})
-                             TO STDOUT (FORMAT binary)"
-                        ),
-                    ));
-                }
-                q
-            };
             // One snapshot for every stream: the first exports it, the
             // others import it before reading anything.
             let mut clients = Vec::with_capacity(streams);
@@ -448,6 +493,25 @@ impl PostgresStore {
                 .query_one("SELECT pg_export_snapshot()", &[])
                 .await?
                 .try_get(0)?;
+            let cuts = if sel.is_wide() && streams > 1 {
+                // The tables' lengths in pages, after the snapshot: every
+                // row it sees lies in a page that existed before it.
+                let r = lead
+                    .query_one(
+                        "SELECT pg_relation_size('stat_logs') / current_setting('block_size')::bigint,
+                                pg_relation_size('stat_consultations')
+                                  / current_setting('block_size')::bigint",
+                        &[],
+                    )
+                    .await?;
+                Cuts::Pages(pages(r.try_get(0)?, streams), pages(r.try_get(1)?, streams))
+            } else {
+                Cuts::Period(
+                    split(sel.days.0.into(), sel.days.1.into(), streams),
+                    split(sel.instants.0, sel.instants.1 - 1, streams),
+                )
+            };
+            let queries = |i: usize| copy_queries(&sel, &cuts, i);
             let mut others = Vec::new();
             for c in clients {
                 let tx = c
@@ -475,17 +539,11 @@ impl PostgresStore {
             Ok::<(), StoreError>(())
         };
         let read = read.await;
-        let mut decoded = Ok(());
-        for d in decoders {
-            let r = d.await.map_err(|e| StoreError::Task(e.to_string()))?;
-            decoded = decoded.and(r);
-        }
         let counted = counting
             .await
             .map_err(|e| StoreError::Task(e.to_string()))?;
         read?;
-        decoded?;
-        Ok(counted)
+        counted
     }
 }
 
@@ -750,6 +808,19 @@ mod tests {
         assert_eq!(split(5, 4, 2), vec![(5, 4)], "an empty range stays empty");
         let parts = split(1_767_196_800_000, 1_798_732_799_999, 2);
         assert_eq!(parts[0].1 + 1, parts[1].0);
+    }
+
+    #[test]
+    fn pages_split_into_parts_the_last_open_ended() {
+        assert_eq!(pages(10, 2), vec![(0, Some(5)), (5, None)]);
+        assert_eq!(pages(7, 3), vec![(0, Some(2)), (2, Some(4)), (4, None)]);
+        assert_eq!(pages(0, 2), vec![(0, Some(0)), (0, None)], "an empty table");
+        assert_eq!(pages(9, 1), vec![(0, None)]);
+        assert_eq!(
+            ctid(3, Some(8)),
+            " AND ctid >= '(3,0)'::tid AND ctid < '(8,0)'::tid"
+        );
+        assert_eq!(ctid(8, None), " AND ctid >= '(8,0)'::tid");
     }
 
     #[test]

@@ -378,6 +378,19 @@ impl Selection {
         }
     }
 
+    /// Whether the selection is wider than one county and names no author
+    /// or team: a large share of a province's rows, which a database reads
+    /// page by page rather than through an index.
+    pub fn is_wide(&self) -> bool {
+        let county = |(lo, hi): &(i64, i64)| hi - lo < 1_000_000;
+        self.author.is_none()
+            && self.team.is_none()
+            && match &self.villages {
+                None => true,
+                Some(r) => !(r.len() == 1 && county(&r[0])),
+            }
+    }
+
     /// Whether nothing can be selected (an empty period, or a county
     /// filter that admits no county).
     pub fn is_empty(&self) -> bool {
@@ -489,6 +502,7 @@ mod tests {
         };
         let s = Selection::of(&r);
         assert_eq!(s.villages, Some(vec![(520_000_000_000, 529_999_999_999)]));
+        assert!(s.is_wide(), "a province");
         assert_eq!(
             s.days,
             (
@@ -508,6 +522,11 @@ mod tests {
         );
         let s = Selection::of(&r);
         assert_eq!(s.villages, Some(vec![(520_324_000_000, 520_324_999_999)]));
+        assert!(!s.is_wide(), "one county");
+        let mut team = r.clone();
+        team.filter.counties = None;
+        team.filter.team = Some(app_core::testing::team_id(1));
+        assert!(!Selection::of(&team).is_wide(), "a team");
         r.filter.counties = Some(["530102".parse().unwrap()].into_iter().collect());
         assert!(Selection::of(&r).is_empty());
         assert!(

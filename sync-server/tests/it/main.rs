@@ -124,6 +124,7 @@ suite! {
     stats: [
         device_and_server_give_the_same_figures,
         scope_refusals_and_narrowing,
+        county_tag_filters_through_the_client,
         exports_match_the_json_figures,
         the_projection_is_rebuilt_from_stored_documents,
     ],

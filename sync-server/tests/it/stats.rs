@@ -518,6 +518,92 @@ pub async fn scope_refusals_and_narrowing(env: Env) {
     }
 }
 
+/// The 832 and 160 county filters as the console asks for them: through
+/// the device's `SyncClient` from a real server, a province's report under
+/// each tag holds exactly the tagged county's rows (its county, its teams,
+/// its commissioners, its villages not yet covered) with the same figures
+/// as the unfiltered report gives that county.
+pub async fn county_tag_filters_through_the_client(env: Env) {
+    use app_core::domain::{CountyCode, CountyTag};
+    use app_core::stats::{StatsParams, StatsSubject};
+    use app_core::sync::SyncClient;
+
+    let w = env.world.clone();
+    push_year(&env, &w.c1, w.team1.id, &villages(ZHENGAN, 3)).await;
+    push_year(&env, &w.c3, w.team2.id, &villages(WUCHUAN, 2)).await;
+    let ag = env.enrol(&w.admin_guizhou).await;
+    let client = SyncClient::new(&env.handle.url(), &ag.token, &EngineOptions::default()).unwrap();
+    let zhengan: CountyCode = ZHENGAN.parse().unwrap();
+    let wuchuan: CountyCode = WUCHUAN.parse().unwrap();
+    // 务川 is a poverty-alleviated county only, 正安 a national key one only.
+    for (county, tag, on) in [
+        (zhengan, CountyTag::PovertyAlleviated, false),
+        (zhengan, CountyTag::NationalKey, true),
+        (wuchuan, CountyTag::PovertyAlleviated, true),
+        (wuchuan, CountyTag::NationalKey, false),
+    ] {
+        client.admin_tag_county(county, tag, on).await.unwrap();
+    }
+    let province = StatsSubject::Province("52".parse().unwrap());
+    let year = Period::year(2026).unwrap();
+    let all = client
+        .stats_report(&province, &StatsParams::new(year))
+        .await
+        .unwrap();
+    assert_eq!(all.report.counties.len(), 2);
+    assert_eq!(all.report.total.visits, 5);
+    let cases = [
+        (
+            CountyTag::PovertyAlleviated,
+            wuchuan,
+            w.team2.id,
+            w.c3.user.id,
+            2,
+        ),
+        (CountyTag::NationalKey, zhengan, w.team1.id, w.c1.user.id, 3),
+    ];
+    for (tag, county, team, user, visits) in cases {
+        let mut params = StatsParams::new(year);
+        params.tags = vec![tag];
+        let a = client.stats_report(&province, &params).await.unwrap();
+        assert_eq!(a.tags, vec![tag]);
+        let r = &a.report;
+        assert_eq!(
+            r.counties.iter().map(|x| x.key).collect::<Vec<_>>(),
+            vec![county],
+            "{tag:?}"
+        );
+        assert_eq!(
+            r.teams.iter().map(|x| x.key).collect::<Vec<_>>(),
+            vec![team],
+            "{tag:?}"
+        );
+        assert_eq!(
+            r.commissioners.iter().map(|x| x.key).collect::<Vec<_>>(),
+            vec![user],
+            "{tag:?}"
+        );
+        assert_eq!(r.total.visits, visits, "{tag:?}");
+        assert_eq!(
+            r.county(county),
+            all.report.county(county),
+            "{tag:?}: the county's figures as unfiltered"
+        );
+        assert!(!r.uncovered_villages.is_empty(), "{tag:?}");
+        assert!(
+            r.uncovered_villages.iter().all(|v| v.county() == county),
+            "{tag:?}: {:?}",
+            r.uncovered_villages
+        );
+    }
+    // Both tags: no county of theirs carries both.
+    let mut params = StatsParams::new(year);
+    params.tags = vec![CountyTag::PovertyAlleviated, CountyTag::NationalKey];
+    let a = client.stats_report(&province, &params).await.unwrap();
+    assert!(a.report.counties.is_empty(), "{:?}", a.report.counties);
+    assert_eq!(a.report.total.visits, 0);
+}
+
 /// A cell of a sheet read back: text, a number, or nothing.
 #[derive(Debug, Clone, PartialEq)]
 enum Read {

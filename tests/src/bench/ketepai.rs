@@ -57,6 +57,8 @@ pub struct Account {
 struct Schema {
     base: String,
     name: String,
+    /// A `--rollup-keep` schema: analysed like any, never dropped.
+    kept: bool,
 }
 
 /// A running Ketepai sync server.
@@ -93,6 +95,18 @@ impl KetepaiServer {
         postgres: Option<&str>,
         rows: &[DivisionImport],
     ) -> anyhow::Result<KetepaiServer> {
+        KetepaiServer::start_in(rt, postgres, rows, None).await
+    }
+
+    /// [`KetepaiServer::start`], but with `postgres` in the schema `keep`
+    /// (created when missing, its rows kept, never dropped): what the
+    /// roll-up's `--rollup-keep` reuses between runs.
+    pub async fn start_in(
+        rt: &Handle,
+        postgres: Option<&str>,
+        rows: &[DivisionImport],
+        keep: Option<&str>,
+    ) -> anyhow::Result<KetepaiServer> {
         let dir = tempfile::tempdir()?;
         let mut config = Config::with_data_dir(dir.path().join("server"));
         config.password_cost = CHEAP;
@@ -105,14 +119,32 @@ impl KetepaiServer {
         };
         let mut schema = None;
         if let Some(base) = postgres {
-            let name = format!("kt_bench_{:016x}", rand::rng().random::<u64>());
-            admin_sql(base, &format!("CREATE SCHEMA {name}")).await?;
             let sep = if base.contains('?') { '&' } else { '?' };
-            config.database_url = Some(format!("{base}{sep}options=-csearch_path%3D{name}"));
-            schema = Some(Schema {
-                base: base.to_string(),
-                name,
-            });
+            if let Some(name) = keep {
+                anyhow::ensure!(
+                    !name.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                    "a kept schema's name is lower-case letters, digits and _: {name:?}"
+                );
+                admin_sql(base, &format!("CREATE SCHEMA IF NOT EXISTS {name}")).await?;
+                config.database_url = Some(format!("{base}{sep}options=-csearch_path%3D{name}"));
+                schema = Some(Schema {
+                    base: base.to_string(),
+                    name: name.to_string(),
+                    kept: true,
+                });
+            } else {
+                let name = format!("kt_bench_{:016x}", rand::rng().random::<u64>());
+                admin_sql(base, &format!("CREATE SCHEMA {name}")).await?;
+                config.database_url = Some(format!("{base}{sep}options=-csearch_path%3D{name}"));
+                schema = Some(Schema {
+                    base: base.to_string(),
+                    name,
+                    kept: false,
+                });
+            }
         }
         let server = Server::open(config.clone(), SystemClock::shared())
             .await
@@ -240,7 +272,7 @@ impl KetepaiServer {
         if let Some(handle) = self.handle.take() {
             handle.shutdown().await?;
         }
-        if let Some(schema) = self.schema.take() {
+        if let Some(schema) = self.schema.take().filter(|s| !s.kept) {
             admin_sql(
                 &schema.base,
                 &format!("DROP SCHEMA {} CASCADE", schema.name),

@@ -200,6 +200,9 @@ pub struct Options {
     pub postgres: Option<String>,
     /// This benchmark's binary, started as a child for the lead's sync.
     pub exe: PathBuf,
+    /// The roll-up's PostgreSQL schema to load once and reuse
+    /// (`--rollup-keep`); a fresh one dropped after the run when `None`.
+    pub rollup_keep: Option<String>,
 }
 
 /// Everything a run measured.
@@ -380,8 +383,16 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         }
         if wants(Group::Rollup) {
             let at = |what: &str| progress(started, what);
-            report.rollup =
-                Some(rollup::run(&rt, options.postgres.as_deref(), sizes.rollup, at).await?);
+            report.rollup = Some(
+                rollup::run(
+                    &rt,
+                    options.postgres.as_deref(),
+                    sizes.rollup,
+                    options.rollup_keep.as_deref(),
+                    at,
+                )
+                .await?,
+            );
         }
         if wants(Group::Multi) {
             if let Some(url) = &options.postgres {

@@ -135,6 +135,10 @@ pub struct Rollup {
     /// The province's division rows only (`levels=divisions`: no
     /// commissioner or team rows).
     pub province_divisions: Timed,
+    /// Whether the province was already loaded in a kept schema
+    /// (`--rollup-keep`): then nothing was written and the county was
+    /// never alone in the database.
+    pub reused: bool,
 }
 
 /// What the generator made, to check answers against.
@@ -358,11 +362,14 @@ const PART: usize = 1_000;
 const WRITE: usize = 20_000;
 
 /// Writes the records of `counties`, interleaved a part at a time.
+/// With `write` false, only generates them (to know what was made, when a
+/// kept schema holds them already).
 async fn load(
     server: &KetepaiServer,
     counties: &[County],
     sizes: RollupSizes,
     made: &mut BTreeMap<CountyCode, Made>,
+    write: bool,
 ) -> anyhow::Result<()> {
     let store = server.store();
     let parts = sizes.records.div_ceil(PART);
@@ -373,7 +380,9 @@ async fn load(
         for (c, w) in counties.iter().zip(&who) {
             let m = made.entry(c.code).or_default();
             buffer.extend(records(c, w, part, count, m));
-            if buffer.len() >= WRITE {
+            if !write {
+                buffer.clear();
+            } else if buffer.len() >= WRITE {
                 store.project(std::mem::take(&mut buffer)).await?;
             }
         }
@@ -428,15 +437,23 @@ fn sum(made: &BTreeMap<CountyCode, Made>) -> Made {
 }
 
 /// Runs the roll-up on PostgreSQL (`postgres`) or, without it, SQLite.
+/// With `keep` (PostgreSQL only), in that schema: loaded on the first run
+/// and kept, reused as it is by the next (the same sizes), which then
+/// times the county and the province without writing.
 pub async fn run(
     rt: &Handle,
     postgres: Option<&str>,
     sizes: RollupSizes,
+    keep: Option<&str>,
     progress: impl Fn(&str),
 ) -> anyhow::Result<Rollup> {
     let rows = tokio::task::spawn_blocking(move || register(sizes.counties)).await??;
     let counties = counties_of(&rows);
-    let server = KetepaiServer::start(rt, postgres, &rows).await?;
+    let keep = keep.filter(|_| postgres.is_some());
+    let server = KetepaiServer::start_in(rt, postgres, &rows, keep).await?;
+    if keep.is_some() && server.store().projected().await? != (0, 0) {
+        return rerun(&server, &counties, sizes, progress).await;
+    }
     let backend = if server.backend() == "postgres" {
         "PostgreSQL"
     } else {
@@ -449,7 +466,14 @@ pub async fn run(
         sizes.records
     ));
     let started = Instant::now();
-    load(&server, std::slice::from_ref(&first), sizes, &mut made).await?;
+    load(
+        &server,
+        std::slice::from_ref(&first),
+        sizes,
+        &mut made,
+        true,
+    )
+    .await?;
     let mut load_seconds = started.elapsed().as_secs_f64();
     server.analyze().await?;
     let county_alone = time(
@@ -466,7 +490,7 @@ pub async fn run(
         (counties.len() - 1) * sizes.records
     ));
     let started = Instant::now();
-    load(&server, &counties[1..], sizes, &mut made).await?;
+    load(&server, &counties[1..], sizes, &mut made, true).await?;
     load_seconds += started.elapsed().as_secs_f64();
     server.analyze().await?;
     let load_at_timing = super::load_average();
@@ -503,6 +527,58 @@ pub async fn run(
         county,
         province,
         province_divisions,
+        reused: false,
+    })
+}
+
+/// The timings on a kept schema that holds the province already (a
+/// `--rollup-keep` run after the first): what was made is generated again,
+/// not written.
+async fn rerun(
+    server: &KetepaiServer,
+    counties: &[County],
+    sizes: RollupSizes,
+    progress: impl Fn(&str),
+) -> anyhow::Result<Rollup> {
+    let mut made = BTreeMap::new();
+    load(server, counties, sizes, &mut made, false).await?;
+    let projected = server.store().projected().await?;
+    let total = sum(&made);
+    ensure!(
+        projected.0 + projected.1 == (sizes.records * sizes.counties) as u64,
+        "the kept schema holds {} records, not this run's {}: drop it or keep another",
+        projected.0 + projected.1,
+        sizes.records * sizes.counties
+    );
+    let first = counties.first().context("a county")?.code;
+    server.analyze().await?;
+    let load_at_timing = super::load_average();
+    progress(&format!(
+        "roll-up (kept schema): the county and the province (load average {load_at_timing:.2})"
+    ));
+    let county = time(
+        server,
+        Subject::County(first),
+        Levels::ALL,
+        sizes.runs,
+        made[&first],
+    )
+    .await?;
+    let province_code = Subject::Province(ProvinceCode::parse(PROVINCE)?);
+    let province = time(server, province_code, Levels::ALL, sizes.runs, total).await?;
+    let province_divisions =
+        time(server, province_code, Levels::DIVISIONS, sizes.runs, total).await?;
+    Ok(Rollup {
+        backend: "PostgreSQL",
+        sizes,
+        projected,
+        load_seconds: 0.0,
+        load_at_timing,
+        county_alone: county.clone(),
+        county,
+        province,
+        province_divisions,
+        reused: true,
     })
 }
 
@@ -581,6 +657,13 @@ pub fn markdown(r: &Rollup, stamp: &str) -> String {
          were timed: {:.2} (other work on this 2-core machine).",
         r.load_at_timing
     );
+    if r.reused {
+        let _ = writeln!(
+            md,
+            "- A rerun on a kept schema (`--rollup-keep`): nothing written, and the \
+             \"alone\" row is the county among the province's."
+        );
+    }
     let _ = writeln!(
         md,
         "- The projection held {} logs and {} consultations ({} counties), written \

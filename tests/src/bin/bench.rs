@@ -7,6 +7,7 @@
 //! cargo run --release -p ketepai-tests --bin bench -- --only wire,lead
 //! cargo run --release -p ketepai-tests --bin bench -- --only rollup   # statistics roll-up, rewrites its block
 //! cargo run --release -p ketepai-tests --bin bench -- --only multi    # several instances on PostgreSQL, rewrites its block
+//! cargo run --release -p ketepai-tests --bin bench -- --only rollup --rollup-keep kt_rollup   # loads once, then reuses
 //! ```
 //!
 //! PostgreSQL ingest runs when `KETEPAI_TEST_DATABASE_URL` (or
@@ -46,6 +47,13 @@ struct Cli {
     /// Counties of the roll-up's province (default 100; 3 with --quick).
     #[arg(long)]
     rollup_counties: Option<usize>,
+    /// Keep the roll-up's PostgreSQL rows in this schema (created when
+    /// missing, never dropped) and reuse them on the next run with the same
+    /// sizes instead of writing ten million rows again. Such a run writes
+    /// no document unless `--out` is given; drop the schema when done
+    /// (`DROP SCHEMA name CASCADE`).
+    #[arg(long)]
+    rollup_keep: Option<String>,
     /// Internal: run one team lead's sync as a child process.
     #[arg(long, hide = true)]
     child: Option<String>,
@@ -81,7 +89,10 @@ fn main() -> anyhow::Result<()> {
         && cli.rollup_counties.is_none();
     // The roll-up has its own block in the document: a full run of it alone
     // rewrites just that block.
-    let rollup_alone = !cli.quick && groups == [Group::Rollup] && cli.rollup_counties.is_none();
+    let rollup_alone = !cli.quick
+        && groups == [Group::Rollup]
+        && cli.rollup_counties.is_none()
+        && cli.rollup_keep.is_none();
     // So have the multi-instance runs.
     let multi_alone = !cli.quick && groups == [Group::Multi];
     let out = if cli.no_write {
@@ -99,6 +110,7 @@ fn main() -> anyhow::Result<()> {
         out,
         postgres: cli.postgres.filter(|u| !u.is_empty()),
         exe: std::env::current_exe().context("locating this program")?,
+        rollup_keep: cli.rollup_keep.clone(),
     })?;
     if report.options.groups.iter().any(|g| g.in_main_block()) {
         println!("{}", report.table());

@@ -4,16 +4,18 @@
 //! commissioner with the area's total, villages covered out of the
 //! register and the share; the scores under each carried assessment
 //! scheme with the breakdown per indicator on a tap (the team lead's
-//! [`ScoresView`]); the 832 / 160 county filters for a provincial admin;
+//! [`ScoresView`]); the 832 / 160 county filters and a county picker for a
+//! provincial admin, narrowing the figures, the scores and the export;
 //! and the annual sheet exported as XLSX or CSV into the data directory's
-//! `exports/` (the lead's [`ExportPanel`]), with the files written shown.
+//! `exports/` (the lead's [`ExportPanel`]), with the files written shown;
+//! the workbook's scores sheet is the scheme shown on screen.
 //! What the admin chose lives in the console's state, so it is kept when
 //! the server cannot be reached or the admin leaves the section.
 
 use app_core::api::{AdminStatsExport, AdminStatsQuery};
-use app_core::domain::CountyTag;
+use app_core::domain::{CountyCode, CountyTag};
 use app_core::stats::assess::ScoreSheet;
-use app_core::stats::{Answer, Figures, Period};
+use app_core::stats::{Answer, Figures, Period, StatsSubject};
 use app_core::team::{ExportFormat, TeamScores};
 use chrono::{Datelike, NaiveDate};
 use yew::prelude::*;
@@ -125,6 +127,14 @@ pub struct StatsChoice {
     pub rows: RowLevel,
     /// Only counties with every one of these tags.
     pub tags: Vec<CountyTag>,
+    /// One county of a provincial admin's area (the whole area when none).
+    pub county: Option<CountyCode>,
+    /// The counties of a provincial admin's area with their names, as the
+    /// last answer for the whole area listed them: the county picker's
+    /// choices, kept while the figures are narrowed to one.
+    pub counties: Vec<(CountyCode, String)>,
+    /// The assessment scheme shown (by id); the first carried when none.
+    pub scheme: Option<String>,
 }
 
 impl StatsChoice {
@@ -152,10 +162,42 @@ impl StatsChoice {
         AdminStatsQuery {
             from: period.from,
             to: period.to,
-            subject: None,
+            subject: self.county.map(StatsSubject::County),
             tags: self.tags.clone(),
             scheme: None,
         }
+    }
+
+    /// The scheme of the workbook's scores sheet: the one shown on screen
+    /// when `sheets` carries it, else the first of `sheets`.
+    pub fn export_scheme(&self, sheets: &[ScoreSheet]) -> Option<String> {
+        self.scheme
+            .as_ref()
+            .filter(|id| sheets.iter().any(|s| s.scheme_id == **id))
+            .or(sheets.first().map(|s| &s.scheme_id))
+            .cloned()
+    }
+
+    /// The choice after an answer for the whole area: a province's answer
+    /// gives the county picker its choices.
+    pub fn with_counties_of(&self, answer: &Answer) -> Option<StatsChoice> {
+        if self.county.is_some() || !provincial(answer) {
+            return None;
+        }
+        let counties: Vec<(CountyCode, String)> = answer
+            .report
+            .counties
+            .iter()
+            .map(|r| {
+                let code = r.key.to_string();
+                let name = answer.divisions.get(&code).cloned().unwrap_or(code);
+                (r.key, name)
+            })
+            .collect();
+        (counties != self.counties).then(|| StatsChoice {
+            counties,
+            ..self.clone()
+        })
     }
 }
 
@@ -205,9 +247,22 @@ pub fn StatsSection() -> Html {
             }
         });
     }
+    {
+        // A province's answer lists the counties the picker offers.
+        let console = console.clone();
+        let answered = match &*report {
+            Remote::Ready(Some(a)) => choice.with_counties_of(a),
+            _ => None,
+        };
+        use_effect_with(answered, move |next| {
+            if let Some(next) = next.clone() {
+                console.dispatch(ConsoleAction::Stats(next));
+            }
+        });
+    }
     let export = use_state(|| ExportState::Idle);
     let scheme = match &*scores {
-        Remote::Ready(Some(sheets)) => sheets.first().map(|s| s.scheme_id.clone()),
+        Remote::Ready(Some(sheets)) => choice.export_scheme(sheets),
         _ => None,
     };
     let on_export = {
@@ -276,8 +331,16 @@ pub fn StatsSection() -> Html {
         Callback::from(move |_| retry.set(retry.wrapping_add(1)))
     };
     let is_provincial = match &*report {
-        Remote::Ready(Some(a)) => provincial(a),
-        _ => !choice.tags.is_empty(),
+        Remote::Ready(Some(a)) => provincial(a) || choice.county.is_some(),
+        _ => !choice.tags.is_empty() || choice.county.is_some(),
+    };
+    let on_scheme = {
+        let console = console.clone();
+        Callback::from(move |id: String| {
+            let mut next = console.stats.clone();
+            next.scheme = Some(id);
+            console.dispatch(ConsoleAction::Stats(next));
+        })
     };
     let answer: Remote<Answer> = match &*report {
         Remote::Ready(Some(a)) => Remote::Ready(a.clone()),
@@ -310,7 +373,7 @@ pub fn StatsSection() -> Html {
                         Remote::Ready(a) => named_scores(sheets.clone(), a),
                         _ => TeamScores { sheets: sheets.clone(), names: Vec::new() },
                     };
-                    html! { <ScoresView {lang} {scores} /> }
+                    html! { <ScoresView {lang} {scores} chosen={choice.scheme.clone()} on_choose={on_scheme} /> }
                 }
                 Remote::Failed(e) if ipc::admin::is_offline(e) => html! {},
                 Remote::Failed(e) => html! { <ErrorLine code={e.code.clone()} /> },
@@ -334,7 +397,8 @@ pub struct StatsFiltersProps {
     pub on_change: Callback<StatsChoice>,
 }
 
-/// Which rows, and for a provincial admin the 832 / 160 county filters.
+/// Which rows, and for a provincial admin one county of the area and the
+/// 832 / 160 county filters.
 #[component]
 pub fn StatsFilters(props: &StatsFiltersProps) -> Html {
     let lang = props.lang;
@@ -350,6 +414,15 @@ pub fn StatsFilters(props: &StatsFiltersProps) -> Html {
             };
             on_change.emit(StatsChoice {
                 rows,
+                ..choice.clone()
+            })
+        })
+    };
+    let set_county = {
+        let (choice, on_change) = (choice.clone(), props.on_change.clone());
+        Callback::from(move |e: Event| {
+            on_change.emit(StatsChoice {
+                county: event_value(&e).parse().ok(),
                 ..choice.clone()
             })
         })
@@ -376,6 +449,17 @@ pub fn StatsFilters(props: &StatsFiltersProps) -> Html {
                     }) }
                 </select>
             </label>
+            if props.provincial && !choice.counties.is_empty() {
+                <label class="filter">
+                    <span>{ t(lang, Key::AdmStatsCounty) }</span>
+                    <select data-testid="stats-county" onchange={set_county}>
+                        <option value="" selected={choice.county.is_none()}>{ t(lang, Key::AdmStatsAllCounties) }</option>
+                        { for choice.counties.iter().map(|(code, name)| html! {
+                            <option value={code.to_string()} selected={choice.county == Some(*code)}>{ name.clone() }</option>
+                        }) }
+                    </select>
+                </label>
+            }
             if props.provincial {
                 { for [(CountyTag::PovertyAlleviated, Key::AdmStatsTagPoverty, "stats-tag-832"),
                        (CountyTag::NationalKey, Key::AdmStatsTagKey, "stats-tag-160")].into_iter().map(|(tag, key, id)| html! {
@@ -741,6 +825,111 @@ mod tests {
         assert!(
             !county.contains("stats-tag-832") && !county.contains("prefectures"),
             "{county}"
+        );
+    }
+
+    fn sheet(id: &str) -> ScoreSheet {
+        ScoreSheet {
+            scheme_id: id.into(),
+            scheme_name: format!("方案 {id}"),
+            indicators: Vec::new(),
+            period: Period::year(2026).unwrap(),
+            scores: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_export_takes_the_scheme_shown_on_screen() {
+        let sheets = vec![sheet("seed-2021"), sheet("provincial-points")];
+        let mut c = StatsChoice::default();
+        assert_eq!(c.export_scheme(&sheets).as_deref(), Some("seed-2021"));
+        c.scheme = Some("provincial-points".into());
+        assert_eq!(
+            c.export_scheme(&sheets).as_deref(),
+            Some("provincial-points")
+        );
+        c.scheme = Some("gone".into());
+        assert_eq!(
+            c.export_scheme(&sheets).as_deref(),
+            Some("seed-2021"),
+            "a scheme no longer carried falls back to the first"
+        );
+        assert_eq!(c.export_scheme(&[]), None);
+        // The view shows the chosen scheme's table.
+        let scores = TeamScores {
+            sheets: sheets.clone(),
+            names: Vec::new(),
+        };
+        let html = render(
+            Lang::ZhCn,
+            html! { <ScoresView lang={Lang::ZhCn} {scores} chosen={Some("provincial-points".to_owned())} /> },
+        );
+        let chip = |name: &str| {
+            let at = html.find(name).unwrap();
+            let start = html[..at].rfind("<button").unwrap();
+            html[start..at].to_owned()
+        };
+        assert!(chip("方案 provincial-points").contains("chosen"), "{html}");
+        assert!(!chip("方案 seed-2021").contains("chosen"), "{html}");
+    }
+
+    #[test]
+    fn a_provincial_admin_narrows_to_one_county_of_the_area() {
+        let mut province = answer();
+        province.subject = "province:52".into();
+        let c = StatsChoice::default();
+        let listed = c.with_counties_of(&province).expect("the counties listed");
+        assert_eq!(
+            listed.counties,
+            vec![("520324".parse().unwrap(), "正安县".to_owned())]
+        );
+        assert_eq!(listed.with_counties_of(&province), None, "unchanged");
+        assert_eq!(c.with_counties_of(&answer()), None, "a county's answer");
+
+        let narrowed = StatsChoice {
+            county: Some("520324".parse().unwrap()),
+            ..listed
+        };
+        let q = narrowed.query(Period::year(2026).unwrap());
+        assert_eq!(
+            q.subject,
+            Some(StatsSubject::County("520324".parse().unwrap()))
+        );
+        assert_eq!(
+            StatsChoice::default()
+                .query(Period::year(2026).unwrap())
+                .subject,
+            None
+        );
+        assert_eq!(
+            narrowed.with_counties_of(&province),
+            None,
+            "a narrowed answer keeps the picker's choices"
+        );
+        let filters = |choice: StatsChoice, provincial: bool| {
+            render(
+                Lang::ZhCn,
+                html! { <StatsFilters lang={Lang::ZhCn} {choice} {provincial} on_change={Callback::noop()} /> },
+            )
+        };
+        let html = filters(narrowed.clone(), true);
+        for text in [
+            "县（区）",
+            "全省所有县",
+            "正安县",
+            r#"data-testid="stats-county""#,
+        ] {
+            assert!(html.contains(text), "missing {text:?} in {html}");
+        }
+        let option = {
+            let at = html.find(r#"value="520324""#).unwrap();
+            let end = at + html[at..].find('>').unwrap();
+            html[at..end].to_owned()
+        };
+        assert!(option.contains("selected"), "{html}");
+        assert!(
+            !filters(narrowed, false).contains("stats-county"),
+            "a county admin has no county picker"
         );
     }
 

@@ -103,13 +103,25 @@ pub struct ScoresViewProps {
     pub lang: Lang,
     /// The scores.
     pub scores: TeamScores,
+    /// The scheme shown, by id, when the caller keeps the choice (the
+    /// console, whose export follows it); the view keeps it otherwise.
+    #[prop_or_default]
+    pub chosen: Option<String>,
+    /// Told the scheme's id when the user picks another scheme.
+    #[prop_or_default]
+    pub on_choose: Callback<String>,
 }
 
 /// One table per scheme: rank, member, total; a tap shows the breakdown.
 #[component]
 pub fn ScoresView(props: &ScoresViewProps) -> Html {
     let lang = props.lang;
-    let chosen = use_state(|| 0usize);
+    let own = use_state(|| 0usize);
+    let sheets = &props.scores.sheets;
+    let chosen = match &props.chosen {
+        Some(id) => sheets.iter().position(|s| s.scheme_id == *id).unwrap_or(0),
+        None => *own,
+    };
     let open = use_state(|| None::<UserId>);
     let names = &props.scores.names;
     let name = |u: UserId| {
@@ -119,18 +131,21 @@ pub fn ScoresView(props: &ScoresViewProps) -> Html {
             .map(|(_, n)| n.clone())
             .unwrap_or_else(|| t(lang, Key::UnknownMember).to_owned())
     };
-    let sheets = &props.scores.sheets;
-    let Some(sheet): Option<&ScoreSheet> = sheets.get(*chosen).or(sheets.first()) else {
+    let Some(sheet): Option<&ScoreSheet> = sheets.get(chosen).or(sheets.first()) else {
         return html! {};
     };
     html! {
         <div class="scores" data-testid="scores">
             <div class="chips">
                 { for sheets.iter().enumerate().map(|(i, s)| {
-                    let chosen = chosen.clone();
+                    let (own, on_choose, id) = (own.clone(), props.on_choose.clone(), s.scheme_id.clone());
+                    let pick = Callback::from(move |_| {
+                        own.set(i);
+                        on_choose.emit(id.clone());
+                    });
                     html! {
-                        <button type="button" class={classes!("chip", (i == *chosen).then_some("chosen"))}
-                            data-testid="scheme" onclick={Callback::from(move |_| chosen.set(i))}>{ s.scheme_name.clone() }</button>
+                        <button type="button" class={classes!("chip", (i == chosen).then_some("chosen"))}
+                            data-testid="scheme" onclick={pick}>{ s.scheme_name.clone() }</button>
                     }
                 }) }
             </div>
