@@ -26,7 +26,7 @@
 
 pub mod auth;
 pub mod cli;
-mod codec;
+pub mod codec;
 pub mod config;
 pub mod conflicts;
 mod csv;

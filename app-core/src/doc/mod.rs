@@ -582,14 +582,39 @@ impl RecordDoc {
     }
 }
 
-/// Decodes change bytes as they travel and are stored.
+/// Decodes change bytes as they travel and are stored. Automerge panics
+/// on some malformed changes (an out-of-range key index, found by the
+/// `push_body` fuzz target): that is caught here and refused like any
+/// other bad change, since these bytes come from other devices.
 pub fn decode_change(bytes: &[u8]) -> Result<Change, DocError> {
-    Change::from_bytes(bytes.to_vec()).map_err(|e| DocError::BadChange(e.to_string()))
+    std::panic::catch_unwind(|| Change::from_bytes(bytes.to_vec()))
+        .map_err(|_| DocError::BadChange("the change's operations do not decode".into()))?
+        .map_err(|e| DocError::BadChange(e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `push_body` fuzz target: a change whose operation
+    /// columns hold a key index past `u32` made Automerge panic in
+    /// `Change::from_bytes`, failing the whole push on the server (and a
+    /// pull page on a device) instead of refusing the one change.
+    #[test]
+    fn a_change_that_panics_automerge_is_refused() {
+        let hex = concat!(
+            "856f4a833497486701a00101357c38ac991a7c59e34cc1f3ef2197437ed8a3cdab3b0bdf69cf6116fe3a2c1b",
+            "100707070707070707070707070707070702260000000b010202021104130e34064209560957157009710273",
+            "040d000d1300010c007d00ffffffffffffffff017e6c15000205bb0101020105030401780301023605000436",
+            "7e0036e794b0e997b4efbc9ae78e89e7b1b3e8bfbde882a50200050104007e010006007f160501",
+        );
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let err = decode_change(&bytes).unwrap_err();
+        assert_eq!(err.code(), "document_bad_change");
+    }
 
     #[test]
     fn document_failures_carry_stable_codes() {

@@ -107,6 +107,14 @@ impl RegisterSource {
         }
     }
 
+    /// Uses files already in memory (read or received elsewhere), in the
+    /// order of [`RegisterSource::from_static`].
+    pub fn from_bytes(files: [Vec<u8>; 5]) -> Self {
+        RegisterSource {
+            files: files.map(Cow::Owned),
+        }
+    }
+
     /// Calls `f` for every division of `level`, in file order (code order).
     pub fn for_each<E>(
         &self,
@@ -146,16 +154,9 @@ impl RegisterSource {
             let name = record
                 .get(1)
                 .ok_or_else(|| row_err(line, "no name".into()))?;
-            if code_text.len() != level.digits() {
-                return Err(row_err(
-                    line,
-                    format!("code {code_text:?} is not {} digits", level.digits()),
-                )
-                .into());
-            }
-            let code: u64 = code_text
-                .parse()
-                .map_err(|_| row_err(line, format!("code {code_text:?} is not a number")))?;
+            // The domain's own rule for a code of this level: exactly its
+            // digits (no sign, no space), under a real province.
+            let code = parse_code(level, code_text).map_err(|e| row_err(line, e.to_string()))?;
             f(DivisionRow {
                 level,
                 code,
@@ -164,6 +165,18 @@ impl RegisterSource {
         }
         Ok(())
     }
+}
+
+/// A division code of `level` in integer form, by the domain's rule.
+fn parse_code(level: DivisionLevel, text: &str) -> Result<u64, crate::domain::CodeError> {
+    use crate::domain::{PrefectureCode, ProvinceCode, TownshipCode, VillageCode};
+    Ok(match level {
+        DivisionLevel::Province => ProvinceCode::parse(text)?.as_int(),
+        DivisionLevel::Prefecture => PrefectureCode::parse(text)?.as_int(),
+        DivisionLevel::County => CountyCode::parse(text)?.as_int(),
+        DivisionLevel::Township => TownshipCode::parse(text)?.as_int(),
+        DivisionLevel::Village => VillageCode::parse(text)?.as_int(),
+    })
 }
 
 /// A county list from `data/counties`, as `(tag, source name, bytes)`.
@@ -213,6 +226,15 @@ impl CountyList {
         }
     }
 
+    /// A list already in memory (read or received elsewhere).
+    pub fn from_bytes(tag: CountyTag, source: &'static str, csv: Vec<u8>) -> Self {
+        CountyList {
+            tag,
+            source,
+            csv: Cow::Owned(csv),
+        }
+    }
+
     /// The counties on the list (the `county_code` column).
     pub fn counties(&self) -> Result<Vec<CountyCode>, ReferenceError> {
         let mut reader = csv::Reader::from_reader(&self.csv[..]);
@@ -245,5 +267,55 @@ impl CountyList {
             })?);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A register of one level whose file holds `csv`.
+    fn source(level: DivisionLevel, csv: &str) -> RegisterSource {
+        let mut files: [Vec<u8>; 5] = Default::default();
+        files[level_index(level)] = zstd::encode_all(csv.as_bytes(), 1).unwrap();
+        RegisterSource::from_bytes(files)
+    }
+
+    fn codes(level: DivisionLevel, csv: &str) -> Result<Vec<u64>, ReferenceError> {
+        let mut out = Vec::new();
+        source(level, csv).for_each(level, |row| -> Result<(), ReferenceError> {
+            out.push(row.code);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn register_rows_are_read_with_their_codes() {
+        assert_eq!(
+            codes(DivisionLevel::Province, "code,name\n11,北京市\n52,贵州省\n").unwrap(),
+            vec![11, 52]
+        );
+        assert_eq!(
+            codes(DivisionLevel::County, "code,name\n520324,正安县\n").unwrap(),
+            vec![520324]
+        );
+    }
+
+    /// Found while writing the `reference_data` fuzz target's invariant: a
+    /// code of the right width that is not digits (`+1`), or not under a
+    /// real province (`01`), was read as a division with code 1.
+    #[test]
+    fn a_register_row_whose_code_breaks_the_domain_rule_is_refused() {
+        for bad in ["+1", "01", " 5", "99"] {
+            let err =
+                codes(DivisionLevel::Province, &format!("code,name\n{bad},某地\n")).expect_err(bad);
+            assert!(
+                matches!(err, ReferenceError::Row { line: 2, .. }),
+                "{bad}: {err}"
+            );
+        }
+        let err = codes(DivisionLevel::Village, "code,name\n+52032400100,某村\n").unwrap_err();
+        assert!(matches!(err, ReferenceError::Row { .. }), "{err}");
     }
 }

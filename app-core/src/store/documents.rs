@@ -320,12 +320,33 @@ fn apply_to_doc(
         }
     }
 
-    doc.apply(candidates.iter().map(|(c, _)| c.clone()))?;
+    // Automerge can panic on crafted changes (found by the `pull_answer`
+    // fuzz target: changes that apply but cannot be read back). Nothing of
+    // this document is written before this point, so such changes are
+    // rejected for this document and the store keeps what it had.
+    let present = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.apply(candidates.iter().map(|(c, _)| c.clone()))?;
+        Ok::<Vec<bool>, crate::doc::DocError>(
+            candidates
+                .iter()
+                .map(|(c, _)| doc.has_change(&c.hash()))
+                .collect(),
+        )
+    }));
+    let present = match present {
+        Ok(present) => present?,
+        Err(_) => {
+            report
+                .rejected
+                .push((id, "the changes cannot be applied".to_string()));
+            return Ok(());
+        }
+    };
 
     let mut applied: Vec<(ChangeHash, &[u8])> = Vec::new();
-    for (change, bytes) in &candidates {
+    for ((change, bytes), present) in candidates.iter().zip(present) {
         let hash = change.hash();
-        if doc.has_change(&hash) {
+        if present {
             tx.execute(
                 "DELETE FROM pending_changes WHERE hash = ?1",
                 [hash.0.as_slice()],
@@ -351,4 +372,63 @@ fn apply_to_doc(
     projection::reproject(tx, id, &doc)?;
     report.changed.push(id);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::domain::Timestamp;
+
+    fn unhex(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Found by the `pull_answer` fuzz target: a pull page whose changes
+    /// Automerge applies but then panics reading back
+    /// (`get_change_by_hash`) took the device's sync down with it. They
+    /// are rejected, and the store stays usable.
+    #[test]
+    fn changes_that_panic_automerge_are_rejected_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(Timestamp::from_millis(1_700_000_000_000));
+        let store = Store::open(dir.path().join("device.sqlite"), clock.shared()).unwrap();
+        let doc_id: DocId = "0192f000-0000-7000-8000-0000000bbbbb".parse().unwrap();
+        let changes = vec![
+            DocChange {
+                doc_id,
+                bytes: unhex(concat!(
+                    "856f4a83357c38ac02cb0385504d8b134110adee999d999d5d4324ebd59b780af48c715daffe083d0e9d9e4a",
+                    "d2381fa1bb666451134fca4250bc88a007118920a8b0875c14f6b6bfc383c9c68bf813643678f1b2eff0aa5e",
+                    "f1ea5114b4fdffc0180084acc55b97bdcea52bbf596feb4ee7eef57b3fd898437b0ac00300c70170a13d6d03",
+                    "0f3ae03857c1853d1f20dc3826b0e73108c75bc97d5da47e62d50873c975eac98a46a5710965eea69230b424",
+                    "0d25a4730cb048cf1bbfd65926871864a592a4cb22908a74ade930d0455a593287ad8134391a9b583435a601",
+                    "19a90b44eb6df42ea11a1565560e355a6093ed5a1a8da4d1eea46895d1e3261682da1b8f4a2aad674952653d",
+                    "83b5c607be2af31c0be2fd432e29540625619a48da4eab71a69524f4374ebb63d09659d5a4d936e341d8629c",
+                    "3f66dc0dd823cec07539e79305eb38a7ee74ce383c3c6530e7838e03d339e710ec4fe0157361aa1d682ed70a",
+                    "93ac1c7211dd8e074288ae68e8564307ffa410a2dfe0024f83e8228f94228a45bcdf8da26e7c70331637e25e",
+                    "b326a2f3076a25b36458e954160ad7b3c5f2c562b7296f3e9f7d3b591f1dff7a7dbc7afe71357bb6fcfabd99",
+                    "3f7dfbf3e4cbf2e8d37ab658bd7b69ab7eae89307df2e7ecc3fbde35f80b",
+                )),
+            },
+            DocChange {
+                doc_id,
+                bytes: unhex(concat!(
+                    "856f4a833497486701a00101357c38ac991a7c59e34cc1f3ef2197437ed8a3cdab3b0bdf69cf6116fe3a2c1b",
+                    "100707070707070707070707070707070702260000000b010202021104130e3406424e560957157009710273",
+                    "040d000d1300010c007d00267004017effff10007e6c150002050401010201050304017e0301023605000436",
+                    "7e0036e794b0e997b4efbc9ae78e89e7b1b3e8bfbde882a50200050104007e010006007f160501",
+                )),
+            },
+        ];
+        let report = store.apply_changes(&changes).unwrap();
+        assert_eq!(report.applied, 0, "{report:?}");
+        assert!(!report.rejected.is_empty(), "{report:?}");
+        assert!(report.changed.is_empty());
+        // The store still works.
+        assert_eq!(store.apply_changes(&[]).unwrap(), ApplyReport::default());
+    }
 }

@@ -19,6 +19,15 @@ mod stats;
 pub(crate) mod sync;
 mod team;
 
+/// What the routes parse from a request's headers and query, reachable
+/// from outside only for the fuzz targets (`tests/fuzz`), which must call
+/// the real parsers.
+#[doc(hidden)]
+pub mod parsers {
+    pub use super::photos::{PHOTO_SHA256, UPLOAD_LENGTH, UPLOAD_OFFSET, number, parse_hash};
+    pub use super::sync::parse_cursor;
+}
+
 use std::time::{Duration, Instant};
 
 use axum::Router;

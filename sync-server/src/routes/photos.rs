@@ -28,17 +28,22 @@ use crate::photos::{Finish, MAX_CHUNK, MAX_PHOTO, RangeRequest, parse_range};
 use crate::state::AppState;
 use crate::store::{PhotoRecord, PhotoStart};
 
-const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
-const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
-const PHOTO_SHA256: HeaderName = HeaderName::from_static("photo-sha256");
+/// `Upload-Offset`: where a chunk goes, and how far an upload got.
+pub const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
+/// `Upload-Length`: the whole photo's size.
+pub const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
+/// `Photo-Sha256`: the photo's hash, announced with the upload.
+pub const PHOTO_SHA256: HeaderName = HeaderName::from_static("photo-sha256");
 /// Media type of a chunk.
 const CHUNK_TYPE: &str = "application/offset+octet-stream";
 
-fn parse_hash(text: &str) -> Result<PhotoHash, ApiError> {
+/// Parses a photo's hash from the path or `Photo-Sha256`.
+pub fn parse_hash(text: &str) -> Result<PhotoHash, ApiError> {
     PhotoHash::parse(text).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
-fn number(headers: &HeaderMap, name: &HeaderName) -> Result<u64, ApiError> {
+/// Reads a required decimal header (`Upload-Length`, `Upload-Offset`).
+pub fn number(headers: &HeaderMap, name: &HeaderName) -> Result<u64, ApiError> {
     headers
         .get(name)
         .ok_or_else(|| ApiError::BadRequest(format!("{name} is required")))?

@@ -685,6 +685,57 @@ mod tests {
         assert!(writes.changes.is_empty());
     }
 
+    fn unhex(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Found by the `push_body` fuzz target: changes that decode but whose
+    /// operations make Automerge panic when listed (`Change::decode`, read
+    /// for the villages a push writes) failed the whole push. They are
+    /// refused as undecodable, and the push is answered.
+    #[test]
+    fn changes_that_panic_automerge_are_refused_not_fatal() {
+        let id: DocId = "0192f000-0000-7000-8000-0000000bbbbb".parse().unwrap();
+        let first = unhex(concat!(
+            "856f4a83357c38ac02cb0385524d8b134110adee999d999d5d4324ebd59b780af48c715daffe083d",
+            "0e9d9e4ad2381fa1bb666451134fca4250bc88a007118920a8b0875c14f6b6bfc383c9c68bf81364",
+            "3678f1b2eff0aa5ef1ea5114b4fdffc0180084acc55b97bdcea52bbf596feb4ee7eef57b3fd89843",
+            "7b0ac00300c70170a13d6d030f3ae03857c1853d1f20dc3826b0e73108c75bc97d5da47e62d50873",
+            "c975eac98a46a5710965eea69230b4240d25a4730cb048cf1bbfd65926871864a592a4cb22908a74",
+            "ade930d0455a593287ad8134391a9b583435a60119a90b44eb6df42ea11a1565560e355a6093ed5a",
+            "1a8da4d1eea46895d1e3261682da1b8f4a2aad674952653d83b5c607be2af31c0be2fd432e295406",
+            "25619a48da4eab71a69524f4374ebb63d09659d5a4d936e341d8629c3f66dc0dd823cec07519e793",
+            "05eb38a7ee74ce383c3c6530e7838e03d339e710ec4fe0157361aa1d682ed70a93ac1c7211dd8e07",
+            "4288ae68e8564360ffa41092dfe0024f83e8228f94228a45bcdf8da26e7c70331637e25eb326a2f3",
+            "076a25b36458e954160ad7b3c5f2c562b7296f3e9f7d3b591f1dff7abc7d7afe71357bb6fcfabd99",
+            "3f7dfbf3e4cbf2e8d37ab658bd7b69ab7eae89307df2e7ecc3fbde35f80b",
+        ));
+        let second = unhex(concat!(
+            "856f4a833497486701a00101357c38ac991a7c59e34cc1f3ef2197437ed8a3cdab3b0bdf69cf6116",
+            "fe3a2c1b100707070707070707070707070707070702260000000b010202021104130e3406420956",
+            "0957157009710273040d000d13fa000c007d00267004017e7b1802017e6c15000205040101020105",
+            "0304017e03010236050004367e0036e794b0e997b4efbc9ae78e89e7b1b3e8bfbde882a502000501",
+            "04007e010006007f160501",
+        ));
+        let b = batch(commissioner(1), device(1), vec![(id, first), (id, second)]);
+        let (outcomes, writes) = plan(&b, fetched());
+        assert_eq!(outcomes.len(), 2);
+        assert!(
+            matches!(
+                &outcomes[0],
+                ChangeOutcome::Refused {
+                    code: RefusalCode::Undecodable,
+                    ..
+                }
+            ),
+            "{outcomes:?}"
+        );
+        assert!(writes.changes.is_empty());
+    }
+
     #[test]
     fn an_actor_bound_to_another_device_is_refused() {
         let actor = ActorId::random();
