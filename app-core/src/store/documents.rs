@@ -306,6 +306,7 @@ fn apply_to_doc(
     if candidates.is_empty() {
         return Ok(());
     }
+    let from_this_page = candidates.len();
     // Changes held back earlier may apply now.
     {
         let mut stmt = tx.prepare_cached("SELECT bytes FROM pending_changes WHERE doc_id = ?1")?;
@@ -336,9 +337,12 @@ fn apply_to_doc(
     let present = match present {
         Ok(present) => present?,
         Err(_) => {
-            report
-                .rejected
-                .push((id, "the changes cannot be applied".to_string()));
+            // Each of this page's changes for the document is refused (the
+            // report counts changes); those held back earlier stay held.
+            report.rejected.extend(std::iter::repeat_n(
+                (id, "the changes cannot be applied".to_string()),
+                from_this_page,
+            ));
             return Ok(());
         }
     };
@@ -426,9 +430,60 @@ mod tests {
         ];
         let report = store.apply_changes(&changes).unwrap();
         assert_eq!(report.applied, 0, "{report:?}");
-        assert!(!report.rejected.is_empty(), "{report:?}");
+        assert_eq!(
+            report.duplicates + report.pending + report.rejected.len(),
+            changes.len(),
+            "every change is accounted for: {report:?}"
+        );
         assert!(report.changed.is_empty());
         // The store still works.
+        assert_eq!(store.apply_changes(&[]).unwrap(), ApplyReport::default());
+    }
+
+    /// A pull page (found by the `pull_answer` fuzz target) whose changes
+    /// of one document apply and then make Automerge panic: every change
+    /// of the page is accounted for, each refused one by itself.
+    #[test]
+    fn a_page_that_panics_automerge_accounts_for_each_change() {
+        let input = unhex(concat!(
+            "0083a1639282a164c4100192f0000000700080000000000bbbbba162c501d6856f4a83357c38ac02cb038550",
+            "4d8b134110adee999d999d5d4324ebd59b780af48c715daffe083d0e9d9e4ad2381fa1bb666451134fca4250",
+            "bc88a007118920a8b0875c14f6b6bfc383c9c68bf813643678f1b2eff0aa5ef1ea5114b4fdffc0180084acc5",
+            "5b97bdcea52bbf596feb4ee7eef57b3fd898437b0ac00300c70170a13d6d030f3ae03857c1853d1f20dc3826",
+            "b0e73108c75bc97d5da47e62d50873c975eac98a46a5710965eea69230b4240d25a4730cb048cf1bbfd65926",
+            "871864a592a4cb22908a74ade930d0455a593287ad8134391a9b583435a60119a90b44eb6df42ea11a156556",
+            "0e355a6093ed5a1a8da4d1eea46895d1e3261682da1b8f4a2aad674952653d83b5c607be2af31c0be2fd432e",
+            "29540625619a48da4eab71a69524f4374ebb63d09659d5a4d936e341d8629c3f66dc0dd823cec17519e79305",
+            "eb38a7ee74ce383c3c6530e7838e03d339e710ec4fe0157361aa1d682ed70a93ac1c7211dd8e074288ae68e8",
+            "564307ffa410a2dfe0024f83e8228f94228a45bcdf8da26e7c70331637e25eb326a2f3076a25b36458e95416",
+            "0ad7b3c5f2c562b7296f3e9f7d3b591f1dff7a7dbc7afe71357bb6fcfabd993f7dfbf3e4cbf2e8d37ab658bd",
+            "7b69ab7eae89307df2e7ecc3fbde35f80b82a164c4100192f0000000700080000000000bbbbba162c4ab856f",
+            "4a833497486701a00101357c38ac991a7c59e34cc1f3ef2197437ed8a3cdab3b0bdf69cf6116fe3a2c1b1007",
+            "07070707070707070707070707070702260000000b010202021104130e34064209560957157009710273040d",
+            "000d1300010c007d00267004017e7b1802017e6c150002050401010201050304017e03010236050004367e00",
+            "36e794b0e997b4efbc9ae78e89e7b1b3e8bfbde882a50200050104007e010006007f160501a16ea4332e3137",
+            "a16dc3",
+        ));
+        // The fuzz target's first byte chooses the decoder; the rest is the page.
+        let page: crate::sync::protocol::PullResponse =
+            crate::sync::protocol::decode(&input[1..]).unwrap();
+        let changes: Vec<DocChange> = page
+            .changes
+            .into_iter()
+            .map(|c| DocChange {
+                doc_id: c.doc,
+                bytes: c.bytes,
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(Timestamp::from_millis(1_700_000_000_000));
+        let store = Store::open(dir.path().join("device.sqlite"), clock.shared()).unwrap();
+        let report = store.apply_changes(&changes).unwrap();
+        assert_eq!(
+            report.applied + report.duplicates + report.pending + report.rejected.len(),
+            changes.len(),
+            "every change is accounted for: {report:?}"
+        );
         assert_eq!(store.apply_changes(&[]).unwrap(), ApplyReport::default());
     }
 }

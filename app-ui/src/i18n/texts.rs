@@ -489,6 +489,9 @@ texts! {
     AdmFieldLeadingIndustry => "主导产业", "Leading industry";
     AdmFieldReviewBy => "审核人", "Reviewed by";
     AdmFieldReviewAt => "审核时间", "Reviewed at";
+    AdmFieldStored => "已保存的修改", "Changes stored";
+    AdmFieldStillOpen => "仍在隔离", "Still quarantined";
+    AdmFieldStillRefused => "仍被拒绝", "Still refused";
     AdmYes => "是", "Yes";
     AdmNo => "否", "No";
     AdmFieldKindTech => "技术", "Technology";

@@ -418,6 +418,11 @@ pub fn field_name(path: &str, lang: Lang) -> String {
         "county" => Some(Key::AdmColCounty),
         "team_name" => Some(Key::AdmFieldTeam),
         "leading_industry" => Some(Key::AdmFieldLeadingIndustry),
+        "device" => Some(Key::AdmColDevice),
+        "open" => Some(Key::AdmQOpen),
+        "stored" => Some(Key::AdmFieldStored),
+        "still_open" => Some(Key::AdmFieldStillOpen),
+        "still_refused" => Some(Key::AdmFieldStillRefused),
         _ => None,
     };
     match key {
