@@ -70,6 +70,91 @@ impl Ingest {
     }
 }
 
+/// One push body as the sync engine sends it: the encoded batch, whether
+/// it is zstd'd, and how many changes it holds.
+pub type PushBody = (Vec<u8>, bool, usize);
+
+/// A device's changes in push bodies as the engine batches them (at most
+/// `push_max_changes`, and changes while their bytes stay within
+/// `push_max_bytes`, at least one), each with the range of `changes` it
+/// holds.
+pub fn push_bodies(
+    changes: &[WireChange],
+) -> anyhow::Result<Vec<(std::ops::Range<usize>, PushBody)>> {
+    let options = EngineOptions::default();
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < changes.len() {
+        let mut size = 0;
+        let n = changes[start..]
+            .iter()
+            .take(options.push_max_changes)
+            .take_while(|c| {
+                size += c.bytes.len();
+                size <= options.push_max_bytes || size == c.bytes.len()
+            })
+            .count();
+        let batch = &changes[start..start + n];
+        let body = protocol::encode(&PushRequest {
+            changes: batch.to_vec(),
+        })?;
+        let zstd = body.len() > COMPRESS_OVER;
+        let body = if zstd {
+            zstd::bulk::compress(&body, 3)?
+        } else {
+            body
+        };
+        out.push((start..start + n, (body, zstd, n)));
+        start += n;
+    }
+    Ok(out)
+}
+
+/// Sends every device's push bodies at once, each device its bodies in
+/// turn to its URL with its token, checking that every change is stored;
+/// the latency of each push and the seconds the whole took.
+pub async fn push_all(
+    work: Vec<(String, String, Vec<PushBody>)>,
+) -> anyhow::Result<(Vec<Duration>, f64)> {
+    let started = Instant::now();
+    let tasks: Vec<_> = work
+        .into_iter()
+        .map(|(url, token, bodies)| {
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut latencies = Vec::new();
+                for (body, zstd, n) in bodies {
+                    let t0 = Instant::now();
+                    let mut req = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("content-type", protocol::MEDIA_TYPE)
+                        .header(protocol::PROTOCOL_HEADER, "1");
+                    if zstd {
+                        req = req.header("content-encoding", "zstd");
+                    }
+                    let resp = req.body(body).send().await?;
+                    anyhow::ensure!(resp.status().is_success(), "push: {}", resp.status());
+                    let answer: PushResponse = protocol::decode(&resp.bytes().await?)?;
+                    latencies.push(t0.elapsed());
+                    let stored = answer
+                        .outcomes
+                        .iter()
+                        .filter(|o| matches!(o, ChangeOutcome::Stored))
+                        .count();
+                    anyhow::ensure!(stored == n, "{stored} of {n} changes stored");
+                }
+                anyhow::Ok(latencies)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await??);
+    }
+    Ok((latencies, started.elapsed().as_secs_f64()))
+}
+
 /// The value at fraction `p` of sorted samples (nearest rank).
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -155,7 +240,7 @@ pub async fn ketepai(
         &authors,
         None,
     )?;
-    let options = EngineOptions::default();
+    let url = format!("{}/api/v1/sync/push", server.url());
     let mut work = Vec::new();
     let mut plain: Vec<(usize, Vec<WireChange>)> = Vec::new();
     for (i, account) in accounts.iter().enumerate() {
@@ -169,75 +254,14 @@ pub async fn ketepai(
                 bytes: bytes.clone(),
             })
             .collect();
-        // The engine's batching: at most `push_max_changes`, and changes
-        // while their bytes stay within `push_max_bytes` (at least one).
         let mut bodies = Vec::new();
-        let mut rest = changes.as_slice();
-        while !rest.is_empty() {
-            let mut size = 0;
-            let n = rest
-                .iter()
-                .take(options.push_max_changes)
-                .take_while(|c| {
-                    size += c.bytes.len();
-                    size <= options.push_max_bytes || size == c.bytes.len()
-                })
-                .count();
-            let (batch, tail) = rest.split_at(n);
-            rest = tail;
-            plain.push((i, batch.to_vec()));
-            let body = protocol::encode(&PushRequest {
-                changes: batch.to_vec(),
-            })?;
-            let zstd = body.len() > COMPRESS_OVER;
-            let body = if zstd {
-                zstd::bulk::compress(&body, 3)?
-            } else {
-                body
-            };
-            bodies.push((body, zstd, n));
+        for (range, body) in push_bodies(&changes)? {
+            plain.push((i, changes[range].to_vec()));
+            bodies.push(body);
         }
-        work.push((token, bodies));
+        work.push((url.clone(), token, bodies));
     }
-    let url = format!("{}/api/v1/sync/push", server.url());
-    let started = Instant::now();
-    let tasks: Vec<_> = work
-        .into_iter()
-        .map(|(token, bodies)| {
-            let url = url.clone();
-            tokio::spawn(async move {
-                let http = reqwest::Client::new();
-                let mut latencies = Vec::new();
-                for (body, zstd, n) in bodies {
-                    let t0 = Instant::now();
-                    let mut req = http
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .header("content-type", protocol::MEDIA_TYPE)
-                        .header(protocol::PROTOCOL_HEADER, "1");
-                    if zstd {
-                        req = req.header("content-encoding", "zstd");
-                    }
-                    let resp = req.body(body).send().await?;
-                    anyhow::ensure!(resp.status().is_success(), "push: {}", resp.status());
-                    let answer: PushResponse = protocol::decode(&resp.bytes().await?)?;
-                    latencies.push(t0.elapsed());
-                    let stored = answer
-                        .outcomes
-                        .iter()
-                        .filter(|o| matches!(o, ChangeOutcome::Stored))
-                        .count();
-                    anyhow::ensure!(stored == n, "{stored} of {n} changes stored");
-                }
-                anyhow::Ok(latencies)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for t in tasks {
-        latencies.extend(t.await??);
-    }
-    let seconds = started.elapsed().as_secs_f64();
+    let (latencies, seconds) = push_all(work).await?;
     server.stop().await?;
     let mut run = summarise(
         KETEPAI,

@@ -9,17 +9,13 @@
 //! cores, so more instances add no CPU: what the rows show is whether the
 //! database lets pushes through at once, not a cluster's throughput.
 
-use std::time::{Duration, Instant};
-
 use app_core::domain::{CountyCode, DivisionLevel, Role};
-use app_core::sync::EngineOptions;
-use app_core::sync::protocol::{self, ChangeOutcome, PushRequest, PushResponse, WireChange};
+use app_core::sync::protocol::WireChange;
 use sync_server::store::DivisionImport;
 use tokio::runtime::Handle;
 
 use super::corpus::{self, Member, Spec, Writer};
-use super::http::COMPRESS_OVER;
-use super::ingest::percentile;
+use super::ingest::{percentile, push_all, push_bodies};
 use super::ketepai::{KetepaiServer, enrol_token};
 
 /// Devices pushing through each instance.
@@ -120,39 +116,6 @@ pub async fn run(
     Ok(runs)
 }
 
-/// Push bodies as the sync engine batches them (at most
-/// `push_max_changes` changes and about `push_max_bytes`), encoded: body,
-/// whether zstd, changes.
-fn bodies(changes: &[WireChange]) -> anyhow::Result<Vec<(Vec<u8>, bool, usize)>> {
-    let options = EngineOptions::default();
-    let mut out = Vec::new();
-    let mut rest = changes;
-    while !rest.is_empty() {
-        let mut size = 0;
-        let n = rest
-            .iter()
-            .take(options.push_max_changes)
-            .take_while(|c| {
-                size += c.bytes.len();
-                size <= options.push_max_bytes || size == c.bytes.len()
-            })
-            .count();
-        let (batch, tail) = rest.split_at(n);
-        rest = tail;
-        let body = protocol::encode(&PushRequest {
-            changes: batch.to_vec(),
-        })?;
-        let zstd = body.len() > COMPRESS_OVER;
-        let body = if zstd {
-            zstd::bulk::compress(&body, 3)?
-        } else {
-            body
-        };
-        out.push((body, zstd, n));
-    }
-    Ok(out)
-}
-
 async fn one(
     rt: &Handle,
     postgres: &str,
@@ -226,46 +189,11 @@ async fn one(
                     bytes: bytes.clone(),
                 })
                 .collect();
-            work.push((format!("{url}/api/v1/sync/push"), token, bodies(&changes)?));
+            let bodies = push_bodies(&changes)?.into_iter().map(|(_, b)| b).collect();
+            work.push((format!("{url}/api/v1/sync/push"), token, bodies));
         }
     }
-    let started = Instant::now();
-    let tasks: Vec<_> = work
-        .into_iter()
-        .map(|(url, token, bodies)| {
-            tokio::spawn(async move {
-                let http = reqwest::Client::new();
-                let mut latencies = Vec::new();
-                for (body, zstd, n) in bodies {
-                    let t0 = Instant::now();
-                    let mut req = http
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .header("content-type", protocol::MEDIA_TYPE)
-                        .header(protocol::PROTOCOL_HEADER, "1");
-                    if zstd {
-                        req = req.header("content-encoding", "zstd");
-                    }
-                    let resp = req.body(body).send().await?;
-                    anyhow::ensure!(resp.status().is_success(), "push: {}", resp.status());
-                    let answer: PushResponse = protocol::decode(&resp.bytes().await?)?;
-                    latencies.push(t0.elapsed());
-                    let stored = answer
-                        .outcomes
-                        .iter()
-                        .filter(|o| matches!(o, ChangeOutcome::Stored))
-                        .count();
-                    anyhow::ensure!(stored == n, "{stored} of {n} changes stored");
-                }
-                anyhow::Ok(latencies)
-            })
-        })
-        .collect();
-    let mut latencies: Vec<Duration> = Vec::new();
-    for t in tasks {
-        latencies.extend(t.await??);
-    }
-    let seconds = started.elapsed().as_secs_f64();
+    let (latencies, seconds) = push_all(work).await?;
     for h in others {
         h.shutdown().await?;
     }
