@@ -25,7 +25,7 @@ use app_core::domain::PhotoMeta;
 use app_core::store::Store;
 use clap::Parser;
 use ketepai_tests::bench::{load_average, report};
-use ketepai_tests::device::Device;
+use ketepai_tests::device::{Device, attach_photo};
 use ketepai_tests::synth::Synth;
 use rand::{Rng, RngCore, SeedableRng};
 use sync_server::Server;
@@ -412,18 +412,7 @@ fn phase(
 fn photo(store: &Store, rng: &mut impl RngCore) -> PhotoMeta {
     let mut bytes = vec![0u8; 150 * 1024];
     rng.fill_bytes(&mut bytes);
-    let hash = store.put_photo(&bytes).expect("photo");
-    let thumb = store.put_photo(&bytes[..4096]).expect("thumbnail");
-    PhotoMeta {
-        hash,
-        thumb,
-        size_bytes: bytes.len() as u64,
-        width: 1600,
-        height: 1200,
-        taken_at: None,
-        location: None,
-        caption: "现场照片".into(),
-    }
+    attach_photo(store, &bytes)
 }
 
 fn secs(s: f64) -> String {

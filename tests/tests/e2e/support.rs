@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use app_core::domain::{CountyCode, PhotoMeta, ServiceLog, ServiceLogId};
+use app_core::domain::{CountyCode, ServiceLog, ServiceLogId};
 use app_core::store::{LogQuery, RegisterSlice, Store};
+pub use ketepai_tests::device::attach_photo;
 use ketepai_tests::device::{Device, test_options};
 use ketepai_tests::server::ServerProcess;
 use rand::SeedableRng;
@@ -60,23 +61,6 @@ pub fn logs(store: &Store) -> BTreeMap<ServiceLogId, ServiceLog> {
         .into_iter()
         .map(|s| (s.id, store.service_log(s.id).unwrap()))
         .collect()
-}
-
-/// Stores `bytes` as a photo (and a small thumbnail) and returns the
-/// metadata a record carries.
-pub fn attach_photo(store: &Store, bytes: &[u8]) -> PhotoMeta {
-    let hash = store.put_photo(bytes).unwrap();
-    let thumb = store.put_photo(&bytes[..bytes.len().min(4096)]).unwrap();
-    PhotoMeta {
-        hash,
-        thumb,
-        size_bytes: bytes.len() as u64,
-        width: 1600,
-        height: 1200,
-        taken_at: None,
-        location: None,
-        caption: "现场照片".into(),
-    }
 }
 
 /// Pseudo-random bytes that do not compress, like a JPEG.
