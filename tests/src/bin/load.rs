@@ -86,7 +86,10 @@ struct Phase {
     syncs: Latencies,
     sync_errors: usize,
     photos: usize,
-    healthz: Latencies,
+    /// `/healthz` latency p50 and p99 as `oha` reports them, in seconds.
+    healthz: (f64, f64),
+    /// Probes answered other than 200, and probes that failed outright
+    /// (`aborted due to deadline` at the phase's end excepted).
     healthz_errors: usize,
     flood_sent: usize,
     flood_busy: usize,
@@ -401,10 +404,19 @@ fn phase(
             .as_f64()
             .unwrap_or(f64::NAN),
     );
-    phase.healthz = Latencies(vec![p50, p99]);
-    let total = json["summary"]["requestsPerSec"].as_f64().unwrap_or(0.0) * cli.seconds as f64;
-    let ok = json["summary"]["successRate"].as_f64().unwrap_or(0.0);
-    phase.healthz_errors = (total * (1.0 - ok)).round() as usize;
+    phase.healthz = (p50, p99);
+    let count = |v: &serde_json::Value, keep: &dyn Fn(&str) -> bool| -> usize {
+        v.as_object().map_or(0, |m| {
+            m.iter()
+                .filter(|(k, _)| keep(k))
+                .map(|(_, n)| n.as_u64().unwrap_or(0) as usize)
+                .sum()
+        })
+    };
+    phase.healthz_errors = count(&json["statusCodeDistribution"], &|code| code != "200")
+        + count(&json["errorDistribution"], &|e| {
+            e != "aborted due to deadline"
+        });
     Ok(phase)
 }
 
@@ -439,7 +451,7 @@ fn block(cli: &Cli, alone: &Phase, attacked: &Phase) -> String {
             "—".into()
         }
     };
-    let hz = |p: &Phase, i: usize| p.healthz.0.get(i).copied().unwrap_or(f64::NAN);
+    let hz = |p: &Phase, i: usize| if i == 0 { p.healthz.0 } else { p.healthz.1 };
     let mut t = String::new();
     t.push_str(&format!(
         "Run {} (China time) on {} cores; {} s a phase; {} honest devices (a record a round, a 150 KB photo every fourth, a round every 0.5–2 s); \
