@@ -201,9 +201,9 @@ pub struct AuditTableProps {
 /// else the detail; IDs and village codes by the names the server gave.
 pub fn change_words(e: &AuditView, lang: Lang) -> String {
     use serde_json::Value;
-    let words = |key: &str, v: Option<&Value>| match v {
-        None => "—".to_owned(),
-        Some(v) => field_value_words(key, v, &e.names, lang),
+    // A key absent on one side reads like an empty value.
+    let words = |key: &str, v: Option<&Value>| {
+        field_value_words(key, v.unwrap_or(&Value::Null), &e.names, lang)
     };
     if let (Some(Value::Object(b)), Some(Value::Object(a))) = (&e.before, &e.after) {
         let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
@@ -211,7 +211,7 @@ pub fn change_words(e: &AuditView, lang: Lang) -> String {
         keys.dedup();
         let changed: Vec<&String> = keys
             .into_iter()
-            .filter(|k| a.get(*k) != b.get(*k))
+            .filter(|k| a.get(*k).unwrap_or(&Value::Null) != b.get(*k).unwrap_or(&Value::Null))
             .collect();
         let named_by_id = |k: &str| {
             k.strip_suffix("_name")
@@ -353,6 +353,10 @@ mod tests {
             change_words(&e, Lang::ZhCn),
             "账号启用：是 → 否；停用时间：（空） → 2026-11-29 09:00"
         );
+        // A key absent on one side and empty on the other did not change.
+        e.before = Some(serde_json::json!({ "active": true }));
+        e.after = Some(serde_json::json!({ "active": false, "revoked_at": null }));
+        assert_eq!(change_words(&e, Lang::ZhCn), "账号启用：是 → 否");
         e.before = None;
         e.after = None;
         let stranger = app_core::testing::user_id(7).to_string();
