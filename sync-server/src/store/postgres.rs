@@ -65,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0004_conflicts.sql"),
     include_str!("migrations/postgres/0005_budget.sql"),
     include_str!("migrations/postgres/0006_photo_refs.sql"),
+    include_str!("migrations/postgres/0007_packed_stats.sql"),
 ];
 
 // The statistics projection's SQL and binary reader (issue 13).

@@ -265,6 +265,7 @@ fn count_stream<'r>(
             match table {
                 Table::Logs => {
                     // The engine reads no record's id: it is not sent.
+                    let f = unpack_log(f[0].ok_or_else(|| corrupt("stat_logs.packed"))?)?;
                     let fact = LogColumns {
                         id: Uuid::nil(),
                         author: uuid(f[0])?,
@@ -282,6 +283,9 @@ fn count_stream<'r>(
                     b.add_log(&fact, projection::items(f[10].unwrap_or_default())?);
                 }
                 Table::Consultations => {
+                    let f = unpack_consultation(
+                        f[0].ok_or_else(|| corrupt("stat_consultations.packed"))?,
+                    )?;
                     let fact = ConsultationColumns {
                         id: Uuid::nil(),
                         author: uuid(f[0])?,
@@ -346,8 +350,10 @@ fn ctid(from: i64, to: Option<i64>) -> String {
     }
 }
 
-/// The `COPY` statements of stream `i`. The columns are what the engine
-/// reads: not a record's id, which no figure uses.
+/// The `COPY` statements of stream `i`. Each row is its `packed` column
+/// (migration 0007): the columns the engine reads in one field, since
+/// PostgreSQL's cost of sending a row is mostly per field; not a record's
+/// id, which no figure uses.
 fn copy_queries(sel: &Selection, cuts: &Cuts, i: usize) -> Vec<(Table, String)> {
     let more = conditions(sel);
     let (days, instants) = match cuts {
@@ -372,8 +378,7 @@ fn copy_queries(sel: &Selection, cuts: &Cuts, i: usize) -> Vec<(Table, String)> 
         q.push((
             Table::Logs,
             format!(
-                "COPY (SELECT author, team, village, day, activity, status,
-                              duplicate, farmers, trainees, photos, items
+                "COPY (SELECT packed
                        FROM stat_logs WHERE day BETWEEN {from} AND {to}{more}{part})
                  TO STDOUT (FORMAT binary)"
             ),
@@ -383,7 +388,7 @@ fn copy_queries(sel: &Selection, cuts: &Cuts, i: usize) -> Vec<(Table, String)> 
         q.push((
             Table::Consultations,
             format!(
-                "COPY (SELECT author, team, village, asked_at, answered_at, duplicate
+                "COPY (SELECT packed
                        FROM stat_consultations
                        WHERE asked_at BETWEEN {from} AND {to}{more}{part})
                  TO STDOUT (FORMAT binary)"
@@ -677,6 +682,76 @@ fn header_len(buf: &[u8]) -> Result<Option<usize>> {
     Ok((buf.len() >= len).then_some(len))
 }
 
+/// Cuts a packed row (migration 0007) into its fields, in the order
+/// `widths` gives as `(bytes, nullable)`: a nullable field stands behind a
+/// presence byte (0 absent, 1 present), and a last field of width 0 is
+/// the rest of the bytes. A row that does not fit the layout is corrupt.
+fn unpack<'a, const N: usize>(
+    mut p: &'a [u8],
+    widths: [(usize, bool); N],
+    what: &str,
+) -> Result<[Option<&'a [u8]>; N]> {
+    let mut out = [None; N];
+    for (i, (width, nullable)) in widths.into_iter().enumerate() {
+        if nullable {
+            let (&present, rest) = p.split_first().ok_or_else(|| corrupt(what))?;
+            p = rest;
+            match present {
+                0 => continue,
+                1 => {}
+                _ => return Err(corrupt(what)),
+            }
+        }
+        let width = if i + 1 == N && width == 0 { p.len() } else { width };
+        let (field, rest) = p.split_at_checked(width).ok_or_else(|| corrupt(what))?;
+        out[i] = Some(field);
+        p = rest;
+    }
+    if !p.is_empty() {
+        return Err(corrupt(what));
+    }
+    Ok(out)
+}
+
+/// The fields of `stat_logs.packed`: author, team, village, day,
+/// activity, status, duplicate, farmers, trainees, photos, items.
+fn unpack_log(p: &[u8]) -> Result<[Option<&[u8]>; 11]> {
+    unpack(
+        p,
+        [
+            (16, false),
+            (16, true),
+            (8, false),
+            (4, false),
+            (2, false),
+            (2, false),
+            (1, false),
+            (8, false),
+            (8, true),
+            (4, false),
+            (0, false),
+        ],
+        "stat_logs.packed",
+    )
+}
+
+/// The fields of `stat_consultations.packed`: author, team, village,
+/// asked_at, answered_at, duplicate.
+fn unpack_consultation(p: &[u8]) -> Result<[Option<&[u8]>; 6]> {
+    unpack(
+        p,
+        [
+            (16, false),
+            (16, true),
+            (8, false),
+            (8, false),
+            (8, true),
+            (1, false),
+        ],
+        "stat_consultations.packed",
+    )
+}
+
 fn uuid(v: Option<&[u8]>) -> Result<Uuid> {
     v.and_then(|b| Uuid::from_slice(b).ok())
         .ok_or_else(|| corrupt("uuid"))
@@ -748,6 +823,55 @@ pub(super) async fn counts(c: &impl GenericClient) -> Result<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_rows_unpack_into_their_fields() {
+        let mut row = vec![7u8; 16];
+        row.push(0); // no team
+        row.extend(530_102_001_001i64.to_be_bytes());
+        row.extend(739_000i32.to_be_bytes());
+        row.extend(2i16.to_be_bytes());
+        row.extend(3i16.to_be_bytes());
+        row.push(1);
+        row.extend(12i64.to_be_bytes());
+        row.push(1);
+        row.extend(40i64.to_be_bytes());
+        row.extend(2i32.to_be_bytes());
+        row.extend(b"items");
+        let f = unpack_log(&row).unwrap();
+        assert_eq!(f[0], Some(&[7u8; 16][..]));
+        assert_eq!(f[1], None);
+        assert_eq!(int(f[2]).unwrap(), 530_102_001_001);
+        assert_eq!(int(f[3]).unwrap(), 739_000);
+        assert_eq!((int(f[4]).unwrap(), int(f[5]).unwrap()), (2, 3));
+        assert!(flag(f[6]).unwrap());
+        assert_eq!((int(f[7]).unwrap(), int(f[8]).unwrap()), (12, 40));
+        assert_eq!(int(f[9]).unwrap(), 2);
+        assert_eq!(f[10], Some(&b"items"[..]));
+        // Cut short anywhere, or with a presence byte that is neither 0
+        // nor 1, the row is refused rather than read shifted.
+        for cut in [0, 10, 16, 17, 30, 45] {
+            assert!(unpack_log(&row[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut bad = row.clone();
+        bad[16] = 2;
+        assert!(unpack_log(&bad).is_err());
+
+        let mut c = vec![1u8; 16];
+        c.push(1);
+        c.extend([9u8; 16]);
+        c.extend(530_102_001_001i64.to_be_bytes());
+        c.extend(1_700_000_000_000i64.to_be_bytes());
+        c.push(0); // not answered
+        c.push(0);
+        let f = unpack_consultation(&c).unwrap();
+        assert_eq!(f[1], Some(&[9u8; 16][..]));
+        assert_eq!(int(f[3]).unwrap(), 1_700_000_000_000);
+        assert_eq!(f[4], None);
+        assert!(!flag(f[5]).unwrap());
+        c.push(0);
+        assert!(unpack_consultation(&c).is_err(), "a byte too many");
+    }
 
     /// The binary COPY output of two tuples, as PostgreSQL writes it.
     fn output() -> Vec<u8> {
