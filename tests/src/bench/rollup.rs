@@ -664,16 +664,28 @@ pub fn markdown(r: &Rollup, stamp: &str) -> String {
              \"alone\" row is the county among the province's."
         );
     }
-    let _ = writeln!(
-        md,
-        "- The projection held {} logs and {} consultations ({} counties), written \
-         directly in {} ({} records/s).",
-        count(r.projected.0 as f64),
-        count(r.projected.1 as f64),
-        sz.counties,
-        super::report::secs(r.load_seconds),
-        count((r.projected.0 + r.projected.1) as f64 / r.load_seconds.max(1e-9)),
-    );
+    if r.reused {
+        // Nothing was written by this run: no writing rate to give.
+        let _ = writeln!(
+            md,
+            "- The projection held {} logs and {} consultations ({} counties), \
+             written by an earlier run.",
+            count(r.projected.0 as f64),
+            count(r.projected.1 as f64),
+            sz.counties,
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "- The projection held {} logs and {} consultations ({} counties), written \
+             directly in {} ({} records/s).",
+            count(r.projected.0 as f64),
+            count(r.projected.1 as f64),
+            sz.counties,
+            super::report::secs(r.load_seconds),
+            count((r.projected.0 + r.projected.1) as f64 / r.load_seconds.max(1e-9)),
+        );
+    }
     for (what, t) in [("county", &r.county), ("province", &r.province)] {
         let _ = writeln!(
             md,
