@@ -549,44 +549,96 @@ async fn write_push(
     Ok(())
 }
 
-/// Lists the photos of the documents stored before `photo_refs` existed,
-/// if the migration left that to do: inside the migration's transaction,
-/// holding the push lock (as the statistics' backfill does).
-async fn backfill_photo_refs(tx: &deadpool_postgres::Transaction<'_>) -> Result<()> {
-    if tx
-        .query_opt("SELECT 1 FROM photo_refs_backfill LIMIT 1", &[])
-        .await?
-        .is_none()
-    {
-        return Ok(());
-    }
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
-        .await?;
-    let mut after = Uuid::nil();
-    let mut n = 0usize;
-    loop {
-        let page = all(
+/// Documents stored before a projection existed, walked once for a
+/// backfill that its migration asked for by leaving a row in a marker
+/// table: inside the migration's transaction (so one instance does it,
+/// once), holding the push lock (so no push writes while a stored document
+/// is read), a page of documents at a time.
+pub(super) struct Backfill<'t, 'c> {
+    tx: &'t deadpool_postgres::Transaction<'c>,
+    marker: &'static str,
+    after: Uuid,
+}
+
+/// Documents read per page of a backfill.
+const BACKFILL_PAGE: i64 = 500;
+
+impl<'t, 'c> Backfill<'t, 'c> {
+    /// The backfill `marker` (a table name) asks for, holding the push
+    /// lock, or `None` when there is nothing to do.
+    pub(super) async fn due(
+        tx: &'t deadpool_postgres::Transaction<'c>,
+        marker: &'static str,
+    ) -> Result<Option<Backfill<'t, 'c>>> {
+        if tx
+            .query_opt(&format!("SELECT 1 FROM {marker} LIMIT 1"), &[])
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
+            .await?;
+        Ok(Some(Backfill {
             tx,
-            "SELECT doc_id, snapshot FROM documents WHERE doc_id > $1 ORDER BY doc_id LIMIT 500",
-            &[&after],
+            marker,
+            after: Uuid::nil(),
+        }))
+    }
+
+    /// What `read` makes of each document of the next page (Automerge's
+    /// work, so off the async threads), or `None` after the last page.
+    pub(super) async fn next<T: Send + 'static>(
+        &mut self,
+        read: fn(DocId, &[u8]) -> Vec<T>,
+    ) -> Result<Option<Vec<T>>> {
+        let page = all(
+            self.tx,
+            "SELECT doc_id, snapshot FROM documents WHERE doc_id > $1 ORDER BY doc_id LIMIT $2",
+            &[&self.after, &BACKFILL_PAGE],
             |r| Ok((r.uuid(0)?, r.bytes(1)?)),
         )
         .await?;
-        let Some(last) = page.last() else { break };
-        after = last.0;
-        // Reading documents is Automerge's work: off the async threads.
-        let refs = tokio::task::spawn_blocking(move || {
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        self.after = last.0;
+        let read = tokio::task::spawn_blocking(move || {
             page.iter()
-                .flat_map(|(doc, snapshot)| {
-                    photo::photos_of_snapshot(DocId::from_uuid(*doc), snapshot)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|p| (p.as_bytes().to_vec(), *doc))
-                })
+                .flat_map(|(doc, snapshot)| read(DocId::from_uuid(*doc), snapshot))
                 .collect::<Vec<_>>()
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok(Some(read))
+    }
+
+    /// Marks the backfill done.
+    pub(super) async fn done(self) -> Result<()> {
+        self.tx
+            .execute(&format!("DELETE FROM {}", self.marker), &[])
+            .await?;
+        Ok(())
+    }
+}
+
+/// Lists the photos of the documents stored before `photo_refs` existed,
+/// if the migration left that to do ([`Backfill`]).
+async fn backfill_photo_refs(tx: &deadpool_postgres::Transaction<'_>) -> Result<()> {
+    let Some(mut walk) = Backfill::due(tx, "photo_refs_backfill").await? else {
+        return Ok(());
+    };
+    let mut n = 0usize;
+    while let Some(refs) = walk
+        .next(|doc, snapshot| {
+            photo::photos_of_snapshot(doc, snapshot)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| (p.as_bytes().to_vec(), *doc.as_uuid()))
+                .collect()
+        })
+        .await?
+    {
         n += refs.len();
         let hashes: Vec<&[u8]> = refs.iter().map(|r| &r.0[..]).collect();
         let docs: Vec<Uuid> = refs.iter().map(|r| r.1).collect();
@@ -598,7 +650,7 @@ async fn backfill_photo_refs(tx: &deadpool_postgres::Transaction<'_>) -> Result<
         )
         .await?;
     }
-    tx.execute("DELETE FROM photo_refs_backfill", &[]).await?;
+    walk.done().await?;
     tracing::info!(references = n, "photo references backfilled");
     Ok(())
 }

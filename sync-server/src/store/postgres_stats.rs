@@ -24,13 +24,13 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use app_core::domain::{CountyCode, CountyTag, DocId};
+use app_core::domain::{CountyCode, CountyTag};
 use app_core::stats::{Area, Register, Report, ReportBuilder, StatsRequest};
 use deadpool_postgres::GenericClient;
 use futures_util::StreamExt;
 use uuid::Uuid;
 
-use super::{Columns, PUSH_LOCK, PostgresStore, Result, StoreError, all, snapshot};
+use super::{Backfill, Columns, PostgresStore, Result, StoreError, all, snapshot};
 use crate::store::projection::{
     self, ConsultationColumns, Decoder, LogColumns, Selection, encode_items,
 };
@@ -41,9 +41,6 @@ use tokio_postgres::IsolationLevel;
 const PROJECT_CHUNK: usize = 5_000;
 /// Bytes of `COPY` output handed to the counting thread at once.
 const CHUNK_BYTES: usize = 1 << 20;
-/// Documents read per round of the backfill.
-const BACKFILL_PAGE: i64 = 500;
-
 /// A statement's future, boxed so that logs' and consultations' can be
 /// awaited together.
 type Statement<'c> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64>> + Send + 'c>>;
@@ -173,45 +170,24 @@ pub(super) async fn project(c: &impl GenericClient, facts: &[&RecordFacts]) -> R
 }
 
 /// Projects the documents stored before the projection existed, if the
-/// migration left that to do: inside the migration's transaction (so one
-/// instance does it, once), holding the push lock (so no push writes a
-/// record's row while its stored document is read).
+/// migration left that to do ([`Backfill`]).
 pub(super) async fn backfill(tx: &deadpool_postgres::Transaction<'_>) -> Result<()> {
-    if tx
-        .query_opt("SELECT 1 FROM stat_backfill LIMIT 1", &[])
-        .await?
-        .is_none()
-    {
+    let Some(mut walk) = Backfill::due(tx, "stat_backfill").await? else {
         return Ok(());
-    }
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
-        .await?;
-    let mut after = Uuid::nil();
+    };
     let mut n = 0usize;
-    loop {
-        let page = all(
-            tx,
-            "SELECT doc_id, snapshot FROM documents WHERE doc_id > $1 ORDER BY doc_id LIMIT $2",
-            &[&after, &BACKFILL_PAGE],
-            |r| Ok((r.uuid(0)?, r.bytes(1)?)),
-        )
-        .await?;
-        let Some(last) = page.last() else { break };
-        after = last.0;
-        // Reading documents is Automerge's work: off the async threads.
-        let facts = tokio::task::spawn_blocking(move || {
-            page.iter()
-                .filter_map(|(doc, snapshot)| {
-                    projection::facts_of_snapshot(DocId::from_uuid(*doc), snapshot)
-                })
-                .collect::<Vec<_>>()
+    while let Some(facts) = walk
+        .next(|doc, snapshot| {
+            projection::facts_of_snapshot(doc, snapshot)
+                .into_iter()
+                .collect()
         })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?;
+        .await?
+    {
         n += facts.len();
         project(tx, &facts.iter().collect::<Vec<_>>()).await?;
     }
-    tx.execute("DELETE FROM stat_backfill", &[]).await?;
+    walk.done().await?;
     tracing::info!(records = n, "statistics projection backfilled");
     Ok(())
 }
@@ -702,7 +678,11 @@ fn unpack<'a, const N: usize>(
                 _ => return Err(corrupt(what)),
             }
         }
-        let width = if i + 1 == N && width == 0 { p.len() } else { width };
+        let width = if i + 1 == N && width == 0 {
+            p.len()
+        } else {
+            width
+        };
         let (field, rest) = p.split_at_checked(width).ok_or_else(|| corrupt(what))?;
         out[i] = Some(field);
         p = rest;
