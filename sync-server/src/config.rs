@@ -138,6 +138,174 @@ impl PhotoUploads {
     }
 }
 
+/// Where finished photos and the chunks of unfinished uploads are kept
+/// (`[photos]` in the file, `KETEPAI_PHOTOS_BACKEND` and `KETEPAI_S3_*` in
+/// the environment), as read, before checking: every key optional.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhotos {
+    /// `local` (the default) or `s3`.
+    pub backend: Option<String>,
+    /// The S3 endpoint, e.g. `https://oss-cn-hangzhou.aliyuncs.com` or
+    /// `http://127.0.0.1:8014`; absent for AWS itself.
+    pub endpoint: Option<String>,
+    /// The bucket.
+    pub bucket: Option<String>,
+    /// The region (`us-east-1` when left out).
+    pub region: Option<String>,
+    /// The access key ID.
+    pub access_key: Option<String>,
+    /// The secret access key.
+    pub secret_key: Option<String>,
+    /// Whether a plain `http://` endpoint is allowed (a store on a private
+    /// network or loopback); `false` when left out.
+    pub allow_http: Option<bool>,
+}
+
+impl std::fmt::Debug for RawPhotos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawPhotos")
+            .field("backend", &self.backend)
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<hidden>"))
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+impl RawPhotos {
+    /// `self` with every key `over` sets replacing this one's.
+    fn overlay(self, over: RawPhotos) -> RawPhotos {
+        RawPhotos {
+            backend: over.backend.or(self.backend),
+            endpoint: over.endpoint.or(self.endpoint),
+            bucket: over.bucket.or(self.bucket),
+            region: over.region.or(self.region),
+            access_key: over.access_key.or(self.access_key),
+            secret_key: over.secret_key.or(self.secret_key),
+            allow_http: over.allow_http.or(self.allow_http),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == RawPhotos::default()
+    }
+}
+
+/// Where photos are kept, resolved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PhotoBackend {
+    /// Files under `<data_dir>/photos` (one server, or several sharing the
+    /// directory).
+    #[default]
+    Local,
+    /// An S3-compatible object store, which several instances share.
+    S3(S3Photos),
+}
+
+/// An S3-compatible bucket for photos. Its `Debug` form hides the secret
+/// key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Photos {
+    /// The endpoint; `None` for AWS itself.
+    pub endpoint: Option<String>,
+    /// The bucket (it must exist).
+    pub bucket: String,
+    /// The region.
+    pub region: String,
+    /// The access key ID.
+    pub access_key: String,
+    /// The secret access key.
+    pub secret_key: String,
+    /// Whether a plain `http://` endpoint is allowed.
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for S3Photos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Photos")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<hidden>")
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+/// The region an S3 bucket is in when `region` is left out.
+pub const DEFAULT_S3_REGION: &str = "us-east-1";
+
+impl PhotoBackend {
+    /// Checks `raw`: `local` takes no other key; `s3` needs a bucket and
+    /// both keys, and an `http://` endpoint only with `allow_http`.
+    pub fn resolve(raw: RawPhotos) -> Result<PhotoBackend, ConfigError> {
+        fn invalid(key: &'static str, value: &str, message: &'static str) -> ConfigError {
+            ConfigError::Invalid {
+                key,
+                value: value.to_string(),
+                message,
+            }
+        }
+        match raw.backend.as_deref().map(str::trim) {
+            None | Some("") | Some("local") => {
+                let s3_keys = RawPhotos {
+                    backend: None,
+                    ..raw.clone()
+                };
+                if !s3_keys.is_empty() {
+                    return Err(invalid(
+                        "photos.backend",
+                        raw.backend.as_deref().unwrap_or("local"),
+                        "S3 settings are given but the backend is local; set backend = \"s3\"",
+                    ));
+                }
+                Ok(PhotoBackend::Local)
+            }
+            Some("s3") => {
+                let need = |v: Option<String>, key: &'static str| {
+                    v.filter(|v| !v.trim().is_empty())
+                        .ok_or_else(|| invalid(key, "", "required with backend = \"s3\""))
+                };
+                let endpoint = raw.endpoint.filter(|e| !e.trim().is_empty());
+                let allow_http = raw.allow_http.unwrap_or(false);
+                if let Some(e) = &endpoint {
+                    if !(e.starts_with("https://") || e.starts_with("http://")) {
+                        return Err(invalid(
+                            "photos.endpoint",
+                            e,
+                            "expected an http:// or https:// URL",
+                        ));
+                    }
+                    if e.starts_with("http://") && !allow_http {
+                        return Err(invalid(
+                            "photos.endpoint",
+                            e,
+                            "a plain http:// endpoint needs allow_http = true",
+                        ));
+                    }
+                }
+                Ok(PhotoBackend::S3(S3Photos {
+                    endpoint,
+                    bucket: need(raw.bucket, "photos.bucket")?,
+                    region: raw
+                        .region
+                        .filter(|r| !r.trim().is_empty())
+                        .unwrap_or_else(|| DEFAULT_S3_REGION.to_string()),
+                    access_key: need(raw.access_key, "photos.access_key")?,
+                    secret_key: need(raw.secret_key, "photos.secret_key")?,
+                    allow_http,
+                }))
+            }
+            Some(other) => Err(invalid("photos.backend", other, "expected local or s3")),
+        }
+    }
+}
+
 /// Configuration as read from a file or the environment, before defaults.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -162,6 +330,8 @@ pub struct RawConfig {
     pub http_timeouts: Option<HttpTimeouts>,
     /// Quotas and expiry of unfinished photo uploads.
     pub photo_uploads: Option<PhotoUploads>,
+    /// Where photos are kept.
+    pub photos: Option<RawPhotos>,
     /// When set, `GET /metrics` answers only `Authorization: Bearer
     /// <this>`.
     pub metrics_token: Option<String>,
@@ -201,6 +371,8 @@ pub struct Config {
     pub http_timeouts: HttpTimeouts,
     /// Quotas and expiry of unfinished photo uploads.
     pub photo_uploads: PhotoUploads,
+    /// Where photos are kept.
+    pub photos: PhotoBackend,
     /// The operator token `/metrics` asks for, if any.
     pub metrics_token: Option<String>,
 }
@@ -219,6 +391,7 @@ impl std::fmt::Debug for Config {
             password_hashing,
             http_timeouts,
             photo_uploads,
+            photos,
             metrics_token,
         } = self;
         f.debug_struct("Config")
@@ -232,6 +405,7 @@ impl std::fmt::Debug for Config {
             .field("password_hashing", password_hashing)
             .field("http_timeouts", http_timeouts)
             .field("photo_uploads", photo_uploads)
+            .field("photos", photos)
             .field("metrics_token", &metrics_token.as_ref().map(|_| "<hidden>"))
             .finish()
     }
@@ -316,6 +490,19 @@ impl RawConfig {
                 });
             }
         };
+        let text = |key: &str| var(key).filter(|v| !v.trim().is_empty());
+        let allow_http = match text("KETEPAI_S3_ALLOW_HTTP").as_deref().map(str::trim) {
+            None => None,
+            Some("true" | "1") => Some(true),
+            Some("false" | "0") => Some(false),
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "KETEPAI_S3_ALLOW_HTTP",
+                    value: other.to_string(),
+                    message: "expected true or false",
+                });
+            }
+        };
         Ok(RawConfig {
             listen: var("KETEPAI_LISTEN").filter(|v| !v.is_empty()),
             data_dir: var("KETEPAI_DATA_DIR")
@@ -332,6 +519,16 @@ impl RawConfig {
             password_hashing: None,
             http_timeouts: None,
             photo_uploads: None,
+            photos: Some(RawPhotos {
+                backend: text("KETEPAI_PHOTOS_BACKEND"),
+                endpoint: text("KETEPAI_S3_ENDPOINT"),
+                bucket: text("KETEPAI_S3_BUCKET"),
+                region: text("KETEPAI_S3_REGION"),
+                access_key: text("KETEPAI_S3_ACCESS_KEY"),
+                secret_key: text("KETEPAI_S3_SECRET_KEY"),
+                allow_http,
+            })
+            .filter(|p| !p.is_empty()),
             metrics_token: var("KETEPAI_METRICS_TOKEN").filter(|v| !v.is_empty()),
         })
     }
@@ -349,6 +546,10 @@ impl RawConfig {
             password_hashing: over.password_hashing.or(self.password_hashing),
             http_timeouts: over.http_timeouts.or(self.http_timeouts),
             photo_uploads: over.photo_uploads.or(self.photo_uploads),
+            photos: match (self.photos, over.photos) {
+                (Some(base), Some(over)) => Some(base.overlay(over)),
+                (base, over) => over.or(base),
+            },
             metrics_token: over.metrics_token.or(self.metrics_token),
         }
     }
@@ -423,6 +624,7 @@ impl Config {
             password_hashing: raw.password_hashing.unwrap_or_default(),
             http_timeouts: raw.http_timeouts.unwrap_or_default(),
             photo_uploads,
+            photos: PhotoBackend::resolve(raw.photos.unwrap_or_default())?,
             metrics_token: raw.metrics_token.filter(|t| !t.is_empty()),
         })
     }
@@ -604,6 +806,86 @@ mod tests {
         }
         assert!(matches!(
             load("[photo_uploads]\ndevice_byte = 1\n"),
+            Err(ConfigError::Parse { .. })
+        ));
+    }
+
+    #[test]
+    fn photos_go_to_the_directory_or_an_s3_bucket() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("server.toml");
+        let load = |text: &str, vars: &[(&str, &str)]| {
+            std::fs::write(&file, text).unwrap();
+            Config::load_with(Some(&file), env(vars))
+        };
+        assert_eq!(load("", &[]).unwrap().photos, PhotoBackend::Local);
+        let c = load(
+            "[photos]\nbackend = \"s3\"\nendpoint = \"http://127.0.0.1:8014\"\n\
+             bucket = \"ketepai\"\naccess_key = \"AK\"\nallow_http = true\n",
+            &[("KETEPAI_S3_SECRET_KEY", "hunter2")],
+        )
+        .unwrap();
+        assert_eq!(
+            c.photos,
+            PhotoBackend::S3(S3Photos {
+                endpoint: Some("http://127.0.0.1:8014".into()),
+                bucket: "ketepai".into(),
+                region: DEFAULT_S3_REGION.into(),
+                access_key: "AK".into(),
+                secret_key: "hunter2".into(),
+                allow_http: true,
+            })
+        );
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "the secret key leaked: {shown}");
+        // The environment alone is enough, and overrides the file key by key.
+        let c = load(
+            "[photos]\nbackend = \"s3\"\nbucket = \"a\"\nregion = \"cn-east-1\"\n",
+            &[
+                ("KETEPAI_S3_BUCKET", "b"),
+                ("KETEPAI_S3_ACCESS_KEY", "AK"),
+                ("KETEPAI_S3_SECRET_KEY", "SK"),
+                ("KETEPAI_S3_ENDPOINT", "https://s3.example.cn"),
+            ],
+        )
+        .unwrap();
+        let PhotoBackend::S3(s3) = c.photos else {
+            panic!("{:?}", c.photos)
+        };
+        assert_eq!(
+            (s3.bucket.as_str(), s3.region.as_str(), s3.allow_http),
+            ("b", "cn-east-1", false)
+        );
+        for (text, vars, key) in [
+            (
+                "[photos]\nbackend = \"s3\"\naccess_key = \"AK\"\nsecret_key = \"SK\"\n",
+                &[][..],
+                "photos.bucket",
+            ),
+            (
+                "[photos]\nbackend = \"s3\"\nbucket = \"b\"\n",
+                &[("KETEPAI_S3_ACCESS_KEY", "AK")][..],
+                "photos.secret_key",
+            ),
+            (
+                "[photos]\nbackend = \"s3\"\nbucket = \"b\"\naccess_key = \"AK\"\n\
+                 secret_key = \"SK\"\nendpoint = \"http://10.0.0.5:9000\"\n",
+                &[][..],
+                "photos.endpoint",
+            ),
+            ("[photos]\nbackend = \"ftp\"\n", &[][..], "photos.backend"),
+            ("[photos]\nbucket = \"b\"\n", &[][..], "photos.backend"),
+            (
+                "",
+                &[("KETEPAI_S3_ALLOW_HTTP", "yes")][..],
+                "KETEPAI_S3_ALLOW_HTTP",
+            ),
+        ] {
+            let e = load(text, vars).unwrap_err();
+            assert!(e.to_string().contains(key), "{text}: {e}");
+        }
+        assert!(matches!(
+            load("[photos]\nbucket_name = \"b\"\n", &[]),
             Err(ConfigError::Parse { .. })
         ));
     }

@@ -126,7 +126,8 @@ impl Server {
         clock: SharedClock,
         store: Arc<dyn ServerStore>,
     ) -> Result<Server, ServerError> {
-        let photos = PhotoStore::open(config.photo_dir())?;
+        let photos = PhotoStore::from_config(&config)?;
+        tracing::info!(backend = photos.kind(), "photo store");
         let budget = config.password_hashing;
         Ok(Server {
             state: AppState {

@@ -1,22 +1,34 @@
-//! Photo files on disk, content-addressed by SHA-256:
-//! `<data_dir>/photos/ab/cd/<hash>` for finished photos and
-//! `<data_dir>/photos/partial/<hash>` for uploads in progress.
+//! Photo bytes, content-addressed by SHA-256, in one of two backends
+//! ([`crate::config::PhotoBackend`]): files under `<data_dir>/photos`
+//! (`ab/cd/<hash>` for finished photos, `partial/<hash>` for uploads in
+//! progress), or an S3-compatible object store ([`object`], the choice for
+//! several instances).
 //!
 //! The upload's offset lives in the database (the `photos` table), so that
-//! several server instances sharing a database and a photo directory agree
-//! on it; this module only moves bytes. A chunk is written and fsynced
-//! before the offset moves past it, so an offset the server reports is
-//! always backed by bytes on disk. A finished upload is hashed, and only a
-//! file whose bytes hash to its name is moved into place (then the
-//! directory is fsynced); otherwise it is deleted. A download streams from
-//! the file ([`PhotoStore::stream`]).
+//! several server instances sharing a database and a photo store agree
+//! on it; this module only moves bytes. A chunk is durable (written and
+//! fsynced, or stored as an object) before the offset moves past it, so an
+//! offset the server reports is always backed by stored bytes. A finished
+//! upload is hashed, and only bytes that hash to their name are kept as the
+//! photo; otherwise they are deleted. A download streams from the store
+//! ([`PhotoStore::stream`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use app_core::domain::PhotoHash;
+use axum::body::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
+
+pub mod object;
+
+use object::ObjectPhotos;
+
+/// A download: the photo's bytes as they are read from the store.
+pub type PhotoStream = BoxStream<'static, std::io::Result<Bytes>>;
 
 /// Largest photo, in bytes.
 pub const MAX_PHOTO: u64 = 8 * 1024 * 1024;
@@ -25,9 +37,21 @@ pub const MAX_CHUNK: usize = 1024 * 1024;
 /// What a download reads from the file at a time.
 const STREAM_CHUNK: usize = 64 * 1024;
 
-/// The photo directory.
+/// Where photos are kept: the photo directory or an object store.
 #[derive(Debug, Clone)]
 pub struct PhotoStore {
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Local(LocalPhotos),
+    Object(ObjectPhotos),
+}
+
+/// The photo directory.
+#[derive(Debug, Clone)]
+struct LocalPhotos {
     root: PathBuf,
 }
 
@@ -53,15 +77,130 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 impl PhotoStore {
-    /// Uses (and creates) `root`.
+    /// Files under `root` (created if missing).
     pub fn open(root: impl Into<PathBuf>) -> std::io::Result<PhotoStore> {
         let root = root.into();
         std::fs::create_dir_all(root.join("partial"))?;
-        Ok(PhotoStore { root })
+        Ok(PhotoStore {
+            backend: Backend::Local(LocalPhotos { root }),
+        })
     }
 
+    /// The backend `config` names: the photo directory, or its S3 bucket.
+    pub fn from_config(config: &crate::config::Config) -> std::io::Result<PhotoStore> {
+        match &config.photos {
+            crate::config::PhotoBackend::Local => PhotoStore::open(config.photo_dir()),
+            crate::config::PhotoBackend::S3(s3) => Ok(PhotoStore::object(ObjectPhotos::s3(s3)?)),
+        }
+    }
+
+    /// Photos in an object store.
+    pub fn object(store: ObjectPhotos) -> PhotoStore {
+        PhotoStore {
+            backend: Backend::Object(store),
+        }
+    }
+
+    /// Which backend this is: `local` or `object`.
+    pub fn kind(&self) -> &'static str {
+        match &self.backend {
+            Backend::Local(_) => "local",
+            Backend::Object(_) => "object",
+        }
+    }
+
+    /// Starts an upload afresh: no bytes stored.
+    pub async fn begin(&self, hash: &PhotoHash) -> std::io::Result<()> {
+        match &self.backend {
+            Backend::Local(l) => l.begin(hash).await,
+            Backend::Object(o) => o.discard(hash).await,
+        }
+    }
+
+    /// How many bytes of an unfinished upload are stored from its start,
+    /// if the store knows it.
+    pub async fn partial_len(&self, hash: &PhotoHash) -> std::io::Result<Option<u64>> {
+        match &self.backend {
+            Backend::Local(l) => l.partial_len(hash).await,
+            Backend::Object(o) => o.partial_len(hash).await.map(Some),
+        }
+    }
+
+    /// Stores a chunk at `offset`, durably, before the caller moves the
+    /// offset past it.
+    pub async fn write_chunk(
+        &self,
+        hash: &PhotoHash,
+        offset: u64,
+        bytes: Bytes,
+    ) -> std::io::Result<()> {
+        match &self.backend {
+            Backend::Local(l) => l.write_chunk(hash, offset, bytes).await,
+            Backend::Object(o) => o.write_chunk(hash, offset, bytes).await,
+        }
+    }
+
+    /// Hashes a finished upload and keeps it as the photo, or deletes it.
+    pub async fn finish(&self, hash: &PhotoHash, length: u64) -> std::io::Result<Finish> {
+        match &self.backend {
+            Backend::Local(l) => l.finish(hash, length).await,
+            Backend::Object(o) => o.finish(hash, length).await,
+        }
+    }
+
+    /// Deletes an unfinished upload's bytes.
+    pub async fn discard(&self, hash: &PhotoHash) -> std::io::Result<()> {
+        match &self.backend {
+            Backend::Local(l) => l.discard(hash).await,
+            Backend::Object(o) => o.discard(hash).await,
+        }
+    }
+
+    /// The bytes `start..start + len` of a finished photo as a stream of
+    /// chunks read from the store as the client takes them: a download
+    /// holds a chunk in memory, never the photo.
+    pub async fn stream(
+        &self,
+        hash: &PhotoHash,
+        start: u64,
+        len: u64,
+    ) -> std::io::Result<PhotoStream> {
+        match &self.backend {
+            Backend::Local(l) => Ok(l.stream(hash, start, len).await?.boxed()),
+            Backend::Object(o) => o.stream(hash, start, len).await,
+        }
+    }
+
+    /// Deletes the bytes of unfinished uploads the store has swept
+    /// ([`crate::store::ServerStore::photo_sweep`]); a finished photo is
+    /// never touched (it lives elsewhere).
+    pub async fn discard_all(&self, hashes: Vec<PhotoHash>) -> std::io::Result<()> {
+        for hash in hashes {
+            self.discard(&hash).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads `len` bytes of a finished photo from `start`.
+    pub async fn read(&self, hash: &PhotoHash, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut s = self.stream(hash, start, len).await?;
+        while let Some(chunk) = s.try_next().await? {
+            out.extend_from_slice(&chunk);
+        }
+        if out.len() as u64 != len {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("photo {hash}: {} bytes of {len}", out.len()),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+impl LocalPhotos {
     /// Where a finished photo lives.
-    pub fn path(&self, hash: &PhotoHash) -> PathBuf {
+    fn path(&self, hash: &PhotoHash) -> PathBuf {
         let hex = hash.to_string();
         self.root.join(&hex[0..2]).join(&hex[2..4]).join(hex)
     }
@@ -96,7 +235,7 @@ impl PhotoStore {
         &self,
         hash: &PhotoHash,
         offset: u64,
-        bytes: axum::body::Bytes,
+        bytes: Bytes,
     ) -> std::io::Result<()> {
         let path = self.partial(hash);
         blocking(move || {
@@ -176,29 +315,6 @@ impl PhotoStore {
             f.take(len),
             STREAM_CHUNK,
         ))
-    }
-
-    /// Deletes the files of unfinished uploads the store has swept
-    /// ([`crate::store::ServerStore::photo_sweep`]); a finished photo's
-    /// file is never touched (it lives elsewhere).
-    pub async fn discard_all(&self, hashes: Vec<PhotoHash>) -> std::io::Result<()> {
-        for hash in hashes {
-            self.discard(&hash).await?;
-        }
-        Ok(())
-    }
-
-    /// Reads `len` bytes of a finished photo from `start`.
-    pub async fn read(&self, hash: &PhotoHash, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
-        let path = self.path(hash);
-        blocking(move || {
-            let mut f = File::open(&path)?;
-            f.seek(SeekFrom::Start(start))?;
-            let mut out = vec![0u8; len as usize];
-            f.read_exact(&mut out)?;
-            Ok(out)
-        })
-        .await
     }
 }
 
@@ -321,6 +437,6 @@ mod tests {
             Finish::Mismatch(h) if h == hash
         ));
         assert_eq!(store.partial_len(&wrong).await.unwrap(), None);
-        assert!(!store.path(&wrong).exists());
+        assert!(store.read(&wrong, 0, 1).await.is_err());
     }
 }

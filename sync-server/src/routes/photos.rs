@@ -100,8 +100,9 @@ pub async fn create(
         }
         PhotoStart::Complete(p) => with_offsets(StatusCode::OK, p.length, p.length),
         PhotoStart::Resumed(p) => {
-            // The database's offset is only as good as the file behind it
-            // (a photo directory lost or not shared): never claim more.
+            // The database's offset is only as good as the bytes behind it
+            // (a photo directory lost or not shared, a bucket emptied):
+            // never claim more.
             let on_disk = app.photos.partial_len(&hash).await.map_err(io)?;
             if on_disk.is_none_or(|n| n < p.offset) {
                 app.photos.begin(&hash).await.map_err(io)?;
@@ -266,7 +267,7 @@ pub async fn patch(
 }
 
 /// `GET /api/v1/photos/{sha256}`: the bytes, whole or a `Range`, streamed
-/// from the file.
+/// from the photo store (the file, or the object store's answer).
 pub async fn download(
     State(app): State<AppState>,
     authed: Authed,

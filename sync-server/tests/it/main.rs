@@ -7,7 +7,8 @@
 //!
 //! PostgreSQL: set `KETEPAI_TEST_DATABASE_URL` (see
 //! `sync-server/scripts/ci-postgres.sh`); without it the PostgreSQL tests
-//! print SKIP and pass, unless `KETEPAI_REQUIRE_POSTGRES=1`.
+//! print SKIP and pass, unless `KETEPAI_REQUIRE_POSTGRES=1`. The `s3` tests
+//! need s3s-fs installed (see `s3.rs`; `KETEPAI_REQUIRE_S3=1` likewise).
 
 mod admin;
 mod admin_device;
@@ -27,6 +28,7 @@ mod pull;
 mod push;
 mod reference;
 mod rules;
+mod s3;
 mod stats;
 mod store;
 mod team;
@@ -108,6 +110,7 @@ suite! {
         unfinished_uploads_have_quotas_and_expire,
     ],
     reference: [county_slice_with_etag],
+    s3: [photos_live_in_the_object_store],
     rules: [records_breaking_the_device_rules_are_refused,
         a_record_stored_before_a_rule_can_still_be_reviewed],
     budget: [
@@ -167,5 +170,12 @@ mod postgres_multi {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_late_commit_is_not_skipped() {
         run(Kind::Postgres, multi::a_late_commit_is_not_skipped).await;
+    }
+
+    /// Photos in one S3 bucket, an upload begun on one instance and
+    /// finished on another.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_upload_moves_between_instances() {
+        run(Kind::Postgres, crate::s3::an_upload_moves_between_instances).await;
     }
 }

@@ -12,7 +12,7 @@ use crate::harness::{Device, Doc, Env, T0, ZHENGAN, code, log_by, problem, villa
 
 const MIB: usize = 1024 * 1024;
 
-fn photo_bytes(len: usize, seed: u64) -> Vec<u8> {
+pub fn photo_bytes(len: usize, seed: u64) -> Vec<u8> {
     // A cheap deterministic generator (xorshift): incompressible enough.
     let mut x = seed | 1;
     (0..len)
@@ -25,7 +25,7 @@ fn photo_bytes(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-fn hex_hash(bytes: &[u8]) -> String {
+pub fn hex_hash(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
