@@ -23,7 +23,9 @@ use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
-use object_store::{GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{
+    BackoffConfig, GetOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
+};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
@@ -33,6 +35,10 @@ use crate::config::S3Photos;
 /// What a finish buffers before it writes a part of a multipart upload
 /// (S3's smallest part but the last); a smaller photo is one `PUT`.
 const ASSEMBLY_BUFFER: usize = 5 * 1024 * 1024;
+
+/// How long a request to the store is retried before its error is the
+/// answer (a `500`; the device tries the chunk again later).
+const STORE_RETRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Photos in an object store.
 #[derive(Clone)]
@@ -70,7 +76,15 @@ impl ObjectPhotos {
             .with_region(&config.region)
             .with_access_key_id(&config.access_key)
             .with_secret_access_key(&config.secret_key)
-            .with_allow_http(config.allow_http);
+            .with_allow_http(config.allow_http)
+            // A few quick retries, not object_store's ten over three
+            // minutes: a request waiting on a store that is down holds a
+            // device's connection, and the device retries the chunk itself.
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig::default(),
+                max_retries: 3,
+                retry_timeout: STORE_RETRY_TIMEOUT,
+            });
         if let Some(endpoint) = &config.endpoint {
             builder = builder.with_endpoint(endpoint);
         }
