@@ -495,6 +495,9 @@ pub fn median_minutes(ms: &mut [i64]) -> Option<f64> {
     Some(value / 60_000.0)
 }
 
+/// The id of a spelling that normalises to nothing (never in a set).
+const NO_NAME: u32 = u32::MAX;
+
 /// Whether `raw` is already its own normal form ([`normalise_name`]).
 fn is_normal(raw: &str) -> bool {
     let mut prev_space = true;
@@ -535,6 +538,11 @@ pub struct ReportBuilder<'r> {
     teams: FastMap<TeamId, u32>,
     team_ids: Vec<TeamId>,
     names: FastMap<Box<str>, u32>,
+    /// Each spelling met so far, as written (bytes), to its normal form's
+    /// id in `names` ([`NO_NAME`] for one that normalises to nothing): the
+    /// same few spellings recur in millions of logs, so each is decoded and
+    /// normalised once.
+    spellings: FastMap<Box<[u8]>, u32>,
     name_buf: String,
     item_buf: Vec<(usize, u32)>,
     counties: FastMap<u64, Acc>,
@@ -563,6 +571,7 @@ impl<'r> ReportBuilder<'r> {
             teams: FastMap::default(),
             team_ids: Vec::new(),
             names: FastMap::default(),
+            spellings: FastMap::default(),
             name_buf: String::new(),
             item_buf: Vec::new(),
             counties: FastMap::default(),
@@ -613,14 +622,46 @@ impl<'r> ReportBuilder<'r> {
         self.counties.get_mut(&county).expect("just inserted")
     }
 
+    /// The id of the normal form of a name written as `raw` (UTF-8; a
+    /// byte that is not is read as U+FFFD), or [`NO_NAME`] when nothing is
+    /// left of it.
+    fn name_id(&mut self, raw: &[u8]) -> u32 {
+        if let Some(id) = self.spellings.get(raw) {
+            return *id;
+        }
+        let text = String::from_utf8_lossy(raw);
+        let mut buf = std::mem::take(&mut self.name_buf);
+        let name = if is_normal(&text) {
+            &*text
+        } else {
+            normalise_name(&text, &mut buf);
+            buf.as_str()
+        };
+        let id = if name.is_empty() {
+            NO_NAME
+        } else {
+            match self.names.get(name) {
+                Some(id) => *id,
+                None => {
+                    let id = self.names.len() as u32;
+                    self.names.insert(name.into(), id);
+                    id
+                }
+            }
+        };
+        self.name_buf = buf;
+        self.spellings.insert(raw.into(), id);
+        id
+    }
+
     /// Counts one log with its named items (technologies, varieties,
-    /// enterprises, cooperatives, as written: they are normalised here). A log
-    /// that does not count (draft, returned, duplicate, outside the period or
-    /// the filter) changes nothing.
-    pub fn add_log<'a>(
+    /// enterprises, cooperatives, as written, `&str` or UTF-8 bytes: they
+    /// are normalised here). A log that does not count (draft, returned,
+    /// duplicate, outside the period or the filter) changes nothing.
+    pub fn add_log<'a, S: AsRef<[u8]> + ?Sized + 'a>(
         &mut self,
         fact: &LogFact,
-        items: impl IntoIterator<Item = (ItemKind, &'a str)>,
+        items: impl IntoIterator<Item = (ItemKind, &'a S)>,
     ) {
         let county = fact.village.county().as_int();
         if !fact.counts()
@@ -634,25 +675,10 @@ impl<'r> ReportBuilder<'r> {
         let mut item_buf = std::mem::take(&mut self.item_buf);
         item_buf.clear();
         for (kind, raw) in items {
-            // Most names are written cleanly: look them up as they are.
-            let name = if is_normal(raw) {
-                raw
-            } else {
-                normalise_name(raw, &mut self.name_buf);
-                self.name_buf.as_str()
-            };
-            if name.is_empty() {
-                continue;
+            let id = self.name_id(raw.as_ref());
+            if id != NO_NAME {
+                item_buf.push((kind.index(), id));
             }
-            let id = match self.names.get(name) {
-                Some(id) => *id,
-                None => {
-                    let id = self.names.len() as u32;
-                    self.names.insert(name.into(), id);
-                    id
-                }
-            };
-            item_buf.push((kind.index(), id));
         }
         let training = fact.activity == ActivityType::Training;
         let trainees = fact.trainees.unwrap_or(0);

@@ -994,6 +994,38 @@ fn distinct_counts_roll_up_as_distinct_counts_never_sums() {
 }
 
 #[test]
+fn names_given_as_bytes_count_as_the_same_names_given_as_text() {
+    // The server hands the engine each name as the bytes it stored; every
+    // spelling must still come to the normal form the text would.
+    let mut logs = Vec::new();
+    for (i, name) in ["测土配方施肥", " 测土配方施肥\u{3000}", "绿色防控", "\u{3000}", "绿色防控"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut l = log(1 + i as u8 % 2, Some(0), 520_324_001_001, "2026-04-01");
+        l.items = vec![(ItemKind::Technology, name.into())];
+        logs.push(l);
+    }
+    let request = year(2026);
+    let mut as_text = ReportBuilder::new(&request, None);
+    let mut as_bytes = ReportBuilder::new(&request, None);
+    for l in &logs {
+        as_text.add_log(&l.fact, l.items.iter().map(|(k, n)| (*k, n.as_str())));
+        as_bytes.add_log(&l.fact, l.items.iter().map(|(k, n)| (*k, n.as_bytes())));
+    }
+    let (as_text, as_bytes) = (as_text.finish(), as_bytes.finish());
+    assert_eq!(as_text.total.technologies, 2, "an empty name is no name");
+    assert_eq!(as_bytes, as_text);
+
+    // Bytes that are not UTF-8 (never written by the server) are read as
+    // their replacement characters, not dropped, and not a panic.
+    let mut b = ReportBuilder::new(&request, None);
+    b.add_log(&logs[0].fact, [(ItemKind::Technology, &b"\xff\xfe"[..])]);
+    b.add_log(&logs[1].fact, [(ItemKind::Technology, "\u{fffd}\u{fffd}".as_bytes())]);
+    assert_eq!(b.finish().total.technologies, 1);
+}
+
+#[test]
 fn trainings_count_their_trainees_and_a_missing_number_counts_as_none() {
     let mut t1 = log(1, None, 520_324_001_001, "2026-04-01");
     t1.fact.activity = ActivityType::Training;
