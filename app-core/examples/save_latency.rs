@@ -1,5 +1,6 @@
 //! Measures durable save latency of the device store: `synchronous=FULL`
-//! (the product's setting) against `NORMAL`, side by side in one run.
+//! (the product's setting) against `NORMAL`, each plain and encrypted by
+//! SQLCipher (the device's setting), side by side in one run.
 //!
 //! `cargo run --release -p app-core --example save_latency [N]`
 
@@ -7,7 +8,7 @@ use std::time::Instant;
 
 use app_core::clock::SystemClock;
 use app_core::domain::{GeoPoint, ServiceLogInput};
-use app_core::store::{Durability, Identity, Store, StoreOptions};
+use app_core::store::{Durability, Identity, Store, StoreKey, StoreOptions};
 
 fn input(i: usize) -> ServiceLogInput {
     ServiceLogInput {
@@ -48,29 +49,35 @@ fn main() {
         team: None,
     };
     println!(
-        "{:<8} {:>6} {:>9} {:>9} {:>9}",
-        "sync", "saves", "p50 ms", "p99 ms", "max ms"
+        "{:<8} {:<10} {:>6} {:>9} {:>9} {:>9}",
+        "sync", "file", "saves", "p50 ms", "p99 ms", "max ms"
     );
+    let key = StoreKey::generate();
     for (label, durability) in [("FULL", Durability::Full), ("NORMAL", Durability::Normal)] {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_with(
-            dir.path().join("bench.sqlite"),
-            SystemClock::shared(),
-            StoreOptions { durability },
-        )
-        .unwrap();
-        let mut times = Vec::with_capacity(n);
-        for i in 0..n {
-            let started = Instant::now();
-            store.create_service_log(&who, &input(i), true).unwrap();
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        for encrypted in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("bench.sqlite");
+            let options = StoreOptions { durability };
+            let store = if encrypted {
+                Store::open_encrypted_with(path, &key, SystemClock::shared(), options)
+            } else {
+                Store::open_with(path, SystemClock::shared(), options)
+            }
+            .unwrap();
+            let file = if encrypted { "sqlcipher" } else { "plain" };
+            let mut times = Vec::with_capacity(n);
+            for i in 0..n {
+                let started = Instant::now();
+                store.create_service_log(&who, &input(i), true).unwrap();
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            times.sort_by(f64::total_cmp);
+            println!(
+                "{label:<8} {file:<10} {n:>6} {:>9.2} {:>9.2} {:>9.2}",
+                percentile(&times, 0.5),
+                percentile(&times, 0.99),
+                times[n - 1]
+            );
         }
-        times.sort_by(f64::total_cmp);
-        println!(
-            "{label:<8} {n:>6} {:>9.2} {:>9.2} {:>9.2}",
-            percentile(&times, 0.5),
-            percentile(&times, 0.99),
-            times[n - 1]
-        );
     }
 }

@@ -244,6 +244,10 @@ pub struct Profile {
 /// the language the user chose last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionState {
+    /// Whether the device's store is locked, waiting for the password
+    /// (`unlock`); then nothing else is known yet.
+    #[serde(default)]
+    pub locked: bool,
     /// The enrolment, if the device is enrolled.
     pub profile: Option<Profile>,
     /// Whether someone is signed in.

@@ -32,6 +32,7 @@ use crate::pages::records::RecordsPage;
 use crate::pages::settings::SettingsPage;
 use crate::pages::sign_in::SignInPage;
 use crate::pages::stats::StatsPage;
+use crate::pages::unlock::UnlockPage;
 use crate::state::{Action, AppContext, AppState, Page, Remote, Screen};
 
 /// How often the sync state is read.
@@ -82,8 +83,14 @@ pub fn App(props: &AppProps) -> Html {
             Callback::from(move |_| {
                 let state = state.clone();
                 yew::platform::spawn_local(async move {
-                    if let Ok(status) = ipc::get_sync_status().await {
-                        state.dispatch(Action::SyncLoaded(status));
+                    match ipc::get_sync_status().await {
+                        Ok(status) => state.dispatch(Action::SyncLoaded(status)),
+                        // The device learned it was revoked and locked its
+                        // store: the session now says so (the unlock page).
+                        Err(e) if e.code == "store.locked" => {
+                            state.dispatch(Action::SessionLoaded(ipc::get_session().await));
+                        }
+                        Err(_) => {}
                     }
                 });
             }),
@@ -138,6 +145,7 @@ pub fn App(props: &AppProps) -> Html {
         },
         Screen::Enrol => html! { <EnrolPage /> },
         Screen::SignIn => html! { <SignInPage /> },
+        Screen::Unlock => html! { <UnlockPage /> },
         Screen::Page(page) => page_html(page),
     };
     let signed_in = matches!(screen, Screen::Page(_));
@@ -243,5 +251,24 @@ mod tests {
         let html = crate::testing::render(state, html! { <SignInPage /> });
         assert!(html.contains("张三，请输入密码"), "{html}");
         assert!(html.contains("无需联网"));
+    }
+
+    #[test]
+    fn the_unlock_page_asks_for_the_password_in_either_language() {
+        let mut state = crate::testing::signed_in(Lang::ZhCn);
+        state.session = Remote::Ready(app_core::api::SessionState {
+            locked: true,
+            profile: None,
+            signed_in: false,
+            lang: None,
+        });
+        let html = crate::testing::render(state.clone(), html! { <UnlockPage /> });
+        for text in ["本机数据已加锁", "密码", "解锁", "unlock-password"] {
+            assert!(html.contains(text), "missing {text:?} in {html}");
+        }
+        state.lang = Lang::En;
+        let html = crate::testing::render(state, html! { <UnlockPage /> });
+        assert!(html.contains("Unlock"), "{html}");
+        assert!(html.contains("locked"), "{html}");
     }
 }

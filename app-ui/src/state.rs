@@ -238,6 +238,8 @@ pub enum Screen {
     Starting,
     /// The store cannot be used (its error is in the session).
     Broken,
+    /// The store is locked: the password opens it.
+    Unlock,
     /// Not enrolled yet.
     Enrol,
     /// Enrolled, signed out.
@@ -290,6 +292,7 @@ impl AppState {
         match &self.session {
             Remote::Loading => Screen::Starting,
             Remote::Failed(_) => Screen::Broken,
+            Remote::Ready(s) if s.locked => Screen::Unlock,
             Remote::Ready(s) if s.profile.is_none() => Screen::Enrol,
             Remote::Ready(s) if !s.signed_in => Screen::SignIn,
             Remote::Ready(_) => Screen::Page(self.page()),
@@ -426,6 +429,7 @@ mod tests {
 
     fn session(enrolled: bool, signed_in: bool, lang: Option<&str>) -> SessionState {
         SessionState {
+            locked: false,
             profile: enrolled.then(|| app_core::api::Profile {
                 user: "0192f000-0000-7000-8000-000000000001".parse().unwrap(),
                 username: "zhengan-zhang".into(),
@@ -471,6 +475,13 @@ mod tests {
         );
         assert_eq!(s.screen(), Screen::Page(Page::Home));
         assert_eq!(s.profile().unwrap().display_name, "张三");
+        let locked = SessionState {
+            locked: true,
+            ..session(false, false, None)
+        };
+        let s = reduce(base.clone(), Action::SessionLoaded(Ok(locked)));
+        assert_eq!(s.screen(), Screen::Unlock);
+        assert!(s.profile().is_none());
         let s = reduce(
             base,
             Action::SessionLoaded(Err(IpcError::new("store.open_failed", "x"))),

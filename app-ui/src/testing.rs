@@ -49,6 +49,7 @@ pub fn signed_in_as(lang: crate::i18n::Lang, role: app_core::domain::Role) -> Ap
     let lead = role == app_core::domain::Role::TeamLead;
     let mut state = AppState::new(lang, crate::state::Page::Home);
     state.session = crate::state::Remote::Ready(app_core::api::SessionState {
+        locked: false,
         profile: Some(app_core::api::Profile {
             user: if lead {
                 "0192f000-0000-7000-8000-000000000002".parse().unwrap()

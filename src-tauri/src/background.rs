@@ -61,6 +61,15 @@ impl BackgroundSync {
         }
     }
 
+    /// Stops the engine (dropping the stop signal ends its run); a later
+    /// [`BackgroundSync::start`] starts it again.
+    pub fn stop(&self) {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+    }
+
     /// Whether the engine runs.
     pub fn is_running(&self) -> bool {
         self.running

@@ -28,19 +28,20 @@ use tauri::ipc::{InvokeBody, Request};
 
 use crate::core::Core;
 use crate::error::CommandError;
+use crate::lock::Gate;
 use crate::paths::AppPaths;
 
-/// The core, or why it could not be opened (the interface then shows the
+/// The core behind its lock ([`Gate`]): open, locked until the password,
+/// or the error it failed to open with (the interface then shows the
 /// error's code instead of crashing).
-pub struct CoreSlot(pub Result<Arc<Core>, String>);
+#[derive(Debug)]
+pub struct CoreSlot(pub Arc<Gate>);
 
 impl CoreSlot {
-    /// The core, or the error it failed to open with.
+    /// The open core; `store.locked` while locked, or the error it failed
+    /// to open with.
     pub(crate) fn get(&self) -> Result<Arc<Core>, CommandError> {
-        self.0
-            .as_ref()
-            .map(Arc::clone)
-            .map_err(|e| CommandError::StoreOpen(e.clone()))
+        self.0.core()
     }
 }
 
@@ -75,10 +76,24 @@ pub fn app_info(paths: State<'_, AppPaths>) -> Answer<AppInfo> {
     app_info_for(&paths.data_dir)
 }
 
-/// Enrolled or not, signed in or not, the remembered language.
+/// Locked or not, enrolled or not, signed in or not, the remembered
+/// language.
 #[tauri::command]
 pub async fn get_session(slot: Slot<'_>) -> Answer<SessionState> {
-    blocking(&slot, |c| c.session_state()).await
+    let gate = Arc::clone(&slot.0);
+    tauri::async_runtime::spawn_blocking(move || gate.session_state())
+        .await
+        .map_err(|e| CommandError::Task(e.to_string()))?
+}
+
+/// Opens the locked store with the user's password (argon2 and the first
+/// read of the store run on the blocking pool).
+#[tauri::command]
+pub async fn unlock(slot: Slot<'_>, input: SignInInput) -> Answer<SessionState> {
+    let gate = Arc::clone(&slot.0);
+    tauri::async_runtime::spawn_blocking(move || gate.unlock(&input.password))
+        .await
+        .map_err(|e| CommandError::Task(e.to_string()))?
 }
 
 /// Enrols the device with the sync server (online, once).
@@ -108,6 +123,11 @@ pub async fn sign_out(slot: Slot<'_>) -> Answer<SessionState> {
 /// Remembers the interface language.
 #[tauri::command]
 pub async fn set_language(slot: Slot<'_>, input: LanguageInput) -> Answer<()> {
+    // While locked the choice holds for this run only (it is kept in the
+    // store, which is closed).
+    if slot.0.is_locked() {
+        return Ok(());
+    }
     blocking(&slot, move |c| c.set_language(&input.lang)).await
 }
 

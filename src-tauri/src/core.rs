@@ -23,7 +23,7 @@ use app_core::clock::SharedClock;
 use app_core::domain::{ConsultationId, DivisionLevel, DocId, PhotoHash, ServiceLogId};
 use app_core::scope::Principal;
 use app_core::stats::{StatsQuery, WorkStats};
-use app_core::store::Store;
+use app_core::store::{KeyKeeper, Store, StoreKey, Vault};
 use app_core::sync::protocol::EnrolRequest;
 use app_core::sync::status::SyncStatus;
 use app_core::sync::{self, EngineOptions, Enrolment, SyncEngine};
@@ -51,20 +51,68 @@ pub struct Core {
     engine: SyncEngine,
     sync: BackgroundSync,
     options: EngineOptions,
+    sealing: Option<Sealing>,
+}
+
+/// An encrypted store's data key and where it is kept: the key file beside
+/// the store (sealed under the password at enrolment, again when the
+/// password changes) and the platform keystore's slot, if any.
+#[derive(Debug)]
+pub struct Sealing {
+    vault: Vault,
+    key: StoreKey,
+    keeper: Arc<dyn KeyKeeper>,
+}
+
+impl Sealing {
+    /// The key `key` of the store whose key file is `vault`.
+    pub fn new(vault: Vault, key: StoreKey, keeper: Arc<dyn KeyKeeper>) -> Sealing {
+        Sealing { vault, key, keeper }
+    }
+
+    /// Wraps the key under `password` (removing the pre-enrolment slot)
+    /// and keeps it in the keystore, if the platform has one.
+    fn seal(&self, password: &str) -> Result<()> {
+        self.vault
+            .seal(&self.key, password)
+            .map_err(app_core::store::StoreError::from)?;
+        self.keeper
+            .keep(&self.key)
+            .map_err(app_core::store::StoreError::from)?;
+        Ok(())
+    }
 }
 
 type Result<T, E = CommandError> = std::result::Result<T, E>;
 
 impl Core {
-    /// Opens the store at `path` with `clock`, restores who was signed in,
-    /// and starts the background sync if the device is enrolled.
+    /// Opens the plain store at `path` with `clock` (tests; the app opens
+    /// its store encrypted, [`Core::open_encrypted`]), restores who was
+    /// signed in, and starts the background sync if the device is enrolled.
     pub fn open(
         path: &std::path::Path,
         clock: SharedClock,
         options: EngineOptions,
     ) -> Result<Core> {
-        let store =
-            Arc::new(Store::open(path, clock).map_err(|e| CommandError::StoreOpen(e.to_string()))?);
+        let store = Store::open(path, clock).map_err(|e| CommandError::StoreOpen(e.to_string()))?;
+        Self::with_store(store, None, options)
+    }
+
+    /// [`Core::open`] on the store encrypted under `sealing`'s key; at
+    /// enrolment (and when the password changes) the key is sealed under
+    /// the password.
+    pub fn open_encrypted(
+        path: &std::path::Path,
+        sealing: Sealing,
+        clock: SharedClock,
+        options: EngineOptions,
+    ) -> Result<Core> {
+        let store = Store::open_encrypted(path, &sealing.key, clock)?;
+        Self::with_store(store, Some(sealing), options)
+    }
+
+    fn with_store(store: Store, sealing: Option<Sealing>, options: EngineOptions) -> Result<Core> {
+        let store = Arc::new(store);
         let engine = SyncEngine::new(Arc::clone(&store), options.clone())?;
         let core = Core {
             store,
@@ -72,6 +120,7 @@ impl Core {
             engine,
             sync: BackgroundSync::default(),
             options,
+            sealing,
         };
         if let Some(enrolment) = core.enrolment()? {
             let me = enrolment.principal();
@@ -86,6 +135,31 @@ impl Core {
     /// The store (tests and the photo command read it).
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Stops the background sync (the store is about to be locked).
+    pub fn stop_sync(&self) {
+        self.sync.stop();
+    }
+
+    /// This device, if the engine has learned that a sync admin revoked it.
+    pub fn revoked_device(&self) -> Option<app_core::domain::DeviceId> {
+        let status = self.engine.status();
+        let revoked = status
+            .last_error
+            .as_ref()
+            .is_some_and(|e| e.code == "token_revoked");
+        if !revoked {
+            return None;
+        }
+        self.enrolment().ok().flatten().map(|e| e.device_id)
+    }
+
+    fn seal(&self, password: &str) -> Result<()> {
+        match &self.sealing {
+            Some(sealing) => sealing.seal(password),
+            None => Ok(()),
+        }
     }
 
     /// The sync engine (the console fetches documents and notices with it).
@@ -131,6 +205,7 @@ impl Core {
     /// Enrolled or not, signed in or not, and the remembered language.
     pub fn session_state(&self) -> Result<SessionState> {
         Ok(SessionState {
+            locked: false,
             profile: self.profile()?,
             signed_in: self.session().is_some(),
             lang: self.store.meta_get(META_LANG)?,
@@ -198,6 +273,9 @@ impl Core {
         };
         let answer = sync::enrol(&server, &request, &self.options).await?;
         session::remember_password(&self.store, &password)?;
+        // From here on the store holds what the user's account reaches:
+        // its key is sealed under the password (the pre-enrolment slot goes).
+        self.seal(&password)?;
         let enrolment = sync::complete_enrolment(&self.store, &server, answer, &self.options).await;
         // The enrolment is saved before the register download; a cut
         // download is retried when the engine starts.
@@ -234,6 +312,7 @@ impl Core {
         let device_name = format!("{} ({platform})", enrolment.me.user.username);
         sync::re_enrol(&self.store, password, &device_name, platform, &self.options).await?;
         session::remember_password(&self.store, password)?;
+        self.seal(password)?;
         self.sync.start(&self.engine);
         self.sync.wake();
         self.session_state()

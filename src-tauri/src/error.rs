@@ -53,6 +53,9 @@ pub enum CommandError {
     /// Nobody is signed in.
     #[error("nobody is signed in")]
     SignedOut,
+    /// The store is locked: the password opens it (`unlock`).
+    #[error("the store is locked")]
+    Locked,
     /// The password does not match the one kept at enrolment.
     #[error("wrong password")]
     WrongPassword,
@@ -92,6 +95,8 @@ impl CommandError {
                 StoreError::NotAllowed(_) => "record.not_allowed".into(),
                 StoreError::NotYours(_) => "record.not_yours".into(),
                 StoreError::SchemaTooNew { .. } => "store.too_new".into(),
+                StoreError::WrongKey => "store.wrong_key".into(),
+                StoreError::Key(k) => format!("store.{}", k.code()),
                 _ => "store.failed".into(),
             },
             CommandError::Sync(e) => format!("sync.{}", e.code()),
@@ -106,6 +111,7 @@ impl CommandError {
             CommandError::AlreadyEnrolled => "session.already_enrolled".into(),
             CommandError::SignedOut => "session.signed_out".into(),
             CommandError::WrongPassword => "session.wrong_password".into(),
+            CommandError::Locked => "store.locked".into(),
             CommandError::PasswordHash(_) => "session.hash_failed".into(),
             CommandError::GpsUnavailable => "gps.unavailable".into(),
             CommandError::GpsDenied => "gps.denied".into(),
@@ -138,6 +144,15 @@ impl CommandError {
             code: self.code(),
             message: self.to_string(),
             fields,
+        }
+    }
+}
+
+impl From<app_core::store::VaultError> for CommandError {
+    fn from(e: app_core::store::VaultError) -> Self {
+        match e {
+            app_core::store::VaultError::WrongPassword => CommandError::WrongPassword,
+            other => CommandError::Store(StoreError::Key(other)),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod commands_admin;
 pub mod core;
 pub mod error;
 pub mod location;
+pub mod lock;
 pub mod paths;
 pub mod register;
 pub mod session;
@@ -48,6 +49,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::get_session,
+            commands::unlock,
             commands::enrol_device,
             commands::re_enrol_device,
             commands::sign_in,
@@ -122,7 +124,9 @@ pub fn run() {
             };
             std::fs::create_dir_all(&data_dir)?;
             let paths = AppPaths { data_dir };
-            let core = core::Core::open(
+            // The desktop has no keystore: the password opens the store at
+            // every start (a mobile shell passes its platform's keeper).
+            let gate = lock::Gate::start(
                 &paths.data_dir.join(core::STORE_FILE),
                 SystemClock::shared(),
                 EngineOptions {
@@ -132,13 +136,9 @@ pub fn run() {
                     unmetered: cfg!(desktop),
                     ..EngineOptions::default()
                 },
-            )
-            .map(Arc::new)
-            .map_err(|e| {
-                eprintln!("ketepai: {e}");
-                e.to_string()
-            });
-            app.manage(CoreSlot(core));
+                Arc::new(app_core::store::NoKeystore),
+            );
+            app.manage(CoreSlot(Arc::new(gate)));
             open_main_window(app, &paths)?;
             app.manage(paths);
             Ok(())

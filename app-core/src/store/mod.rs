@@ -12,6 +12,15 @@
 //! WAL before it returns, so a save that returned survives power loss, not
 //! only a killed process. ARCHITECTURE.md records the measured cost.
 //!
+//! # Encryption at rest
+//!
+//! On a device the file is encrypted by SQLCipher ([`Store::open_encrypted`]):
+//! every page of the database, its WAL and its journal, with a random data
+//! key kept by [`vault`] (sealed under the user's password, or in a platform
+//! keystore). Plain [`Store::open`] stays for tests, the benchmark and the
+//! server-side tools; a plain store from an earlier release is converted in
+//! place by [`Store::encrypt_plain`].
+//!
 //! # Concurrency
 //!
 //! One connection, behind a mutex: one writer, and reads are short indexed
@@ -35,6 +44,7 @@ mod register;
 mod review;
 mod stats;
 mod team;
+pub mod vault;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -58,6 +68,7 @@ pub use photos::{PendingPhoto, hash_bytes};
 pub use records::EditContext;
 pub use register::{ImportStats, RegisterSlice, SliceDivision};
 pub use team::META_ROSTER;
+pub use vault::{KeyKeeper, KeyState, NoKeystore, StoreKey, Vault, VaultError};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +112,12 @@ pub enum StoreError {
     /// Reading reference data failed.
     #[error("reference data: {0}")]
     Reference(String),
+    /// The key does not open this file (or the file is not a database).
+    #[error("the key does not open this store")]
+    WrongKey,
+    /// The store's key could not be read or written.
+    #[error(transparent)]
+    Key(#[from] VaultError),
 }
 
 impl StoreError {
@@ -118,6 +135,8 @@ impl StoreError {
             StoreError::Refused(..) => "refused",
             StoreError::NoConflict(_) => "no_conflict",
             StoreError::Reference(_) => "reference_data",
+            StoreError::WrongKey => "wrong_key",
+            StoreError::Key(e) => e.code(),
         }
     }
 }
@@ -172,13 +191,47 @@ impl Store {
         clock: SharedClock,
         options: StoreOptions,
     ) -> Result<Store> {
-        let path = path.as_ref().to_path_buf();
+        Self::open_inner(path.as_ref(), None, clock, options)
+    }
+
+    /// Opens (creating if needed) the store at `path` encrypted by SQLCipher
+    /// under `key`, migrating it to the current schema. A key that does not
+    /// open the file is [`StoreError::WrongKey`], and the file is untouched.
+    pub fn open_encrypted(
+        path: impl AsRef<Path>,
+        key: &StoreKey,
+        clock: SharedClock,
+    ) -> Result<Store> {
+        Self::open_encrypted_with(path, key, clock, StoreOptions::default())
+    }
+
+    /// [`Store::open_encrypted`] with explicit options.
+    pub fn open_encrypted_with(
+        path: impl AsRef<Path>,
+        key: &StoreKey,
+        clock: SharedClock,
+        options: StoreOptions,
+    ) -> Result<Store> {
+        Self::open_inner(path.as_ref(), Some(key), clock, options)
+    }
+
+    fn open_inner(
+        path: &Path,
+        key: Option<&StoreKey>,
+        clock: SharedClock,
+        options: StoreOptions,
+    ) -> Result<Store> {
+        let path = path.to_path_buf();
         let mut conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        if let Some(key) = key {
+            apply_key(&conn, key)?;
+        }
+        check_readable(&conn)?;
         configure(&conn, options.durability)?;
         migrations::migrate(&mut conn)?;
         projection::refresh(&mut conn)?;
@@ -254,6 +307,129 @@ impl Store {
             [key, value],
         )?;
         Ok(())
+    }
+}
+
+/// Whether the file at `path` is a plain (unencrypted) SQLite database: its
+/// first 16 bytes are SQLite's header, which SQLCipher encrypts.
+pub fn is_plain_file(path: impl AsRef<Path>) -> Result<bool> {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    match std::fs::File::open(path.as_ref()) {
+        Ok(mut file) => match file.read_exact(&mut header) {
+            Ok(()) => Ok(&header == b"SQLite format 3\0"),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+            Err(e) => Err(StoreError::Key(VaultError::Io(e))),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(StoreError::Key(VaultError::Io(e))),
+    }
+}
+
+impl Store {
+    /// Converts the plain store at `path` (a device upgraded from a release
+    /// without encryption) into one encrypted under `key`: SQLCipher's
+    /// `sqlcipher_export` into a new file beside it, which then replaces the
+    /// plain one by rename (a crash leaves the plain store or the encrypted
+    /// one, never half of each). Returns whether there was a plain store to
+    /// convert. Call it with no connection open on `path`.
+    pub fn encrypt_plain(path: impl AsRef<Path>, key: &StoreKey) -> Result<bool> {
+        let path = path.as_ref();
+        if !is_plain_file(path)? {
+            return Ok(false);
+        }
+        let mut tmp_name = path.as_os_str().to_owned();
+        tmp_name.push(".encrypting");
+        let tmp = PathBuf::from(tmp_name);
+        remove_with_sidecars(&tmp)?;
+        {
+            // CREATE: ATTACH opens the new file with the main one's flags.
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            // Everything in the WAL goes into the file first.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            let tmp_str = tmp
+                .to_str()
+                .ok_or_else(|| StoreError::Corrupt("store path is not UTF-8".into()))?;
+            let attach = zeroize::Zeroizing::new(format!(
+                "ATTACH DATABASE '{}' AS encrypted KEY {};",
+                tmp_str.replace('\'', "''"),
+                key.pragma_value().as_str()
+            ));
+            conn.execute_batch(&attach)?;
+            conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+            conn.execute_batch(&format!(
+                "PRAGMA encrypted.user_version = {version}; DETACH DATABASE encrypted;"
+            ))?;
+        }
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| StoreError::Key(VaultError::Io(e)))?;
+        for sidecar in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(sidecar);
+            remove_if_present(Path::new(&name))?;
+        }
+        std::fs::rename(&tmp, path).map_err(|e| StoreError::Key(VaultError::Io(e)))?;
+        vault::sync_parent(path);
+        Ok(true)
+    }
+}
+
+fn remove_with_sidecars(path: &Path) -> Result<()> {
+    for sidecar in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(sidecar);
+        remove_if_present(Path::new(&name))?;
+    }
+    Ok(())
+}
+
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError::Key(VaultError::Io(e))),
+    }
+}
+
+/// Gives SQLCipher the raw key; must be the first statement on `conn`.
+/// Refuses a SQLite built without SQLCipher (the key would be ignored).
+fn apply_key(conn: &Connection, key: &StoreKey) -> Result<()> {
+    use rusqlite::OptionalExtension;
+    let statement =
+        zeroize::Zeroizing::new(format!("PRAGMA key = {};", key.pragma_value().as_str()));
+    conn.execute_batch(&statement)?;
+    let cipher: Option<String> = conn
+        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+        .optional()?;
+    if cipher.is_none_or(|v| v.is_empty()) {
+        return Err(StoreError::Corrupt(
+            "this build's SQLite has no SQLCipher: refusing to write unencrypted".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the schema once: a wrong key (or a file that is not a database)
+/// fails here, before anything is written.
+fn check_readable(conn: &Connection) -> Result<()> {
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            Err(StoreError::WrongKey)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

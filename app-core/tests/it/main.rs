@@ -3,6 +3,7 @@
 mod assess;
 mod crash;
 mod discard;
+mod encryption;
 #[cfg(feature = "export")]
 mod export;
 mod figures;

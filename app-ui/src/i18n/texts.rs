@@ -56,6 +56,10 @@ texts! {
     SignInGreeting => "{}，请输入密码", "{}, enter your password";
     SignInOffline => "无需联网，密码在本机核对。", "No connection needed: the password is checked on this device.";
     SignInButton => "登录", "Sign in";
+    UnlockTitle => "本机数据已加锁", "This device's data is locked";
+    UnlockIntro => "为保护农户信息，本机数据已加密。请输入登录密码解锁。", "The data on this device is encrypted to protect farmers' details. Enter your password to unlock it.";
+    UnlockButton => "解锁", "Unlock";
+    Unlocking => "正在解锁…", "Unlocking…";
     SignOut => "退出登录", "Sign out";
 
     // --- Home and sync ------------------------------------------------------
@@ -179,6 +183,8 @@ texts! {
     ErrUsernameRequired => "请填用户名", "Enter your user name";
     ErrPasswordRequired => "请填密码", "Enter your password";
     ErrWrongPassword => "密码不对", "Wrong password";
+    ErrLocked => "本机数据已加锁，请输入密码解锁", "This device's data is locked; enter your password to unlock it";
+    ErrStoreKey => "本机数据的密钥丢失或损坏，请联系技术支持", "The key to this device's data is missing or damaged; contact support";
     ErrSignedOut => "请先登录", "Please sign in first";
     ErrNotFound => "找不到这条记录", "This record was not found";
     ErrNotYours => "这是别人的记录，只能查看", "This is someone else's record; you can only read it";

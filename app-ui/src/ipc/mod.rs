@@ -59,6 +59,8 @@ pub fn error_key(code: &str) -> Key {
         "store.open_failed" => Key::ErrStoreOpen,
         "store.too_new" => Key::ErrStoreTooNew,
         "store.failed" => Key::ErrStoreFailed,
+        "store.locked" => Key::ErrLocked,
+        "store.key_missing" | "store.key_corrupt" | "store.wrong_key" => Key::ErrStoreKey,
         "input.invalid" => Key::FixErrors,
         "record.not_found" => Key::ErrNotFound,
         "record.not_yours" => Key::ErrNotYours,
@@ -153,7 +155,8 @@ pub async fn app_info() -> Result<AppInfo, IpcError> {
     call("app_info").await
 }
 
-/// Enrolled or not, signed in or not, the remembered language.
+/// Locked or not, enrolled or not, signed in or not, the remembered
+/// language.
 pub async fn get_session() -> Result<SessionState, IpcError> {
     call("get_session").await
 }
@@ -178,6 +181,11 @@ pub async fn re_enrol_device(
         },
     )
     .await
+}
+
+/// Opens the locked store with the password.
+pub async fn unlock(password: String) -> Result<SessionState, IpcError> {
+    call_with("unlock", SignInInput { password }).await
 }
 
 /// Signs in offline.

@@ -15,3 +15,4 @@ pub mod records;
 pub mod settings;
 pub mod sign_in;
 pub mod stats;
+pub mod unlock;

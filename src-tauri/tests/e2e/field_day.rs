@@ -6,9 +6,13 @@
 //! 3. The server goes down. 张三 fills a service log (village found by
 //!    pinyin initials, a training with trainees, a photo; a damaged photo
 //!    and a decompression bomb are refused in words).
-//! 4. The app is closed mid-form and restarted: the draft is restored. The
-//!    log is saved while the server is down (warnings shown, not blocking).
-//! 5. The app is restarted again: the log is there, waiting to upload.
+//! 4. The app is closed mid-form and restarted: its encrypted store is
+//!    locked, a wrong password is refused in words, the right one unlocks
+//!    it, and the draft is restored; no farmer's words can be read from
+//!    the data directory's files. The log is saved while the server is down
+//!    (warnings shown, not blocking).
+//! 5. The app is restarted again (unlocked with the password): the log is
+//!    there, waiting to upload.
 //! 6. The server comes back on the same data directory; "sync now"; the
 //!    record and its photos arrive on the server.
 //! 7. A consultation is asked and answered; statistics count the day.
@@ -27,7 +31,7 @@ use serde_json::json;
 use crate::harness::{self, AppUnderTest};
 use crate::steps::{
     self, LEAD, TestServer, WAIT, ZHANG, assert_nothing_left, check_png, element, enrol, fill,
-    invoke, tap, until, until_text,
+    invoke, tap, unlock, until, until_text,
 };
 
 /// Phone (390×844) and tablet (1024×768) viewports.
@@ -220,6 +224,10 @@ fn a_field_day_offline_then_synced_to_the_team_lead() {
         // --- Restart mid-form: the draft is back. ----------------------------------
         let app = AppUnderTest::launch(&tools, "a2", &dir_a).await;
         app.resize(PHONE.0, PHONE.1).await;
+        unlock(&app, "wrong").await;
+        until_text(&app, "密码不对").await;
+        shots(&app, "unlock").await;
+        unlock(&app, ZHANG.1).await;
         until(
             &app,
             "home, still signed in",
@@ -257,10 +265,16 @@ fn a_field_day_offline_then_synced_to_the_team_lead() {
         app.wait_for_text("[data-testid=sync-state]", "离线").await;
         shots(&app, "home-offline").await;
         app.close().await;
+        assert_nothing_left(&data_a);
+        // What was written in the field cannot be read from any file in the
+        // data directory, the webview's included: the store is encrypted.
+        let readable = steps::files_containing(&dir_a, "讲解病虫害绿色防控");
+        assert!(readable.is_empty(), "readable in {readable:?}");
 
         // --- Restart: the log is there; the server comes back. -------------------
         let app = AppUnderTest::launch(&tools, "a3", &dir_a).await;
         app.resize(PHONE.0, PHONE.1).await;
+        unlock(&app, ZHANG.1).await;
         until(
             &app,
             "home",

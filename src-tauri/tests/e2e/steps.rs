@@ -322,6 +322,36 @@ pub async fn enrol(app: &AppUnderTest, addr: SocketAddr, account: (&str, &str)) 
     until_element(app, "[data-testid=home-page]").await;
 }
 
+/// Unlocks the encrypted store of a restarted app with `password` (the
+/// desktop has no keystore: every start after enrolment asks for it).
+pub async fn unlock(app: &AppUnderTest, password: &str) {
+    until_element(app, "[data-testid=unlock-page]").await;
+    fill(app, "[data-testid=unlock-password]", password).await;
+    tap(app, "[data-testid=unlock-submit]").await;
+}
+
+/// The files under `dir` whose bytes contain `text` in UTF-8.
+pub fn files_containing(dir: &Path, text: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if std::fs::read(&path)
+                .is_ok_and(|b| b.windows(text.len()).any(|w| w == text.as_bytes()))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
 /// Waits until no process mentions `data_dir` (the app and its helpers are
 /// gone).
 pub fn assert_nothing_left(data_dir: &str) {
