@@ -186,13 +186,17 @@ pub fn encoded_with(
 }
 
 /// zstd level of a streamed pull's one stream: a first sync is once per
-/// device and mostly on a slow link, so it is worth more work than a page.
-pub const STREAM_LEVEL: i32 = 3;
-/// Window of a streamed pull's stream (2^23 = 8 MiB: what the parts share
-/// lies further apart than one page). Within what decoders accept by
-/// default (2^27), and what one open stream costs the server and the
-/// device in memory.
-pub const STREAM_WINDOW_LOG: u32 = 23;
+/// device and mostly on a slow link, so it is worth more work than a page
+/// (level 6 sends 8% fewer bytes than 3 for the benchmark's team year, at
+/// under 2 s of CPU for its 56 MB; level 9 would save 5% more but needs
+/// about three times the memory per open stream, and a training day can
+/// enrol a county's tablets at once; docs/benchmarks.md has the sweep).
+pub const STREAM_LEVEL: i32 = 6;
+/// Window of a streamed pull's stream (2^21 = 2 MiB): a larger one gained
+/// nothing measurable on the benchmark's year (0.1% at 8 MiB), and the
+/// window is memory on the server and on the device for the whole
+/// stream.
+pub const STREAM_WINDOW_LOG: u32 = 21;
 
 /// One zstd stream across the parts of a streamed pull: each part is
 /// compressed and flushed (a block boundary, so the client can decode it

@@ -208,7 +208,7 @@ async fn first_page(
         }
     };
     let mut query = PullQuery {
-        principal: authed.principal.clone(),
+        principal: authed.principal,
         device: authed.device.id,
         after,
         limit,

@@ -348,6 +348,9 @@ pub async fn run(
     world.seed(&authors, Some(&lead), &corpus).await?;
     let seed_seconds = started.elapsed().as_secs_f64();
     let pages = pull_pages(&corpus)?;
+    if std::env::var_os("KETEPAI_BENCH_STREAM_PROBE").is_some() {
+        stream_probe(&corpus)?;
+    }
     drop(corpus);
 
     let mut cost = [Cost::default(); 3];
@@ -455,6 +458,75 @@ async fn run_child(exe: &Path, spec: &ChildSpec) -> anyhow::Result<ChildReport> 
             .rfind(|l| l.starts_with(b"{"))
             .context("the child printed no report")?,
     )?)
+}
+
+/// Prints what the year's streamed pull body would weigh under other zstd
+/// settings (level, window, long-distance matching), each part flushed as
+/// the server does; a probe for choosing the server's settings, run when
+/// `KETEPAI_BENCH_STREAM_PROBE` is set.
+fn stream_probe(corpus: &[super::corpus::SeedDoc]) -> anyhow::Result<()> {
+    use super::corpus::Writer;
+    use app_core::sync::protocol::{self, PullResponse, WireChange};
+    use std::io::Write as _;
+    // The server's order, as in `pull_pages`: each writer's changes as
+    // pushed, the lead's last.
+    let mut order: Vec<(usize, WireChange)> = Vec::new();
+    for d in corpus {
+        for (w, b) in &d.changes {
+            let slot = match w {
+                Writer::Member(i) => *i,
+                Writer::Lead => usize::MAX,
+            };
+            // The server serves each change uncompressed (`raw_bytes`).
+            let bytes = automerge::Change::from_bytes(b.clone())?
+                .raw_bytes()
+                .to_vec();
+            order.push((slot, WireChange { doc: d.id, bytes }));
+        }
+    }
+    order.sort_by_key(|(slot, _)| *slot);
+    let changes: Vec<WireChange> = order.into_iter().map(|(_, c)| c).collect();
+    let parts: Vec<Vec<u8>> = changes
+        .chunks(protocol::MAX_PULL_CHANGES as usize)
+        .map(|c| {
+            protocol::encode_part(&PullResponse {
+                changes: c.to_vec(),
+                cursor: "1.1000000".into(),
+                more: true,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let raw: usize = parts.iter().map(Vec::len).sum();
+    eprintln!("stream probe: {} parts, {raw} bytes framed", parts.len());
+    for (level, window, ldm) in [
+        (3, 21, false),
+        (3, 23, false),
+        (3, 23, true),
+        (6, 21, false),
+        (6, 23, false),
+        (9, 23, false),
+        (9, 24, true),
+        (12, 24, false),
+        (15, 24, false),
+        (19, 24, false),
+    ] {
+        let started = Instant::now();
+        let mut e = zstd::stream::write::Encoder::new(Vec::new(), level)?;
+        e.window_log(window)?;
+        e.long_distance_matching(ldm)?;
+        for p in &parts {
+            e.write_all(p)?;
+            e.flush()?;
+        }
+        let out = e.finish()?;
+        eprintln!(
+            "stream probe: level {level}, window 2^{window}, ldm {ldm}: {} bytes ({:.3} of framed) in {:.2} s",
+            out.len(),
+            out.len() as f64 / raw as f64,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// Ketepai's pull pages for the corpus, in the server's order (each
