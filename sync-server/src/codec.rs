@@ -185,6 +185,71 @@ pub fn encoded_with(
     resp
 }
 
+/// zstd level of a streamed pull's one stream: a first sync is once per
+/// device and mostly on a slow link, so it is worth more work than a page
+/// (level 6 sends 8% fewer bytes than 3 for the benchmark's team year, at
+/// under 2 s of CPU for its 56 MB; level 9 would save 5% more but needs
+/// about three times the memory per open stream, and a training day can
+/// enrol a county's tablets at once; docs/benchmarks.md has the sweep).
+pub const STREAM_LEVEL: i32 = 6;
+/// Window of a streamed pull's stream (2^21 = 2 MiB): a larger one gained
+/// nothing measurable on the benchmark's year (0.1% at 8 MiB), and the
+/// window is memory on the server and on the device for the whole
+/// stream.
+pub const STREAM_WINDOW_LOG: u32 = 21;
+
+/// One zstd stream across the parts of a streamed pull: each part is
+/// compressed and flushed (a block boundary, so the client can decode it
+/// whole at once) with the window kept, so later parts refer back to
+/// earlier ones.
+pub struct StreamEncoder(zstd::stream::write::Encoder<'static, Vec<u8>>);
+
+impl StreamEncoder {
+    /// A new stream.
+    pub fn new() -> std::io::Result<Self> {
+        let mut e = zstd::stream::write::Encoder::new(Vec::new(), STREAM_LEVEL)?;
+        e.window_log(STREAM_WINDOW_LOG)?;
+        Ok(StreamEncoder(e))
+    }
+
+    /// Compresses `bytes` and returns everything the stream has ready,
+    /// ending at a flushed block.
+    pub fn write_flushed(&mut self, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+        use std::io::Write;
+        self.0.write_all(bytes)?;
+        self.0.flush()?;
+        Ok(std::mem::take(self.0.get_mut()))
+    }
+
+    /// Ends the stream; its last bytes.
+    pub fn finish(self) -> std::io::Result<Vec<u8>> {
+        self.0.finish()
+    }
+}
+
+/// A streamed pull's part as it goes on the wire: framed
+/// ([`app_core::sync::protocol::encode_part`]) and, with an encoder, through
+/// the stream's compression; off the async threads (a page of about 4 MiB
+/// takes milliseconds to compress). Gives the encoder back.
+pub async fn frame_part(
+    part: app_core::sync::protocol::PullResponse,
+    encoder: Option<StreamEncoder>,
+) -> std::io::Result<(Bytes, Option<StreamEncoder>)> {
+    tokio::task::spawn_blocking(move || {
+        let framed = app_core::sync::protocol::encode_part(&part).map_err(std::io::Error::other)?;
+        drop(part);
+        match encoder {
+            None => Ok((Bytes::from(framed), None)),
+            Some(mut e) => {
+                let out = e.write_flushed(&framed)?;
+                Ok((Bytes::from(out), Some(e)))
+            }
+        }
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 /// Whether the request's `Content-Type` is `expected` (parameters ignored).
 pub fn content_type_is(headers: &HeaderMap, expected: &str) -> bool {
     headers

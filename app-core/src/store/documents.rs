@@ -260,6 +260,19 @@ impl Store {
     /// dependencies are missing are held until they arrive. Everything is
     /// written in one transaction.
     pub fn apply_changes(&self, changes: &[DocChange]) -> Result<ApplyReport> {
+        self.apply_changes_and_meta(changes, None)
+    }
+
+    /// [`Store::apply_changes`], and in the same transaction sets a meta
+    /// key (`Some((key, value))`): the sync engine saves a pull's cursor
+    /// with the changes it came with, so that a crash or a cut link never
+    /// leaves a cursor past changes that were not kept, nor kept changes
+    /// behind a cursor that was not.
+    pub fn apply_changes_and_meta(
+        &self,
+        changes: &[DocChange],
+        meta: Option<(&str, &str)>,
+    ) -> Result<ApplyReport> {
         let mut by_doc: BTreeMap<DocId, Vec<&[u8]>> = BTreeMap::new();
         for c in changes {
             by_doc.entry(c.doc_id).or_default().push(&c.bytes);
@@ -269,6 +282,13 @@ impl Store {
         let mut report = ApplyReport::default();
         for (id, raw) in by_doc {
             apply_to_doc(&tx, id, &raw, &mut report)?;
+        }
+        if let Some((key, value)) = meta {
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )?;
         }
         tx.commit()?;
         Ok(report)

@@ -56,8 +56,13 @@ pub struct EngineOptions {
     /// About how many bytes of changes per push (a request on 2G at
     /// 70 kbit/s takes about 8 s per 64 KB).
     pub push_max_bytes: usize,
-    /// Most changes per pull page.
+    /// Most changes per pull page (per part of a streamed pull).
     pub pull_limit: u32,
+    /// Whether to pull in one streamed request
+    /// (`GET /api/v1/sync/pull/stream`, parts applied and checkpointed one
+    /// by one) rather than a request per page. A server without the
+    /// streamed route (`404`) is pulled by pages whatever this says.
+    pub pull_stream: bool,
     /// Photo upload chunk size.
     pub photo_chunk: usize,
     /// Time allowed to connect.
@@ -88,6 +93,7 @@ impl Default for EngineOptions {
             push_max_changes: 500,
             push_max_bytes: 64 * 1024,
             pull_limit: protocol::MAX_PULL_CHANGES,
+            pull_stream: true,
             photo_chunk: 64 * 1024,
             connect_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(120),
@@ -663,8 +669,79 @@ impl SyncEngine {
         }
     }
 
-    /// Pulls every page; returns how many notices the answers announced.
+    /// Pulls everything new, streamed when the options say so (falling
+    /// back to pages on a server without the streamed route); returns how
+    /// many notices the answers announced.
     async fn pull_all(
+        &self,
+        client: &SyncClient,
+        report: &mut SyncReport,
+    ) -> Result<u64, SyncError> {
+        if self.options.pull_stream {
+            match self.pull_streamed(client, report).await {
+                Err(SyncError::Server { status: 404, .. }) => {
+                    tracing::info!("the server has no streamed pull; pulling by pages");
+                }
+                done => return done,
+            }
+        }
+        self.pull_pages(client, report).await
+    }
+
+    /// Pulls in one streamed request: applies each part and saves its
+    /// cursor in the same transaction before reading the next, so a cut
+    /// link leaves the device at the last whole part and the next round
+    /// resumes from there. Should a stream end while more changes wait (a
+    /// server stopping early), asks again from the saved cursor as long as
+    /// each stream brings something.
+    async fn pull_streamed(
+        &self,
+        client: &SyncClient,
+        report: &mut SyncReport,
+    ) -> Result<u64, SyncError> {
+        let mut cursor = blocking(&self.store, |s| s.meta_get(META_CURSOR)).await?;
+        let mut announced = 0;
+        loop {
+            self.enter(SyncPhase::Pulling, report.pulled as u64, None);
+            report.requests += 1;
+            let mut stream = client
+                .pull_stream(
+                    cursor.as_deref(),
+                    self.options.pull_limit,
+                    self.options.request_timeout,
+                )
+                .await?;
+            announced = announced.max(stream.notices());
+            let mut parts = 0usize;
+            let mut more = false;
+            while let Some(part) = stream.next_part().await? {
+                let (next, part_more) = match decide::read_pull_answer(Some(&part)) {
+                    PullNext::CaughtUp => break,
+                    PullNext::Apply { cursor, more } => (cursor, more),
+                };
+                parts += 1;
+                report.pulled += part.changes.len();
+                report.applied += self.apply_with_cursor(part.changes, next.clone()).await?;
+                self.enter(SyncPhase::Pulling, report.pulled as u64, None);
+                cursor = Some(next);
+                more = part_more;
+                if !more {
+                    // Read the body's end (the compression's epilogue), so
+                    // that the connection can be used again; what it says
+                    // no longer matters, everything is saved.
+                    let _ = stream.next_part().await;
+                    break;
+                }
+            }
+            if !more || parts == 0 {
+                return Ok(announced);
+            }
+        }
+    }
+
+    /// Pulls page by page, a request each; returns how many notices the
+    /// answers announced.
+    async fn pull_pages(
         &self,
         client: &SyncClient,
         report: &mut SyncReport,
@@ -685,9 +762,7 @@ impl SyncEngine {
             };
             let changes = page.map(|p| p.changes).unwrap_or_default();
             report.pulled += changes.len();
-            report.applied += self.apply(changes).await?;
-            let saved = next.clone();
-            blocking(&self.store, move |s| s.meta_set(META_CURSOR, &saved)).await?;
+            report.applied += self.apply_with_cursor(changes, next.clone()).await?;
             cursor = Some(next);
             if !more {
                 return Ok(announced);
@@ -696,6 +771,24 @@ impl SyncEngine {
     }
 
     async fn apply(&self, changes: Vec<WireChange>) -> Result<usize, SyncError> {
+        self.apply_and_save(changes, None).await
+    }
+
+    /// Applies pulled changes and saves the cursor they came with, in one
+    /// transaction.
+    async fn apply_with_cursor(
+        &self,
+        changes: Vec<WireChange>,
+        cursor: String,
+    ) -> Result<usize, SyncError> {
+        self.apply_and_save(changes, Some(cursor)).await
+    }
+
+    async fn apply_and_save(
+        &self,
+        changes: Vec<WireChange>,
+        cursor: Option<String>,
+    ) -> Result<usize, SyncError> {
         let changes: Vec<DocChange> = changes
             .into_iter()
             .map(|c| DocChange {
@@ -703,7 +796,11 @@ impl SyncEngine {
                 bytes: c.bytes,
             })
             .collect();
-        let report = blocking(&self.store, move |s| s.apply_changes(&changes)).await?;
+        let report = blocking(&self.store, move |s| {
+            let meta = cursor.as_deref().map(|c| (META_CURSOR, c));
+            s.apply_changes_and_meta(&changes, meta)
+        })
+        .await?;
         for (doc, why) in &report.rejected {
             tracing::warn!(%doc, %why, "server sent a change that does not decode");
         }

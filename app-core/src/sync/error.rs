@@ -36,6 +36,14 @@ pub enum SyncError {
     /// An answer that does not decode (often a body cut short).
     #[error("protocol: {0}")]
     Protocol(String),
+    /// A streamed pull announced a part over what the device accepts
+    /// ([`crate::sync::protocol::MAX_PULL_PART`]); refused before it was
+    /// read, and the same request would only send it again.
+    #[error("a pull part over {cap} bytes")]
+    PartTooLarge {
+        /// The cap, in bytes.
+        cap: usize,
+    },
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -51,6 +59,7 @@ impl SyncError {
             | SyncError::Expired
             | SyncError::Unauthenticated
             | SyncError::NotEnrolled
+            | SyncError::PartTooLarge { .. }
             | SyncError::Store(_) => false,
         }
     }
@@ -70,6 +79,7 @@ impl SyncError {
             SyncError::Unauthenticated => "unauthenticated".into(),
             SyncError::NotEnrolled => "not_enrolled".into(),
             SyncError::Protocol(_) => "protocol".into(),
+            SyncError::PartTooLarge { .. } => "pull_part_too_large".into(),
             SyncError::Store(e) => format!("store_{}", e.code()),
         }
     }
@@ -96,6 +106,12 @@ mod tests {
             (SyncError::Expired, false, false, "token_expired"),
             (SyncError::Unauthenticated, false, false, "unauthenticated"),
             (SyncError::NotEnrolled, false, false, "not_enrolled"),
+            (
+                SyncError::PartTooLarge { cap: 1 },
+                false,
+                false,
+                "pull_part_too_large",
+            ),
             (
                 SyncError::Store(StoreError::NotAllowed("x")),
                 false,

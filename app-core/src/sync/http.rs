@@ -145,6 +145,78 @@ async fn read_json<T: for<'de> Deserialize<'de>>(resp: reqwest::Response) -> Res
     serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
 }
 
+/// How many notices a pull's answer announces ([`protocol::NOTICES_HEADER`]).
+fn notices_of(resp: &reqwest::Response) -> u64 {
+    resp.headers()
+        .get(protocol::NOTICES_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The longest a streamed pull may take in all (a county's first sync on
+/// 2G); each read is bounded by the idle time instead.
+const STREAM_DEADLINE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// An open streamed pull: its parts in order, each read whole before it is
+/// handed out, so that a cut link leaves the device at the last whole part.
+#[derive(Debug)]
+pub struct PullStream {
+    body: Option<reqwest::Response>,
+    reader: protocol::PartReader,
+    notices: u64,
+    idle: std::time::Duration,
+}
+
+impl PullStream {
+    /// Notices waiting for this device ([`protocol::NOTICES_HEADER`]).
+    pub fn notices(&self) -> u64 {
+        self.notices
+    }
+
+    /// Whether the server answered `204`: nothing is new.
+    pub fn is_empty(&self) -> bool {
+        self.body.is_none() && self.reader.is_empty()
+    }
+
+    /// The next whole part; `None` once the body has ended. A body cut
+    /// inside a part, or silent for the idle time, is a network error; a
+    /// part announced over [`protocol::MAX_PULL_PART`] is
+    /// [`SyncError::PartTooLarge`], before any of it is buffered.
+    pub async fn next_part(&mut self) -> Result<Option<PullResponse>, SyncError> {
+        loop {
+            match self.reader.next_part() {
+                Ok(Some(part)) => return Ok(Some(part)),
+                Ok(None) => {}
+                Err(protocol::CodecError::TooLarge(cap)) => {
+                    self.body = None;
+                    return Err(SyncError::PartTooLarge { cap });
+                }
+                Err(e) => return Err(SyncError::Protocol(e.to_string())),
+            }
+            let Some(body) = self.body.as_mut() else {
+                return Ok(None);
+            };
+            let chunk = tokio::time::timeout(self.idle, body.chunk())
+                .await
+                .map_err(|_| SyncError::Network(format!("no byte for {:?}", self.idle)))?
+                .map_err(network)?;
+            match chunk {
+                Some(bytes) => self.reader.extend(&bytes),
+                None => {
+                    self.body = None;
+                    if !self.reader.is_empty() {
+                        return Err(SyncError::Network(
+                            "the pull stream ended inside a part".into(),
+                        ));
+                    }
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
 fn upload_offset(resp: &reqwest::Response) -> Result<u64, SyncError> {
     resp.headers()
         .get("upload-offset")
@@ -305,18 +377,53 @@ impl SyncClient {
         if !resp.status().is_success() {
             return Err(problem(resp).await);
         }
-        let notices = resp
-            .headers()
-            .get(protocol::NOTICES_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
+        let notices = notices_of(&resp);
         let page = if resp.status() == StatusCode::NO_CONTENT {
             None
         } else {
             Some(read_msgpack(resp).await?)
         };
         Ok(PullAnswer { page, notices })
+    }
+
+    /// `GET /api/v1/sync/pull/stream`: every change after `cursor` in one
+    /// request, as parts of at most `limit` changes each (docs/protocol.md,
+    /// "Streamed pull"). `None` with the notices announced when nothing is
+    /// new (`204`); otherwise the open stream, read part by part with
+    /// [`PullStream::next_part`]. No byte for `idle` fails the read.
+    pub async fn pull_stream(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+        idle: std::time::Duration,
+    ) -> Result<PullStream, SyncError> {
+        let limit = limit.to_string();
+        let mut query: Vec<(&str, &str)> = vec![("limit", &limit)];
+        if let Some(c) = cursor {
+            query.push(("cursor", c));
+        }
+        // A first sync on 2G takes many minutes: the request's own deadline
+        // is lifted, and each read instead must see a byte within `idle`.
+        let req = self.with_report(
+            self.get("/api/v1/sync/pull/stream")
+                .query(&query)
+                .timeout(STREAM_DEADLINE),
+        );
+        let resp = tokio::time::timeout(idle, req.send())
+            .await
+            .map_err(|_| SyncError::Network(format!("no answer within {idle:?}")))?
+            .map_err(network)?;
+        if !resp.status().is_success() {
+            return Err(problem(resp).await);
+        }
+        let notices = notices_of(&resp);
+        let body = (resp.status() != StatusCode::NO_CONTENT).then_some(resp);
+        Ok(PullStream {
+            body,
+            reader: protocol::PartReader::new(protocol::MAX_PULL_PART),
+            notices,
+            idle,
+        })
     }
 
     /// `GET /api/v1/sync/notices`: what sync admins decided about this

@@ -191,6 +191,79 @@ pub struct PullResponse {
     pub more: bool,
 }
 
+/// Media type of a streamed pull's body (`GET /api/v1/sync/pull/stream`):
+/// parts, each a big-endian `u32` length and that many bytes of a
+/// MessagePack [`PullResponse`] (see [`encode_part`], [`PartReader`]).
+pub const PARTS_MEDIA_TYPE: &str = "application/vnd.ketepai.parts";
+
+/// Largest part of a streamed pull a client accepts, in bytes after
+/// decompression: a page of changes (about 4 MiB of change bytes, but at
+/// least one change, and one change can be as large as a push body allows)
+/// with its framing. A part announced larger is refused before any of it
+/// is buffered, so a client's memory is bounded per part, not per body.
+pub const MAX_PULL_PART: usize = MAX_PUSH_DECODED + 1024 * 1024;
+
+/// One part of a streamed pull as it goes on the wire (before the body's
+/// compression): its length as a big-endian `u32`, then the part.
+pub fn encode_part(part: &PullResponse) -> Result<Vec<u8>, CodecError> {
+    let body = encode(part)?;
+    let len = u32::try_from(body.len())
+        .map_err(|_| CodecError::Encode(format!("a part of {} bytes", body.len())))?;
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Reads the parts of a streamed pull out of the body's bytes as they
+/// arrive, whatever the chunks: feed it with [`PartReader::extend`], take
+/// whole parts with [`PartReader::next_part`]. It holds at most one part
+/// (and its length) at a time; a part announced over its cap is refused
+/// at once ([`CodecError::TooLarge`]).
+#[derive(Debug)]
+pub struct PartReader {
+    buf: Vec<u8>,
+    cap: usize,
+}
+
+impl PartReader {
+    /// A reader refusing parts over `cap` bytes.
+    pub fn new(cap: usize) -> Self {
+        PartReader {
+            buf: Vec::new(),
+            cap,
+        }
+    }
+
+    /// Adds bytes of the body.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Whether no byte of an unfinished part is held (the body may end
+    /// here without having been cut inside a part).
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The next whole part, `None` while its bytes have not all arrived.
+    pub fn next_part(&mut self) -> Result<Option<PullResponse>, CodecError> {
+        let Some(head) = self.buf.first_chunk::<4>() else {
+            return Ok(None);
+        };
+        let len = u32::from_be_bytes(*head) as usize;
+        if len > self.cap {
+            return Err(CodecError::TooLarge(self.cap));
+        }
+        if self.buf.len() < 4 + len {
+            return Ok(None);
+        }
+        let part = decode(&self.buf[4..4 + len]);
+        self.buf.drain(..4 + len);
+        part.map(Some)
+    }
+}
+
 /// `POST /api/v1/devices/enrol` (JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolRequest {
@@ -466,5 +539,60 @@ mod tests {
         };
         let round: PushResponse = decode(&encode(&resp).unwrap()).unwrap();
         assert_eq!(round, resp);
+    }
+
+    fn part(n: u8, more: bool) -> PullResponse {
+        PullResponse {
+            changes: vec![WireChange {
+                doc: DocId::from_uuid(uuid::Uuid::from_u128(u128::from(n))),
+                bytes: vec![n; usize::from(n) * 7],
+            }],
+            cursor: format!("1.{n}"),
+            more,
+        }
+    }
+
+    #[test]
+    fn parts_are_read_whole_whatever_the_chunks() {
+        let parts: Vec<PullResponse> = (1..=5).map(|n| part(n, n < 5)).collect();
+        let wire: Vec<u8> = parts.iter().flat_map(|p| encode_part(p).unwrap()).collect();
+        for chunk in [1, 3, 7, 64, wire.len()] {
+            let mut reader = PartReader::new(MAX_PULL_PART);
+            let mut read = Vec::new();
+            for bytes in wire.chunks(chunk) {
+                reader.extend(bytes);
+                while let Some(p) = reader.next_part().unwrap() {
+                    read.push(p);
+                }
+            }
+            assert_eq!(read, parts, "chunks of {chunk}");
+            assert!(reader.is_empty());
+        }
+        // A body cut inside a part leaves that part's bytes unread.
+        let mut reader = PartReader::new(MAX_PULL_PART);
+        reader.extend(&wire[..wire.len() - 1]);
+        let mut whole = 0;
+        while reader.next_part().unwrap().is_some() {
+            whole += 1;
+        }
+        assert_eq!(whole, 4);
+        assert!(!reader.is_empty());
+    }
+
+    #[test]
+    fn a_part_over_the_cap_is_refused_before_it_arrives() {
+        let one = encode_part(&part(9, false)).unwrap();
+        let len = one.len() - 4;
+        let mut reader = PartReader::new(len);
+        reader.extend(&one);
+        assert_eq!(reader.next_part().unwrap(), Some(part(9, false)));
+        let mut small = PartReader::new(len - 1);
+        // Only the length has arrived: refused already.
+        small.extend(&one[..4]);
+        assert!(matches!(small.next_part(), Err(CodecError::TooLarge(cap)) if cap == len - 1));
+        // Garbage in a part of acceptable length does not decode.
+        let mut garbage = PartReader::new(MAX_PULL_PART);
+        garbage.extend(&[0, 0, 0, 2, 0xc1, 0xc1]);
+        assert!(matches!(garbage.next_part(), Err(CodecError::Decode(_))));
     }
 }

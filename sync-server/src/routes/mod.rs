@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me", get(devices::me))
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
+        .route("/sync/pull/stream", get(sync::pull_stream))
         .route("/sync/docs/{id}", get(sync::document))
         .route("/sync/notices", get(sync::notices))
         .route("/sync/notices/ack", post(sync::ack_notices))

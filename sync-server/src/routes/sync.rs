@@ -1,4 +1,5 @@
-//! Record sync: `POST /api/v1/sync/push`, `GET /api/v1/sync/pull`, the
+//! Record sync: `POST /api/v1/sync/push`, `GET /api/v1/sync/pull` and its
+//! streamed form `GET /api/v1/sync/pull/stream`, the
 //! repair fetch `GET /api/v1/sync/docs/{id}`, and the notices a sync
 //! admin's decisions leave for a device (`GET /api/v1/sync/notices`,
 //! `POST /api/v1/sync/notices/ack`).
@@ -14,9 +15,9 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use axum::Json;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -33,7 +34,7 @@ use crate::auth::{Authed, TOUCH_EVERY_MILLIS};
 use crate::codec;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{AuditEntry, DeviceSync, PullQuery};
+use crate::store::{AuditEntry, DeviceSync, PullPage, PullQuery};
 use crate::sync::PushBatch;
 
 /// When a pull finds nothing in scope but at least this many changes of
@@ -169,12 +170,35 @@ pub async fn pull(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
+    let (query, page) = first_page(&app, &authed, &params).await?;
+    app.metrics.pull_took(started.elapsed());
+    record_sync(&app, &authed, &headers, Request::Pull, app.clock.now()).await?;
+    let notices = authed.device.sync.notices_pending;
+    let Some((response, _)) = answer_of(page, query.after, authed.scope_epoch) else {
+        return Ok(announce(StatusCode::NO_CONTENT.into_response(), notices));
+    };
+    let body = protocol::encode(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(announce(
+        codec::encoded(&headers, MEDIA_TYPE, body),
+        notices,
+    ))
+}
+
+/// The query of a pull's first page and that page. A cursor from before a
+/// change of scope, or ahead of the server (a database restored from a
+/// backup), starts from the beginning: applying known changes again is
+/// harmless.
+async fn first_page(
+    app: &AppState,
+    authed: &Authed,
+    params: &PullParams,
+) -> Result<(PullQuery, PullPage), ApiError> {
     let limit = params
         .limit
         .unwrap_or(MAX_PULL_CHANGES)
         .clamp(1, MAX_PULL_CHANGES);
     let epoch = authed.scope_epoch;
-    let mut after = match params.cursor.as_deref() {
+    let after = match params.cursor.as_deref() {
         None | Some("") => 0,
         Some(text) => {
             let (e, seq) = parse_cursor(text)?;
@@ -191,36 +215,36 @@ pub async fn pull(
     };
     let mut page = app.store.pull(&query).await?;
     if after > page.high_water {
-        // A cursor ahead of the server: the database was restored from a
-        // backup. Start over; applying known changes again is harmless.
-        after = 0;
         query.after = 0;
         page = app.store.pull(&query).await?;
     }
-    app.metrics.pull_took(started.elapsed());
-    record_sync(&app, &authed, &headers, Request::Pull, app.clock.now()).await?;
-    let notices = authed.device.sync.notices_pending;
+    Ok((query, page))
+}
+
+/// What a page read after `after` answers: `None` when nothing is new
+/// (`204`); no changes but a cursor past them when at least [`SKIP_AHEAD`]
+/// changes of others lie past the cursor; else the changes with the cursor
+/// after them (the page's last change while more wait, else the high-water
+/// mark).
+/// Also the sequence number the cursor names.
+fn answer_of(page: PullPage, after: i64, epoch: i64) -> Option<(PullResponse, i64)> {
     if page.changes.is_empty() {
         if page.high_water - after < SKIP_AHEAD {
-            return Ok(announce(StatusCode::NO_CONTENT.into_response(), notices));
+            return None;
         }
-        let body = protocol::encode(&PullResponse {
+        let answer = PullResponse {
             changes: Vec::new(),
             cursor: cursor(epoch, page.high_water),
             more: false,
-        })
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-        return Ok(announce(
-            codec::encoded(&headers, MEDIA_TYPE, body),
-            notices,
-        ));
+        };
+        return Some((answer, page.high_water));
     }
     let next = if page.more {
         page.changes.last().map_or(after, |c| c.seq)
     } else {
         page.high_water
     };
-    let response = PullResponse {
+    let answer = PullResponse {
         changes: page
             .changes
             .into_iter()
@@ -232,11 +256,121 @@ pub async fn pull(
         cursor: cursor(epoch, next),
         more: page.more,
     };
-    let body = protocol::encode(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(announce(
-        codec::encoded(&headers, MEDIA_TYPE, body),
-        notices,
-    ))
+    Some((answer, next))
+}
+
+/// Parts a streamed pull's producer may have ready ahead of the
+/// connection: with pages of at most about 4 MiB, the memory one stream
+/// holds is a few pages, whatever the size of the whole answer.
+const STREAM_AHEAD: usize = 2;
+
+/// `GET /api/v1/sync/pull/stream?cursor=&limit=`: everything after the
+/// cursor in one answer, whose body is parts (each the page the paged
+/// route would answer, as [`protocol::encode_part`] frames it) in one zstd
+/// stream when the client accepts zstd, so that the compression's window
+/// spans parts. `204` as the paged route when nothing is new. Pages are
+/// read from the store one at a time as the connection takes them (a
+/// channel of [`STREAM_AHEAD`] parts), so a province's pull never sits in
+/// memory whole; each part is flushed whole, so a client can apply it
+/// before the next arrives.
+pub async fn pull_stream(
+    State(app): State<AppState>,
+    authed: Authed,
+    Query(params): Query<PullParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let (query, page) = first_page(&app, &authed, &params).await?;
+    app.metrics.pull_took(started.elapsed());
+    record_sync(&app, &authed, &headers, Request::Pull, app.clock.now()).await?;
+    let notices = authed.device.sync.notices_pending;
+    let epoch = authed.scope_epoch;
+    let Some(first) = answer_of(page, query.after, epoch) else {
+        return Ok(announce(StatusCode::NO_CONTENT.into_response(), notices));
+    };
+    let zstd = codec::accepts_zstd(&headers);
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(STREAM_AHEAD);
+    tokio::spawn(produce_parts(app, query, epoch, first, zstd, tx));
+    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }));
+    let mut resp = (StatusCode::OK, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(protocol::PARTS_MEDIA_TYPE),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if zstd {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("zstd"));
+    }
+    Ok(announce(resp, notices))
+}
+
+/// Writes a streamed pull's parts into `tx`, starting with `first`, page
+/// after page until one says nothing more waits; stops when the client
+/// has gone. A store failure part-way ends the body with an error, so the
+/// client sees a cut (and resumes from its last whole part), never a
+/// clean end.
+async fn produce_parts(
+    app: AppState,
+    mut query: PullQuery,
+    epoch: i64,
+    first: (PullResponse, i64),
+    zstd: bool,
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+) {
+    let mut encoder = match zstd.then(codec::StreamEncoder::new).transpose() {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
+    };
+    let (mut part, mut next_after) = first;
+    loop {
+        let more = part.more;
+        let framed = match codec::frame_part(part, encoder.take()).await {
+            Ok((bytes, e)) => {
+                encoder = e;
+                bytes
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        };
+        if tx.send(Ok(framed)).await.is_err() {
+            return;
+        }
+        if !more {
+            break;
+        }
+        query.after = next_after;
+        let page = match app.store.pull(&query).await {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::warn!(error = %e, "a streamed pull stopped part-way");
+                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                return;
+            }
+        };
+        match answer_of(page, query.after, epoch) {
+            Some(next) => (part, next_after) = next,
+            None => break,
+        }
+    }
+    if let Some(e) = encoder {
+        match e.finish() {
+            Ok(tail) if !tail.is_empty() => {
+                let _ = tx.send(Ok(Bytes::from(tail))).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+            }
+        }
+    }
 }
 
 /// Adds [`NOTICES_HEADER`] to a pull's answer while notices wait.

@@ -24,10 +24,14 @@ pub struct Phone {
 
 /// Enrols a new device for `account` and fetches its county register.
 pub async fn phone(env: &Env, account: &Account) -> Phone {
+    phone_with(env, account, EngineOptions::default()).await
+}
+
+/// [`phone`] with its engine's options.
+pub async fn phone_with(env: &Env, account: &Account, options: EngineOptions) -> Phone {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(Timestamp::from_millis(T0));
     let store = Arc::new(Store::open(dir.path().join("device.sqlite"), clock.shared()).unwrap());
-    let options = EngineOptions::default();
     let server = env.handle.url();
     let answer = sync::enrol(
         &server,
@@ -208,4 +212,127 @@ pub async fn an_engine_past_its_upload_quota_waits_and_retries(env: Env) {
     env.clock.advance_millis(24 * 60 * 60 * 1000);
     let report = p.engine.sync_once().await.unwrap();
     assert_eq!((report.photos_uploaded, report.acknowledged), (1, 1));
+}
+
+/// A TCP proxy whose first connection is closed once `cut_after` bytes of
+/// the server's answer have passed (the link breaks mid-body); later
+/// connections pass untouched.
+async fn cutting_proxy(target: std::net::SocketAddr, cut_after: usize) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let limit = if first { cut_after } else { usize::MAX };
+            first = false;
+            let server = tokio::net::TcpStream::connect(target).await.unwrap();
+            let (mut cr, mut cw) = client.into_split();
+            let (mut sr, mut sw) = server.into_split();
+            let up = tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                while let Ok(n) = cr.read(&mut buf).await {
+                    if n == 0 || sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut passed = 0usize;
+                while let Ok(n) = sr.read(&mut buf).await {
+                    let n = n.min(limit - passed);
+                    if n == 0 || cw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    passed += n;
+                }
+                // Cut both ways, as a broken link does.
+                up.abort();
+                let _ = cw.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+/// A team's records reach a new device in one streamed request exactly as
+/// by pages (the same documents with the same heads); a link cut in the
+/// middle of the stream leaves the device at its last whole part, and the
+/// next round fetches only the rest, in one request.
+pub async fn a_streamed_first_sync_equals_the_paged_one_and_resumes_after_a_cut(env: Env) {
+    let w = env.world.clone();
+    let author = phone(&env, &w.c1).await;
+    let total = 40;
+    for i in 0..total {
+        author
+            .store
+            .create_service_log(&author.who, &input(&format!("第{i}次指导茶园管理")), true)
+            .unwrap();
+    }
+    assert_eq!(author.engine.sync_once().await.unwrap().acknowledged, total);
+
+    let small = |stream| EngineOptions {
+        pull_limit: 4,
+        pull_stream: stream,
+        ..EngineOptions::default()
+    };
+    let paged = phone_with(&env, &w.c2, small(false)).await;
+    let report = paged.engine.sync_once().await.unwrap();
+    assert_eq!((report.pulled, report.requests), (total, total / 4));
+
+    let streamed = phone_with(&env, &w.c2, small(true)).await;
+    let report = streamed.engine.sync_once().await.unwrap();
+    assert_eq!((report.pulled, report.requests), (total, 1));
+    assert_eq!(
+        streamed.store.heads().unwrap(),
+        paged.store.heads().unwrap()
+    );
+    assert!(
+        streamed
+            .store
+            .docs_with_pending_changes()
+            .unwrap()
+            .is_empty()
+    );
+    // Nothing new: one request, answered 204.
+    let again = streamed.engine.sync_once().await.unwrap();
+    assert_eq!((again.pulled, again.requests), (0, 1));
+
+    // How many bytes a whole streamed first sync takes on the wire.
+    let (counted, _, down) = crate::pull::counting_proxy(env.handle.local_addr()).await;
+    let measured = phone_with(&env, &w.c2, small(true)).await;
+    sync::enrol::set_server(&measured.store, &format!("http://{counted}")).unwrap();
+    measured.engine.sync_once().await.unwrap();
+    let whole = down.load(std::sync::atomic::Ordering::SeqCst);
+
+    // The same first sync, the link cut half-way through the answer.
+    let cut = phone_with(&env, &w.c2, small(true)).await;
+    let proxy = cutting_proxy(env.handle.local_addr(), whole / 2).await;
+    sync::enrol::set_server(&cut.store, &format!("http://{proxy}")).unwrap();
+    let failed = cut.engine.sync_once().await;
+    assert!(
+        matches!(failed, Err(app_core::sync::SyncError::Network(_))),
+        "{failed:?}"
+    );
+    let kept = cut.store.heads().unwrap().len();
+    eprintln!(
+        "cut after {} of {whole} bytes: {kept} of {total} records kept",
+        whole / 2
+    );
+    assert!(0 < kept && kept < total, "{kept} of {total} records kept");
+    assert_eq!(kept % 4, 0, "whole parts only: {kept}");
+    assert!(
+        cut.store
+            .meta_get(sync::engine::META_CURSOR)
+            .unwrap()
+            .is_some()
+    );
+    // The link is back: one request brings the rest, and only the rest.
+    let report = cut.engine.sync_once().await.unwrap();
+    assert_eq!((report.pulled, report.requests), (total - kept, 1));
+    assert_eq!(cut.store.heads().unwrap(), paged.store.heads().unwrap());
 }

@@ -99,6 +99,7 @@ suite! {
         concurrent_pushes_are_never_skipped,
         two_instances_share_one_database,
         changes_are_served_uncompressed,
+        the_stream_holds_the_pages,
     ],
     photos: [
         upload_resumes_from_the_last_chunk,
@@ -123,6 +124,7 @@ suite! {
     client: [
         the_device_engine_round_trips,
         an_engine_past_its_upload_quota_waits_and_retries,
+        a_streamed_first_sync_equals_the_paged_one_and_resumes_after_a_cut,
     ],
     stats: [
         device_and_server_give_the_same_figures,

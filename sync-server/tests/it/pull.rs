@@ -1,7 +1,7 @@
 //! Pulls: pages and cursors, the `204` reconnect and what it costs on the
 //! wire, cursors from another scope epoch or from the future, and skipping
 //! past many changes outside the caller's scope, changes served
-//! uncompressed.
+//! uncompressed; the streamed pull (one request, the pages as parts).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -340,4 +340,95 @@ pub async fn changes_are_served_uncompressed(env: Env) {
     let page = env.pull(&c2, None, None).await.unwrap();
     assert_eq!(page.changes.len(), 1, "stored once");
     assert_eq!(page.changes[0].bytes, raw, "served uncompressed");
+}
+
+/// The streamed pull answers in one request what the paged pull answers
+/// in several: the same changes in the same parts with the same cursors;
+/// `204` when nothing is new; a bad cursor refused as on the paged route.
+pub async fn the_stream_holds_the_pages(env: Env) {
+    let w = env.world.clone();
+    let c1 = env.enrol(&w.c1).await;
+    let c2 = env.enrol(&w.c2).await;
+    let v = villages(ZHENGAN, 1)[0];
+    let changes: Vec<_> = (0..7)
+        .map(|i| Doc::create_log(&c1, &log_by(&w.c1.user, Some(w.team1.id), v, T0 + i)).1)
+        .collect();
+    env.push(&c1, &changes).await;
+
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    while let Some(page) = env.pull(&c2, cursor.as_deref(), Some(2)).await {
+        cursor = Some(page.cursor.clone());
+        let more = page.more;
+        pages.push(page);
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(pages.len(), 4);
+
+    let client = SyncClient::new(&env.handle.url(), &c2.token, &EngineOptions::default()).unwrap();
+    let idle = std::time::Duration::from_secs(20);
+    let mut stream = client.pull_stream(None, 2, idle).await.unwrap();
+    assert!(!stream.is_empty());
+    let mut parts = Vec::new();
+    while let Some(part) = stream.next_part().await.unwrap() {
+        parts.push(part);
+    }
+    assert_eq!(parts, pages, "the stream's parts are the pages");
+
+    // From the last cursor nothing is new: 204, and the stream is empty.
+    let mut done = client
+        .pull_stream(cursor.as_deref(), 2, idle)
+        .await
+        .unwrap();
+    assert!(done.is_empty());
+    assert_eq!(done.next_part().await.unwrap(), None);
+
+    // One zstd stream when the client accepts zstd (read here without
+    // reqwest's own decoding): it decodes whole to the same parts.
+    let raw = reqwest::Client::builder().no_zstd().build().unwrap();
+    let resp = raw
+        .get(env.handle.url() + "/api/v1/sync/pull/stream?limit=2")
+        .bearer_auth(&c2.token)
+        .header("accept-encoding", "zstd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], protocol::PARTS_MEDIA_TYPE);
+    assert_eq!(resp.headers()["content-encoding"], "zstd");
+    let body = zstd::decode_all(&resp.bytes().await.unwrap()[..]).unwrap();
+    let mut reader = protocol::PartReader::new(protocol::MAX_PULL_PART);
+    reader.extend(&body);
+    let mut decoded = Vec::new();
+    while let Some(part) = reader.next_part().unwrap() {
+        decoded.push(part);
+    }
+    assert!(reader.is_empty());
+    assert_eq!(decoded, pages);
+    // Without zstd, the parts as they are.
+    let resp = raw
+        .get(env.handle.url() + "/api/v1/sync/pull/stream?limit=2")
+        .bearer_auth(&c2.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().get("content-encoding").is_none());
+    let mut reader = protocol::PartReader::new(protocol::MAX_PULL_PART);
+    reader.extend(&resp.bytes().await.unwrap());
+    let mut plain = Vec::new();
+    while let Some(part) = reader.next_part().unwrap() {
+        plain.push(part);
+    }
+    assert_eq!(plain, pages);
+
+    let resp = env
+        .get(&c2, "/api/v1/sync/pull/stream")
+        .query(&[("cursor", "yesterday")])
+        .send()
+        .await
+        .unwrap();
+    let (status, p) = problem(resp).await;
+    assert_eq!((status, p.code.as_str()), (400, "bad_cursor"));
 }

@@ -48,7 +48,15 @@ pub struct ChildSpec {
     pub token: String,
     /// The team (the Automerge index is named after it).
     pub team: TeamId,
+    /// Ketepai only: the parent cuts the link part-way through the sync;
+    /// the child syncs again when a round fails (as the engine's backoff
+    /// would), up to [`CUT_ROUNDS`] rounds.
+    #[serde(default)]
+    pub cut: bool,
 }
+
+/// Most rounds a child whose link is cut makes.
+pub const CUT_ROUNDS: usize = 3;
 
 /// What the child reports.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,6 +76,9 @@ pub struct ChildReport {
     /// Ketepai only: the team lead's screens timed on the synced store.
     #[serde(default)]
     pub screens: Option<ScreenTimes>,
+    /// Rounds that failed (a cut link) before the one that succeeded.
+    #[serde(default)]
+    pub failed_rounds: u64,
 }
 
 /// The team lead's screens on the store the first sync filled: the app-core
@@ -172,6 +183,7 @@ pub fn child_main(spec: &str) -> anyhow::Result<()> {
 
 async fn child(spec: &ChildSpec, dir: &Path) -> anyhow::Result<ChildReport> {
     let mut screens = None;
+    let mut failed_rounds = 0;
     let (requests, critical, rss_before_kib, hwm_kib, millis, records) = match spec.which {
         KETEPAI => {
             let options = EngineOptions::default();
@@ -196,11 +208,27 @@ async fn child(spec: &ChildSpec, dir: &Path) -> anyhow::Result<ChildReport> {
             let engine = SyncEngine::new(Arc::clone(&store), options)?;
             let before = proc_status_kib("VmRSS");
             let started = Instant::now();
-            let report = engine.sync_once().await?;
+            let mut n = 0u64;
+            loop {
+                match engine.sync_once().await {
+                    Ok(report) => {
+                        n += report.requests as u64;
+                        break;
+                    }
+                    Err(e) if spec.cut && (failed_rounds as usize) < CUT_ROUNDS => {
+                        eprintln!("round failed (the cut link): {e}");
+                        // The round got as far as its pull's request.
+                        n += 1;
+                        failed_rounds += 1;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
             let millis = started.elapsed().as_millis() as u64;
             let hwm = proc_status_kib("VmHWM");
-            let n = report.requests as u64;
-            screens = Some(screen_times(&store)?);
+            if !spec.cut {
+                screens = Some(screen_times(&store)?);
+            }
             (n, n, before, hwm, millis, store_records(&store)?)
         }
         AUTOMERGE => {
@@ -244,6 +272,7 @@ async fn child(spec: &ChildSpec, dir: &Path) -> anyhow::Result<ChildReport> {
         millis,
         digest: Digest::of(&records),
         screens,
+        failed_rounds,
     })
 }
 
@@ -275,6 +304,10 @@ pub struct LeadFigures {
     pub pages: super::wire::Payload,
     /// The children's reports.
     pub reports: [ChildReport; 3],
+    /// Ketepai's first sync again, its link cut when half of the uncut
+    /// sync's bytes had come down, then synced again: what it cost in all,
+    /// and its child's report.
+    pub cut: Option<(Cost, ChildReport)>,
 }
 
 /// Seeds a team's year and runs the lead's first sync in each
@@ -315,6 +348,9 @@ pub async fn run(
     world.seed(&authors, Some(&lead), &corpus).await?;
     let seed_seconds = started.elapsed().as_secs_f64();
     let pages = pull_pages(&corpus)?;
+    if std::env::var_os("KETEPAI_BENCH_STREAM_PROBE").is_some() {
+        stream_probe(&corpus)?;
+    }
     drop(corpus);
 
     let mut cost = [Cost::default(); 3];
@@ -333,30 +369,11 @@ pub async fn run(
                 rest_token
             },
             team: world.team.id,
+            cut: false,
         };
         let before = world.relays[which].traffic();
-        let exe = exe.to_path_buf();
-        let json = serde_json::to_string(&spec)?;
-        let out = tokio::task::spawn_blocking(move || {
-            std::process::Command::new(exe)
-                .arg("--child")
-                .arg(json)
-                .output()
-        })
-        .await??;
-        anyhow::ensure!(
-            out.status.success(),
-            "the {} child failed: {}",
-            IMPLS[which],
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let report = run_child(exe, &spec).await?;
         let t = world.relays[which].traffic().since(before);
-        let report: ChildReport = serde_json::from_slice(
-            out.stdout
-                .split(|b| *b == b'\n')
-                .rfind(|l| l.starts_with(b"{"))
-                .context("the child printed no report")?,
-        )?;
         anyhow::ensure!(
             report.digest == expected,
             "the lead's {} device holds {} records that differ from the team's {}",
@@ -373,6 +390,38 @@ pub async fn run(
         };
         reports.push(report);
     }
+    // Ketepai again, the link cut half-way through the answer.
+    let relay = &world.relays[KETEPAI];
+    relay.cut_next_after(cost[KETEPAI].down / 2);
+    let spec = ChildSpec {
+        which: KETEPAI,
+        url: relay.url(),
+        direct: world.ketepai.url(),
+        username: lead.username.clone(),
+        password: lead.password.clone(),
+        token: String::new(),
+        team: world.team.id,
+        cut: true,
+    };
+    let before = relay.traffic();
+    let report = run_child(exe, &spec).await?;
+    let t = relay.traffic().since(before);
+    anyhow::ensure!(
+        report.digest == expected,
+        "the lead's Ketepai device after a cut holds {} records that differ from the team's {}",
+        report.digest.records,
+        expected.records
+    );
+    let cut = Some((
+        Cost {
+            requests: report.requests,
+            critical: report.requests,
+            connections: t.connections,
+            up: t.up,
+            down: t.down,
+        },
+        report,
+    ));
     world.stop().await?;
     Ok(LeadFigures {
         sizes,
@@ -381,7 +430,103 @@ pub async fn run(
         cost,
         pages,
         reports: reports.try_into().expect("three implementations"),
+        cut,
     })
+}
+
+/// Runs this benchmark's binary as a child for `spec`; its report.
+async fn run_child(exe: &Path, spec: &ChildSpec) -> anyhow::Result<ChildReport> {
+    let exe = exe.to_path_buf();
+    let json = serde_json::to_string(spec)?;
+    let which = spec.which;
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(exe)
+            .arg("--child")
+            .arg(json)
+            .output()
+    })
+    .await??;
+    anyhow::ensure!(
+        out.status.success(),
+        "the {} child failed: {}",
+        IMPLS[which],
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(
+        out.stdout
+            .split(|b| *b == b'\n')
+            .rfind(|l| l.starts_with(b"{"))
+            .context("the child printed no report")?,
+    )?)
+}
+
+/// Prints what the year's streamed pull body would weigh under other zstd
+/// settings (level, window, long-distance matching), each part flushed as
+/// the server does; a probe for choosing the server's settings, run when
+/// `KETEPAI_BENCH_STREAM_PROBE` is set.
+fn stream_probe(corpus: &[super::corpus::SeedDoc]) -> anyhow::Result<()> {
+    use super::corpus::Writer;
+    use app_core::sync::protocol::{self, PullResponse, WireChange};
+    use std::io::Write as _;
+    // The server's order, as in `pull_pages`: each writer's changes as
+    // pushed, the lead's last.
+    let mut order: Vec<(usize, WireChange)> = Vec::new();
+    for d in corpus {
+        for (w, b) in &d.changes {
+            let slot = match w {
+                Writer::Member(i) => *i,
+                Writer::Lead => usize::MAX,
+            };
+            // The server serves each change uncompressed (`raw_bytes`).
+            let bytes = automerge::Change::from_bytes(b.clone())?
+                .raw_bytes()
+                .to_vec();
+            order.push((slot, WireChange { doc: d.id, bytes }));
+        }
+    }
+    order.sort_by_key(|(slot, _)| *slot);
+    let changes: Vec<WireChange> = order.into_iter().map(|(_, c)| c).collect();
+    let parts: Vec<Vec<u8>> = changes
+        .chunks(protocol::MAX_PULL_CHANGES as usize)
+        .map(|c| {
+            protocol::encode_part(&PullResponse {
+                changes: c.to_vec(),
+                cursor: "1.1000000".into(),
+                more: true,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let raw: usize = parts.iter().map(Vec::len).sum();
+    eprintln!("stream probe: {} parts, {raw} bytes framed", parts.len());
+    for (level, window, ldm) in [
+        (3, 21, false),
+        (3, 23, false),
+        (3, 23, true),
+        (6, 21, false),
+        (6, 23, false),
+        (9, 23, false),
+        (9, 24, true),
+        (12, 24, false),
+        (15, 24, false),
+        (19, 24, false),
+    ] {
+        let started = Instant::now();
+        let mut e = zstd::stream::write::Encoder::new(Vec::new(), level)?;
+        e.window_log(window)?;
+        e.long_distance_matching(ldm)?;
+        for p in &parts {
+            e.write_all(p)?;
+            e.flush()?;
+        }
+        let out = e.finish()?;
+        eprintln!(
+            "stream probe: level {level}, window 2^{window}, ldm {ldm}: {} bytes ({:.3} of framed) in {:.2} s",
+            out.len(),
+            out.len() as f64 / raw as f64,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// Ketepai's pull pages for the corpus, in the server's order (each

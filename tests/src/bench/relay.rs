@@ -23,6 +23,9 @@ struct Counters {
     connections: AtomicU64,
     up: AtomicU64,
     down: AtomicU64,
+    /// When not zero: the next connection is cut (both ways) once this
+    /// many bytes of the server's answers have passed on it. One-shot.
+    cut_next: AtomicU64,
 }
 
 /// Traffic through a relay, or between two readings of it.
@@ -72,6 +75,10 @@ impl Relay {
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 c.connections.fetch_add(1, Ordering::Relaxed);
+                let cut = match c.cut_next.swap(0, Ordering::SeqCst) {
+                    0 => u64::MAX,
+                    n => n,
+                };
                 let c = Arc::clone(&c);
                 tokio::spawn(async move {
                     let Ok(server) = TcpStream::connect(upstream).await else {
@@ -81,10 +88,15 @@ impl Relay {
                     let _ = server.set_nodelay(true);
                     let (client_read, client_write) = client.into_split();
                     let (server_read, server_write) = server.into_split();
-                    tokio::join!(
-                        pipe(client_read, server_write, &c.up),
-                        pipe(server_read, client_write, &c.down),
-                    );
+                    // A cut ends the answer's direction; the request's
+                    // direction then stops with it, as on a broken link.
+                    let up = pipe(client_read, server_write, &c.up, u64::MAX);
+                    let down = pipe(server_read, client_write, &c.down, cut);
+                    tokio::pin!(up, down);
+                    tokio::select! {
+                        _ = &mut down => {}
+                        _ = &mut up => (&mut down).await,
+                    }
                 });
             }
         });
@@ -100,6 +112,13 @@ impl Relay {
         format!("http://{}", self.addr)
     }
 
+    /// Cuts the next connection a client opens once `bytes` of the
+    /// server's answers have passed on it (a link lost half-way through a
+    /// download); later connections pass untouched.
+    pub fn cut_next_after(&self, bytes: u64) {
+        self.counters.cut_next.store(bytes.max(1), Ordering::SeqCst);
+    }
+
     /// Everything counted so far.
     pub fn traffic(&self) -> Traffic {
         Traffic {
@@ -111,13 +130,20 @@ impl Relay {
 }
 
 /// Copies one direction, counting each byte before it is forwarded (so a
-/// client that has read its whole response has been counted in full).
-async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, counter: &AtomicU64) {
+/// client that has read its whole response has been counted in full), and
+/// stops after `limit` bytes.
+async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, counter: &AtomicU64, limit: u64) {
     let mut buf = vec![0u8; 64 * 1024];
+    let mut passed = 0u64;
     loop {
         match from.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                let n = n.min((limit - passed) as usize);
+                if n == 0 {
+                    break;
+                }
+                passed += n as u64;
                 counter.fetch_add(n as u64, Ordering::SeqCst);
                 if to.write_all(&buf[..n]).await.is_err() {
                     break;

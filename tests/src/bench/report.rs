@@ -322,22 +322,58 @@ pub fn rows(report: &Report) -> Vec<Row> {
                 2.0,
             )),
         ));
+        let rest_down = l.cost[REST].down.max(1) as f64;
         out.push(row(
-            format!("{lead}: bytes down / up"),
+            format!("{lead}: bytes down / up (down × REST's)"),
             per3(|i| {
                 format!(
-                    "{} / {}",
+                    "{} / {} ({:.2}×)",
                     bytes(l.cost[i].down as f64),
-                    bytes(l.cost[i].up as f64)
+                    bytes(l.cost[i].up as f64),
+                    l.cost[i].down as f64 / rest_down
                 )
             }),
-            None,
+            Some(Check::at_most(
+                "≤ 1.2× REST's bytes down",
+                l.cost[KETEPAI].down as f64 / rest_down,
+                1.2,
+            )),
         ));
         out.push(row(
             format!("{lead}: on 2G / 3G"),
             per3(|i| wall(&l.cost[i])),
             None,
         ));
+        if let Some((cut, _)) = &l.cut {
+            let uncut = &l.cost[KETEPAI];
+            let parts = l
+                .changes
+                .div_ceil(app_core::sync::protocol::MAX_PULL_CHANGES as usize)
+                .max(1) as f64;
+            let part = uncut.down as f64 / parts;
+            let extra = cut.down.saturating_sub(uncut.down) as f64;
+            out.push(row(
+                format!(
+                    "{lead}, the link cut half-way: round trips, bytes down (more than uncut), on 2G"
+                ),
+                [
+                    format!(
+                        "{}, {} (+{}), {}",
+                        trips(cut),
+                        bytes(cut.down as f64),
+                        bytes(extra),
+                        secs(LINK_2G.time(cut).as_secs_f64())
+                    ),
+                    "—".into(),
+                    "—".into(),
+                ],
+                Some(Check::at_most(
+                    &format!("≤ one part again (a part: {} on average)", bytes(part)),
+                    extra,
+                    part,
+                )),
+            ));
+        }
         out.push(row(
             format!("{lead}: device peak memory (VmHWM)"),
             per3(|i| bytes(l.reports[i].hwm_kib as f64 * 1024.0)),
