@@ -113,7 +113,8 @@ impl Store {
             Fact::Log(log, items) => {
                 main.add_log(log, items.iter().map(|(k, v)| (*k, v.as_str())));
                 if let Some(i) = team::bucket_of(&buckets, log.date) {
-                    per_bucket[i].add_log(log, std::iter::empty::<(crate::stats::ItemKind, &str)>());
+                    per_bucket[i]
+                        .add_log(log, std::iter::empty::<(crate::stats::ItemKind, &str)>());
                 }
             }
             Fact::Consultation(c) => main.add_consultation(c),

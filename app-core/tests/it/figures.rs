@@ -998,9 +998,15 @@ fn names_given_as_bytes_count_as_the_same_names_given_as_text() {
     // The server hands the engine each name as the bytes it stored; every
     // spelling must still come to the normal form the text would.
     let mut logs = Vec::new();
-    for (i, name) in ["测土配方施肥", " 测土配方施肥\u{3000}", "绿色防控", "\u{3000}", "绿色防控"]
-        .into_iter()
-        .enumerate()
+    for (i, name) in [
+        "测土配方施肥",
+        " 测土配方施肥\u{3000}",
+        "绿色防控",
+        "\u{3000}",
+        "绿色防控",
+    ]
+    .into_iter()
+    .enumerate()
     {
         let mut l = log(1 + i as u8 % 2, Some(0), 520_324_001_001, "2026-04-01");
         l.items = vec![(ItemKind::Technology, name.into())];
@@ -1021,7 +1027,10 @@ fn names_given_as_bytes_count_as_the_same_names_given_as_text() {
     // their replacement characters, not dropped, and not a panic.
     let mut b = ReportBuilder::new(&request, None);
     b.add_log(&logs[0].fact, [(ItemKind::Technology, &b"\xff\xfe"[..])]);
-    b.add_log(&logs[1].fact, [(ItemKind::Technology, "\u{fffd}\u{fffd}".as_bytes())]);
+    b.add_log(
+        &logs[1].fact,
+        [(ItemKind::Technology, "\u{fffd}\u{fffd}".as_bytes())],
+    );
     assert_eq!(b.finish().total.technologies, 1);
 }
 

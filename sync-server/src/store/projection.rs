@@ -162,8 +162,8 @@ pub fn items_into(
     out: &mut Vec<(ItemKind, std::ops::Range<usize>)>,
 ) -> Result<()> {
     while let Some(((kind, name), rest)) = next_item(bytes)? {
-        let name = std::str::from_utf8(name)
-            .map_err(|_| StoreError::Corrupt("stat_logs.items".into()))?;
+        let name =
+            std::str::from_utf8(name).map_err(|_| StoreError::Corrupt("stat_logs.items".into()))?;
         let start = names.len();
         names.push_str(name);
         out.push((kind, start..names.len()));
