@@ -48,36 +48,40 @@ pub struct PushBatch {
 }
 
 impl PushBatch {
-    /// Decodes every change of a request.
+    /// Decodes every change of a request. Each change's operations are
+    /// listed once, both to prove they decode and to find the villages it
+    /// writes.
     pub fn decode(principal: Principal, device: DeviceId, request: PushRequest) -> PushBatch {
+        let mut counties = BTreeSet::new();
         let changes = request
             .changes
             .into_iter()
-            .map(|w| match decode_change(&w.bytes).and_then(ops_decode) {
-                Ok(change) => Incoming::Change {
-                    doc: w.doc,
-                    // Stored and served uncompressed whatever the device
-                    // sent: same change, same hash, and zstd over a pull
-                    // page then shares what records have in common.
-                    bytes: change.raw_bytes().to_vec(),
-                    change: Box::new(change),
-                },
-                Err(e) => Incoming::Undecodable {
-                    doc: w.doc,
-                    bytes: w.bytes,
-                    reason: match e {
-                        DocError::BadChange(m) => format!("not an automerge change: {m}"),
-                        other => other.to_string(),
+            .map(
+                |w| match decode_change(&w.bytes).and_then(|c| ops_decode(c, &mut counties)) {
+                    Ok(change) => Incoming::Change {
+                        doc: w.doc,
+                        // Stored and served uncompressed whatever the device
+                        // sent: same change, same hash, and zstd over a pull
+                        // page then shares what records have in common. Bytes
+                        // sent uncompressed are those bytes: kept, not copied.
+                        bytes: if change.raw_bytes() == &w.bytes[..] {
+                            w.bytes
+                        } else {
+                            change.raw_bytes().to_vec()
+                        },
+                        change: Box::new(change),
+                    },
+                    Err(e) => Incoming::Undecodable {
+                        doc: w.doc,
+                        bytes: w.bytes,
+                        reason: match e {
+                            DocError::BadChange(m) => format!("not an automerge change: {m}"),
+                            other => other.to_string(),
+                        },
                     },
                 },
-            })
+            )
             .collect::<Vec<_>>();
-        let mut counties = BTreeSet::new();
-        for c in &changes {
-            if let Incoming::Change { change, .. } = c {
-                written_counties(change, &mut counties);
-            }
-        }
         PushBatch {
             principal,
             device,
@@ -114,24 +118,28 @@ impl PushBatch {
     }
 }
 
-/// `change` if Automerge can list its operations. Automerge panics
-/// listing those of some malformed changes (found by the `push_body` fuzz
-/// target: an actor index past the change's actors); such a change is
+/// `change` if Automerge can list its operations, with the county of every
+/// village code it writes added to `counties`. Automerge panics listing
+/// those of some malformed changes (found by the `push_body` fuzz target:
+/// an actor index past the change's actors); such a change is
 /// undecodable, rather than a panic that fails the whole push.
-fn ops_decode(change: Change) -> Result<Change, DocError> {
+fn ops_decode(change: Change, counties: &mut BTreeSet<CountyCode>) -> Result<Change, DocError> {
     match catch_unwind(AssertUnwindSafe(|| change.decode())) {
-        Ok(_) => Ok(change),
+        Ok(expanded) => {
+            written_counties(&expanded, counties);
+            Ok(change)
+        }
         Err(_) => Err(DocError::BadChange(
             "the change's operations do not decode".into(),
         )),
     }
 }
 
-/// Adds the county of every string value `change` writes that reads as a
+/// Adds the county of every string value a change writes that reads as a
 /// village code. A record's village is a string scalar (never text), so a
 /// village a change sets is among these.
-fn written_counties(change: &Change, out: &mut BTreeSet<CountyCode>) {
-    for op in change.decode().operations {
+fn written_counties(change: &automerge::ExpandedChange, out: &mut BTreeSet<CountyCode>) {
+    for op in &change.operations {
         if let automerge::legacy::OpType::Put(automerge::ScalarValue::Str(s)) = &op.action {
             let s = s.trim();
             if s.len() == 12

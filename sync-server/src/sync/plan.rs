@@ -26,7 +26,9 @@ pub struct DocUpdate {
     pub kind: RecordKind,
     /// Placement read from the record itself.
     pub placement: Placement,
-    /// Automerge save of the whole document.
+    /// The whole document as `Automerge::load` reads it: a save of it, or,
+    /// for a document this push creates with one change, that change's
+    /// bytes (a load applies it; see [`plan`]).
     pub snapshot: Vec<u8>,
     /// Its heads, 32 bytes each.
     pub heads: Vec<u8>,
@@ -174,6 +176,10 @@ struct DocState {
     quarantined: bool,
     /// Set when the stored document cannot be read: every change is refused.
     broken: Option<String>,
+    /// For a document with no stored snapshot: the bytes of the one change
+    /// accepted so far (empty before it), which load as the document; none
+    /// for a stored document or once a second change is accepted.
+    fresh: Option<Vec<u8>>,
 }
 
 /// What one change turned out to be.
@@ -216,6 +222,7 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
             return;
         }
         order.push(doc);
+        let fresh = (!snapshots.contains_key(&doc)).then(Vec::new);
         let (doc_value, record, broken) = match snapshots.get(&doc) {
             None => (RecordDoc::empty(), None, None),
             Some(bytes) => match RecordDoc::load(bytes) {
@@ -241,6 +248,7 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
                 dirty: false,
                 quarantined: quarantined.contains(&doc),
                 broken,
+                fresh,
             },
         );
     };
@@ -312,6 +320,14 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
                 state.doc = *next;
                 state.record = Some(*record);
                 state.dirty = true;
+                // A new document made by one change keeps that change as
+                // its snapshot; one made by several is saved whole, so
+                // that loading it does not apply them one by one.
+                match &mut state.fresh {
+                    Some(first) if first.is_empty() => first.extend_from_slice(bytes),
+                    Some(_) => state.fresh = None,
+                    None => {}
+                }
                 writes
                     .changes
                     .push((doc, hash.expect("decoded"), bytes.clone()));
@@ -338,7 +354,14 @@ pub fn plan(batch: &PushBatch, fetched: PushFetched) -> (Vec<ChangeOutcome>, Pus
             doc,
             kind: placement.kind,
             placement,
-            snapshot: state.doc.save(),
+            // A new document's one change is its compact form already:
+            // `Automerge::load` reads change bytes and applies them, as it
+            // reads a save. Saving afresh would encode every operation
+            // again. Other documents are saved whole.
+            snapshot: match state.fresh {
+                Some(bytes) => bytes,
+                None => state.doc.save(),
+            },
             heads,
             facts: record_facts(&record),
             photos: record_photos(&record),
@@ -644,6 +667,47 @@ mod tests {
             writes.docs[0].facts,
             RecordFacts::Log(LogEntry::of(&log(1), false))
         );
+    }
+
+    /// A document a push creates with one change is stored as that
+    /// change's bytes, which load as the same document and record, and a
+    /// later push edits it; one created with several changes is saved
+    /// whole.
+    #[test]
+    fn a_new_document_is_stored_as_its_change_and_loads_as_itself() {
+        let actor = ActorId::random();
+        let (doc, id, bytes) = created(1, &actor);
+        let b = batch(commissioner(1), device(1), vec![(id, bytes.clone())]);
+        let (_, writes) = plan(&b, fetched());
+        let snapshot = &writes.docs[0].snapshot;
+        // The stored change row's bytes (uncompressed, as served).
+        assert_eq!(snapshot, &writes.changes[0].2);
+        let loaded = RecordDoc::load(snapshot).unwrap();
+        assert_eq!(loaded.heads(), doc.heads());
+        assert_eq!(hydrate(&loaded).unwrap(), hydrate(&doc).unwrap());
+        // The next push reads that snapshot and edits the record.
+        let mut edited_doc = doc.clone();
+        let second = edited(&mut edited_doc, &actor, |l| l.farmers_served = 13);
+        let mut stored = fetched();
+        stored.snapshots.insert(id, snapshot.clone());
+        stored.actors.insert(actor.to_bytes().to_vec(), device(1));
+        let b = batch(commissioner(1), device(1), vec![(id, second.clone())]);
+        let (outcomes, writes) = plan(&b, stored);
+        assert_eq!(outcomes, vec![ChangeOutcome::Stored]);
+        let loaded = RecordDoc::load(&writes.docs[0].snapshot).unwrap();
+        assert_eq!(loaded.heads(), edited_doc.heads());
+        // Created and edited in one push: saved whole.
+        let b = batch(
+            commissioner(1),
+            device(1),
+            vec![(id, bytes.clone()), (id, second)],
+        );
+        let (outcomes, writes) = plan(&b, fetched());
+        assert_eq!(outcomes, vec![ChangeOutcome::Stored, ChangeOutcome::Stored]);
+        assert_ne!(writes.docs[0].snapshot, writes.changes[0].2);
+        let loaded = RecordDoc::load(&writes.docs[0].snapshot).unwrap();
+        assert_eq!(loaded.heads(), edited_doc.heads());
+        assert_eq!(hydrate(&loaded).unwrap(), hydrate(&edited_doc).unwrap());
     }
 
     #[test]

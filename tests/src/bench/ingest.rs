@@ -245,15 +245,19 @@ pub async fn ketepai(
     let mut plain: Vec<(usize, Vec<WireChange>)> = Vec::new();
     for (i, account) in accounts.iter().enumerate() {
         let token = enrol_token(&server.url(), account, "ingest").await?;
+        // Sent as a device's outbox holds them: uncompressed
+        // (`Change::raw_bytes`), so the server inflates nothing.
         let changes: Vec<WireChange> = docs
             .iter()
             .flat_map(|d| d.changes.iter().map(move |c| (d.id, c)))
             .filter(|(_, (w, _))| *w == Writer::Member(i))
-            .map(|(doc, (_, bytes))| WireChange {
-                doc,
-                bytes: bytes.clone(),
+            .map(|(doc, (_, bytes))| {
+                Ok(WireChange {
+                    doc,
+                    bytes: app_core::doc::decode_change(bytes)?.raw_bytes().to_vec(),
+                })
             })
-            .collect();
+            .collect::<anyhow::Result<_>>()?;
         let mut bodies = Vec::new();
         for (range, body) in push_bodies(&changes)? {
             plain.push((i, changes[range].to_vec()));
