@@ -27,7 +27,9 @@ fn cursor_of(r: &ConflictedRecord) -> String {
     format!("{}:{}", r.since.map_or(0, Timestamp::as_millis), r.doc)
 }
 
-fn parse_cursor(cursor: Option<&str>) -> Result<Option<(Timestamp, DocId)>, OpsError> {
+/// The conflict listing's cursor, `"{since millis}:{document}"`: none when
+/// absent or empty, else the pair, or `bad_cursor`.
+pub fn parse_cursor(cursor: Option<&str>) -> Result<Option<(Timestamp, DocId)>, OpsError> {
     let Some(c) = cursor.filter(|c| !c.is_empty()) else {
         return Ok(None);
     };

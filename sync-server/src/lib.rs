@@ -174,8 +174,12 @@ impl Server {
     /// Deletes the unfinished photo uploads left for a day by the server's
     /// clock ([`store::PhotoStart::ABANDONED_MILLIS`], the line after which
     /// another device may take an upload over): their rows, then their
-    /// files; a finished photo is never touched. Returns how many. Runs
-    /// when the server starts serving and every
+    /// files; a finished photo is never touched. Returns how many. Then
+    /// deletes every partial file that no row owns (the local backend):
+    /// one a late chunk re-created after an earlier sweep deleted its row
+    /// and file (a `PATCH` that passed its row check before the sweep and
+    /// wrote after it), or one a crash left between the row and the file.
+    /// Runs when the server starts serving and every
     /// `photo_uploads.sweep_minutes` after.
     pub async fn sweep_uploads(&self) -> Result<usize, ServerError> {
         let now = self.state.clock.now().as_millis();
@@ -186,6 +190,23 @@ impl Server {
         self.state.photos.discard_all(swept).await?;
         if n > 0 {
             tracing::info!(uploads = n, "abandoned photo uploads deleted");
+        }
+        // A row is always written before its file is created (`POST`), so a
+        // file found here without a row is no upload's; one announced
+        // between this check and the deletion restarts from its row's
+        // offset at worst (its bytes are hashed before they are kept).
+        let mut orphans = 0usize;
+        for hash in self.state.photos.partials().await? {
+            if self.state.store.photo(&hash).await?.is_none() {
+                self.state.photos.discard(&hash).await?;
+                orphans += 1;
+            }
+        }
+        if orphans > 0 {
+            tracing::info!(
+                files = orphans,
+                "partial photo files without an upload deleted"
+            );
         }
         Ok(n)
     }

@@ -229,7 +229,9 @@ pub fn check_password(password: &str, field: &'static str) -> Result<(), OpsErro
     Ok(())
 }
 
-pub(crate) fn page_limit(limit: Option<u32>) -> u32 {
+/// A listing's page size: as asked, within `1..=MAX_PAGE`
+/// (`DEFAULT_PAGE` when not asked).
+pub fn page_limit(limit: Option<u32>) -> u32 {
     limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
 }
 
@@ -241,7 +243,9 @@ pub(crate) fn bad_cursor(cursor: &str) -> OpsError {
     )
 }
 
-fn parse_cursor<T: std::str::FromStr>(cursor: Option<&str>) -> Result<Option<T>, OpsError> {
+/// A listing's cursor, the last item's key as the previous page gave it:
+/// none when absent or empty, else the key, or `bad_cursor`.
+pub fn parse_cursor<T: std::str::FromStr>(cursor: Option<&str>) -> Result<Option<T>, OpsError> {
     cursor
         .filter(|c| !c.is_empty())
         .map(|c| c.parse().map_err(|_| bad_cursor(c)))

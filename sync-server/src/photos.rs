@@ -181,6 +181,18 @@ impl PhotoStore {
         Ok(())
     }
 
+    /// The hashes of the unfinished uploads whose bytes the store holds:
+    /// the files under `partial/` named by a hash (the local backend). The
+    /// sweep compares them with the database's rows to delete the files no
+    /// row owns ([`crate::Server::sweep_uploads`]). An object store keeps
+    /// chunk objects and lists none here.
+    pub async fn partials(&self) -> std::io::Result<Vec<PhotoHash>> {
+        match &self.backend {
+            Backend::Local(l) => l.partials().await,
+            Backend::Object(_) => Ok(Vec::new()),
+        }
+    }
+
     /// Reads `len` bytes of a finished photo from `start`.
     pub async fn read(&self, hash: &PhotoHash, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
         let mut out = Vec::new();
@@ -285,6 +297,26 @@ impl LocalPhotos {
             std::fs::rename(&partial, &target)?;
             sync_dir(dir)?;
             Ok(Finish::Stored)
+        })
+        .await
+    }
+
+    /// The hashes naming files under `partial/` (other names are not
+    /// the server's and are left alone).
+    pub async fn partials(&self) -> std::io::Result<Vec<PhotoHash>> {
+        let dir = self.root.join("partial");
+        blocking(move || {
+            let mut hashes = Vec::new();
+            for entry in std::fs::read_dir(&dir)? {
+                let name = entry?.file_name();
+                if let Some(hash) = name.to_str().and_then(|n| PhotoHash::parse(n).ok())
+                    && hash.to_string() == name.to_string_lossy()
+                {
+                    hashes.push(hash);
+                }
+            }
+            hashes.sort_unstable();
+            Ok(hashes)
         })
         .await
     }

@@ -24,8 +24,12 @@ mod team;
 /// the real parsers.
 #[doc(hidden)]
 pub mod parsers {
+    pub use super::admin::query;
     pub use super::photos::{PHOTO_SHA256, UPLOAD_LENGTH, UPLOAD_OFFSET, number, parse_hash};
-    pub use super::sync::parse_cursor;
+    pub use super::stats::{Params as StatsParams, ask_of};
+    pub use super::sync::{PullParams, parse_cursor, pull_limit};
+    pub use crate::conflicts::parse_cursor as conflict_cursor;
+    pub use crate::ops::{page_limit, parse_cursor as page_cursor};
 }
 
 use std::time::{Duration, Instant};

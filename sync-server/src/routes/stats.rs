@@ -35,7 +35,7 @@ use crate::store::stats::{self, Answer, Ask, Format, Sheet, StatsError, Subject,
 
 /// Query parameters, as pairs (so that a malformed one is a problem
 /// document, and `tag` may repeat).
-type Params = Vec<(String, String)>;
+pub type Params = Vec<(String, String)>;
 
 fn one<'p>(params: &'p Params, key: &str) -> Option<&'p str> {
     params
@@ -76,7 +76,7 @@ fn period(params: &Params) -> Result<Period, ApiError> {
 /// The question of a request: whose figures, the period, the county tags
 /// (`tag=poverty_alleviated&tag=national_key`, each may be a comma list),
 /// and `levels=divisions` to leave out the commissioner and team rows.
-fn ask_of(level: &str, code: &str, params: &Params) -> Result<Ask, ApiError> {
+pub fn ask_of(level: &str, code: &str, params: &Params) -> Result<Ask, ApiError> {
     let subject = Subject::parse(level, code).map_err(ApiError::BadRequest)?;
     let mut ask = Ask::new(subject, period(params)?);
     for (k, v) in params {

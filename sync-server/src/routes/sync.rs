@@ -146,6 +146,12 @@ pub struct PullParams {
     pub limit: Option<u32>,
 }
 
+/// A pull's page size: as asked, within `1..=MAX_PULL_CHANGES` (the most
+/// when not asked).
+pub fn pull_limit(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(MAX_PULL_CHANGES).clamp(1, MAX_PULL_CHANGES)
+}
+
 /// Parses `"{epoch}.{seq}"`.
 pub fn parse_cursor(text: &str) -> Result<(i64, i64), ApiError> {
     let bad = || ApiError::BadCursor(text.chars().take(40).collect());
@@ -193,10 +199,7 @@ async fn first_page(
     authed: &Authed,
     params: &PullParams,
 ) -> Result<(PullQuery, PullPage), ApiError> {
-    let limit = params
-        .limit
-        .unwrap_or(MAX_PULL_CHANGES)
-        .clamp(1, MAX_PULL_CHANGES);
+    let limit = pull_limit(params.limit);
     let epoch = authed.scope_epoch;
     let after = match params.cursor.as_deref() {
         None | Some("") => 0,

@@ -109,6 +109,7 @@ suite! {
         a_photo_is_read_through_the_records_in_scope,
         photo_references_are_backfilled_from_stored_documents,
         unfinished_uploads_have_quotas_and_expire,
+        a_chunk_written_during_the_sweep_leaves_no_orphan,
     ],
     reference: [county_slice_with_etag],
     s3: [photos_live_in_the_object_store],

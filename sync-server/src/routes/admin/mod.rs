@@ -62,7 +62,7 @@ pub(crate) async fn json_body<T: DeserializeOwned>(
 }
 
 /// A query string's filters (`400 bad_request` when they do not parse).
-pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(q)| q)
         .map_err(|e| ApiError::BadRequest(e.body_text()))
 }
