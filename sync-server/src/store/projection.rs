@@ -154,24 +154,6 @@ pub fn items(bytes: &[u8]) -> Result<Items<'_>> {
     Ok(Items { rest: bytes })
 }
 
-/// The items of an [`encode_items`] column appended to `out`, their names
-/// copied to the end of `names` (each item's name is its range there).
-pub fn items_into(
-    mut bytes: &[u8],
-    names: &mut String,
-    out: &mut Vec<(ItemKind, std::ops::Range<usize>)>,
-) -> Result<()> {
-    while let Some(((kind, name), rest)) = next_item(bytes)? {
-        let name =
-            std::str::from_utf8(name).map_err(|_| StoreError::Corrupt("stat_logs.items".into()))?;
-        let start = names.len();
-        names.push_str(name);
-        out.push((kind, start..names.len()));
-        bytes = rest;
-    }
-    Ok(())
-}
-
 /// The items of a checked column ([`items`]).
 #[derive(Debug, Clone)]
 pub struct Items<'a> {
@@ -456,14 +438,6 @@ mod tests {
         // A cut column is refused, not misread.
         assert!(super::items(&bytes[..bytes.len() - 1]).is_err());
         assert!(super::items(&[9, 0]).is_err());
-        let (mut names, mut ranges) = ("前".to_string(), Vec::new());
-        items_into(&bytes, &mut names, &mut ranges).unwrap();
-        let back: Vec<_> = ranges
-            .iter()
-            .map(|(k, r)| (*k, &names[r.clone()]))
-            .collect();
-        assert_eq!(back, items);
-        assert!(items_into(&bytes[..3], &mut names, &mut ranges).is_err());
     }
 
     #[test]
