@@ -574,11 +574,13 @@ pub fn generated(report: &Report) -> String {
             let c = &l.cost[i];
             let _ = writeln!(
                 md,
-                "- Lead's first sync, {}: {} requests, {} connection(s), {} down, {} up; \
+                "- Lead's first sync, {}: {} request{}, {} connection{}, {} down, {} up; \
                  {} on loopback; resident memory {} before the sync, peak {}.",
                 wire::IMPLS[i],
                 report::count(c.requests as f64),
+                if c.requests == 1 { "" } else { "s" },
                 c.connections,
+                if c.connections == 1 { "" } else { "s" },
                 report::bytes(c.down as f64),
                 report::bytes(c.up as f64),
                 report::secs(r.millis as f64 / 1000.0),
@@ -589,8 +591,8 @@ pub fn generated(report: &Report) -> String {
         let p = &l.pages;
         let _ = writeln!(
             md,
-            "- Ketepai's pull bodies for the year ({} changes in pages of 2,000, no \
-             headers) come to {} as the server sends them, each change uncompressed; \
+            "- Ketepai's paged pull bodies for the year ({} changes in pages of 2,000, no \
+             headers; what an older device pulls) come to {} as the server sends them, each change uncompressed; \
              with each change DEFLATEd on its own they would be {} ({:.2}×), about {} \
              on 2G instead of {}. The server's `changes` table holds {} of change \
              bytes for the year ({} if each were DEFLATEd).",
