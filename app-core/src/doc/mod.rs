@@ -586,10 +586,27 @@ impl RecordDoc {
 /// on some malformed changes (an out-of-range key index, found by the
 /// `push_body` fuzz target): that is caught here and refused like any
 /// other bad change, since these bytes come from other devices.
+///
+/// `Change::from_bytes` does not check a change's header checksum (the
+/// first four bytes of its hash), while `Automerge::load` does: a change
+/// with a wrong one would be stored and served, and then neither the
+/// server's snapshot of its document nor any device could load it (found
+/// by the `fresh_record` fuzz target on a compressed change, whose
+/// uncompressed form keeps the header's checksum). Such a change is
+/// refused here, before anything stores it.
 pub fn decode_change(bytes: &[u8]) -> Result<Change, DocError> {
-    std::panic::catch_unwind(|| Change::from_bytes(bytes.to_vec()))
+    let change = std::panic::catch_unwind(|| Change::from_bytes(bytes.to_vec()))
         .map_err(|_| DocError::BadChange("the change's operations do not decode".into()))?
-        .map_err(|e| DocError::BadChange(e.to_string()))
+        .map_err(|e| DocError::BadChange(e.to_string()))?;
+    // The chunk header: magic (4 bytes), checksum (4), type, length, body.
+    // The checksum is the first four bytes of the change's hash.
+    let raw = change.raw_bytes();
+    if raw.get(4..8) != Some(&change.hash().0[..4]) {
+        return Err(DocError::BadChange(
+            "the change's checksum does not match its content".into(),
+        ));
+    }
+    Ok(change)
 }
 
 #[cfg(test)]
@@ -600,6 +617,51 @@ mod tests {
     /// columns hold a key index past `u32` made Automerge panic in
     /// `Change::from_bytes`, failing the whole push on the server (and a
     /// pull page on a device) instead of refusing the one change.
+    /// Found by the `fresh_record` fuzz target: a compressed change whose
+    /// header checksum was computed over its compressed body decoded, and
+    /// its uncompressed bytes, which the server stores and serves, did not
+    /// load anywhere. The same holds of an uncompressed change with a wrong
+    /// checksum. An honest change still decodes, compressed or not, and its
+    /// uncompressed bytes load.
+    #[test]
+    fn a_compressed_change_with_a_wrong_checksum_is_refused() {
+        use sha2::Digest as _;
+        let mut doc = Automerge::new();
+        let mut tx = doc.transaction();
+        let text = tx
+            .put_object(automerge::ROOT, "description", automerge::ObjType::Text)
+            .unwrap();
+        tx.splice_text(&text, 0, 0, &"在村里讲解玉米病虫害的防治。".repeat(20))
+            .unwrap();
+        tx.commit();
+        let change = doc.get_changes(&[]).into_iter().next().unwrap().clone();
+        let compressed = change.clone().bytes().into_owned();
+        assert_ne!(compressed, change.raw_bytes(), "the change is compressed");
+
+        let honest = decode_change(&compressed).expect("an honest compressed change decodes");
+        assert_eq!(honest.hash(), change.hash());
+        Automerge::load(honest.raw_bytes()).expect("its uncompressed bytes load");
+
+        // The checksum of the compressed chunk's own type, length and body.
+        let mut tampered = compressed.clone();
+        let digest = sha2::Sha256::digest(&tampered[8..]);
+        tampered[4..8].copy_from_slice(&digest[..4]);
+        assert_ne!(tampered, compressed, "the checksum changed");
+        let err = decode_change(&tampered).unwrap_err();
+        assert_eq!(err.code(), "document_bad_change");
+        assert!(err.to_string().contains("checksum"), "{err}");
+
+        // The same class uncompressed: any wrong checksum is refused.
+        let mut wrong = change.raw_bytes().to_vec();
+        wrong[4] ^= 0x01;
+        let err = decode_change(&wrong).unwrap_err();
+        assert!(err.to_string().contains("checksum"), "{err}");
+        let mut right = wrong;
+        right[4] ^= 0x01;
+        decode_change(&right).expect("the change as made decodes");
+        Automerge::load(&right).expect("and loads");
+    }
+
     #[test]
     fn a_change_that_panics_automerge_is_refused() {
         let hex = concat!(
