@@ -63,6 +63,10 @@ pub struct EngineOptions {
     /// by one) rather than a request per page. A server without the
     /// streamed route (`404`) is pulled by pages whatever this says.
     pub pull_stream: bool,
+    /// Whether a streamed pull asks for compact parts
+    /// ([`super::compact`]): the same changes in fewer bytes. A server
+    /// without them answers plain parts whatever this says.
+    pub compact_parts: bool,
     /// Photo upload chunk size.
     pub photo_chunk: usize,
     /// Time allowed to connect.
@@ -94,6 +98,7 @@ impl Default for EngineOptions {
             push_max_bytes: 64 * 1024,
             pull_limit: protocol::MAX_PULL_CHANGES,
             pull_stream: true,
+            compact_parts: true,
             photo_chunk: 64 * 1024,
             connect_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(120),
