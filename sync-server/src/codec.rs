@@ -238,11 +238,18 @@ impl StreamEncoder {
     }
 }
 
-/// zstd level of a streamed pull of compact parts (see
-/// [`COMPACT_STREAM_WINDOW_LOG`] and docs/benchmarks.md for the sweep).
-pub const COMPACT_STREAM_LEVEL: i32 = 9;
-/// Window of a streamed pull of compact parts (2^23 = 8 MiB).
-pub const COMPACT_STREAM_WINDOW_LOG: u32 = 23;
+/// zstd level of a streamed pull of compact parts: the lowest level that
+/// brings the benchmark's team year under 1.2× REST's bytes (6.49 MB of
+/// compact parts against REST's 5.46 MB; level 9 with an 8 MiB window
+/// leaves 6.83 MB, 1.25×). It costs about 1.8 s of server CPU per such
+/// first sync and a compression context of about 57 MiB per open stream
+/// (19 MiB at level 9), which a training day that enrols a county's
+/// tablets at once multiplies; docs/benchmarks.md has the sweep. Plain
+/// parts keep [`STREAM_LEVEL`].
+pub const COMPACT_STREAM_LEVEL: i32 = 12;
+/// Window of a streamed pull of compact parts (2^24 = 16 MiB): also the
+/// device's decoding memory for the stream.
+pub const COMPACT_STREAM_WINDOW_LOG: u32 = 24;
 
 /// What writes a streamed pull's parts: plain or compact
 /// ([`app_core::sync::compact`]), through the stream's compression or not.

@@ -681,7 +681,7 @@ mod tests {
         let corpus = corpus();
         let mut encoder = CompactEncoder::new();
         let mut out = Vec::new();
-        let merged = corpus.iter().filter(|c| c.doc == doc_id(1)).last().unwrap();
+        let merged = corpus.iter().rfind(|c| c.doc == doc_id(1)).unwrap();
         let loaded = automerge::Change::from_bytes(merged.bytes.clone()).unwrap();
         assert_eq!(loaded.deps().len(), 2, "the merge has two dependencies");
         for change in &corpus {

@@ -589,7 +589,7 @@ fn zstd_context_stream(
     level: i32,
     window: u32,
 ) -> anyhow::Result<(usize, usize)> {
-    use zstd::zstd_safe::{CCtx, CParameter, EndDirective, InBuffer, OutBuffer};
+    use zstd::zstd_safe::{CCtx, CParameter, InBuffer, OutBuffer};
     let err = |code: usize| anyhow::anyhow!("zstd: {}", zstd::zstd_safe::get_error_name(code));
     let mut cctx = CCtx::create();
     cctx.set_parameter(CParameter::CompressionLevel(level))
@@ -598,22 +598,28 @@ fn zstd_context_stream(
         .map_err(err)?;
     let mut total = 0;
     let mut buf = vec![0u8; 1 << 20];
-    for (i, p) in parts.iter().enumerate() {
-        let end = if i + 1 == parts.len() {
-            EndDirective::End
-        } else {
-            EndDirective::Flush
-        };
+    for p in parts {
         let mut input = InBuffer::around(p.as_slice());
+        while input.pos() < p.len() {
+            let mut out = OutBuffer::around(buf.as_mut_slice());
+            cctx.compress_stream(&mut out, &mut input).map_err(err)?;
+            total += out.pos();
+        }
         loop {
             let mut out = OutBuffer::around(buf.as_mut_slice());
-            let left = cctx
-                .compress_stream2(&mut out, &mut input, end)
-                .map_err(err)?;
+            let left = cctx.flush_stream(&mut out).map_err(err)?;
             total += out.pos();
-            if left == 0 && input.pos() == p.len() {
+            if left == 0 {
                 break;
             }
+        }
+    }
+    loop {
+        let mut out = OutBuffer::around(buf.as_mut_slice());
+        let left = cctx.end_stream(&mut out).map_err(err)?;
+        total += out.pos();
+        if left == 0 {
+            break;
         }
     }
     Ok((total, cctx.sizeof()))
