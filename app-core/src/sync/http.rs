@@ -46,6 +46,7 @@ pub struct SyncClient {
     token: String,
     report: Option<DeviceReport>,
     compact_parts: bool,
+    compact_after_cursor: bool,
 }
 
 /// A pull's answer with what its headers announce.
@@ -263,6 +264,7 @@ impl SyncClient {
             token: token.to_string(),
             report: None,
             compact_parts: options.compact_parts,
+            compact_after_cursor: false,
         })
     }
 
@@ -275,14 +277,23 @@ impl SyncClient {
         }
     }
 
-    /// The `Accept` of a streamed pull: compact parts first when this
-    /// client reads them, plain parts always.
-    fn parts_accept(&self) -> String {
-        if self.compact_parts {
-            format!("{COMPACT_PARTS_MEDIA_TYPE}, {}", protocol::PARTS_MEDIA_TYPE)
-        } else {
-            protocol::PARTS_MEDIA_TYPE.to_string()
+    /// This client, asking streamed pulls for compact parts after a
+    /// cursor too when `resume` (the engine resuming a compact stream that
+    /// broke); by default only a pull from no cursor asks, so that a
+    /// reconnect with nothing new stays the same bare request.
+    pub fn resuming_compact(&self, resume: bool) -> SyncClient {
+        SyncClient {
+            compact_after_cursor: resume,
+            ..self.clone()
         }
+    }
+
+    /// The `Accept` of a streamed pull when it asks for compact parts
+    /// (plain parts listed after them); `None` to send none, as before
+    /// compact parts existed.
+    fn parts_accept(&self, cursor: Option<&str>) -> Option<String> {
+        (self.compact_parts && (cursor.is_none() || self.compact_after_cursor))
+            .then(|| format!("{COMPACT_PARTS_MEDIA_TYPE}, {}", protocol::PARTS_MEDIA_TYPE))
     }
 
     /// This client, sending `report` with its pushes and pulls (what the
@@ -453,14 +464,13 @@ impl SyncClient {
         }
         // A first sync on 2G takes many minutes: the request's own deadline
         // is lifted, and each read instead must see a byte within `idle`.
-        // Compact parts when the server has them, plain parts otherwise: the
-        // answer's Content-Type says which came.
-        let req = self.with_report(
-            self.get("/api/v1/sync/pull/stream")
-                .query(&query)
-                .header(reqwest::header::ACCEPT, self.parts_accept())
-                .timeout(STREAM_DEADLINE),
-        );
+        // Compact parts when asked for and the server has them, plain parts
+        // otherwise: the answer's Content-Type says which came.
+        let mut req = self.get("/api/v1/sync/pull/stream").query(&query);
+        if let Some(accept) = self.parts_accept(cursor) {
+            req = req.header(reqwest::header::ACCEPT, accept);
+        }
+        let req = self.with_report(req.timeout(STREAM_DEADLINE));
         let resp = tokio::time::timeout(idle, req.send())
             .await
             .map_err(|_| SyncError::Network(format!("no answer within {idle:?}")))?
