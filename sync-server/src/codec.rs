@@ -136,8 +136,14 @@ pub fn decode_content(headers: &HeaderMap, raw: Bytes, max: usize) -> Result<Vec
 /// Whether the client accepts zstd responses (`Accept-Encoding: zstd`,
 /// without `q=0`).
 pub fn accepts_zstd(headers: &HeaderMap) -> bool {
+    listed(headers, header::ACCEPT_ENCODING, "zstd")
+}
+
+/// Whether a list header (`Accept`, `Accept-Encoding`) names `item`
+/// without `q=0`.
+fn listed(headers: &HeaderMap, name: header::HeaderName, wanted: &str) -> bool {
     headers
-        .get_all(header::ACCEPT_ENCODING)
+        .get_all(name)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
@@ -149,7 +155,7 @@ pub fn accepts_zstd(headers: &HeaderMap) -> bool {
                     .and_then(|q| q.parse::<f32>().ok())
                     .is_some_and(|q| q == 0.0)
             });
-            coding.eq_ignore_ascii_case("zstd") && !zero
+            coding.eq_ignore_ascii_case(wanted) && !zero
         })
 }
 
@@ -205,10 +211,15 @@ pub const STREAM_WINDOW_LOG: u32 = 21;
 pub struct StreamEncoder(zstd::stream::write::Encoder<'static, Vec<u8>>);
 
 impl StreamEncoder {
-    /// A new stream.
+    /// A new stream at [`STREAM_LEVEL`], window [`STREAM_WINDOW_LOG`].
     pub fn new() -> std::io::Result<Self> {
-        let mut e = zstd::stream::write::Encoder::new(Vec::new(), STREAM_LEVEL)?;
-        e.window_log(STREAM_WINDOW_LOG)?;
+        Self::with(STREAM_LEVEL, STREAM_WINDOW_LOG)
+    }
+
+    /// A new stream at `level` with a window of `2^window_log` bytes.
+    pub fn with(level: i32, window_log: u32) -> std::io::Result<Self> {
+        let mut e = zstd::stream::write::Encoder::new(Vec::new(), level)?;
+        e.window_log(window_log)?;
         Ok(StreamEncoder(e))
     }
 
@@ -227,27 +238,84 @@ impl StreamEncoder {
     }
 }
 
-/// A streamed pull's part as it goes on the wire: framed
-/// ([`app_core::sync::protocol::encode_part`]) and, with an encoder, through
-/// the stream's compression; off the async threads (a page of about 4 MiB
-/// takes milliseconds to compress). Gives the encoder back.
-pub async fn frame_part(
-    part: app_core::sync::protocol::PullResponse,
-    encoder: Option<StreamEncoder>,
-) -> std::io::Result<(Bytes, Option<StreamEncoder>)> {
-    tokio::task::spawn_blocking(move || {
-        let framed = app_core::sync::protocol::encode_part(&part).map_err(std::io::Error::other)?;
-        drop(part);
-        match encoder {
-            None => Ok((Bytes::from(framed), None)),
-            Some(mut e) => {
-                let out = e.write_flushed(&framed)?;
-                Ok((Bytes::from(out), Some(e)))
-            }
+/// zstd level of a streamed pull of compact parts: the lowest level that
+/// brings the benchmark's team year under 1.2× REST's bytes (6.49 MB of
+/// compact parts against REST's 5.46 MB; level 9 with an 8 MiB window
+/// leaves 6.83 MB, 1.25×). It costs about 1.8 s of server CPU per such
+/// first sync and a compression context of about 57 MiB per open stream
+/// (19 MiB at level 9), which a training day that enrols a county's
+/// tablets at once multiplies; docs/benchmarks.md has the sweep. Plain
+/// parts keep [`STREAM_LEVEL`].
+pub const COMPACT_STREAM_LEVEL: i32 = 12;
+/// Window of a streamed pull of compact parts (2^24 = 16 MiB): also the
+/// device's decoding memory for the stream.
+pub const COMPACT_STREAM_WINDOW_LOG: u32 = 24;
+
+/// What writes a streamed pull's parts: plain or compact
+/// ([`app_core::sync::compact`]), through the stream's compression or not.
+/// It keeps the stream's state (the compression's window, the compact
+/// form's tables) from the first part to the last.
+pub struct PartWriter {
+    zstd: Option<StreamEncoder>,
+    compact: Option<app_core::sync::compact::CompactEncoder>,
+}
+
+impl PartWriter {
+    /// The writer of a new stream: compressed with `zstd`, compact parts
+    /// with `compact` (which also sets the compression's level and window).
+    pub fn new(zstd: bool, compact: bool) -> std::io::Result<Self> {
+        let zstd = match (zstd, compact) {
+            (false, _) => None,
+            (true, false) => Some(StreamEncoder::new()?),
+            (true, true) => Some(StreamEncoder::with(
+                COMPACT_STREAM_LEVEL,
+                COMPACT_STREAM_WINDOW_LOG,
+            )?),
+        };
+        Ok(PartWriter {
+            zstd,
+            compact: compact.then(app_core::sync::compact::CompactEncoder::new),
+        })
+    }
+
+    /// A part as it goes on the wire: encoded, framed
+    /// ([`app_core::sync::protocol::frame`]) and, with compression, through
+    /// the stream's; off the async threads (a page of about 4 MiB takes
+    /// milliseconds). Gives the writer back.
+    pub async fn write(
+        mut self,
+        part: app_core::sync::protocol::PullResponse,
+    ) -> std::io::Result<(Bytes, PartWriter)> {
+        use app_core::sync::protocol;
+        tokio::task::spawn_blocking(move || {
+            let body = match self.compact.as_mut() {
+                Some(c) => c.encode(&part),
+                None => protocol::encode(&part).map_err(std::io::Error::other)?,
+            };
+            drop(part);
+            let framed = protocol::frame(body).map_err(std::io::Error::other)?;
+            let out = match self.zstd.as_mut() {
+                None => framed,
+                Some(e) => e.write_flushed(&framed)?,
+            };
+            Ok((Bytes::from(out), self))
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    /// Ends the stream; its last bytes (the compression's epilogue).
+    pub fn finish(self) -> std::io::Result<Vec<u8>> {
+        match self.zstd {
+            Some(e) => e.finish(),
+            None => Ok(Vec::new()),
         }
-    })
-    .await
-    .map_err(std::io::Error::other)?
+    }
+}
+
+/// Whether the request's `Accept` lists `media` (without `q=0`).
+pub fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    listed(headers, header::ACCEPT, media)
 }
 
 /// Whether the request's `Content-Type` is `expected` (parameters ignored).

@@ -63,6 +63,10 @@ pub struct EngineOptions {
     /// by one) rather than a request per page. A server without the
     /// streamed route (`404`) is pulled by pages whatever this says.
     pub pull_stream: bool,
+    /// Whether a streamed pull asks for compact parts
+    /// ([`super::compact`]): the same changes in fewer bytes. A server
+    /// without them answers plain parts whatever this says.
+    pub compact_parts: bool,
     /// Photo upload chunk size.
     pub photo_chunk: usize,
     /// Time allowed to connect.
@@ -94,6 +98,7 @@ impl Default for EngineOptions {
             push_max_bytes: 64 * 1024,
             pull_limit: protocol::MAX_PULL_CHANGES,
             pull_stream: true,
+            compact_parts: true,
             photo_chunk: 64 * 1024,
             connect_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(120),
@@ -198,6 +203,16 @@ pub struct SyncEngine {
     /// sends the report only when it differs, so that a reconnect with
     /// nothing new stays one bare request.
     reported: Arc<Mutex<Option<DeviceReport>>>,
+    /// Whether the last streamed pull was a compact one that broke
+    /// part-way: the next one asks for compact parts again although it has
+    /// a cursor (otherwise only a pull from no cursor asks, so that a
+    /// reconnect with nothing new stays the same bare request).
+    resume_compact: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether a pull from no cursor that asked for compact parts was
+    /// answered `204`: later ones do not ask again (while this engine
+    /// runs), so that a device with nothing to receive reconnects with the
+    /// same bare request as before compact parts.
+    compact_found_nothing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SyncEngine {
@@ -215,6 +230,8 @@ impl SyncEngine {
             status: Arc::new(Mutex::new(status)),
             counters: Arc::default(),
             reported: Arc::default(),
+            resume_compact: Arc::default(),
+            compact_found_nothing: Arc::default(),
         })
     }
 
@@ -699,11 +716,18 @@ impl SyncEngine {
         client: &SyncClient,
         report: &mut SyncReport,
     ) -> Result<u64, SyncError> {
+        use std::sync::atomic::Ordering;
         let mut cursor = blocking(&self.store, |s| s.meta_get(META_CURSOR)).await?;
         let mut announced = 0;
         loop {
             self.enter(SyncPhase::Pulling, report.pulled as u64, None);
             report.requests += 1;
+            let client = client
+                .resuming_compact(self.resume_compact.load(Ordering::SeqCst))
+                .with_compact_parts(
+                    self.options.compact_parts
+                        && !(cursor.is_none() && self.compact_found_nothing.load(Ordering::SeqCst)),
+                );
             let mut stream = client
                 .pull_stream(
                     cursor.as_deref(),
@@ -711,10 +735,22 @@ impl SyncEngine {
                     self.options.request_timeout,
                 )
                 .await?;
+            if cursor.is_none() && stream.is_empty() {
+                self.compact_found_nothing.store(true, Ordering::SeqCst);
+            }
             announced = announced.max(stream.notices());
             let mut parts = 0usize;
             let mut more = false;
-            while let Some(part) = stream.next_part().await? {
+            loop {
+                let part = match stream.next_part().await {
+                    Ok(Some(part)) => part,
+                    Ok(None) => break,
+                    Err(e) => {
+                        let cut = stream.is_compact() && e.is_retryable();
+                        self.resume_compact.store(cut, Ordering::SeqCst);
+                        return Err(e);
+                    }
+                };
                 let (next, part_more) = match decide::read_pull_answer(Some(&part)) {
                     PullNext::CaughtUp => break,
                     PullNext::Apply { cursor, more } => (cursor, more),
@@ -733,6 +769,7 @@ impl SyncEngine {
                     break;
                 }
             }
+            self.resume_compact.store(false, Ordering::SeqCst);
             if !more || parts == 0 {
                 return Ok(announced);
             }

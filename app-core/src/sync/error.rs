@@ -44,6 +44,11 @@ pub enum SyncError {
         /// The cap, in bytes.
         cap: usize,
     },
+    /// A compact part of a streamed pull did not rebuild into the changes
+    /// the server sent (malformed, or its digest differs): refused whole,
+    /// nothing of it saved; the same request would only fail again.
+    #[error("a corrupt pull part: {0}")]
+    PartCorrupt(String),
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -60,6 +65,7 @@ impl SyncError {
             | SyncError::Unauthenticated
             | SyncError::NotEnrolled
             | SyncError::PartTooLarge { .. }
+            | SyncError::PartCorrupt(_)
             | SyncError::Store(_) => false,
         }
     }
@@ -80,6 +86,7 @@ impl SyncError {
             SyncError::NotEnrolled => "not_enrolled".into(),
             SyncError::Protocol(_) => "protocol".into(),
             SyncError::PartTooLarge { .. } => "pull_part_too_large".into(),
+            SyncError::PartCorrupt(_) => "pull_part_corrupt".into(),
             SyncError::Store(e) => format!("store_{}", e.code()),
         }
     }
@@ -111,6 +118,12 @@ mod tests {
                 false,
                 false,
                 "pull_part_too_large",
+            ),
+            (
+                SyncError::PartCorrupt("digest".into()),
+                false,
+                false,
+                "pull_part_corrupt",
             ),
             (
                 SyncError::Store(StoreError::NotAllowed("x")),

@@ -15,6 +15,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde::Serialize;
 
+use super::compact::{COMPACT_PARTS_MEDIA_TYPE, CompactDecoder, CompactError};
 use super::engine::EngineOptions;
 use super::error::SyncError;
 use super::protocol::{
@@ -44,6 +45,8 @@ pub struct SyncClient {
     base: String,
     token: String,
     report: Option<DeviceReport>,
+    compact_parts: bool,
+    compact_after_cursor: bool,
 }
 
 /// A pull's answer with what its headers announce.
@@ -164,6 +167,9 @@ const STREAM_DEADLINE: std::time::Duration = std::time::Duration::from_secs(24 *
 pub struct PullStream {
     body: Option<reqwest::Response>,
     reader: protocol::PartReader,
+    /// The stream's tables when the server answered compact parts
+    /// (`Content-Type` [`COMPACT_PARTS_MEDIA_TYPE`]).
+    compact: Option<CompactDecoder>,
     notices: u64,
     idle: std::time::Duration,
 }
@@ -183,10 +189,12 @@ impl PullStream {
     /// inside a part, or silent for the idle time, is a network error; a
     /// part announced over [`protocol::MAX_PULL_PART`] is
     /// [`SyncError::PartTooLarge`], before any of it is buffered.
+    /// A compact part that does not rebuild into the server's changes is
+    /// [`SyncError::PartCorrupt`], and nothing of it is returned.
     pub async fn next_part(&mut self) -> Result<Option<PullResponse>, SyncError> {
         loop {
-            match self.reader.next_part() {
-                Ok(Some(part)) => return Ok(Some(part)),
+            match self.reader.next_frame() {
+                Ok(Some(bytes)) => return self.read_part(&bytes).map(Some),
                 Ok(None) => {}
                 Err(protocol::CodecError::TooLarge(cap)) => {
                     self.body = None;
@@ -217,6 +225,28 @@ impl PullStream {
     }
 }
 
+impl PullStream {
+    /// Whether the server sends compact parts.
+    pub fn is_compact(&self) -> bool {
+        self.compact.is_some()
+    }
+
+    fn read_part(&mut self, bytes: &[u8]) -> Result<PullResponse, SyncError> {
+        let Some(decoder) = self.compact.as_mut() else {
+            return protocol::decode(bytes).map_err(|e| SyncError::Protocol(e.to_string()));
+        };
+        decoder.decode(bytes, protocol::MAX_PULL_PART).map_err(|e| {
+            // The stream's tables may be part-way: it cannot go on.
+            self.body = None;
+            self.compact = None;
+            match e {
+                CompactError::TooLarge(cap) => SyncError::PartTooLarge { cap },
+                e => SyncError::PartCorrupt(e.to_string()),
+            }
+        })
+    }
+}
+
 fn upload_offset(resp: &reqwest::Response) -> Result<u64, SyncError> {
     resp.headers()
         .get("upload-offset")
@@ -233,7 +263,37 @@ impl SyncClient {
             base: server.trim_end_matches('/').to_string(),
             token: token.to_string(),
             report: None,
+            compact_parts: options.compact_parts,
+            compact_after_cursor: false,
         })
+    }
+
+    /// This client, asking streamed pulls for compact parts or not
+    /// (plain parts only).
+    pub fn with_compact_parts(&self, compact: bool) -> SyncClient {
+        SyncClient {
+            compact_parts: compact,
+            ..self.clone()
+        }
+    }
+
+    /// This client, asking streamed pulls for compact parts after a
+    /// cursor too when `resume` (the engine resuming a compact stream that
+    /// broke); by default only a pull from no cursor asks, so that a
+    /// reconnect with nothing new stays the same bare request.
+    pub fn resuming_compact(&self, resume: bool) -> SyncClient {
+        SyncClient {
+            compact_after_cursor: resume,
+            ..self.clone()
+        }
+    }
+
+    /// The `Accept` of a streamed pull when it asks for compact parts
+    /// (plain parts listed after them); `None` to send none, as before
+    /// compact parts existed.
+    fn parts_accept(&self, cursor: Option<&str>) -> Option<String> {
+        (self.compact_parts && (cursor.is_none() || self.compact_after_cursor))
+            .then(|| format!("{COMPACT_PARTS_MEDIA_TYPE}, {}", protocol::PARTS_MEDIA_TYPE))
     }
 
     /// This client, sending `report` with its pushes and pulls (what the
@@ -404,11 +464,13 @@ impl SyncClient {
         }
         // A first sync on 2G takes many minutes: the request's own deadline
         // is lifted, and each read instead must see a byte within `idle`.
-        let req = self.with_report(
-            self.get("/api/v1/sync/pull/stream")
-                .query(&query)
-                .timeout(STREAM_DEADLINE),
-        );
+        // Compact parts when asked for and the server has them, plain parts
+        // otherwise: the answer's Content-Type says which came.
+        let mut req = self.get("/api/v1/sync/pull/stream").query(&query);
+        if let Some(accept) = self.parts_accept(cursor) {
+            req = req.header(reqwest::header::ACCEPT, accept);
+        }
+        let req = self.with_report(req.timeout(STREAM_DEADLINE));
         let resp = tokio::time::timeout(idle, req.send())
             .await
             .map_err(|_| SyncError::Network(format!("no answer within {idle:?}")))?
@@ -417,10 +479,17 @@ impl SyncClient {
             return Err(problem(resp).await);
         }
         let notices = notices_of(&resp);
+        let compact = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(COMPACT_PARTS_MEDIA_TYPE));
         let body = (resp.status() != StatusCode::NO_CONTENT).then_some(resp);
         Ok(PullStream {
             body,
             reader: protocol::PartReader::new(protocol::MAX_PULL_PART),
+            compact: compact.then(CompactDecoder::new),
             notices,
             idle,
         })

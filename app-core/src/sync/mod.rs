@@ -1,6 +1,8 @@
 //! Sync: the wire protocol shared by the server and the device, and the
 //! device's sync engine.
 //!
+//! - [`compact`] (feature `doc`) is the compact form of a streamed
+//!   pull's parts, encoded by the server and decoded by the device.
 //! - [`protocol`] holds the message types and their encoding, and
 //!   [`status`] what the engine tells the interface; both are plain serde
 //!   with no I/O and compile everywhere (wasm included).
@@ -15,6 +17,8 @@
 //!
 //! `docs/protocol.md` describes the protocol for people.
 
+#[cfg(feature = "doc")]
+pub mod compact;
 #[cfg(feature = "store")]
 pub mod decide;
 #[cfg(feature = "sync-client")]

@@ -206,7 +206,12 @@ pub const MAX_PULL_PART: usize = MAX_PUSH_DECODED + 1024 * 1024;
 /// One part of a streamed pull as it goes on the wire (before the body's
 /// compression): its length as a big-endian `u32`, then the part.
 pub fn encode_part(part: &PullResponse) -> Result<Vec<u8>, CodecError> {
-    let body = encode(part)?;
+    frame(encode(part)?)
+}
+
+/// A part's bytes framed for the stream: their length as a big-endian
+/// `u32`, then the bytes.
+pub fn frame(body: Vec<u8>) -> Result<Vec<u8>, CodecError> {
     let len = u32::try_from(body.len())
         .map_err(|_| CodecError::Encode(format!("a part of {} bytes", body.len())))?;
     let mut out = Vec::with_capacity(body.len() + 4);
@@ -248,6 +253,16 @@ impl PartReader {
 
     /// The next whole part, `None` while its bytes have not all arrived.
     pub fn next_part(&mut self) -> Result<Option<PullResponse>, CodecError> {
+        match self.next_frame()? {
+            Some(bytes) => decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The next whole part's bytes, unread (a compact part is decoded by
+    /// the stream's [`super::compact::CompactDecoder`]); `None` while they
+    /// have not all arrived.
+    pub fn next_frame(&mut self) -> Result<Option<Vec<u8>>, CodecError> {
         let Some(head) = self.buf.first_chunk::<4>() else {
             return Ok(None);
         };
@@ -258,9 +273,9 @@ impl PartReader {
         if self.buf.len() < 4 + len {
             return Ok(None);
         }
-        let part = decode(&self.buf[4..4 + len]);
+        let bytes = self.buf[4..4 + len].to_vec();
         self.buf.drain(..4 + len);
-        part.map(Some)
+        Ok(Some(bytes))
     }
 }
 

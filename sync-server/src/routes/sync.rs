@@ -24,6 +24,7 @@ use serde::Deserialize;
 use app_core::admin::Backlog;
 use app_core::domain::{DocId, Role, Timestamp};
 use app_core::scope::can_read;
+use app_core::sync::compact::COMPACT_PARTS_MEDIA_TYPE;
 use app_core::sync::protocol::{
     self, ChangeOutcome, DeviceReport, MAX_PULL_CHANGES, MAX_PUSH_BODY, MAX_PUSH_CHANGES,
     MAX_PUSH_DECODED, MEDIA_TYPE, NOTICES_HEADER, NoticeAck, Notices, PullResponse, PushRequest,
@@ -275,7 +276,10 @@ const STREAM_AHEAD: usize = 2;
 /// read from the store one at a time as the connection takes them (a
 /// channel of [`STREAM_AHEAD`] parts), so a province's pull never sits in
 /// memory whole; each part is flushed whole, so a client can apply it
-/// before the next arrives.
+/// before the next arrives. A client whose `Accept` lists
+/// [`COMPACT_PARTS_MEDIA_TYPE`] gets compact parts
+/// ([`app_core::sync::compact`]), named in the `Content-Type`; any other
+/// gets plain parts.
 pub async fn pull_stream(
     State(app): State<AppState>,
     authed: Authed,
@@ -292,8 +296,11 @@ pub async fn pull_stream(
         return Ok(announce(StatusCode::NO_CONTENT.into_response(), notices));
     };
     let zstd = codec::accepts_zstd(&headers);
+    let compact = codec::accepts(&headers, COMPACT_PARTS_MEDIA_TYPE);
+    let writer =
+        codec::PartWriter::new(zstd, compact).map_err(|e| ApiError::Internal(e.to_string()))?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(STREAM_AHEAD);
-    tokio::spawn(produce_parts(app, query, epoch, first, zstd, tx));
+    tokio::spawn(produce_parts(app, query, epoch, first, writer, tx));
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     }));
@@ -301,9 +308,16 @@ pub async fn pull_stream(
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(protocol::PARTS_MEDIA_TYPE),
+        HeaderValue::from_static(if compact {
+            COMPACT_PARTS_MEDIA_TYPE
+        } else {
+            protocol::PARTS_MEDIA_TYPE
+        }),
     );
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("accept, accept-encoding"),
+    );
     if zstd {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("zstd"));
     }
@@ -320,22 +334,17 @@ async fn produce_parts(
     mut query: PullQuery,
     epoch: i64,
     first: (PullResponse, i64),
-    zstd: bool,
+    writer: codec::PartWriter,
     tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
 ) {
-    let mut encoder = match zstd.then(codec::StreamEncoder::new).transpose() {
-        Ok(e) => e,
-        Err(e) => {
-            let _ = tx.send(Err(e)).await;
-            return;
-        }
-    };
+    let mut writer = Some(writer);
     let (mut part, mut next_after) = first;
     loop {
         let more = part.more;
-        let framed = match codec::frame_part(part, encoder.take()).await {
-            Ok((bytes, e)) => {
-                encoder = e;
+        let Some(w) = writer.take() else { return };
+        let framed = match w.write(part).await {
+            Ok((bytes, w)) => {
+                writer = Some(w);
                 bytes
             }
             Err(e) => {
@@ -363,8 +372,8 @@ async fn produce_parts(
             None => break,
         }
     }
-    if let Some(e) = encoder {
-        match e.finish() {
+    if let Some(w) = writer {
+        match w.finish() {
             Ok(tail) if !tail.is_empty() => {
                 let _ = tx.send(Ok(Bytes::from(tail))).await;
             }

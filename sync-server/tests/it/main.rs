@@ -126,6 +126,7 @@ suite! {
         the_device_engine_round_trips,
         an_engine_past_its_upload_quota_waits_and_retries,
         a_streamed_first_sync_equals_the_paged_one_and_resumes_after_a_cut,
+        a_compact_part_that_does_not_match_its_digest_is_refused,
     ],
     stats: [
         device_and_server_give_the_same_figures,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use app_core::domain::{Role, Scope};
+use app_core::sync::compact::{COMPACT_PARTS_MEDIA_TYPE, CompactDecoder};
 use app_core::sync::protocol::{self, PullResponse, PushRequest, PushResponse, WireChange};
 use app_core::sync::{EngineOptions, SyncClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -371,11 +372,22 @@ pub async fn the_stream_holds_the_pages(env: Env) {
     let idle = std::time::Duration::from_secs(20);
     let mut stream = client.pull_stream(None, 2, idle).await.unwrap();
     assert!(!stream.is_empty());
+    assert!(stream.is_compact(), "a device asks for compact parts");
     let mut parts = Vec::new();
     while let Some(part) = stream.next_part().await.unwrap() {
         parts.push(part);
     }
     assert_eq!(parts, pages, "the stream's parts are the pages");
+
+    // A client asking for plain parts only still gets them.
+    let plain_client = client.with_compact_parts(false);
+    let mut stream = plain_client.pull_stream(None, 2, idle).await.unwrap();
+    assert!(!stream.is_compact());
+    let mut parts = Vec::new();
+    while let Some(part) = stream.next_part().await.unwrap() {
+        parts.push(part);
+    }
+    assert_eq!(parts, pages, "plain parts are the pages");
 
     // From the last cursor nothing is new: 204, and the stream is empty.
     let mut done = client
@@ -407,6 +419,29 @@ pub async fn the_stream_holds_the_pages(env: Env) {
     }
     assert!(reader.is_empty());
     assert_eq!(decoded, pages);
+    // Compact parts when asked for, named in the Content-Type: decoded
+    // with the stream's tables, the same pages.
+    let resp = raw
+        .get(env.handle.url() + "/api/v1/sync/pull/stream?limit=2")
+        .bearer_auth(&c2.token)
+        .header("accept-encoding", "zstd")
+        .header(
+            "accept",
+            format!("{COMPACT_PARTS_MEDIA_TYPE}, {}", protocol::PARTS_MEDIA_TYPE),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], COMPACT_PARTS_MEDIA_TYPE);
+    let body = zstd::decode_all(&resp.bytes().await.unwrap()[..]).unwrap();
+    let mut reader = protocol::PartReader::new(protocol::MAX_PULL_PART);
+    reader.extend(&body);
+    let mut decoder = CompactDecoder::new();
+    let mut compact = Vec::new();
+    while let Some(bytes) = reader.next_frame().unwrap() {
+        compact.push(decoder.decode(&bytes, protocol::MAX_PULL_PART).unwrap());
+    }
+    assert_eq!(compact, pages);
     // Without zstd, the parts as they are.
     let resp = raw
         .get(env.handle.url() + "/api/v1/sync/pull/stream?limit=2")

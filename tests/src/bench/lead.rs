@@ -498,6 +498,10 @@ fn stream_probe(corpus: &[super::corpus::SeedDoc]) -> anyhow::Result<()> {
         .collect::<Result<_, _>>()?;
     let raw: usize = parts.iter().map(Vec::len).sum();
     eprintln!("stream probe: {} parts, {raw} bytes framed", parts.len());
+    compact_probe(&changes)?;
+    if std::env::var_os("KETEPAI_BENCH_STREAM_PROBE").is_some_and(|v| v == "compact") {
+        return Ok(());
+    }
     for (level, window, ldm) in [
         (3, 21, false),
         (3, 23, false),
@@ -528,6 +532,97 @@ fn stream_probe(corpus: &[super::corpus::SeedDoc]) -> anyhow::Result<()> {
     }
     other_forms_probe(corpus, &changes)?;
     Ok(())
+}
+
+/// The compact parts of the year ([`app_core::sync::compact`]), framed as
+/// the server frames them, through one zstd stream at several levels and
+/// windows: bytes, the encoder's CPU and memory (the compression context's
+/// size at the end of the stream), and the device's CPU to decode and
+/// rebuild the changes (zstd aside).
+fn compact_probe(changes: &[app_core::sync::protocol::WireChange]) -> anyhow::Result<()> {
+    use app_core::sync::compact::{CompactDecoder, CompactEncoder};
+    use app_core::sync::protocol::{self, PullResponse};
+    let pages: Vec<PullResponse> = changes
+        .chunks(protocol::MAX_PULL_CHANGES as usize)
+        .map(|c| PullResponse {
+            changes: c.to_vec(),
+            cursor: "1.1000000".into(),
+            more: true,
+        })
+        .collect();
+    let started = Instant::now();
+    let mut encoder = CompactEncoder::new();
+    let parts: Vec<Vec<u8>> = pages
+        .iter()
+        .map(|p| protocol::frame(encoder.encode(p)))
+        .collect::<Result<_, _>>()?;
+    let encode_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut decoder = CompactDecoder::new();
+    for (part, page) in parts.iter().zip(&pages) {
+        let decoded = decoder.decode(&part[4..], protocol::MAX_PULL_PART)?;
+        anyhow::ensure!(decoded == *page, "a compact part did not round-trip");
+    }
+    let decode_s = started.elapsed().as_secs_f64();
+    let raw: usize = parts.iter().map(Vec::len).sum();
+    eprintln!(
+        "stream probe: compact parts: {raw} bytes framed, encoded in {encode_s:.2} s, \
+         decoded and checked in {decode_s:.2} s"
+    );
+    for (level, window) in [(6, 21), (6, 23), (9, 23), (12, 24), (15, 24)] {
+        let started = Instant::now();
+        let (bytes, memory) = zstd_context_stream(&parts, level, window)?;
+        eprintln!(
+            "stream probe: compact, level {level}, window 2^{window}: {bytes} bytes in {:.2} s, \
+             encoder context {:.1} MiB",
+            started.elapsed().as_secs_f64(),
+            memory as f64 / (1024.0 * 1024.0)
+        );
+    }
+    Ok(())
+}
+
+/// One zstd stream over `parts`, flushed after each, with the compression
+/// context's own size at the end (what one open stream holds).
+fn zstd_context_stream(
+    parts: &[Vec<u8>],
+    level: i32,
+    window: u32,
+) -> anyhow::Result<(usize, usize)> {
+    use zstd::zstd_safe::{CCtx, CParameter, InBuffer, OutBuffer};
+    let err = |code: usize| anyhow::anyhow!("zstd: {}", zstd::zstd_safe::get_error_name(code));
+    let mut cctx = CCtx::create();
+    cctx.set_parameter(CParameter::CompressionLevel(level))
+        .map_err(err)?;
+    cctx.set_parameter(CParameter::WindowLog(window))
+        .map_err(err)?;
+    let mut total = 0;
+    let mut buf = vec![0u8; 1 << 20];
+    for p in parts {
+        let mut input = InBuffer::around(p.as_slice());
+        while input.pos() < p.len() {
+            let mut out = OutBuffer::around(buf.as_mut_slice());
+            cctx.compress_stream(&mut out, &mut input).map_err(err)?;
+            total += out.pos();
+        }
+        loop {
+            let mut out = OutBuffer::around(buf.as_mut_slice());
+            let left = cctx.flush_stream(&mut out).map_err(err)?;
+            total += out.pos();
+            if left == 0 {
+                break;
+            }
+        }
+    }
+    loop {
+        let mut out = OutBuffer::around(buf.as_mut_slice());
+        let left = cctx.end_stream(&mut out).map_err(err)?;
+        total += out.pos();
+        if left == 0 {
+            break;
+        }
+    }
+    Ok((total, cctx.sizeof()))
 }
 
 /// zstd at the server's settings (level 6, 2 MiB window) over `chunks`,
