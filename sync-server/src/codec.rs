@@ -250,6 +250,11 @@ pub const COMPACT_STREAM_LEVEL: i32 = 12;
 /// Window of a streamed pull of compact parts (2^24 = 16 MiB): also the
 /// device's decoding memory for the stream.
 pub const COMPACT_STREAM_WINDOW_LOG: u32 = 24;
+/// Streamed pulls an instance serves as compact parts at once. Each holds
+/// about 57 MiB of compression context, so eight hold under 0.5 GiB; a
+/// training day's further first syncs are served as plain parts (level 6,
+/// about 5 MiB each, 1.4 times the bytes) until one of the eight ends.
+pub const MAX_COMPACT_STREAMS: usize = 8;
 
 /// What writes a streamed pull's parts: plain or compact
 /// ([`app_core::sync::compact`]), through the stream's compression or not.

@@ -147,6 +147,7 @@ impl Server {
                     budget.per_address_refill_secs.saturating_mul(1000),
                 )),
                 password_gate: Arc::new(PasswordGate::new(budget.concurrent, budget.queue)),
+                compact_streams: Arc::new(tokio::sync::Semaphore::new(codec::MAX_COMPACT_STREAMS)),
                 config: Arc::new(config),
             },
         })

@@ -35,4 +35,8 @@ pub struct AppState {
     pub address_limiter: Arc<EnrolLimiter>,
     /// Password hashes and checks in flight.
     pub password_gate: Arc<PasswordGate>,
+    /// Streamed pulls served as compact parts at once
+    /// ([`crate::codec::MAX_COMPACT_STREAMS`]): each holds a large zstd
+    /// context; past the cap a stream is served as plain parts.
+    pub compact_streams: Arc<tokio::sync::Semaphore>,
 }

@@ -213,6 +213,11 @@ pub struct SyncEngine {
     /// runs), so that a device with nothing to receive reconnects with the
     /// same bare request as before compact parts.
     compact_found_nothing: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether a compact part failed to rebuild ([`SyncError::PartCorrupt`]):
+    /// then every later pull of this run asks for plain parts, so that a
+    /// fault in the compact form (or a proxy that mangles it) costs one
+    /// round, not the device's sync.
+    compact_refused: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SyncEngine {
@@ -232,6 +237,7 @@ impl SyncEngine {
             reported: Arc::default(),
             resume_compact: Arc::default(),
             compact_found_nothing: Arc::default(),
+            compact_refused: Arc::default(),
         })
     }
 
@@ -722,10 +728,12 @@ impl SyncEngine {
         loop {
             self.enter(SyncPhase::Pulling, report.pulled as u64, None);
             report.requests += 1;
+            let refused = self.compact_refused.load(Ordering::SeqCst);
             let client = client
-                .resuming_compact(self.resume_compact.load(Ordering::SeqCst))
+                .resuming_compact(!refused && self.resume_compact.load(Ordering::SeqCst))
                 .with_compact_parts(
                     self.options.compact_parts
+                        && !refused
                         && !(cursor.is_none() && self.compact_found_nothing.load(Ordering::SeqCst)),
                 );
             let mut stream = client
@@ -746,6 +754,10 @@ impl SyncEngine {
                     Ok(Some(part)) => part,
                     Ok(None) => break,
                     Err(e) => {
+                        if matches!(e, SyncError::PartCorrupt(_)) {
+                            tracing::warn!(error = %e, "a compact part did not rebuild; pulling plain parts from now on");
+                            self.compact_refused.store(true, Ordering::SeqCst);
+                        }
                         let cut = stream.is_compact() && e.is_retryable();
                         self.resume_compact.store(cut, Ordering::SeqCst);
                         return Err(e);

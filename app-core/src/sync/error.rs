@@ -46,7 +46,9 @@ pub enum SyncError {
     },
     /// A compact part of a streamed pull did not rebuild into the changes
     /// the server sent (malformed, or its digest differs): refused whole,
-    /// nothing of it saved; the same request would only fail again.
+    /// nothing of it saved. Retryable: the engine's next round asks for
+    /// plain parts from the saved cursor, and keeps to them until the app
+    /// starts again.
     #[error("a corrupt pull part: {0}")]
     PartCorrupt(String),
     /// The local store failed.
@@ -58,14 +60,13 @@ impl SyncError {
     /// Whether retrying the same step later can succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            SyncError::Network(_) | SyncError::Protocol(_) => true,
+            SyncError::Network(_) | SyncError::Protocol(_) | SyncError::PartCorrupt(_) => true,
             SyncError::Server { retryable, .. } => *retryable,
             SyncError::Revoked
             | SyncError::Expired
             | SyncError::Unauthenticated
             | SyncError::NotEnrolled
             | SyncError::PartTooLarge { .. }
-            | SyncError::PartCorrupt(_)
             | SyncError::Store(_) => false,
         }
     }
@@ -121,7 +122,7 @@ mod tests {
             ),
             (
                 SyncError::PartCorrupt("digest".into()),
-                false,
+                true,
                 false,
                 "pull_part_corrupt",
             ),

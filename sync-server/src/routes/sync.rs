@@ -278,8 +278,9 @@ const STREAM_AHEAD: usize = 2;
 /// memory whole; each part is flushed whole, so a client can apply it
 /// before the next arrives. A client whose `Accept` lists
 /// [`COMPACT_PARTS_MEDIA_TYPE`] gets compact parts
-/// ([`app_core::sync::compact`]), named in the `Content-Type`; any other
-/// gets plain parts.
+/// ([`app_core::sync::compact`]), named in the `Content-Type`, while fewer
+/// than [`codec::MAX_COMPACT_STREAMS`] are being served; any other gets
+/// plain parts.
 pub async fn pull_stream(
     State(app): State<AppState>,
     authed: Authed,
@@ -296,11 +297,20 @@ pub async fn pull_stream(
         return Ok(announce(StatusCode::NO_CONTENT.into_response(), notices));
     };
     let zstd = codec::accepts_zstd(&headers);
-    let compact = codec::accepts(&headers, COMPACT_PARTS_MEDIA_TYPE);
+    // Each compact stream holds a large compression context: past the cap,
+    // a client that asked for compact parts gets plain ones, which it reads
+    // as well (the `Content-Type` says which).
+    let permit = codec::accepts(&headers, COMPACT_PARTS_MEDIA_TYPE)
+        .then(|| app.compact_streams.clone().try_acquire_owned().ok())
+        .flatten();
+    let compact = permit.is_some();
     let writer =
         codec::PartWriter::new(zstd, compact).map_err(|e| ApiError::Internal(e.to_string()))?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(STREAM_AHEAD);
-    tokio::spawn(produce_parts(app, query, epoch, first, writer, tx));
+    tokio::spawn(async move {
+        produce_parts(app, query, epoch, first, writer, tx).await;
+        drop(permit);
+    });
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     }));

@@ -389,6 +389,30 @@ pub async fn the_stream_holds_the_pages(env: Env) {
     }
     assert_eq!(parts, pages, "plain parts are the pages");
 
+    // While the instance serves as many compact streams as it may at once,
+    // a device asking for compact parts gets plain ones, and reads them.
+    let busy = env
+        .handle
+        .server()
+        .state()
+        .compact_streams
+        .clone()
+        // Waits for the streams above to have let go of theirs.
+        .acquire_many_owned(sync_server::codec::MAX_COMPACT_STREAMS as u32)
+        .await
+        .unwrap();
+    let mut stream = client.pull_stream(None, 2, idle).await.unwrap();
+    assert!(!stream.is_compact(), "past the cap, plain parts");
+    let mut parts = Vec::new();
+    while let Some(part) = stream.next_part().await.unwrap() {
+        parts.push(part);
+    }
+    assert_eq!(parts, pages, "the same pages");
+    drop(busy);
+    let stream = client.pull_stream(None, 2, idle).await.unwrap();
+    assert!(stream.is_compact(), "compact again once a stream has ended");
+    drop(stream);
+
     // From the last cursor nothing is new: 204, and the stream is empty.
     let mut done = client
         .pull_stream(cursor.as_deref(), 2, idle)
