@@ -309,6 +309,29 @@ impl PartWriter {
         .map_err(std::io::Error::other)?
     }
 
+    /// Reads a part into the compact tables without writing it (a broken
+    /// stream's part read again, see `routes::sync`'s `seed_tables`); off
+    /// the async threads. Gives the writer back.
+    pub async fn observe(
+        mut self,
+        part: app_core::sync::protocol::PullResponse,
+    ) -> std::io::Result<PartWriter> {
+        tokio::task::spawn_blocking(move || {
+            if let Some(c) = self.compact.as_mut() {
+                c.encode(&part);
+            }
+            self
+        })
+        .await
+        .map_err(std::io::Error::other)
+    }
+
+    /// This writer (its compression) with the compact tables of `other`.
+    pub fn with_tables_of(mut self, other: PartWriter) -> PartWriter {
+        self.compact = other.compact;
+        self
+    }
+
     /// Ends the stream; its last bytes (the compression's epilogue).
     pub fn finish(self) -> std::io::Result<Vec<u8>> {
         match self.zstd {

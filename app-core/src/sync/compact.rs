@@ -50,6 +50,11 @@ use crate::domain::DocId;
 /// asked for with `Accept` and named in the answer's `Content-Type`.
 pub const COMPACT_PARTS_MEDIA_TYPE: &str = "application/vnd.ketepai.compact-parts";
 
+/// Response header of a streamed pull of compact parts whose tables the
+/// server rebuilt from the broken stream the request named (`tables_from`):
+/// `1` when the stream goes on with the tables the device kept.
+pub const COMPACT_SEEDED_HEADER: &str = "ketepai-compact-seeded";
+
 /// The magic bytes opening every Automerge chunk.
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 /// The chunk type of an uncompressed change.
@@ -257,7 +262,7 @@ fn rebuild(head: &Head<'_>) -> (Vec<u8>, [u8; 32]) {
 
 /// The hash of a change sent verbatim, as Automerge computes it.
 fn verbatim_hash(bytes: &[u8]) -> [u8; 32] {
-    automerge::Change::from_bytes(bytes.to_vec()).map_or(NO_HASH, |c| c.hash().0)
+    crate::doc::decode_change(bytes).map_or(NO_HASH, |c| c.hash().0)
 }
 
 /// What both ends know of a stream so far.
@@ -459,7 +464,9 @@ impl CompactDecoder {
             }
             KIND_COMPACT => {
                 let (bytes, hash) = self.compact(doc, r)?;
-                automerge::Change::from_bytes(bytes.clone())
+                // Under `catch_unwind`: Automerge panics on some malformed
+                // operation columns (found by the `compact_part` target).
+                crate::doc::decode_change(&bytes)
                     .map_err(|e| malformed(format!("a rebuilt change does not load: {e}")))?;
                 (bytes, hash)
             }
@@ -764,5 +771,52 @@ mod tests {
             assert_eq!(Reader::new(&out).uleb(), Some(v), "{v}");
         }
         assert_eq!(Reader::new(&[0x80; 11]).uleb(), None);
+    }
+
+    /// Found by the `compact_part` fuzz target in CI's seeded run: a
+    /// compact part whose rebuilt change has operation columns that make
+    /// Automerge panic in `Change::from_bytes` (`types.rs:464`). The
+    /// decoder now checks rebuilt changes through `doc::decode_change`,
+    /// under `catch_unwind`: a typed error, not a panic.
+    #[test]
+    fn a_rebuilt_change_that_panics_automerge_is_an_error() {
+        let hex = concat!(
+            "0000031c0004332e313702000192f0000000700080000000000bbbbb0100001007070707070707070707070707070707",
+            "010100d70400000a010e020e1106130d15ee0134054213562757e001700200107f000002080000030300000400107fff",
+            "ffffffffffff001e000400140700000a00107f0000027e00140601000a70055f6b696e64075f736368656d6102696406",
+            "617574686f72047465616d04646174650a73746172745f74696d6508656e645f74696d650776696c6c616765086c6f63",
+            "6174696f6e08616374697669747908696e6475737472790e6661726d6572735f73657276656408747261696e65657306",
+            "7365727665640c746563686e6f6c6f6769657300017e097661726965746965730b6465736372697074696f6e00087606",
+            "70686f746f73067374617475730672657669657707636f6d6d656e740262790261740a637265617465645f6174096475",
+            "706c696361746507726576696577730b7265736f6c7574696f6e73100102080a0e0102027d01020408017c0201000404",
+            "0102027eb6011303c6047fa60102007bc60100a602661303007fa602020008367e00960104007f690300736572766963",
+            "655f6c6f670230313932663030302d303030302d373030302d383030302d303030303030306262626262303139326630",
+            "30302d303030302d373030302d383030302d30303030303030303030303130313932663030302d303030302d37303030",
+            "2d383030302d303030303030303061613031323032362d31312d3238353230333234303031303031746563686e696361",
+            "6c5f67756964616e6365e88cb6e58fb60ce88cb6e59bade7bbbfe889b2e998b2e68ea7e68c87e5afbce88cb6e5869ce4",
+            "bfaee589aae88cb6e6a0917375626d697474656480f0e7a4a234250001010100010226006b00000b010202021104130e",
+            "34064209560957157009710273040d000d1300010c007d00267004017e7b1802017e6c15000205040101020105030401",
+            "7e03010236050004367e0036e794b0e997b4efbc9ae78e89e7b1b3e8bfbde882a50202050104007e010006007f160501",
+            "8f97a1cadd18757ed04dd186d7674bf825a4aae706da06942db9db18d8d2d83b",
+        );
+        let data: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let mut reader = crate::sync::protocol::PartReader::new(crate::sync::protocol::MAX_PULL_PART);
+        reader.extend(&data);
+        let mut decoder = CompactDecoder::new();
+        let mut errors = 0;
+        while let Ok(Some(bytes)) = reader.next_frame() {
+            match decoder.decode(&bytes, crate::sync::protocol::MAX_PULL_PART) {
+                Ok(_) => {}
+                Err(e) => {
+                    errors += 1;
+                    assert!(matches!(e, CompactError::Malformed(_)), "{e}");
+                    break;
+                }
+            }
+        }
+        assert_eq!(errors, 1, "the part is refused");
     }
 }

@@ -218,6 +218,9 @@ pub struct SyncEngine {
     /// fault in the compact form (or a proxy that mangles it) costs one
     /// round, not the device's sync.
     compact_refused: Arc<std::sync::atomic::AtomicBool>,
+    /// The tables of the compact stream that broke last, for the next
+    /// pull to resume it with ([`super::http::CompactSeed`]).
+    compact_seed: Arc<std::sync::Mutex<Option<super::http::CompactSeed>>>,
 }
 
 impl SyncEngine {
@@ -238,6 +241,7 @@ impl SyncEngine {
             resume_compact: Arc::default(),
             compact_found_nothing: Arc::default(),
             compact_refused: Arc::default(),
+            compact_seed: Arc::default(),
         })
     }
 
@@ -736,11 +740,17 @@ impl SyncEngine {
                         && !refused
                         && !(cursor.is_none() && self.compact_found_nothing.load(Ordering::SeqCst)),
                 );
+            let seed = self
+                .compact_seed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
             let mut stream = client
-                .pull_stream(
+                .pull_stream_resuming(
                     cursor.as_deref(),
                     self.options.pull_limit,
                     self.options.request_timeout,
+                    seed,
                 )
                 .await?;
             if cursor.is_none() && stream.is_empty() {
@@ -760,6 +770,15 @@ impl SyncEngine {
                         }
                         let cut = stream.is_compact() && e.is_retryable();
                         self.resume_compact.store(cut, Ordering::SeqCst);
+                        if cut {
+                            // The link broke: keep the tables for the
+                            // next round to go on with.
+                            *self
+                                .compact_seed
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                                stream.take_seed();
+                        }
                         return Err(e);
                     }
                 };

@@ -15,7 +15,9 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde::Serialize;
 
-use super::compact::{COMPACT_PARTS_MEDIA_TYPE, CompactDecoder, CompactError};
+use super::compact::{
+    COMPACT_PARTS_MEDIA_TYPE, COMPACT_SEEDED_HEADER, CompactDecoder, CompactError,
+};
 use super::engine::EngineOptions;
 use super::error::SyncError;
 use super::protocol::{
@@ -170,8 +172,25 @@ pub struct PullStream {
     /// The stream's tables when the server answered compact parts
     /// (`Content-Type` [`COMPACT_PARTS_MEDIA_TYPE`]).
     compact: Option<CompactDecoder>,
+    /// The cursor the compact tables start from: this request's cursor, or
+    /// a broken stream's when the server seeded the tables from it.
+    tables_from: Option<String>,
+    /// Whether the server seeded this stream's tables from a broken one.
+    seeded: bool,
     notices: u64,
     idle: std::time::Duration,
+}
+
+/// What a compact stream that broke part-way leaves for the next one: its
+/// tables as the device holds them after its last whole part, and the
+/// cursor they start from. Sent back (as `tables_from`), it lets the server
+/// rebuild the same tables, so that the resumed stream goes on referring to
+/// the documents, actors and changes the broken one sent (docs/protocol.md,
+/// "Compact parts").
+#[derive(Debug)]
+pub struct CompactSeed {
+    from: Option<String>,
+    decoder: CompactDecoder,
 }
 
 impl PullStream {
@@ -229,6 +248,23 @@ impl PullStream {
     /// Whether the server sends compact parts.
     pub fn is_compact(&self) -> bool {
         self.compact.is_some()
+    }
+
+    /// Whether the server seeded this compact stream's tables from the
+    /// broken stream the request named.
+    pub fn is_seeded(&self) -> bool {
+        self.seeded
+    }
+
+    /// The stream's compact tables, for resuming it after the link broke
+    /// ([`SyncClient::pull_stream_resuming`]); `None` for plain parts or
+    /// once a part failed to decode.
+    pub fn take_seed(&mut self) -> Option<CompactSeed> {
+        let decoder = self.compact.take()?;
+        Some(CompactSeed {
+            from: self.tables_from.take(),
+            decoder,
+        })
     }
 
     fn read_part(&mut self, bytes: &[u8]) -> Result<PullResponse, SyncError> {
@@ -457,10 +493,30 @@ impl SyncClient {
         limit: u32,
         idle: std::time::Duration,
     ) -> Result<PullStream, SyncError> {
+        self.pull_stream_resuming(cursor, limit, idle, None).await
+    }
+
+    /// [`Self::pull_stream`] resuming a compact stream that broke: with
+    /// `seed` (from [`PullStream::take_seed`]) the request names the cursor
+    /// the broken stream's tables start from, and a server that rebuilds
+    /// them says so (`Ketepai-Compact-Seeded`); then the stream goes on
+    /// with them, else with new ones.
+    pub async fn pull_stream_resuming(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+        idle: std::time::Duration,
+        seed: Option<CompactSeed>,
+    ) -> Result<PullStream, SyncError> {
         let limit = limit.to_string();
         let mut query: Vec<(&str, &str)> = vec![("limit", &limit)];
         if let Some(c) = cursor {
             query.push(("cursor", c));
+        }
+        let asks_compact = self.parts_accept(cursor).is_some();
+        let seed = seed.filter(|_| asks_compact);
+        if let Some(seed) = &seed {
+            query.push(("tables_from", seed.from.as_deref().unwrap_or("")));
         }
         // A first sync on 2G takes many minutes: the request's own deadline
         // is lifted, and each read instead must see a byte within `idle`.
@@ -485,11 +541,22 @@ impl SyncClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case(COMPACT_PARTS_MEDIA_TYPE));
+        let seeded = compact
+            && resp
+                .headers()
+                .get(COMPACT_SEEDED_HEADER)
+                .is_some_and(|v| v == "1");
+        let (decoder, tables_from) = match seed {
+            Some(seed) if seeded => (seed.decoder, seed.from),
+            _ => (CompactDecoder::new(), cursor.map(str::to_string)),
+        };
         let body = (resp.status() != StatusCode::NO_CONTENT).then_some(resp);
         Ok(PullStream {
             body,
             reader: protocol::PartReader::new(protocol::MAX_PULL_PART),
-            compact: compact.then(CompactDecoder::new),
+            compact: compact.then_some(decoder),
+            tables_from,
+            seeded,
             notices,
             idle,
         })

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use app_core::admin::Backlog;
 use app_core::domain::{DocId, Role, Timestamp};
 use app_core::scope::can_read;
-use app_core::sync::compact::COMPACT_PARTS_MEDIA_TYPE;
+use app_core::sync::compact::{COMPACT_PARTS_MEDIA_TYPE, COMPACT_SEEDED_HEADER};
 use app_core::sync::protocol::{
     self, ChangeOutcome, DeviceReport, MAX_PULL_CHANGES, MAX_PUSH_BODY, MAX_PUSH_CHANGES,
     MAX_PUSH_DECODED, MEDIA_TYPE, NOTICES_HEADER, NoticeAck, Notices, PullResponse, PushRequest,
@@ -145,6 +145,11 @@ pub struct PullParams {
     pub cursor: Option<String>,
     /// Page size.
     pub limit: Option<u32>,
+    /// Streamed pull of compact parts only: the cursor a broken stream
+    /// started from (empty for none), whose tables the device kept; the
+    /// server rebuilds them by reading that stream's parts up to `cursor`
+    /// again, and says so with `Ketepai-Compact-Seeded: 1`.
+    pub tables_from: Option<String>,
 }
 
 /// A pull's page size: as asked, within `1..=MAX_PULL_CHANGES` (the most
@@ -304,8 +309,12 @@ pub async fn pull_stream(
         .then(|| app.compact_streams.clone().try_acquire_owned().ok())
         .flatten();
     let compact = permit.is_some();
-    let writer =
+    let mut writer =
         codec::PartWriter::new(zstd, compact).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut seeded = false;
+    if compact && let Some(from) = &params.tables_from {
+        (writer, seeded) = seed_tables(&app, &authed, &params, from, writer).await?;
+    }
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(STREAM_AHEAD);
     tokio::spawn(async move {
         produce_parts(app, query, epoch, first, writer, tx).await;
@@ -331,7 +340,58 @@ pub async fn pull_stream(
     if zstd {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("zstd"));
     }
+    if seeded {
+        h.insert(COMPACT_SEEDED_HEADER, HeaderValue::from_static("1"));
+    }
     Ok(announce(resp, notices))
+}
+
+/// Rebuilds the compact tables of a broken stream that started at `from`
+/// by reading its parts again, up to the one that ends at the request's
+/// cursor (where the device's saved parts end), without sending them.
+/// Gives the writer with those tables and `true`; or, when the parts read
+/// again do not end exactly there (the scope changed, or the device named
+/// another stream), a writer with new tables and `false`. The device
+/// decodes with its own tables only when told `true`, and each part's
+/// digest still guards what it saves.
+async fn seed_tables(
+    app: &AppState,
+    authed: &Authed,
+    params: &PullParams,
+    from: &str,
+    fresh: codec::PartWriter,
+) -> Result<(codec::PartWriter, bool), ApiError> {
+    let Some(until) = params.cursor.as_deref() else {
+        return Ok((fresh, false));
+    };
+    let epoch = authed.scope_epoch;
+    let replay = PullParams {
+        cursor: (!from.is_empty()).then(|| from.to_string()),
+        limit: params.limit,
+        tables_from: None,
+    };
+    let Ok((mut query, page)) = first_page(app, authed, &replay).await else {
+        return Ok((fresh, false));
+    };
+    let mut writer =
+        codec::PartWriter::new(false, true).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut next = answer_of(page, query.after, epoch);
+    while let Some((part, after)) = next {
+        let (done, more) = (part.cursor == until, part.more);
+        writer = writer
+            .observe(part)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        if done {
+            return Ok((fresh.with_tables_of(writer), true));
+        }
+        if !more {
+            break;
+        }
+        query.after = after;
+        next = answer_of(app.store.pull(&query).await?, query.after, epoch);
+    }
+    Ok((fresh, false))
 }
 
 /// Writes a streamed pull's parts into `tx`, starting with `first`, page

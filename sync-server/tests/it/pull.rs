@@ -389,6 +389,50 @@ pub async fn the_stream_holds_the_pages(env: Env) {
     }
     assert_eq!(parts, pages, "plain parts are the pages");
 
+    // A compact stream broken after its second part resumes with the
+    // tables the device kept: the server rebuilds them from the named
+    // start and says so, and the rest decodes with them.
+    let mut broken = client.pull_stream(None, 2, idle).await.unwrap();
+    let mut got = vec![
+        broken.next_part().await.unwrap().unwrap(),
+        broken.next_part().await.unwrap().unwrap(),
+    ];
+    let seed = broken.take_seed().expect("a compact stream has tables");
+    drop(broken);
+    let after_two = got[1].cursor.clone();
+    let mut resumed = client
+        .resuming_compact(true)
+        .pull_stream_resuming(Some(&after_two), 2, idle, Some(seed))
+        .await
+        .unwrap();
+    assert!(resumed.is_compact() && resumed.is_seeded());
+    while let Some(part) = resumed.next_part().await.unwrap() {
+        got.push(part);
+    }
+    assert_eq!(got, pages, "the resumed stream ends the pages");
+    // Tables the server cannot rebuild up to the cursor asked from (a
+    // stream that started past it): new tables, said so, the same pages.
+    let mut later = client
+        .resuming_compact(true)
+        .pull_stream(Some(&after_two), 2, idle)
+        .await
+        .unwrap();
+    later.next_part().await.unwrap().unwrap();
+    let seed = later.take_seed().unwrap();
+    drop(later);
+    let first_cursor = pages[0].cursor.clone();
+    let mut fresh = client
+        .resuming_compact(true)
+        .pull_stream_resuming(Some(&first_cursor), 2, idle, Some(seed))
+        .await
+        .unwrap();
+    assert!(fresh.is_compact() && !fresh.is_seeded());
+    let mut rest = vec![pages[0].clone()];
+    while let Some(part) = fresh.next_part().await.unwrap() {
+        rest.push(part);
+    }
+    assert_eq!(rest, pages);
+
     // While the instance serves as many compact streams as it may at once,
     // a device asking for compact parts gets plain ones, and reads them.
     let busy = env
