@@ -803,7 +803,8 @@ mod tests {
             .step_by(2)
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
             .collect();
-        let mut reader = crate::sync::protocol::PartReader::new(crate::sync::protocol::MAX_PULL_PART);
+        let mut reader =
+            crate::sync::protocol::PartReader::new(crate::sync::protocol::MAX_PULL_PART);
         reader.extend(&data);
         let mut decoder = CompactDecoder::new();
         let mut errors = 0;
