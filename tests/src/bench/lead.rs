@@ -530,7 +530,7 @@ fn stream_probe(corpus: &[super::corpus::SeedDoc]) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         );
     }
-    other_forms_probe(corpus, &changes)?;
+    other_forms_probe(corpus)?;
     Ok(())
 }
 
@@ -625,22 +625,12 @@ fn zstd_context_stream(
     Ok((total, cctx.sizeof()))
 }
 
-/// zstd at the server's settings (level 6, 2 MiB window) over `chunks`,
-/// flushed after each, as the streamed pull sends its parts.
+/// zstd at the plain parts' settings (level 6, 2 MiB window) over
+/// `chunks`, flushed after each, as the streamed pull sends its parts.
 fn zstd_stream(chunks: impl IntoIterator<Item = Vec<u8>>) -> anyhow::Result<usize> {
-    zstd_stream_at(chunks, 6)
-}
-
-/// [`zstd_stream`] at another level, with the window the level's row of
-/// the probe above uses (2 MiB to level 6, 8 MiB to 9, 16 MiB above).
-fn zstd_stream_at(chunks: impl IntoIterator<Item = Vec<u8>>, level: i32) -> anyhow::Result<usize> {
     use std::io::Write as _;
-    let mut e = zstd::stream::write::Encoder::new(Vec::new(), level)?;
-    e.window_log(match level {
-        ..=6 => 21,
-        7..=9 => 23,
-        _ => 24,
-    })?;
+    let mut e = zstd::stream::write::Encoder::new(Vec::new(), 6)?;
+    e.window_log(21)?;
     for c in chunks {
         e.write_all(&c)?;
         e.flush()?;
@@ -650,107 +640,30 @@ fn zstd_stream_at(chunks: impl IntoIterator<Item = Vec<u8>>, level: i32) -> anyh
 
 /// What the year would weigh in first-sync forms other than Automerge's
 /// changes (issue 14, item 1: the 1.2× target), each in one zstd stream at
-/// the server's settings, in parts of 2,000 changes or documents:
+/// the server's settings, in parts of 2,000 documents, each framed as a
+/// part is:
 ///
-/// - *stripped*: the same changes, each sent without what a device can
-///   recompute or was told before: the checksum, a dependency's 32-byte
-///   hash when it is the previous change of the same document, and the
-///   document's 16-byte id after its first change (an index instead);
 /// - *saves*: each document's compacted save, uncompressed;
 /// - *records*: each record's JSON as the REST baseline stores it (the
 ///   final state only, no history: a floor, not a form Ketepai could use).
-fn other_forms_probe(
-    corpus: &[super::corpus::SeedDoc],
-    changes: &[app_core::sync::protocol::WireChange],
-) -> anyhow::Result<()> {
-    use std::collections::HashMap;
-    fn uleb(buf: &[u8], at: &mut usize) -> anyhow::Result<u64> {
-        let (mut v, mut shift) = (0u64, 0);
-        loop {
-            let b = *buf.get(*at).context("truncated uleb")?;
-            *at += 1;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-            shift += 7;
-        }
-    }
-    fn put_uleb(out: &mut Vec<u8>, mut v: u64) {
-        loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(b);
-                return;
-            }
-            out.push(b | 0x80);
-        }
-    }
-    let mut docs: HashMap<app_core::domain::DocId, (u64, [u8; 32])> = HashMap::new();
-    let mut stripped: Vec<Vec<u8>> = Vec::with_capacity(changes.len());
-    let (mut kept_hashes, mut dropped_hashes) = (0usize, 0usize);
-    for c in changes {
-        let change = automerge::Change::from_bytes(c.bytes.clone())?;
-        let raw = change.raw_bytes();
-        // magic (4), checksum (4), chunk type (1), length (uleb), body.
-        let mut at = 9;
-        let _len = uleb(raw, &mut at)?;
-        let ndeps = uleb(raw, &mut at)? as usize;
-        let deps_at = at;
-        let body_rest = &raw[deps_at + 32 * ndeps..];
-        let mut out = Vec::with_capacity(raw.len());
-        let next = docs.len() as u64;
-        let (index, previous) = match docs.get(&c.doc) {
-            Some((i, h)) => (*i, Some(*h)),
-            None => (next, None),
-        };
-        if previous.is_none() {
-            out.push(0);
-            out.extend_from_slice(&c.doc.to_bytes());
-        } else {
-            out.push(1);
-            put_uleb(&mut out, next - index);
-        }
-        put_uleb(&mut out, ndeps as u64);
-        for d in 0..ndeps {
-            let hash = &raw[deps_at + 32 * d..deps_at + 32 * (d + 1)];
-            if Some(hash) == previous.as_ref().map(|h| &h[..]) {
-                out.push(0);
-                dropped_hashes += 1;
-            } else {
-                out.push(1);
-                out.extend_from_slice(hash);
-                kept_hashes += 1;
-            }
-        }
-        out.extend_from_slice(body_rest);
-        docs.insert(c.doc, (index, change.hash().0));
-        stripped.push(out);
-    }
-    let framed = |items: &[Vec<u8>]| -> Vec<Vec<u8>> {
+///
+/// The compact parts the server sends are weighed above; the form of
+/// changes without their checksum and repeated hashes that this probe
+/// first weighed (7.44 MB at level 6) became them.
+fn other_forms_probe(corpus: &[super::corpus::SeedDoc]) -> anyhow::Result<()> {
+    use app_core::sync::protocol;
+    let framed = |items: Vec<Vec<u8>>| -> anyhow::Result<Vec<Vec<u8>>> {
         items
             .chunks(2_000)
             .map(|page| {
                 let mut part = Vec::new();
-                for i in page {
-                    put_uleb(&mut part, i.len() as u64);
-                    part.extend_from_slice(i);
+                for item in page {
+                    part.extend(protocol::frame(item.clone())?);
                 }
-                part
+                Ok(part)
             })
             .collect()
     };
-    let raw_stripped: usize = stripped.iter().map(Vec::len).sum();
-    for level in [6, 9, 12, 15] {
-        let started = Instant::now();
-        let z = zstd_stream_at(framed(&stripped), level)?;
-        eprintln!(
-            "stream probe: stripped changes: {raw_stripped} bytes raw, {z} bytes at level {level} \
-             in {:.2} s ({dropped_hashes} dependency hashes dropped, {kept_hashes} kept)",
-            started.elapsed().as_secs_f64()
-        );
-    }
     let saves: Vec<Vec<u8>> = corpus
         .iter()
         .map(|d| {
@@ -759,10 +672,10 @@ fn other_forms_probe(
             Ok(out)
         })
         .collect::<anyhow::Result<_>>()?;
-    let saves_z = zstd_stream(framed(&saves))?;
+    let saves_z = zstd_stream(framed(saves)?)?;
     eprintln!("stream probe: compacted saves, uncompressed: {saves_z} bytes at level 6");
     let records: Vec<Vec<u8>> = corpus.iter().map(|d| d.json.clone().into_bytes()).collect();
-    let records_z = zstd_stream(framed(&records))?;
+    let records_z = zstd_stream(framed(records)?)?;
     eprintln!("stream probe: records' JSON, final state only: {records_z} bytes at level 6");
     Ok(())
 }
