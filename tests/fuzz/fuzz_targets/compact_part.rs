@@ -12,7 +12,6 @@
 //! rejected).
 #![no_main]
 
-use app_core::store::DocChange;
 use app_core::sync::compact::{CompactDecoder, CompactEncoder};
 use app_core::sync::protocol::{self, PartReader, PullResponse, WireChange};
 use libfuzzer_sys::fuzz_target;
@@ -51,7 +50,10 @@ fn seeds() -> Vec<Vec<u8>> {
         bytes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3],
     });
     vec![
-        stream(vec![part(raw[..1].to_vec(), true), part(raw[1..].to_vec(), false)]),
+        stream(vec![
+            part(raw[..1].to_vec(), true),
+            part(raw[1..].to_vec(), false),
+        ]),
         stream(vec![part(raw.clone(), false)]),
         stream(vec![part(verbatim, false)]),
     ]
@@ -72,30 +74,7 @@ fuzz_target!(
             };
             let weight: usize = part.changes.iter().map(|c| c.bytes.len()).sum();
             assert!(weight <= protocol::MAX_PULL_PART, "{weight} bytes rebuilt");
-            apply(part.changes);
+            ketepai_fuzz::apply_page(part.changes);
         }
     }
 );
-
-/// Applies a page's changes as the sync engine does.
-fn apply(changes: Vec<WireChange>) {
-    if changes.is_empty() {
-        return;
-    }
-    let n = changes.len();
-    let changes: Vec<DocChange> = changes
-        .into_iter()
-        .map(|c| DocChange {
-            doc_id: c.doc,
-            bytes: c.bytes,
-        })
-        .collect();
-    let (store, _dir) = ketepai_fuzz::device_store();
-    let Ok(report) = store.apply_changes(&changes) else {
-        return;
-    };
-    assert!(
-        report.applied + report.duplicates + report.pending + report.rejected.len() >= n,
-        "every change of a page is accounted for: {report:?}"
-    );
-}

@@ -8,10 +8,9 @@
 //! every change counted once (applied, duplicate, held or rejected).
 #![no_main]
 
-use app_core::store::DocChange;
 use app_core::sync::protocol::{
     self, ChangeOutcome, EnrolResponse, Me, Notice, NoticeKind, Notices, Problem, PullResponse,
-    PushResponse, WireChange,
+    PushResponse,
 };
 use app_core::team::TeamRoster;
 use libfuzzer_sys::fuzz_target;
@@ -77,7 +76,7 @@ fuzz_target!(
                 let Some(page) = ketepai_fuzz::msgpack_round_trip::<PullResponse>(body) else {
                     return;
                 };
-                apply(page.changes);
+                ketepai_fuzz::apply_page(page.changes);
             }
             1 => {
                 ketepai_fuzz::msgpack_round_trip::<PushResponse>(body);
@@ -99,26 +98,3 @@ fuzz_target!(
         }
     }
 );
-
-/// Applies a page's changes as the sync engine does.
-fn apply(changes: Vec<WireChange>) {
-    if changes.is_empty() {
-        return;
-    }
-    let n = changes.len();
-    let changes: Vec<DocChange> = changes
-        .into_iter()
-        .map(|c| DocChange {
-            doc_id: c.doc,
-            bytes: c.bytes,
-        })
-        .collect();
-    let (store, _dir) = ketepai_fuzz::device_store();
-    let Ok(report) = store.apply_changes(&changes) else {
-        return;
-    };
-    assert!(
-        report.applied + report.duplicates + report.pending + report.rejected.len() >= n,
-        "every change of a page is accounted for: {report:?}"
-    );
-}

@@ -272,3 +272,29 @@ pub fn real_push() -> PushRequest {
         ],
     }
 }
+
+/// Applies a pulled page's changes to a fresh device store as the sync
+/// engine does, and asserts that every change is accounted for (applied,
+/// a duplicate, held for its dependencies, or rejected). A store error is
+/// an answer, not a failure.
+pub fn apply_page(changes: Vec<app_core::sync::protocol::WireChange>) {
+    if changes.is_empty() {
+        return;
+    }
+    let n = changes.len();
+    let changes: Vec<app_core::store::DocChange> = changes
+        .into_iter()
+        .map(|c| app_core::store::DocChange {
+            doc_id: c.doc,
+            bytes: c.bytes,
+        })
+        .collect();
+    let (store, _dir) = device_store();
+    let Ok(report) = store.apply_changes(&changes) else {
+        return;
+    };
+    assert!(
+        report.applied + report.duplicates + report.pending + report.rejected.len() >= n,
+        "every change of a page is accounted for: {report:?}"
+    );
+}
